@@ -1,0 +1,363 @@
+/*
+ * multiverse — supervised process workers.
+ *
+ * The public C API shared by the PHP and Python bindings and the CLI.
+ *
+ * Conventions (after libuv):
+ *   - functions return 0 on success or a negative MV_E* code;
+ *   - a thread-local detail message for the last failure is available from
+ *     mv_last_error() (after libgit2's git_error_last()), so bindings can put
+ *     a precise sentence into the exception they raise;
+ *   - objects are opaque and created/freed by the library;
+ *   - nothing here installs signal handlers, reaps children it did not
+ *     start, or sets process-wide flags on the calling (host) process.
+ *
+ * Every task runs under its own supervisor process (see contain.c): the
+ * supervisor is a child subreaper, enforces the timeout and limits, kills
+ * the whole tree (setsid and double-fork escapees included) and follows the
+ * host: if the host dies, even by SIGKILL, the tree dies.
+ */
+#ifndef MULTIVERSE_H
+#define MULTIVERSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MV_VERSION_MAJOR 0
+#define MV_VERSION_MINOR 1
+#define MV_VERSION_PATCH 0
+#define MV_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------
+ * Errors
+ */
+#define MV_ERRNO_MAP(XX)                                                     \
+  XX(EINVAL,    -1,  "invalid argument")                                     \
+  XX(ENOMEM,    -2,  "out of memory")                                        \
+  XX(ENOTFOUND, -3,  "worker not found")                                     \
+  XX(ESPAWN,    -4,  "worker could not be started")                          \
+  XX(EFORK,     -5,  "fork failed")                                          \
+  XX(EMFILE,    -6,  "too many open files")                                  \
+  XX(ETIMEDOUT, -7,  "timed out")                                            \
+  XX(ECANCELED, -8,  "canceled")                                             \
+  XX(EEXIT,     -9,  "worker exited with a non-zero status")                 \
+  XX(ESIGNAL,   -10, "worker was killed by a signal")                        \
+  XX(EPROTO,    -11, "worker result is not valid JSON")                      \
+  XX(ENORESULT, -12, "worker produced no result")                            \
+  XX(ETOOBIG,   -13, "worker output exceeded max_output")                    \
+  XX(ELIMIT,    -14, "worker exceeded a resource limit")                     \
+  XX(EREMOTE,   -15, "worker reported an error")                             \
+  XX(ESUPERVISOR, -16, "supervisor failure")                                 \
+  XX(EREGISTRY, -17, "registry failure")                                     \
+  XX(EBUSY,     -18, "task still running")                                   \
+  XX(EINTR,     -19, "interrupted")                                          \
+  XX(EHOSTGONE, -20, "host process died")                                    \
+  XX(ESYS,      -21, "system call failed")
+
+typedef enum {
+#define XX(name, val, msg) MV_##name = val,
+  MV_ERRNO_MAP(XX)
+#undef XX
+  MV_OK = 0
+} mv_errno_t;
+
+/* Static name ("MV_ETIMEDOUT") and description of an error code. */
+const char *mv_err_name(int err);
+const char *mv_strerror(int err);
+/* Detail message of the last failure on this thread ("" if none). */
+const char *mv_last_error(void);
+/* Clear the thread's detail message. */
+void mv_clear_error(void);
+
+/* ------------------------------------------------------------------------
+ * Configuration (one value per binding/process; the library keeps no
+ * hidden copy of it).
+ */
+typedef enum {
+  MV_CONTAIN_AUTO = 0,      /* cgroup when a delegated writable one exists, else subreaper */
+  MV_CONTAIN_CGROUP = 1,    /* require cgroup v2 (fails if unavailable) */
+  MV_CONTAIN_SUBREAPER = 2  /* supervisor subreaper + new session only */
+} mv_containment_t;
+
+typedef struct {
+  char *workers_path;     /* directory holding workers; NULL = "." */
+  char *python;           /* NULL = {workers_path}/python/venv/bin/python if present, else python3 */
+  char *node;             /* NULL = "node" */
+  char *php;              /* NULL = "php" */
+  char *runtime_dir;      /* NULL = $XDG_RUNTIME_DIR/multiverse or /tmp/multiverse-<uid> */
+  double timeout;         /* seconds, 0 = unlimited */
+  double kill_grace;      /* seconds between SIGTERM and SIGKILL */
+  size_t max_output;      /* bytes kept per stream (stdout, stderr, result) */
+  mv_containment_t containment;
+} mv_config_t;
+
+#define MV_DEFAULT_KILL_GRACE 2.0
+#define MV_DEFAULT_MAX_OUTPUT ((size_t)64 * 1024 * 1024)
+
+/* Fill with defaults (all strings NULL). MULTIVERSE_CONTAINMENT in the
+ * environment ("auto", "cgroup", "subreaper") sets the containment. */
+void mv_config_init(mv_config_t *cfg);
+/* Free strings owned by cfg (allocated with the helpers below). */
+void mv_config_dispose(mv_config_t *cfg);
+/* Replace a string field with a copy of value (NULL resets it). */
+int mv_config_set_string(char **field, const char *value);
+/* Deep copy. */
+int mv_config_copy(mv_config_t *dst, const mv_config_t *src);
+/* Validate numeric ranges (timeout/kill_grace finite and >= 0, ...). */
+int mv_config_validate(const mv_config_t *cfg);
+/* Effective runtime directory for cfg, written into buf. */
+int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size);
+/* Validate a timeout value from a binding: finite and >= 0. `what` names
+ * the argument in the error detail ("timeout", "$timeout", ...). */
+int mv_check_timeout(double seconds, const char *what);
+
+/* ------------------------------------------------------------------------
+ * Worker lookup (API.md §1).
+ */
+typedef enum {
+  MV_DRIVER_PYTHON = 0,
+  MV_DRIVER_NODE = 1,
+  MV_DRIVER_PHP = 2,
+  MV_DRIVER_EXEC = 3,
+  MV_DRIVER_FORK = 4
+} mv_driver_t;
+
+const char *mv_driver_name(mv_driver_t d);   /* "python", "node", ... */
+
+/* 0 if name matches ^[A-Za-z0-9_-]+$ (and is at most 255 bytes). */
+int mv_validate_worker_name(const char *name);
+
+typedef struct {
+  mv_driver_t driver;
+  char *script;          /* absolute path of the entry file */
+  char *dir;             /* the worker's directory: its cwd */
+  char **argv;           /* NULL-terminated argv to exec */
+  char *warm_config;     /* contents of multiverse.json if present, else NULL */
+} mv_worker_t;
+
+/* Find a worker by name; MV_ENOTFOUND names every path tried. */
+int mv_worker_resolve(const mv_config_t *cfg, const char *name, mv_worker_t *out);
+void mv_worker_dispose(mv_worker_t *w);
+
+/* ------------------------------------------------------------------------
+ * Reports: what a task did.
+ */
+typedef struct {
+  char *file;
+  long line;
+  char *function;
+} mv_frame_t;
+
+typedef struct {
+  char *type;            /* "ValueError", "TypeError", "RuntimeException"; NULL if none found */
+  char *message;
+  mv_frame_t *frames;    /* outermost first, as Python prints them */
+  size_t nframes;
+  char *language;        /* "python", "node", "php" */
+} mv_remote_error_t;
+
+/* Parse a Python traceback, Node stack or PHP fatal error out of text.
+ * Returns 1 if an error was found, 0 if not, negative on failure. Never
+ * reads past len; text need not be NUL-terminated. */
+int mv_remote_error_parse(const char *text, size_t len, mv_remote_error_t *out);
+void mv_remote_error_dispose(mv_remote_error_t *e);
+
+typedef struct {
+  char *data;            /* NUL-terminated for convenience; may hold NULs */
+  size_t len;
+  int truncated;         /* more bytes were produced than kept */
+  size_t total;          /* bytes produced */
+} mv_buf_t;
+
+typedef enum {
+  MV_END_EXITED = 0,     /* process exited by itself */
+  MV_END_SIGNALED = 1,   /* died from a signal it did not get from us */
+  MV_END_TIMEOUT = 2,    /* killed at its deadline */
+  MV_END_CANCELED = 3,   /* killed by mv_task_cancel() */
+  MV_END_CLEARED = 4,    /* killed by clear() from some process */
+  MV_END_LIMIT = 5,      /* killed for exceeding max memory or cpu */
+  MV_END_HOSTGONE = 6,   /* host died (only seen by the supervisor) */
+  MV_END_SPAWN_FAILED = 7
+} mv_end_t;
+
+typedef enum {
+  MV_RESULT_NONE = 0,
+  MV_RESULT_CHANNEL = 1, /* fd 3 */
+  MV_RESULT_STDOUT = 2,
+  MV_RESULT_PIPE = 3     /* forked function's result blob */
+} mv_result_source_t;
+
+typedef struct {
+  int status;            /* MV_OK or the MV_E* that describes the outcome */
+  mv_end_t end;
+  int exit_code;         /* -1 when killed by a signal */
+  int signal;            /* 0 when exited */
+  int spawn_errno;       /* errno of a failed exec (ENOENT, EACCES, ...) */
+  char *spawn_what;      /* which file failed to exec */
+  double elapsed;        /* seconds from start to exit */
+  double timeout;        /* the effective timeout (0 = none) */
+  long maxrss_kb;
+  double utime, stime;   /* seconds */
+  int leftovers;         /* processes left behind after exit that were killed */
+  const char *tier;      /* "cgroup" or "subreaper" */
+  char limit[64];        /* which limit was exceeded ("memory", "cpu") */
+  pid_t pid;             /* the task's root process */
+  char task_id[40];
+  char *worker;          /* worker name (or task name for forks) */
+  mv_driver_t driver;
+  mv_buf_t out;          /* stdout */
+  mv_buf_t err;          /* stderr */
+  mv_buf_t result;       /* result bytes (fd 3, stdout, or fork pipe) */
+  mv_result_source_t result_source;
+  mv_remote_error_t remote;   /* parsed from the structured error or stderr */
+  char *message;         /* one-line description of a failure, "" on success */
+} mv_report_t;
+
+void mv_report_dispose(mv_report_t *r);
+
+/* ------------------------------------------------------------------------
+ * Tasks and the loop.
+ *
+ * A loop is one epoll set driven by the thread that calls mv_loop_wait().
+ * Any number of tasks can run in one loop. A loop belongs to the process
+ * that created it: after fork() the child must call mv_loop_forget() on
+ * the copy (which releases memory and fds without touching the parent's
+ * tasks) and use a new loop.
+ */
+typedef struct mv_loop_s mv_loop_t;
+typedef struct mv_task_s mv_task_t;
+typedef void (*mv_done_cb)(mv_task_t *task, void *data);
+
+typedef struct {
+  double timeout;          /* seconds; <0 = use cfg->timeout; 0 = none */
+  long max_memory_kb;      /* 0 = none */
+  long max_cpu_secs;       /* 0 = none */
+  const char *task_id;     /* NULL = generated */
+  const char *name;        /* report/registry name for forks (NULL = "fork") */
+  mv_done_cb on_done;      /* called from mv_loop_wait() when the task ends */
+  void *data;
+  unsigned flags;
+} mv_task_opts_t;
+
+/* Flags for mv_task_opts_t.flags */
+#define MV_TASK_NO_REGISTRY  0x01u  /* do not record in runtime_dir */
+#define MV_FORK_CAPTURE      0x02u  /* fork: capture stdout/stderr instead of inheriting */
+
+int mv_loop_new(mv_loop_t **out);
+/* Cancel every task, wait for their trees to die, free everything. */
+void mv_loop_free(mv_loop_t *loop);
+/* In a forked child: drop the parent's loop without signalling anything. */
+void mv_loop_forget(mv_loop_t *loop);
+/* The pid that owns this loop. */
+pid_t mv_loop_owner(const mv_loop_t *loop);
+/* Tasks started and not yet collected by mv_task_free(). */
+size_t mv_loop_active(const mv_loop_t *loop);
+/* An fd that becomes readable when mv_loop_wait() has work (for asyncio
+ * or external loops). */
+int mv_loop_fd(const mv_loop_t *loop);
+
+/* Make a concurrent mv_loop_wait() (in another thread) return MV_EINTR.
+ * Safe to call from any thread. */
+int mv_loop_wakeup(mv_loop_t *loop);
+
+/* Run the loop until `task` is done (or any task when NULL), or until
+ * timeout seconds pass (<0 = forever, 0 = poll once). Returns 0 when the
+ * awaited completion happened, MV_ETIMEDOUT, or MV_EINTR when a signal
+ * interrupted the wait (the binding checks its signal handlers and calls
+ * again). */
+int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout);
+
+/* Start a worker (API.md §1): resolve, exec under a supervisor, payload on
+ * stdin. Fails before anything starts on a bad name, missing worker or bad
+ * option. */
+int mv_task_spawn_worker(mv_loop_t *loop, const mv_config_t *cfg,
+                         const char *name, const char *payload, size_t len,
+                         const mv_task_opts_t *opts, mv_task_t **out);
+
+/* Start an arbitrary argv (used by tests and the CLI's exec driver). */
+int mv_task_spawn_argv(mv_loop_t *loop, const mv_config_t *cfg,
+                       char *const argv[], const char *cwd,
+                       const char *payload, size_t len,
+                       const mv_task_opts_t *opts, mv_task_t **out);
+
+/* Fork the calling process into a supervised task.
+ *
+ * Returns 0 in the parent (with *out set), MV_FORK_CHILD in the child (with
+ * *child set), or a negative error. In the child the caller runs its work,
+ * sends the result with mv_child_send() and ends with mv_child_exit(): the
+ * child never returns into the host's shutdown path. Language bindings wrap
+ * this call with their own before/after-fork hooks. */
+#define MV_FORK_CHILD 1
+typedef struct mv_child_s mv_child_t;
+int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg,
+                 const mv_task_opts_t *opts, mv_task_t **out,
+                 mv_child_t **child);
+/* Append bytes to the child's result blob (blocking, any size). */
+int mv_child_send(mv_child_t *child, const void *buf, size_t len);
+/* End the child: _exit(code) without running atexit or destructors. */
+void mv_child_exit(mv_child_t *child, int code) __attribute__((noreturn));
+
+/* Kill the task's tree (SIGTERM, grace, SIGKILL). Returns at once; the
+ * task ends with MV_END_CANCELED. Returns 1 if a kill was sent, 0 if the
+ * task had already ended. */
+int mv_task_cancel(mv_task_t *task);
+/* Send a signal to the task's root process (ForkProcess::kill with a
+ * non-default signal). SIGTERM/SIGKILL go to the whole tree via cancel. */
+int mv_task_signal(mv_task_t *task, int signum);
+int mv_task_done(const mv_task_t *task);
+pid_t mv_task_pid(const mv_task_t *task);
+const char *mv_task_id(const mv_task_t *task);
+void *mv_task_data(const mv_task_t *task);
+/* Monotonic seconds since the task started (frozen once it ends). */
+double mv_task_elapsed(const mv_task_t *task);
+/* The report; NULL until done. Owned by the task. */
+const mv_report_t *mv_task_report(const mv_task_t *task);
+/* Move the report out of the task (caller disposes it). */
+int mv_task_take_report(mv_task_t *task, mv_report_t *out);
+/* Free a task. A running task is canceled and waited for first. */
+void mv_task_free(mv_task_t *task);
+
+/* Convenience: run one worker to completion in a private loop. */
+int mv_run_worker(const mv_config_t *cfg, const char *name,
+                  const char *payload, size_t len, double timeout,
+                  mv_report_t *out);
+
+/* ------------------------------------------------------------------------
+ * Registry of running workers (per user, any process).
+ */
+typedef struct {
+  pid_t pid;             /* the worker's root process */
+  pid_t supervisor_pid;
+  pid_t host_pid;
+  char worker[256];
+  char task_id[40];
+  char kind[16];         /* "exec", "fork", "warm" */
+  char state[16];        /* "running", "idle", "busy" */
+  double started_at;     /* unix time */
+} mv_entry_t;
+
+/* List live entries (optionally only worker == name exactly). Stale and
+ * corrupt entries are skipped (stale ones are removed). */
+int mv_registry_list(const char *runtime_dir, const char *worker,
+                     mv_entry_t **entries, size_t *count);
+/* Kill live entries' trees (SIGTERM, grace, SIGKILL, done by each entry's
+ * supervisor) and wait until they are gone. *killed = number of trees. */
+int mv_registry_clear(const char *runtime_dir, const char *worker,
+                      double wait_timeout, int *killed);
+
+/* ------------------------------------------------------------------------
+ * Misc
+ */
+int mv_cpu_count(void);
+/* Containment tier this process would get ("cgroup" / "subreaper"). */
+const char *mv_containment_probe(mv_containment_t want);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MULTIVERSE_H */

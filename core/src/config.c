@@ -1,0 +1,118 @@
+/* Configuration values, their defaults and their validation. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MV__MAX_SECONDS (365.0 * 24 * 3600)
+
+void mv_config_init(mv_config_t *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->kill_grace = MV_DEFAULT_KILL_GRACE;
+  cfg->max_output = MV_DEFAULT_MAX_OUTPUT;
+  /* The environment can force a tier (tests, or hosts where the cgroup
+   * directory is writable but should not be used). */
+  const char *c = getenv("MULTIVERSE_CONTAINMENT");
+  if (c && strcmp(c, "cgroup") == 0) cfg->containment = MV_CONTAIN_CGROUP;
+  else if (c && strcmp(c, "subreaper") == 0) cfg->containment = MV_CONTAIN_SUBREAPER;
+}
+
+void mv_config_dispose(mv_config_t *cfg) {
+  free(cfg->workers_path);
+  free(cfg->python);
+  free(cfg->node);
+  free(cfg->php);
+  free(cfg->runtime_dir);
+  cfg->workers_path = cfg->python = cfg->node = cfg->php = cfg->runtime_dir = NULL;
+}
+
+int mv_config_set_string(char **field, const char *value) {
+  char *copy = NULL;
+  if (value) {
+    copy = mv__strdup(value);
+    if (copy == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  }
+  free(*field);
+  *field = copy;
+  return 0;
+}
+
+int mv_config_copy(mv_config_t *dst, const mv_config_t *src) {
+  *dst = *src;
+  dst->workers_path = dst->python = dst->node = dst->php = dst->runtime_dir = NULL;
+  if (mv_config_set_string(&dst->workers_path, src->workers_path) < 0 ||
+      mv_config_set_string(&dst->python, src->python) < 0 ||
+      mv_config_set_string(&dst->node, src->node) < 0 ||
+      mv_config_set_string(&dst->php, src->php) < 0 ||
+      mv_config_set_string(&dst->runtime_dir, src->runtime_dir) < 0) {
+    mv_config_dispose(dst);
+    return MV_ENOMEM;
+  }
+  return 0;
+}
+
+int mv_check_timeout(double seconds, const char *what) {
+  if (isnan(seconds)) return mv__error(MV_EINVAL, "%s must be a number, got NAN", what);
+  if (isinf(seconds)) return mv__error(MV_EINVAL, "%s must be finite, got INF", what);
+  if (seconds < 0) return mv__error(MV_EINVAL, "%s must be >= 0, got %g", what, seconds);
+  if (seconds > MV__MAX_SECONDS)
+    return mv__error(MV_EINVAL, "%s must be at most one year (%g s), got %g", what,
+                     MV__MAX_SECONDS, seconds);
+  return 0;
+}
+
+static int mv__check_nonempty(const char *v, const char *what) {
+  if (v && *v == '\0') return mv__error(MV_EINVAL, "%s must not be empty", what);
+  if (v && strlen(v) > 4000) return mv__error(MV_EINVAL, "%s is too long", what);
+  return 0;
+}
+
+int mv_config_validate(const mv_config_t *cfg) {
+  int r;
+  if ((r = mv_check_timeout(cfg->timeout, "timeout")) < 0) return r;
+  if ((r = mv_check_timeout(cfg->kill_grace, "kill_grace")) < 0) return r;
+  if (cfg->max_output == 0) return mv__error(MV_EINVAL, "max_output must be > 0");
+  if ((r = mv__check_nonempty(cfg->workers_path, "workers_path")) < 0) return r;
+  if ((r = mv__check_nonempty(cfg->python, "python")) < 0) return r;
+  if ((r = mv__check_nonempty(cfg->node, "node")) < 0) return r;
+  if ((r = mv__check_nonempty(cfg->php, "php")) < 0) return r;
+  if ((r = mv__check_nonempty(cfg->runtime_dir, "runtime_dir")) < 0) return r;
+  if (cfg->runtime_dir && cfg->runtime_dir[0] != '/')
+    return mv__error(MV_EINVAL, "runtime_dir must be an absolute path, got '%s'",
+                     cfg->runtime_dir);
+  if (cfg->containment < MV_CONTAIN_AUTO || cfg->containment > MV_CONTAIN_SUBREAPER)
+    return mv__error(MV_EINVAL, "containment must be auto, cgroup or subreaper");
+  return 0;
+}
+
+int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size) {
+  int n;
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  struct stat st;
+  if (cfg && cfg->runtime_dir) {
+    n = snprintf(buf, size, "%s", cfg->runtime_dir);
+  } else if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
+             st.st_uid == geteuid()) {
+    n = snprintf(buf, size, "%s/multiverse", xdg);
+  } else {
+    n = snprintf(buf, size, "/tmp/multiverse-%u", (unsigned)geteuid());
+  }
+  if (n < 0 || (size_t)n >= size) return mv__error(MV_EINVAL, "runtime_dir path too long");
+  return 0;
+}
+
+int mv_cpu_count(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}

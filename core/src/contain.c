@@ -1,0 +1,308 @@
+/*
+ * Containment: which processes belong to a task, and killing them all.
+ *
+ * Every task runs below its own supervisor, which is a child subreaper: a
+ * descendant orphaned by setsid() + double fork is reparented to the
+ * supervisor instead of init, so "the tree" is exactly the supervisor's
+ * descendants. Two tiers enumerate and kill it:
+ *
+ *  - cgroup: when the supervisor's cgroup v2 directory is writable (a
+ *    delegated cgroup, or root), the task root joins a fresh leaf before it
+ *    runs any code; membership is read from cgroup.procs and the final
+ *    SIGKILL is one atomic write to cgroup.kill (Linux >= 5.14).
+ *  - subreaper: the descendants are found by walking /proc (this kernel
+ *    may lack /proc/<pid>/task/<tid>/children), and killed walk by walk
+ *    until none is left; the supervisor's waitpid() loop sees the end.
+ *
+ * Every signal goes through a pidfd opened and then checked against the
+ * start time read in the walk, so a pid recycled in between is never hit.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+typedef struct {
+  mv__procstat_t *v;
+  size_t n, cap;
+} mv__proclist_t;
+
+static int mv__proclist_push(mv__proclist_t *l, const mv__procstat_t *p) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 256;
+    mv__procstat_t *nv = realloc(l->v, cap * sizeof(*nv));
+    if (nv == NULL) return -1;
+    l->v = nv;
+    l->cap = cap;
+  }
+  l->v[l->n++] = *p;
+  return 0;
+}
+
+/* Every process on the system (pid, ppid, state, start). */
+static int mv__proc_scan(mv__proclist_t *all) {
+  DIR *d = opendir("/proc");
+  if (d == NULL) return -1;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    char *end;
+    long pid = strtol(de->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    mv__procstat_t ps;
+    if (mv__procstat((pid_t)pid, &ps) < 0) continue; /* exited meanwhile */
+    if (mv__proclist_push(all, &ps) < 0) {
+      closedir(d);
+      return -1;
+    }
+  }
+  closedir(d);
+  return 0;
+}
+
+/* Descendants of root, found breadth-first over the ppid links. */
+static int mv__descendants(pid_t root, mv__proclist_t *out) {
+  mv__proclist_t all = {0};
+  if (mv__proc_scan(&all) < 0) {
+    free(all.v);
+    return -1;
+  }
+  /* Frontier of parents, starting at root; O(depth * n) is fine for the
+   * few thousand processes of a machine. */
+  size_t done = 0;
+  pid_t *parents = malloc(sizeof(pid_t) * (all.n + 1));
+  if (parents == NULL) {
+    free(all.v);
+    return -1;
+  }
+  size_t np = 0;
+  parents[np++] = root;
+  char *taken = calloc(all.n ? all.n : 1, 1);
+  if (taken == NULL) {
+    free(parents);
+    free(all.v);
+    return -1;
+  }
+  while (done < np) {
+    size_t end = np;
+    for (size_t i = 0; i < all.n; i++) {
+      if (taken[i]) continue;
+      for (size_t j = done; j < end; j++) {
+        if (all.v[i].ppid == parents[j] && all.v[i].pid != root) {
+          taken[i] = 1;
+          parents[np++] = all.v[i].pid;
+          if (mv__proclist_push(out, &all.v[i]) < 0) goto oom;
+          break;
+        }
+      }
+    }
+    done = end;
+  }
+  free(taken);
+  free(parents);
+  free(all.v);
+  return 0;
+oom:
+  free(taken);
+  free(parents);
+  free(all.v);
+  return -1;
+}
+
+/* Members of a cgroup leaf. */
+static int mv__cgroup_members(int cgfd, mv__proclist_t *out) {
+  int fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  FILE *f = fdopen(fd, "r");
+  if (f == NULL) {
+    close(fd);
+    return -1;
+  }
+  long pid;
+  while (fscanf(f, "%ld", &pid) == 1) {
+    mv__procstat_t ps;
+    if (mv__procstat((pid_t)pid, &ps) < 0) continue;
+    if (mv__proclist_push(out, &ps) < 0) {
+      fclose(f);
+      return -1;
+    }
+  }
+  fclose(f);
+  return 0;
+}
+
+static int mv__tree(mv__contain_t *c, mv__proclist_t *out) {
+  /* In the cgroup tier the leaf holds every descendant, orphans included:
+   * nothing can move a process out of it but us. */
+  if (c->cgroup_fd >= 0) return mv__cgroup_members(c->cgroup_fd, out);
+  return mv__descendants(c->self, out);
+}
+
+/* Signal one process through a pidfd, after checking it is still the one
+ * the walk saw. */
+static int mv__signal_checked(const mv__procstat_t *p, int sig) {
+  int pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+  if (pfd < 0) return 0;
+  mv__procstat_t now;
+  int ok = mv__procstat(p->pid, &now) == 0 && now.start == p->start;
+  if (ok) ok = syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) == 0;
+  close(pfd);
+  return ok;
+}
+
+int mv__contain_signal_all(mv__contain_t *c, int sig) {
+  mv__proclist_t l = {0};
+  if (mv__tree(c, &l) < 0) {
+    free(l.v);
+    return -1;
+  }
+  int n = 0;
+  for (size_t i = 0; i < l.n; i++) {
+    if (l.v[i].pid == c->self || l.v[i].state == 'Z') continue;
+    n += mv__signal_checked(&l.v[i], sig);
+  }
+  free(l.v);
+  return n;
+}
+
+int mv__contain_kill_all(mv__contain_t *c) {
+  if (c->cgroup_fd >= 0) {
+    int fd = openat(c->cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ssize_t w = write(fd, "1", 1);
+      close(fd);
+      if (w == 1) return 0;
+    }
+  }
+  return mv__contain_signal_all(c, SIGKILL) < 0 ? -1 : 0;
+}
+
+/* cgroup v2 discovery -------------------------------------------------- */
+
+/* Mount point of the cgroup2 hierarchy from /proc/self/mountinfo. */
+static char *mv__cgroup2_mount(void) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL) return NULL;
+  char *line = NULL, *found = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    /* fields: id parent maj:min root mountpoint opts... - fstype src opts */
+    char *sep = strstr(line, " - ");
+    if (sep == NULL || strncmp(sep + 3, "cgroup2 ", 8) != 0) continue;
+    char root[4096], mnt[4096];
+    if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2) continue;
+    if (strcmp(root, "/") != 0) continue; /* a bind of a subtree: skip */
+    found = mv__strdup(mnt);
+    break;
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
+char *mv__cgroup_parent(void) {
+  char buf[4096];
+  if (mv__read_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0) return NULL;
+  const char *rel = NULL;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "0::", 3) == 0) rel = line + 3;
+  }
+  if (rel == NULL) return NULL;
+  char *mnt = mv__cgroup2_mount();
+  if (mnt == NULL) return NULL;
+  char *dir = mv__asprintf("%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+  free(mnt);
+  if (dir == NULL) return NULL;
+  /* Writable means: we may create a leaf here and move processes from
+   * this cgroup into it (write access to the common ancestor's procs). */
+  char procs[4200];
+  snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+  if (access(dir, W_OK) != 0 || access(procs, W_OK) != 0) {
+    free(dir);
+    return NULL;
+  }
+  return dir;
+}
+
+char *mv__cgroup_make_leaf(const char *parent, const char *suffix) {
+  char *leaf = mv__asprintf("%s/multiverse-%s", parent, suffix);
+  if (leaf == NULL) return NULL;
+  if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
+    free(leaf);
+    return NULL;
+  }
+  char kill_path[4200];
+  snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", leaf);
+  if (access(kill_path, W_OK) != 0) { /* kernel < 5.14: no atomic kill */
+    rmdir(leaf);
+    free(leaf);
+    return NULL;
+  }
+  return leaf;
+}
+
+static int mv__contain_open(mv__contain_t *c, char *leaf) {
+  c->cgroup_fd = open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->cgroup_fd < 0) {
+    rmdir(leaf);
+    free(leaf);
+    return -1;
+  }
+  c->cgroup_path = leaf;
+  return 0;
+}
+
+int mv__contain_init(mv__contain_t *c, mv_containment_t want) {
+  c->cgroup_fd = -1;
+  c->cgroup_path = NULL;
+  c->self = getpid();
+  if (want == MV_CONTAIN_SUBREAPER) return 0;
+  char *parent = mv__cgroup_parent();
+  char suffix[24];
+  snprintf(suffix, sizeof(suffix), "%d", (int)c->self);
+  char *leaf = parent ? mv__cgroup_make_leaf(parent, suffix) : NULL;
+  free(parent);
+  if (leaf && mv__contain_open(c, leaf) == 0) return 0;
+  if (want == MV_CONTAIN_CGROUP)
+    return mv__error(MV_ESUPERVISOR,
+                     "containment 'cgroup' requested but no writable cgroup v2 "
+                     "directory with cgroup.kill is available");
+  return 0;
+}
+
+int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path) {
+  c->cgroup_fd = -1;
+  c->cgroup_path = NULL;
+  c->self = getpid();
+  if (cgroup_path == NULL || *cgroup_path == '\0') return 0;
+  char *leaf = mv__strdup(cgroup_path);
+  return leaf ? mv__contain_open(c, leaf) : -1;
+}
+
+const char *mv__contain_tier(const mv__contain_t *c) {
+  return c->cgroup_fd >= 0 ? "cgroup" : "subreaper";
+}
+
+void mv__contain_dispose(mv__contain_t *c) {
+  if (c->cgroup_fd >= 0) close(c->cgroup_fd);
+  c->cgroup_fd = -1;
+  if (c->cgroup_path) {
+    rmdir(c->cgroup_path); /* empty by now; fails harmlessly if not */
+    free(c->cgroup_path);
+    c->cgroup_path = NULL;
+  }
+}
+
+const char *mv_containment_probe(mv_containment_t want) {
+  if (want == MV_CONTAIN_SUBREAPER) return "subreaper";
+  char *parent = mv__cgroup_parent();
+  int ok = parent != NULL;
+  free(parent);
+  return ok ? "cgroup" : (want == MV_CONTAIN_CGROUP ? "none" : "subreaper");
+}

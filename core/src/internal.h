@@ -1,0 +1,153 @@
+/*
+ * Internal declarations shared by the core's subsystems (mv__ prefix).
+ * Nothing here is part of the public API.
+ */
+#ifndef MV_INTERNAL_H
+#define MV_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "multiverse.h"
+
+#define MV__UNUSED(x) ((void)(x))
+#define MV__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c ---------------------------------------------------------------- */
+/* Set the thread's detail message and return code. */
+int mv__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, appending ": strerror(errno)". Maps EMFILE/ENFILE to MV_EMFILE and
+ * ENOMEM to MV_ENOMEM when code is MV_ESYS. */
+int mv__syserror(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* util.c ----------------------------------------------------------------- */
+double mv__now(void);          /* CLOCK_MONOTONIC seconds */
+double mv__wallclock(void);    /* CLOCK_REALTIME seconds */
+char *mv__strdup(const char *s);
+char *mv__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mv__write_all(int fd, const void *buf, size_t len);
+int mv__set_nonblock(int fd, int on);
+/* Read a whole small file (e.g. under /proc) into buf; returns length or -1. */
+ssize_t mv__read_file(const char *path, char *buf, size_t size);
+/* 16 hex chars from getrandom(). */
+void mv__random_id(char out[17]);
+/* Search PATH for an executable when name has no '/'. Returns malloc'd
+ * path or NULL with errno set. */
+char *mv__which(const char *name);
+/* Free a NULL-terminated string vector. */
+void mv__strv_free(char **v);
+size_t mv__strv_len(char *const *v);
+const char *mv__signal_name(int sig);
+
+/* procinfo.c ------------------------------------------------------------- */
+typedef struct {
+  pid_t pid;
+  pid_t ppid;
+  char state;                 /* 'R', 'S', 'Z', ... */
+  unsigned long long start;   /* starttime in clock ticks since boot */
+} mv__procstat_t;
+/* Parse /proc/<pid>/stat. Returns 0, or -1 (errno) if the process is gone. */
+int mv__procstat(pid_t pid, mv__procstat_t *out);
+long mv__proc_rss_kb(pid_t pid);
+
+/* spawn.c ---------------------------------------------------------------- */
+#define MV__SPAWN_MAX_FDS 8
+typedef struct {
+  const char *path;           /* exec by path (already resolved) ... */
+  int exec_fd;                /* ... or by fd (execveat AT_EMPTY_PATH) when >= 0 */
+  char *const *argv;
+  char *const *envp;
+  const char *cwd;            /* NULL = inherit */
+  int fds[MV__SPAWN_MAX_FDS]; /* child fd i := fds[i]; -1 = /dev/null */
+  int nfds;
+  int new_session;            /* setsid() */
+  int new_pgroup;             /* setpgid(0, 0) */
+  int cgroup_fd;              /* dir fd of a cgroup to join, or -1 */
+  rlim_t rlimit_cpu;          /* 0 = unchanged */
+} mv__spawn_t;
+
+void mv__spawn_init(mv__spawn_t *s);
+/* clone(CLONE_VM|CLONE_VFORK) + exec. On failure returns MV_ESPAWN with
+ * *err = errno and *stage naming the failed step ("exec", "chdir", ...). */
+int mv__spawn(const mv__spawn_t *s, pid_t *pid, int *pidfd, int *err,
+              const char **stage);
+/* Steps shared with an in-place exec (after fork): dup fds, close the
+ * rest. Async-signal-safe. Returns 0 or -errno. */
+int mv__child_setup_fds(const int *fds, int nfds, int keep_fd);
+/* Close every fd >= lowfd (close_range, or /proc/self/fd walk). */
+void mv__close_from(int lowfd);
+void mv__reset_signals(void);
+
+/* contain.c -------------------------------------------------------------- */
+typedef struct {
+  int cgroup_fd;              /* open dir fd of our leaf, -1 if subreaper tier */
+  char *cgroup_path;          /* path of the leaf */
+  pid_t self;                 /* the supervisor pid (root of the tree) */
+} mv__contain_t;
+
+/* Find a delegated writable cgroup v2 directory for leaves; returns a
+ * malloc'd path or NULL. */
+char *mv__cgroup_parent(void);
+/* Create a leaf for this supervisor (tier "cgroup") or fall back. */
+int mv__contain_init(mv__contain_t *c, mv_containment_t want);
+/* Adopt an existing leaf created by the middle process of a fork task. */
+int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path);
+const char *mv__contain_tier(const mv__contain_t *c);
+/* Send sig to every living process of the tree below c->self. Returns how
+ * many were signalled. */
+int mv__contain_signal_all(mv__contain_t *c, int sig);
+/* SIGKILL the whole tree at once (cgroup.kill) or by one walk. */
+int mv__contain_kill_all(mv__contain_t *c);
+void mv__contain_dispose(mv__contain_t *c);
+/* Create {parent}/multiverse-{suffix}; NULL if it cannot be used. */
+char *mv__cgroup_make_leaf(const char *parent, const char *suffix);
+
+/* image.c ---------------------------------------------------------------- */
+/* An fd to exec the embedded supervisor from (cached per process). */
+int mv__supervisor_exec_fd(void);
+/* Path to exec instead when an override or file fallback is in use. */
+const char *mv__supervisor_path(void);
+
+/* supervisor.c: main() of the supervisor executable. */
+int mv__supervisor_main(int argc, char **argv);
+
+/* capture.c -------------------------------------------------------------- */
+typedef struct {
+  char *data;
+  size_t len, cap;
+  size_t limit;
+  size_t total;
+  int keep_tail;             /* ring mode: keep the last `limit` bytes */
+  size_t head;               /* ring start when keep_tail and full */
+} mv__capture_t;
+
+void mv__capture_init(mv__capture_t *c, size_t limit, int keep_tail);
+int mv__capture_append(mv__capture_t *c, const char *buf, size_t len);
+/* Move the captured bytes (linearised, NUL-terminated) into a mv_buf_t. */
+int mv__capture_finish(mv__capture_t *c, mv_buf_t *out);
+void mv__capture_dispose(mv__capture_t *c);
+
+/* registry.c ------------------------------------------------------------- */
+/* Make sure the runtime dir exists, is ours and is 0700. */
+int mv__registry_prepare(const char *dir);
+int mv__registry_write(const char *dir, const mv_entry_t *e,
+                       unsigned long long supervisor_start,
+                       unsigned long long root_start, char *path_out,
+                       size_t path_size);
+void mv__registry_remove(const char *path);
+
+/* json.c ----------------------------------------------------------------- */
+/* 1 if buf is exactly one JSON value (surrounding whitespace allowed). */
+int mv__json_valid(const char *buf, size_t len);
+/* If buf is a structured error from the worker SDK's fail(), fill e. */
+int mv__json_structured_error(const char *buf, size_t len, mv_remote_error_t *e);
+
+#endif /* MV_INTERNAL_H */

@@ -1,0 +1,371 @@
+/*
+ * The host's event loop: one epoll set over every task's pipes (stdout,
+ * stderr, result) and control socket, driven by whichever thread calls
+ * mv_loop_wait(). Timeouts are enforced by each task's supervisor, so the
+ * loop needs no timers of its own: a task that nobody waits for still dies
+ * at its deadline.
+ *
+ * A task is done when its supervisor closes the control socket (it does so
+ * only after the whole tree is dead). The pipes are then drained without
+ * waiting for EOF, so a stray copy of a write end held elsewhere can never
+ * hang the host. The supervisor is reaped by pid: no waitpid(-1), no
+ * SIGCHLD handler, nothing that would steal another child's status.
+ */
+#include "task.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MV__READ_CHUNK 65536
+#define MV__READS_PER_EVENT 16   /* fairness between chatty tasks */
+
+int mv_loop_new(mv_loop_t **out) {
+  *out = NULL;
+  mv_loop_t *l = calloc(1, sizeof(*l));
+  if (l == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  l->owner = getpid();
+  l->epfd = epoll_create1(EPOLL_CLOEXEC);
+  l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (l->epfd < 0 || l->wakefd < 0) {
+    int r = mv__syserror(MV_ESYS, "cannot create the event loop");
+    if (l->epfd >= 0) close(l->epfd);
+    if (l->wakefd >= 0) close(l->wakefd);
+    free(l);
+    return r;
+  }
+  /* The wake fd's events carry the loop itself; NULL marks an event
+   * dropped because its task finished earlier in the same batch. */
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+  epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev);
+  *out = l;
+  return 0;
+}
+
+pid_t mv_loop_owner(const mv_loop_t *loop) { return loop->owner; }
+size_t mv_loop_active(const mv_loop_t *loop) { return loop->running; }
+int mv_loop_fd(const mv_loop_t *loop) { return loop->epfd; }
+
+int mv_loop_wakeup(mv_loop_t *loop) {
+  uint64_t one = 1;
+  return write(loop->wakefd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 0 : MV_ESYS;
+}
+
+mv_task_t *mv__task_alloc(mv_loop_t *loop, const mv_task_opts_t *opts,
+                          const char *worker, mv_driver_t d, double timeout) {
+  mv_task_t *t = calloc(1, sizeof(*t));
+  if (t == NULL) return NULL;
+  t->loop = loop;
+  for (int i = 0; i < MV__W_COUNT; i++) t->w[i] = (mv__watch_t){t, i, -1};
+  t->spid = -1;
+  t->driver = d;
+  t->timeout = timeout;
+  t->worker = mv__strdup(worker ? worker : "");
+  if (t->worker == NULL) {
+    free(t);
+    return NULL;
+  }
+  if (opts && opts->task_id && *opts->task_id) {
+    snprintf(t->task_id, sizeof(t->task_id), "%s", opts->task_id);
+  } else {
+    mv__random_id(t->task_id);
+  }
+  if (opts) {
+    t->on_done = opts->on_done;
+    t->data = opts->data;
+  }
+  return t;
+}
+
+static void mv__watch_close(mv_task_t *t, int k) {
+  if (t->w[k].fd < 0) return;
+  epoll_ctl(t->loop->epfd, EPOLL_CTL_DEL, t->w[k].fd, NULL);
+  close(t->w[k].fd);
+  t->w[k].fd = -1;
+}
+
+int mv__loop_add_task(mv_loop_t *loop, mv_task_t *t) {
+  for (int k = 0; k < MV__W_COUNT; k++) {
+    if (t->w[k].fd < 0) continue;
+    mv__set_nonblock(t->w[k].fd, 1);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->w[k]};
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, t->w[k].fd, &ev) < 0)
+      return mv__syserror(MV_ESYS, "epoll_ctl");
+  }
+  t->next = loop->head;
+  if (loop->head) loop->head->prev = t;
+  loop->head = t;
+  loop->running++;
+  loop->count++;
+  t->t_start = mv__now();
+  return 0;
+}
+
+/* Read what is available; returns 1 at EOF or error (watch closed). */
+static int mv__drain(mv_task_t *t, int k, int max_reads) {
+  char buf[MV__READ_CHUNK];
+  for (int i = 0; max_reads < 0 || i < max_reads; i++) {
+    ssize_t n = read(t->w[k].fd, buf, sizeof(buf));
+    if (n > 0) {
+      mv__capture_append(&t->cap[k], buf, (size_t)n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0;
+    mv__watch_close(t, k);
+    return 1;
+  }
+  return 0;
+}
+
+static void mv__task_finish(mv_task_t *t) {
+  mv_loop_t *loop = t->loop;
+  /* Everything the tree wrote is in the pipes now: take it and close. */
+  for (int k = MV__W_OUT; k <= MV__W_RES; k++) {
+    if (t->w[k].fd >= 0) {
+      mv__drain(t, k, -1);
+      mv__watch_close(t, k);
+    }
+  }
+  mv__watch_close(t, MV__W_CTL);
+  if (t->spid > 0) {
+    int st;
+    while (waitpid(t->spid, &st, 0) < 0 && errno == EINTR) {
+    }
+    t->spid = -1;
+  }
+  /* A supervisor that died without its final report left the tree to us:
+   * the root leads its own session, so its group is the best handle. */
+  if (!t->exited && t->root > 0) kill(-t->root, SIGKILL);
+  t->t_end = mv__now();
+  t->done = 1;
+  loop->running--;
+  loop->completed++;
+  /* Drop this task's events still pending in the current batch. */
+  for (int i = 0; i < loop->batch_n; i++) {
+    mv__watch_t *w = loop->batch[i].data.ptr;
+    if (w && w->task == t) loop->batch[i].data.ptr = NULL;
+  }
+  mv__report_build(t);
+  if (t->on_done) t->on_done(t, t->data);
+}
+
+static void mv__on_ctl(mv_task_t *t) {
+  for (;;) {
+    mv__msg_t m;
+    ssize_t n = recv(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) { /* EOF: the supervisor is gone */
+      mv__task_finish(t);
+      return;
+    }
+    if (n != (ssize_t)sizeof(m) || m.version != MV__PROTO_VERSION) continue;
+    switch (m.type) {
+      case MV__MSG_STARTED:
+        t->started = 1;
+        t->root = m.pid;
+        break;
+      case MV__MSG_SPAWN_FAILED:
+        t->spawn_failed = 1;
+        t->spawn_err = m.value;
+        snprintf(t->spawn_stage, sizeof(t->spawn_stage), "%.60s", m.text);
+        break;
+      case MV__MSG_EXITED:
+        t->exited = 1;
+        t->exit_msg = m;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+static void mv__dispatch(mv__watch_t *w) {
+  mv_task_t *t = w->task;
+  if (w->kind == MV__W_CTL) {
+    mv__on_ctl(t);
+  } else {
+    mv__drain(t, w->kind, MV__READS_PER_EVENT);
+  }
+}
+
+int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
+  if (loop->in_wait) return mv__error(MV_EBUSY, "mv_loop_wait() is not re-entrant");
+  if (task ? task->done : loop->running == 0) return 0;
+  unsigned long gen = loop->completed;
+  double deadline = timeout >= 0 ? mv__now() + timeout : 0;
+  struct epoll_event evs[64];
+  int rc = 0;
+  loop->in_wait = 1;
+  for (;;) {
+    int ms = -1;
+    if (timeout >= 0) {
+      double left = deadline - mv__now();
+      ms = left <= 0 ? 0 : (int)(left * 1000.0) + 1;
+    }
+    int n = epoll_wait(loop->epfd, evs, (int)MV__ARRAY_SIZE(evs), ms);
+    if (n < 0) {
+      rc = errno == EINTR ? MV_EINTR : mv__syserror(MV_ESYS, "epoll_wait");
+      break;
+    }
+    int woke = 0;
+    loop->batch = evs;
+    loop->batch_n = n;
+    /* The awaited task may be freed by an on_done callback: watch for its
+     * completion through the generation counter and a flag. */
+    int awaited_done = 0;
+    for (int i = 0; i < n; i++) {
+      if (evs[i].data.ptr == loop) {
+        uint64_t v;
+        if (read(loop->wakefd, &v, sizeof(v)) == (ssize_t)sizeof(v)) woke = 1;
+        continue;
+      }
+      mv__watch_t *w = evs[i].data.ptr;
+      if (w == NULL) continue;
+      mv_task_t *t = w->task;
+      int was_done = t->done;
+      mv__dispatch(w);
+      if (!was_done && t == task && loop->completed != gen) awaited_done = 1;
+    }
+    loop->batch = NULL;
+    loop->batch_n = 0;
+    if (task ? (awaited_done || task->done) : loop->completed != gen) break;
+    if (woke) {
+      rc = MV_EINTR;
+      break;
+    }
+    if (timeout >= 0 && mv__now() >= deadline) {
+      rc = MV_ETIMEDOUT;
+      break;
+    }
+  }
+  loop->in_wait = 0;
+  return rc;
+}
+
+int mv_task_cancel(mv_task_t *t) {
+  if (t->done || t->cancel_sent) return t->done ? 0 : 1;
+  mv__msg_t m;
+  memset(&m, 0, sizeof(m));
+  m.version = MV__PROTO_VERSION;
+  m.type = MV__MSG_KILL;
+  m.value = -1; /* the supervisor's own kill_grace */
+  t->cancel_sent = 1;
+  send(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return 1;
+}
+
+int mv_task_signal(mv_task_t *t, int signum) {
+  if (signum <= 0 || signum >= _NSIG) return mv__error(MV_EINVAL, "invalid signal %d", signum);
+  if (t->done) return 0;
+  if (signum == SIGTERM) return mv_task_cancel(t);
+  mv__msg_t m;
+  memset(&m, 0, sizeof(m));
+  m.version = MV__PROTO_VERSION;
+  if (signum == SIGKILL) {
+    m.type = MV__MSG_KILL;
+    m.value = 0; /* no grace */
+    t->cancel_sent = 1;
+  } else {
+    m.type = MV__MSG_SIGNAL;
+    m.value = signum;
+  }
+  send(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return 1;
+}
+
+int mv_task_done(const mv_task_t *t) { return t->done; }
+pid_t mv_task_pid(const mv_task_t *t) { return t->root > 0 ? t->root : -1; }
+const char *mv_task_id(const mv_task_t *t) { return t->task_id; }
+void *mv_task_data(const mv_task_t *t) { return t->data; }
+
+double mv_task_elapsed(const mv_task_t *t) {
+  return (t->done ? t->t_end : mv__now()) - t->t_start;
+}
+
+const mv_report_t *mv_task_report(const mv_task_t *t) {
+  return t->done && !t->report_taken ? &t->report : NULL;
+}
+
+int mv_task_take_report(mv_task_t *t, mv_report_t *out) {
+  if (!t->done) return mv__error(MV_EBUSY, "task %s is still running", t->task_id);
+  if (t->report_taken) return mv__error(MV_EINVAL, "report of task %s already taken", t->task_id);
+  *out = t->report;
+  memset(&t->report, 0, sizeof(t->report));
+  t->report_taken = 1;
+  return 0;
+}
+
+void mv__task_destroy(mv_task_t *t) {
+  for (int k = 0; k < MV__W_COUNT; k++) {
+    if (t->w[k].fd >= 0) close(t->w[k].fd);
+    if (k < 3) mv__capture_dispose(&t->cap[k]);
+  }
+  mv_report_dispose(&t->report);
+  free(t->worker);
+  free(t->script);
+  free(t);
+}
+
+static void mv__unlink(mv_task_t *t) {
+  mv_loop_t *l = t->loop;
+  if (t->prev) t->prev->next = t->next;
+  else l->head = t->next;
+  if (t->next) t->next->prev = t->prev;
+  l->count--;
+}
+
+void mv_task_free(mv_task_t *t) {
+  if (t == NULL) return;
+  if (!t->done) {
+    mv_task_cancel(t);
+    while (!t->done) {
+      int r = mv_loop_wait(t->loop, t, -1);
+      if (r == MV_EBUSY) break; /* called from a callback: leave it running */
+    }
+    if (!t->done) return;
+  }
+  mv__unlink(t);
+  mv__task_destroy(t);
+}
+
+void mv_loop_free(mv_loop_t *loop) {
+  if (loop == NULL) return;
+  if (loop->owner != getpid()) {
+    mv_loop_forget(loop);
+    return;
+  }
+  for (mv_task_t *t = loop->head; t; t = t->next)
+    if (!t->done) mv_task_cancel(t);
+  while (loop->running > 0) {
+    int r = mv_loop_wait(loop, NULL, -1);
+    if (r < 0 && r != MV_EINTR) break;
+  }
+  while (loop->head) {
+    mv_task_t *t = loop->head;
+    mv__unlink(t);
+    mv__task_destroy(t);
+  }
+  close(loop->epfd);
+  close(loop->wakefd);
+  free(loop);
+}
+
+void mv_loop_forget(mv_loop_t *loop) {
+  if (loop == NULL) return;
+  /* The tasks belong to the parent: free our copies, signal nothing. */
+  while (loop->head) {
+    mv_task_t *t = loop->head;
+    mv__unlink(t);
+    mv__task_destroy(t);
+  }
+  close(loop->epfd);
+  close(loop->wakefd);
+  free(loop);
+}

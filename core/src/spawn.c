@@ -1,0 +1,248 @@
+/*
+ * Starting a program without copying the caller's address space.
+ *
+ * clone(CLONE_VM | CLONE_VFORK) runs the child on a private stack inside
+ * the parent's memory while the calling thread is suspended, so the cost
+ * does not grow with the size of the host (a PHP-FPM worker or a large
+ * Python process). It is what glibc's posix_spawn does; we do it ourselves
+ * because we also need setsid, a cgroup join, close_range and an rlimit
+ * between clone and exec, and a precise report of which step failed.
+ *
+ * Rules for the child side (it shares memory with a suspended thread of a
+ * possibly multi-threaded host): only async-signal-safe system calls, no
+ * malloc, no stdio; errors go back through the shared args struct.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+void mv__spawn_init(mv__spawn_t *s) {
+  memset(s, 0, sizeof(*s));
+  s->exec_fd = -1;
+  s->cgroup_fd = -1;
+  for (int i = 0; i < MV__SPAWN_MAX_FDS; i++) s->fds[i] = -1;
+}
+
+typedef struct {
+  const mv__spawn_t *s;
+  sigset_t parent_mask;
+  volatile int err;          /* written by the child on failure */
+  volatile const char *stage;
+} mv__spawn_args_t;
+
+void mv__reset_signals(void) {
+  /* Handlers the host installed must not run in the child, and ignored
+   * signals (Python ignores SIGPIPE) must not stay ignored in a worker. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &sa, NULL);
+  }
+}
+
+/* Walk /proc/self/fd with raw getdents64 (no malloc) when close_range is
+ * unavailable. */
+static void mv__close_from_walk(int lowfd) {
+  int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;
+    for (int fd = lowfd; fd < max; fd++) close(fd);
+    return;
+  }
+  char buf[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      struct {
+        unsigned long long ino;
+        long long off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[];
+      } *d = (void *)(buf + off);
+      int fd = 0, ok = d->name[0] != '\0';
+      for (const char *c = d->name; *c; c++) {
+        if (*c < '0' || *c > '9') {
+          ok = 0;
+          break;
+        }
+        fd = fd * 10 + (*c - '0');
+      }
+      if (ok && fd >= lowfd && fd != dfd) close(fd);
+      off += d->reclen;
+    }
+  }
+  close(dfd);
+}
+
+void mv__close_from(int lowfd) {
+  if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0) return;
+  mv__close_from_walk(lowfd);
+}
+
+/* Close [lo, hi] (inclusive), with a slow path for kernels before 5.9. */
+static void mv__close_range(int lo, int hi) {
+  if (lo > hi) return;
+  if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0) == 0) return;
+  for (int fd = lo; fd <= hi; fd++) close(fd);
+}
+
+int mv__child_setup_fds(const int *fds, int nfds, int keep_fd) {
+  /* Move every source above the target range first, so that dup2 into
+   * slot i never clobbers a source still needed for slot j. */
+  int tmp[MV__SPAWN_MAX_FDS];
+  for (int i = 0; i < nfds; i++) {
+    int src = fds[i];
+    if (src < 0) {
+      src = open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (src < 0) return -errno;
+    }
+    tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS + 3);
+    if (tmp[i] < 0) return -errno;
+  }
+  for (int i = 0; i < nfds; i++) {
+    if (dup2(tmp[i], i) < 0) return -errno; /* dup2 clears FD_CLOEXEC */
+  }
+  /* Everything else is closed: no database socket, listener or other
+   * task's pipe leaks into a worker. */
+  if (keep_fd < nfds) {
+    mv__close_from(nfds);
+  } else {
+    mv__close_range(nfds, keep_fd - 1);
+    mv__close_from(keep_fd + 1);
+  }
+  return 0;
+}
+
+static int mv__spawn_child(void *arg) {
+  mv__spawn_args_t *a = arg;
+  const mv__spawn_t *s = a->s;
+
+  mv__reset_signals();
+
+  if (s->new_session && setsid() < 0) {
+    a->stage = "setsid";
+    goto fail;
+  }
+  if (!s->new_session && s->new_pgroup && setpgid(0, 0) < 0) {
+    a->stage = "setpgid";
+    goto fail;
+  }
+  if (s->cgroup_fd >= 0) {
+    int pfd = openat(s->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (pfd < 0 || write(pfd, "0", 1) != 1) {
+      a->stage = "cgroup";
+      goto fail;
+    }
+    close(pfd);
+  }
+  if (s->rlimit_cpu > 0) {
+    struct rlimit rl = {s->rlimit_cpu, s->rlimit_cpu + 1};
+    if (setrlimit(RLIMIT_CPU, &rl) < 0) {
+      a->stage = "setrlimit";
+      goto fail;
+    }
+  }
+  if (s->cwd && chdir(s->cwd) < 0) {
+    a->stage = "chdir";
+    goto fail;
+  }
+  /* The exec fd must survive until execveat: move it above the slots and
+   * keep it out of the closing range (it is close-on-exec). */
+  int exec_fd = s->exec_fd;
+  if (exec_fd >= 0) {
+    exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 64);
+    if (exec_fd < 0) {
+      a->stage = "dup";
+      goto fail;
+    }
+  }
+  int r = mv__child_setup_fds(s->fds, s->nfds, exec_fd);
+  if (r < 0) {
+    errno = -r;
+    a->stage = "fds";
+    goto fail;
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigprocmask(SIG_SETMASK, &empty, NULL);
+
+  if (exec_fd >= 0) {
+    syscall(SYS_execveat, exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
+  } else {
+    execve(s->path, s->argv, s->envp);
+  }
+  a->stage = "exec";
+fail:
+  a->err = errno ? errno : EINVAL;
+  _exit(127);
+}
+
+int mv__spawn(const mv__spawn_t *s, pid_t *pid_out, int *pidfd_out, int *err,
+              const char **stage) {
+  mv__spawn_args_t a;
+  memset(&a, 0, sizeof(a));
+  a.s = s;
+  *err = 0;
+  *stage = NULL;
+
+  size_t stack_size = 256 * 1024;
+  void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return mv__syserror(MV_ENOMEM, "cannot allocate a spawn stack");
+
+  /* Block every signal so no host handler runs on the child's side of the
+   * shared memory before the child resets its dispositions. */
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &a.parent_mask);
+
+  int pidfd = -1;
+  int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  if (pidfd_out) flags |= CLONE_PIDFD;
+  pid_t pid = clone(mv__spawn_child, (char *)stack + stack_size, flags, &a,
+                    pidfd_out ? &pidfd : NULL);
+  int clone_errno = errno;
+
+  pthread_sigmask(SIG_SETMASK, &a.parent_mask, NULL);
+  munmap(stack, stack_size);
+
+  if (pid < 0) {
+    errno = clone_errno;
+    return mv__syserror(clone_errno == EAGAIN ? MV_EFORK : MV_ESYS,
+                        "clone() failed");
+  }
+  if (a.err) {
+    /* The child reported its failure and exited: reap exactly it. */
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (pidfd >= 0) close(pidfd);
+    *err = a.err;
+    *stage = (const char *)a.stage;
+    errno = a.err;
+    return MV_ESPAWN;
+  }
+  *pid_out = pid;
+  if (pidfd_out) *pidfd_out = pidfd;
+  return 0;
+}

@@ -1,0 +1,526 @@
+/*
+ * Starting tasks: a worker exec'd under a supervisor (spawn mode), or the
+ * host forked into a function task that a supervisor adopts (adopt mode).
+ *
+ * Worker: host --clone(VM|VFORK)+exec--> supervisor --clone+exec--> worker.
+ *   The payload goes into a sealed-size memfd given to the worker as stdin:
+ *   the worker reads it to EOF, and the host never blocks on a pipe write.
+ *   stdout, stderr and the result channel (fd 3) are pipes read by the loop.
+ *
+ * Fork: host --fork--> X; X becomes a subreaper and forks T (the task,
+ *   which returns MV_FORK_CHILD to the caller); X then execs the supervisor
+ *   in place, which adopts T. X holds a copy of the host only until its
+ *   exec; T writes its result blob into a pipe read by the loop.
+ */
+#include "task.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct mv_child_s {
+  int res_fd;
+};
+
+/* Options common to both modes, resolved from cfg and opts. */
+typedef struct {
+  double timeout, grace;
+  long mem_kb, cpu_s;
+  int contain;
+  char regdir[512];   /* "" = do not register */
+} mv__start_t;
+
+static int mv__start_resolve(const mv_config_t *cfg, const mv_task_opts_t *opts,
+                             mv__start_t *s) {
+  memset(s, 0, sizeof(*s));
+  int r = mv_config_validate(cfg);
+  if (r < 0) return r;
+  s->timeout = cfg->timeout;
+  if (opts && opts->timeout >= 0) {
+    if ((r = mv_check_timeout(opts->timeout, "timeout")) < 0) return r;
+    s->timeout = opts->timeout;
+  }
+  s->grace = cfg->kill_grace;
+  s->contain = (int)cfg->containment;
+  if (opts && opts->max_memory_kb < 0)
+    return mv__error(MV_EINVAL, "max_memory must be >= 0, got %ld kB", opts->max_memory_kb);
+  if (opts && opts->max_cpu_secs < 0)
+    return mv__error(MV_EINVAL, "max_cpu_secs must be >= 0, got %ld", opts->max_cpu_secs);
+  s->mem_kb = opts ? opts->max_memory_kb : 0;
+  s->cpu_s = opts ? opts->max_cpu_secs : 0;
+  if (!(opts && (opts->flags & MV_TASK_NO_REGISTRY))) {
+    if ((r = mv_config_runtime_dir(cfg, s->regdir, sizeof(s->regdir))) < 0) return r;
+    if ((r = mv__registry_prepare(s->regdir)) < 0) return r;
+  }
+  return 0;
+}
+
+/* The supervisor's argv: options, then "--" and the worker argv. */
+static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *cwd,
+                           const char *worker, const char *task_id, const char *kind,
+                           double t0, const char *cgroup, char *const *wargv) {
+  size_t n = mv__strv_len(wargv);
+  char **v = calloc(20 + n, sizeof(char *));
+  if (v == NULL) return NULL;
+  int i = 0;
+  v[i++] = mv__strdup("multiverse-supervisor");
+  v[i++] = mv__asprintf("v=%u", MV__PROTO_VERSION);
+  v[i++] = mv__asprintf("mode=%s", mode);
+  v[i++] = mv__asprintf("grace=%.6f", s->grace);
+  v[i++] = mv__asprintf("timeout=%.6f", s->timeout);
+  v[i++] = mv__asprintf("t0=%.9f", t0);
+  v[i++] = mv__asprintf("mem_kb=%ld", s->mem_kb);
+  v[i++] = mv__asprintf("cpu_s=%ld", s->cpu_s);
+  v[i++] = mv__asprintf("contain=%d", s->contain);
+  v[i++] = mv__asprintf("host=%d", (int)getpid());
+  v[i++] = mv__asprintf("regdir=%s", s->regdir);
+  v[i++] = mv__asprintf("worker=%s", worker);
+  v[i++] = mv__asprintf("task=%s", task_id);
+  v[i++] = mv__asprintf("kind=%s", kind);
+  if (cwd) v[i++] = mv__asprintf("cwd=%s", cwd);
+  if (cgroup) v[i++] = mv__asprintf("cgroup=%s", cgroup);
+  /* slot for "pid=" in adopt mode, filled in by the middle process */
+  v[i++] = mv__strdup("--");
+  for (size_t j = 0; j < n; j++) v[i++] = mv__strdup(wargv[j]);
+  for (int j = 0; j < i; j++) {
+    if (v[j] == NULL) {
+      mv__strv_free(v);
+      return NULL;
+    }
+  }
+  return v;
+}
+
+/* Host environment minus stale MULTIVERSE_* task variables, plus ours. */
+static char **mv__worker_env(const char *worker, const char *task_id) {
+  extern char **environ;
+  size_t n = mv__strv_len(environ);
+  char **v = calloc(n + 4, sizeof(char *));
+  if (v == NULL) return NULL;
+  size_t i = 0;
+  for (size_t j = 0; j < n; j++) {
+    if (strncmp(environ[j], "MULTIVERSE_WORKER=", 18) == 0 ||
+        strncmp(environ[j], "MULTIVERSE_TASK_ID=", 19) == 0 ||
+        strncmp(environ[j], "MULTIVERSE_RESULT_FD=", 21) == 0)
+      continue;
+    if ((v[i++] = mv__strdup(environ[j])) == NULL) goto oom;
+  }
+  if ((v[i++] = mv__asprintf("MULTIVERSE_WORKER=%s", worker)) == NULL) goto oom;
+  if ((v[i++] = mv__asprintf("MULTIVERSE_TASK_ID=%s", task_id)) == NULL) goto oom;
+  if ((v[i++] = mv__strdup("MULTIVERSE_RESULT_FD=3")) == NULL) goto oom;
+  return v;
+oom:
+  mv__strv_free(v);
+  return NULL;
+}
+
+static int mv__payload_fd(const char *payload, size_t len) {
+  int fd = memfd_create("multiverse-payload", MFD_CLOEXEC);
+  if (fd < 0) return mv__syserror(MV_ESYS, "cannot create the payload buffer");
+  if (len && mv__write_all(fd, payload, len) < 0) {
+    int r = mv__syserror(MV_ESYS, "cannot write the payload");
+    close(fd);
+    return r;
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+static void mv__close_pair(int p[2]) {
+  if (p[0] >= 0) close(p[0]);
+  if (p[1] >= 0) close(p[1]);
+  p[0] = p[1] = -1;
+}
+
+/* pipes[k] for k in out, err, res; ctl[0] host end, ctl[1] child end. */
+typedef struct {
+  int pipes[3][2];
+  int ctl[2];
+} mv__chan_t;
+
+static void mv__chan_init(mv__chan_t *c) {
+  for (int k = 0; k < 3; k++) c->pipes[k][0] = c->pipes[k][1] = -1;
+  c->ctl[0] = c->ctl[1] = -1;
+}
+
+static void mv__chan_close(mv__chan_t *c) {
+  for (int k = 0; k < 3; k++) mv__close_pair(c->pipes[k]);
+  mv__close_pair(c->ctl);
+}
+
+static int mv__chan_open(mv__chan_t *c, const int want[3]) {
+  for (int k = 0; k < 3; k++) {
+    if (want[k] && pipe2(c->pipes[k], O_CLOEXEC) < 0)
+      return mv__syserror(MV_ESYS, "cannot create a pipe");
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->ctl) < 0)
+    return mv__syserror(MV_ESYS, "cannot create the control socket");
+  return 0;
+}
+
+/* Hand the host ends to the task and the loop. */
+static int mv__chan_attach(mv__chan_t *c, mv_task_t *t) {
+  for (int k = 0; k < 3; k++) {
+    t->w[k].fd = c->pipes[k][0];
+    c->pipes[k][0] = -1;
+  }
+  t->w[MV__W_CTL].fd = c->ctl[0];
+  c->ctl[0] = -1;
+  return mv__loop_add_task(t->loop, t);
+}
+
+static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                          mv_driver_t driver, char *const argv[], const char *cwd,
+                          const char *payload, size_t len, const mv_task_opts_t *opts,
+                          mv_task_t **out) {
+  *out = NULL;
+  if (loop->owner != getpid())
+    return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
+                     (int)loop->owner);
+  mv__start_t s;
+  int r = mv__start_resolve(cfg, opts, &s);
+  if (r < 0) return r;
+  int exec_fd = -1;
+  const char *sup_path = mv__supervisor_path();
+  if (sup_path == NULL && (exec_fd = mv__supervisor_exec_fd()) < 0) return exec_fd;
+
+  mv_task_t *t = mv__task_alloc(loop, opts, name, driver, s.timeout);
+  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  t->script = mv__strdup(argv[0] ? argv[mv__strv_len(argv) - 1] : "");
+  for (int k = 0; k < 3; k++) mv__capture_init(&t->cap[k], cfg->max_output, k == MV__W_ERR);
+
+  mv__chan_t c;
+  mv__chan_init(&c);
+  int pfd = -1;
+  char **sargv = NULL, **env = NULL;
+  static const int want[3] = {1, 1, 1};
+  if ((r = mv__chan_open(&c, want)) < 0) goto fail;
+  if ((pfd = r = mv__payload_fd(payload, len)) < 0) goto fail;
+  sargv = mv__sup_argv(&s, "spawn", cwd, name, t->task_id, "exec", 0, NULL, argv);
+  env = mv__worker_env(name, t->task_id);
+  if (sargv == NULL || env == NULL) {
+    r = mv__error(MV_ENOMEM, "out of memory");
+    goto fail;
+  }
+  mv__spawn_t sp;
+  mv__spawn_init(&sp);
+  sp.exec_fd = exec_fd;
+  sp.path = sup_path;
+  sp.argv = sargv;
+  sp.envp = env;
+  sp.nfds = 5;
+  sp.fds[0] = pfd;
+  sp.fds[1] = c.pipes[MV__W_OUT][1];
+  sp.fds[2] = c.pipes[MV__W_ERR][1];
+  sp.fds[3] = c.pipes[MV__W_RES][1];
+  sp.fds[4] = c.ctl[1];
+  int err = 0;
+  const char *stage = NULL;
+  r = mv__spawn(&sp, &t->spid, NULL, &err, &stage);
+  if (r < 0) {
+    if (r == MV_ESPAWN)
+      r = mv__error(MV_ESUPERVISOR, "cannot start the supervisor (%s): %s", stage,
+                    strerror(err));
+    goto fail;
+  }
+  close(pfd);
+  pfd = -1;
+  for (int k = 0; k < 3; k++) {
+    close(c.pipes[k][1]);
+    c.pipes[k][1] = -1;
+  }
+  close(c.ctl[1]);
+  c.ctl[1] = -1;
+  mv__strv_free(sargv);
+  mv__strv_free(env);
+  if ((r = mv__chan_attach(&c, t)) < 0) {
+    /* Cannot watch it: make sure it dies, then report the failure. */
+    kill(t->spid, SIGTERM);
+    waitpid(t->spid, NULL, 0);
+    mv__task_destroy(t);
+    return r;
+  }
+  *out = t;
+  return 0;
+fail:
+  if (pfd >= 0) close(pfd);
+  mv__chan_close(&c);
+  mv__strv_free(sargv);
+  mv__strv_free(env);
+  mv__task_destroy(t);
+  return r;
+}
+
+int mv_task_spawn_worker(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                         const char *payload, size_t len, const mv_task_opts_t *opts,
+                         mv_task_t **out) {
+  *out = NULL;
+  mv_worker_t w;
+  int r = mv_worker_resolve(cfg, name, &w);
+  if (r < 0) return r;
+  r = mv__start_exec(loop, cfg, name, w.driver, w.argv, w.dir, payload, len, opts, out);
+  mv_worker_dispose(&w);
+  return r;
+}
+
+int mv_task_spawn_argv(mv_loop_t *loop, const mv_config_t *cfg, char *const argv[],
+                       const char *cwd, const char *payload, size_t len,
+                       const mv_task_opts_t *opts, mv_task_t **out) {
+  *out = NULL;
+  if (argv == NULL || argv[0] == NULL) return mv__error(MV_EINVAL, "argv must not be empty");
+  char *path = mv__which(argv[0]);
+  if (path == NULL)
+    return mv__syserror(MV_ESPAWN, "cannot run '%s'", argv[0]);
+  size_t n = mv__strv_len(argv);
+  char **v = calloc(n + 1, sizeof(char *));
+  if (v == NULL) {
+    free(path);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  v[0] = path;
+  for (size_t i = 1; i < n; i++) v[i] = (char *)argv[i];
+  const char *name = opts && opts->name ? opts->name : "exec";
+  int r = mv__start_exec(loop, cfg, name, MV_DRIVER_EXEC, v, cwd, payload, len, opts, out);
+  /* t->script names the last argv entry; for argv tasks the program is
+   * more useful in exec errors. */
+  if (r == 0) {
+    free((*out)->script);
+    (*out)->script = mv__strdup(path);
+  }
+  free(path);
+  free(v);
+  return r;
+}
+
+/* Fork -------------------------------------------------------------------- */
+
+/* In X after fork: exec the supervisor in place with fd 4 = control. Only
+ * returns on failure. */
+static void mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
+  int fds[5] = {-1, -1, 2, -1, ctl};
+  mv__reset_signals();
+  if (exec_fd >= 0) exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 64);
+  if (mv__child_setup_fds(fds, 5, exec_fd) < 0) return;
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigprocmask(SIG_SETMASK, &empty, NULL);
+  extern char **environ;
+  if (exec_fd >= 0) syscall(SYS_execveat, exec_fd, "", argv, environ, AT_EMPTY_PATH);
+  else execve(path, argv, environ);
+}
+
+static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
+                       const char *sup_path, const char *cgroup_procs, long cpu_s,
+                       int capture, mv_child_t *child_out) {
+  /* X: keep only the child-side ends. */
+  for (int k = 0; k < 3; k++) {
+    if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
+  }
+  close(c->ctl[0]);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  pid_t t = fork();
+  if (t == 0) {
+    /* T: the task. */
+    close(c->ctl[1]);
+    setsid();
+    if (cgroup_procs) {
+      int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+      close(fd);
+    }
+    if (cpu_s > 0) {
+      struct rlimit rl = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
+      setrlimit(RLIMIT_CPU, &rl);
+    }
+    if (capture) {
+      dup2(c->pipes[MV__W_OUT][1], 1);
+      dup2(c->pipes[MV__W_ERR][1], 2);
+      close(c->pipes[MV__W_OUT][1]);
+      close(c->pipes[MV__W_ERR][1]);
+    }
+    child_out->res_fd = c->pipes[MV__W_RES][1];
+    return;
+  }
+  for (int k = 0; k < 3; k++) {
+    if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
+  }
+  if (t > 0) {
+    snprintf(pid_slot, 32, "pid=%d", (int)t);
+    mv__exec_supervisor(exec_fd, sup_path, sargv, c->ctl[1]);
+  }
+  /* fork or exec failed: tell the host, leave nothing behind. */
+  mv__msg_t m;
+  memset(&m, 0, sizeof(m));
+  m.version = MV__PROTO_VERSION;
+  m.type = MV__MSG_SPAWN_FAILED;
+  m.value = errno ? errno : EINVAL;
+  snprintf(m.text, sizeof(m.text), t > 0 ? "exec supervisor" : "fork");
+  send(t > 0 ? 4 : c->ctl[1], &m, sizeof(m), MSG_NOSIGNAL);
+  if (t > 0) {
+    kill(t, SIGKILL);
+    waitpid(t, NULL, 0);
+  }
+  _exit(127);
+}
+
+int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *opts,
+                 mv_task_t **out, mv_child_t **child) {
+  *out = NULL;
+  *child = NULL;
+  if (loop->owner != getpid())
+    return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
+                     (int)loop->owner);
+  mv__start_t s;
+  int r = mv__start_resolve(cfg, opts, &s);
+  if (r < 0) return r;
+  int exec_fd = -1;
+  const char *sup_path = mv__supervisor_path();
+  if (sup_path == NULL && (exec_fd = mv__supervisor_exec_fd()) < 0) return exec_fd;
+
+  const char *name = opts && opts->name ? opts->name : "fork";
+  int capture = opts && (opts->flags & MV_FORK_CAPTURE);
+  mv_task_t *t = mv__task_alloc(loop, opts, name, MV_DRIVER_FORK, s.timeout);
+  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  t->is_fork = 1;
+  for (int k = 0; k < 3; k++)
+    mv__capture_init(&t->cap[k], k == MV__W_RES ? (size_t)-1 / 2 : cfg->max_output,
+                     k == MV__W_ERR);
+
+  /* Everything X needs is prepared here: after fork it only execs. */
+  mv__chan_t c;
+  mv__chan_init(&c);
+  char *leaf = NULL, *procs = NULL;
+  char **sargv = NULL;
+  mv_child_t *ch = malloc(sizeof(*ch));
+  int want[3] = {capture, capture, 1};
+  if (ch == NULL) {
+    r = mv__error(MV_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if ((r = mv__chan_open(&c, want)) < 0) goto fail;
+  if (s.contain != MV_CONTAIN_SUBREAPER) {
+    char *parent = mv__cgroup_parent();
+    char suffix[17];
+    mv__random_id(suffix);
+    leaf = parent ? mv__cgroup_make_leaf(parent, suffix) : NULL;
+    free(parent);
+    if (leaf == NULL && s.contain == MV_CONTAIN_CGROUP) {
+      r = mv__error(MV_ESUPERVISOR, "containment 'cgroup' requested but unavailable");
+      goto fail;
+    }
+    if (leaf && (procs = mv__asprintf("%s/cgroup.procs", leaf)) == NULL) {
+      r = mv__error(MV_ENOMEM, "out of memory");
+      goto fail;
+    }
+  }
+  char *empty_argv[] = {NULL};
+  sargv = mv__sup_argv(&s, "adopt", NULL, name, t->task_id, "fork", mv__now(), leaf,
+                       empty_argv);
+  if (sargv == NULL) {
+    r = mv__error(MV_ENOMEM, "out of memory");
+    goto fail;
+  }
+  /* Turn the "--" slot into "pid=..." (written by X) followed by "--". */
+  size_t n = mv__strv_len(sargv);
+  char **grown = realloc(sargv, (n + 2) * sizeof(char *));
+  if (grown == NULL) {
+    r = mv__error(MV_ENOMEM, "out of memory");
+    goto fail;
+  }
+  sargv = grown;
+  sargv[n] = sargv[n - 1]; /* "--" */
+  sargv[n - 1] = calloc(1, 32);
+  sargv[n + 1] = NULL;
+  if (sargv[n - 1] == NULL) {
+    r = mv__error(MV_ENOMEM, "out of memory");
+    goto fail;
+  }
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    r = mv__syserror(MV_EFORK, "fork() failed");
+    goto fail;
+  }
+  if (pid == 0) {
+    mv__middle(&c, sargv, sargv[n - 1], exec_fd, sup_path, procs, s.cpu_s, capture, ch);
+    /* Only T gets here. */
+    free(leaf);
+    free(procs);
+    mv__strv_free(sargv);
+    *child = ch;
+    return MV_FORK_CHILD;
+  }
+  t->spid = pid;
+  for (int k = 0; k < 3; k++) {
+    if (c.pipes[k][1] >= 0) close(c.pipes[k][1]);
+    c.pipes[k][1] = -1;
+  }
+  close(c.ctl[1]);
+  c.ctl[1] = -1;
+  free(leaf);
+  free(procs);
+  mv__strv_free(sargv);
+  free(ch);
+  if ((r = mv__chan_attach(&c, t)) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    mv__task_destroy(t);
+    return r;
+  }
+  *out = t;
+  return 0;
+fail:
+  mv__chan_close(&c);
+  if (leaf) rmdir(leaf);
+  free(leaf);
+  free(procs);
+  mv__strv_free(sargv);
+  free(ch);
+  mv__task_destroy(t);
+  return r;
+}
+
+int mv_child_send(mv_child_t *child, const void *buf, size_t len) {
+  if (mv__write_all(child->res_fd, buf, len) < 0)
+    return mv__syserror(MV_ESYS, "cannot send the result to the host");
+  return 0;
+}
+
+void mv_child_exit(mv_child_t *child, int code) {
+  if (child) close(child->res_fd);
+  _exit(code);
+}
+
+/* Convenience ------------------------------------------------------------ */
+
+int mv_run_worker(const mv_config_t *cfg, const char *name, const char *payload, size_t len,
+                  double timeout, mv_report_t *out) {
+  memset(out, 0, sizeof(*out));
+  mv_loop_t *loop;
+  int r = mv_loop_new(&loop);
+  if (r < 0) return r;
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = timeout;
+  mv_task_t *t;
+  r = mv_task_spawn_worker(loop, cfg, name, payload, len, &o, &t);
+  if (r == 0) {
+    while (!mv_task_done(t)) {
+      int w = mv_loop_wait(loop, t, -1);
+      if (w < 0 && w != MV_EINTR) break;
+    }
+    if (mv_task_done(t)) mv_task_take_report(t, out);
+    r = out->status;
+    mv_task_free(t);
+  }
+  mv_loop_free(loop);
+  return r;
+}

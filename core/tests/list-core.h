@@ -1,0 +1,1 @@
+/* tests of spawn, containment, loop, registry (test-*.c) */

@@ -1,0 +1,1 @@
+/* tests of the remote error parser (test-remote-error.c) */
