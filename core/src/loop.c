@@ -11,7 +11,7 @@
  * hang the host. The supervisor is reaped by pid: no waitpid(-1), no
  * SIGCHLD handler, nothing that would steal another child's status.
  */
-#include "task.h"
+#include "task_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

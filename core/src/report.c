@@ -4,7 +4,7 @@
  * the remote error, and a one-line message the bindings use verbatim as
  * the exception message.
  */
-#include "task.h"
+#include "task_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

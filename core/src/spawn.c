@@ -170,7 +170,7 @@ static int mv__spawn_child(void *arg) {
    * keep it out of the closing range (it is close-on-exec). */
   int exec_fd = s->exec_fd;
   if (exec_fd >= 0) {
-    exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 64);
+    exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
     if (exec_fd < 0) {
       a->stage = "dup";
       goto fail;

@@ -12,7 +12,7 @@
  *   in place, which adopts T. X holds a copy of the host only until its
  *   exec; T writes its result blob into a pipe read by the loop.
  */
-#include "task.h"
+#include "task_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,8 +227,8 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   r = mv__spawn(&sp, &t->spid, NULL, &err, &stage);
   if (r < 0) {
     if (r == MV_ESPAWN)
-      r = mv__error(MV_ESUPERVISOR, "cannot start the supervisor (%s): %s", stage,
-                    strerror(err));
+      r = mv__error(err == EMFILE || err == ENFILE ? MV_EMFILE : MV_ESUPERVISOR,
+                    "cannot start the supervisor (%s): %s", stage, strerror(err));
     goto fail;
   }
   close(pfd);
@@ -307,7 +307,7 @@ int mv_task_spawn_argv(mv_loop_t *loop, const mv_config_t *cfg, char *const argv
 static void mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
   int fds[5] = {-1, -1, 2, -1, ctl};
   mv__reset_signals();
-  if (exec_fd >= 0) exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 64);
+  if (exec_fd >= 0) exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
   if (mv__child_setup_fds(fds, 5, exec_fd) < 0) return;
   sigset_t empty;
   sigemptyset(&empty);

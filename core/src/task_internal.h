@@ -2,8 +2,8 @@
  * The host-side task and loop structures, shared by loop.c (events),
  * task_start.c (starting tasks) and report.c (outcomes).
  */
-#ifndef MV_TASK_H
-#define MV_TASK_H
+#ifndef MV_TASK_INTERNAL_H
+#define MV_TASK_INTERNAL_H
 
 #include "internal.h"
 #include "protocol.h"

@@ -1,0 +1,207 @@
+/* Forked function tasks: results of any size, exits, crashes, trees. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "multiverse.h"
+#include "task.h"
+
+typedef void (*child_fn)(mv_child_t *ch, void *arg);
+
+static mv_task_t *fork_task(mv_loop_t *loop, mv_config_t *cfg, double timeout, unsigned flags,
+                            child_fn fn, void *arg) {
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = timeout;
+  o.flags = flags | MV_TASK_NO_REGISTRY;
+  mv_task_t *t = NULL;
+  mv_child_t *ch = NULL;
+  int r = mv_task_fork(loop, cfg, &o, &t, &ch);
+  if (r == MV_FORK_CHILD) {
+    fn(ch, arg);
+    mv_child_exit(ch, 0);
+  }
+  if (r < 0) FAIL_AT("mv_task_fork: %s", mv_last_error());
+  return t;
+}
+
+static const mv_report_t *finish(mv_loop_t *loop, mv_task_t *t) {
+  while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
+  return mv_task_report(t);
+}
+
+static void send_big(mv_child_t *ch, void *arg) {
+  size_t n = *(size_t *)arg;
+  char *b = malloc(n);
+  for (size_t i = 0; i < n; i++) b[i] = (char)('a' + i % 26);
+  mv_child_send(ch, b, n);
+}
+
+TEST_IMPL(fork_result_100mb) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  size_t n = 100u << 20;
+  mv_task_t *t = fork_task(loop, &cfg, 60, 0, send_big, &n);
+  const mv_report_t *r = finish(loop, t);
+  ASSERT_OK(r->status);
+  ASSERT_EQ(r->result.len, n);
+  ASSERT_EQ(r->result_source, MV_RESULT_PIPE);
+  for (size_t i = 0; i < n; i += 4099) ASSERT(r->result.data[i] == (char)('a' + i % 26));
+  ASSERT_EQ(r->driver, MV_DRIVER_FORK);
+  mv_task_free(t);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}
+
+static void exit5(mv_child_t *ch, void *arg) {
+  (void)arg;
+  mv_child_exit(ch, 5);
+}
+static void segv(mv_child_t *ch, void *arg) {
+  (void)ch;
+  (void)arg;
+  raise(SIGSEGV);
+}
+
+TEST_IMPL(fork_exit_code_and_crash) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_task_t *a = fork_task(loop, &cfg, 10, 0, exit5, NULL);
+  mv_task_t *b = fork_task(loop, &cfg, 10, 0, segv, NULL);
+  const mv_report_t *ra = finish(loop, a), *rb = finish(loop, b);
+  ASSERT_EQ(ra->status, MV_EEXIT);
+  ASSERT_EQ(ra->exit_code, 5);
+  ASSERT_CONTAINS(ra->message, "exited with code 5");
+  ASSERT_EQ(rb->status, MV_ESIGNAL);
+  ASSERT_EQ(rb->signal, SIGSEGV);
+  mv_task_free(a);
+  mv_task_free(b);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}
+
+static void escape_tree(mv_child_t *ch, void *arg) {
+  (void)ch;
+  const char *pidfile = arg;
+  for (int i = 0; i < 2; i++) {
+    if (fork() == 0) {
+      setsid();
+      if (i == 1 && fork() != 0) _exit(0); /* double fork */
+      signal(SIGTERM, SIG_IGN);
+      FILE *f = fopen(pidfile, "a");
+      fprintf(f, "%d\n", (int)getpid());
+      fclose(f);
+      for (;;) pause();
+    }
+  }
+  for (;;) pause();
+}
+
+TEST_IMPL(fork_timeout_kills_tree) {
+  const mv_containment_t tiers[2] = {MV_CONTAIN_SUBREAPER, MV_CONTAIN_AUTO};
+  for (int i = 0; i < 2; i++) {
+    mv_config_t cfg;
+    th_config(&cfg);
+    cfg.containment = tiers[i];
+    mv_loop_t *loop;
+    ASSERT_OK(mv_loop_new(&loop));
+    char pidfile[256];
+    snprintf(pidfile, sizeof(pidfile), "%s/fork-tree-%d", th_tmpdir(), i);
+    mv_task_t *t = fork_task(loop, &cfg, 0.5, 0, escape_tree, pidfile);
+    const mv_report_t *r = finish(loop, t);
+    ASSERT_EQ(r->status, MV_ETIMEDOUT);
+    pid_t pids[8];
+    ASSERT_EQ(th_read_pids(pidfile, pids, 8), 2);
+    ASSERT_EQ(th_count_alive(pids, 2), 0);
+    mv_task_free(t);
+    mv_loop_free(loop);
+    mv_config_dispose(&cfg);
+  }
+  ASSERT(!th_has_children());
+  return 0;
+}
+
+static const char *atexit_file;
+static void host_atexit(void) {
+  FILE *f = fopen(atexit_file, "a");
+  fprintf(f, "%d\n", (int)getpid());
+  fclose(f);
+}
+static void hello(mv_child_t *ch, void *arg) {
+  (void)arg;
+  mv_child_send(ch, "hi", 2);
+}
+
+/* The child ends with _exit: the host's atexit handlers run once, and a
+ * stdio buffer the host filled before forking is flushed once. */
+TEST_IMPL(fork_child_skips_host_shutdown) {
+  char file[256], buffered[256];
+  snprintf(file, sizeof(file), "%s/atexit", th_tmpdir());
+  snprintf(buffered, sizeof(buffered), "%s/buffered", th_tmpdir());
+  atexit_file = file;
+  pid_t host = fork();
+  if (host == 0) {
+    atexit(host_atexit);
+    FILE *f = fopen(buffered, "w");
+    setvbuf(f, NULL, _IOFBF, 4096);
+    fprintf(f, "%d\n", (int)getpid());
+    mv_config_t cfg;
+    th_config(&cfg);
+    mv_loop_t *loop;
+    mv_loop_new(&loop);
+    for (int i = 0; i < 3; i++) {
+      mv_task_t *t = fork_task(loop, &cfg, 10, MV_FORK_CAPTURE, hello, NULL);
+      const mv_report_t *r = finish(loop, t);
+      if (r->status != MV_OK || strcmp(r->result.data, "hi") != 0) _exit(3);
+      mv_task_free(t);
+    }
+    mv_loop_free(loop);
+    exit(0); /* runs host_atexit and flushes f, once */
+  }
+  int st;
+  waitpid(host, &st, 0);
+  ASSERT_EQ(WEXITSTATUS(st), 0);
+  pid_t pids[8];
+  ASSERT_EQ(th_read_pids(file, pids, 8), 1);
+  ASSERT_EQ(pids[0], host);
+  ASSERT_EQ(th_read_pids(buffered, pids, 8), 1);
+  return 0;
+}
+
+static void nested(mv_child_t *ch, void *arg) {
+  mv_loop_t *parent_loop = arg;
+  mv_loop_forget(parent_loop);
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_report_t r;
+  int st = th_run(&cfg, "echo", "{\"nested\": 1}", 10, &r);
+  if (st == MV_OK) mv_child_send(ch, r.result.data, r.result.len);
+  mv_child_exit(ch, st == MV_OK ? 0 : 9);
+}
+
+TEST_IMPL(fork_child_uses_library_after_forget) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_task_t *t = fork_task(loop, &cfg, 20, 0, nested, loop);
+  const mv_report_t *r = finish(loop, t);
+  ASSERT_OK(r->status);
+  ASSERT_STR_EQ(r->result.data, "{\"echo\": {\"nested\": 1}}");
+  mv_task_free(t);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}
