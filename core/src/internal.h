@@ -79,9 +79,13 @@ void mv__spawn_init(mv__spawn_t *s);
  * *err = errno and *stage naming the failed step ("exec", "chdir", ...). */
 int mv__spawn(const mv__spawn_t *s, pid_t *pid, int *pidfd, int *err,
               const char **stage);
-/* Steps shared with an in-place exec (after fork): dup fds, close the
- * rest. Async-signal-safe. Returns 0 or -errno. */
-int mv__child_setup_fds(const int *fds, int nfds, int keep_fd);
+/* Steps shared with an in-place exec (after fork): fd i := fds[i], close
+ * every other fd but the `keep` ones (which must be >= MV__SPAWN_MAX_FDS).
+ * Async-signal-safe. Returns 0 or -errno. */
+int mv__child_setup_fds(const int *fds, int nfds, const int *keep, int nkeep);
+/* execveat(fd, "", AT_EMPTY_PATH), falling back to /proc/self/fd/N.
+ * Async-signal-safe; returns only on failure. */
+void mv__exec_fd(int fd, char *const argv[], char *const envp[]);
 /* Close every fd >= lowfd (close_range, or /proc/self/fd walk). */
 void mv__close_from(int lowfd);
 void mv__reset_signals(void);

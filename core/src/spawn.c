@@ -40,9 +40,13 @@ void mv__spawn_init(mv__spawn_t *s) {
 typedef struct {
   const mv__spawn_t *s;
   sigset_t parent_mask;
-  volatile int err;          /* written by the child on failure */
-  volatile const char *stage;
+  int err_fd;                /* close-on-exec pipe: EOF means exec worked */
 } mv__spawn_args_t;
+
+/* The steps that can fail, reported by index through the error pipe. */
+static const char *const mv__stages[] = {"setsid", "setpgid", "cgroup", "setrlimit",
+                                         "chdir",  "dup",     "fds",    "exec"};
+enum { ST_SETSID, ST_SETPGID, ST_CGROUP, ST_RLIMIT, ST_CHDIR, ST_DUP, ST_FDS, ST_EXEC };
 
 void mv__reset_signals(void) {
   /* Handlers the host installed must not run in the child, and ignored
@@ -99,6 +103,22 @@ void mv__close_from(int lowfd) {
   mv__close_from_walk(lowfd);
 }
 
+void mv__exec_fd(int fd, char *const argv[], char *const envp[]) {
+  syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  if (errno != ENOSYS) return;
+  /* No execveat (old kernel, or running under valgrind): exec the same
+   * file through /proc, like glibc's fexecve. No snprintf here: this may
+   * run in a vfork child. */
+  char path[32] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  for (unsigned v = (unsigned)fd; n == 0 || v > 0; v /= 10) digits[n++] = (char)('0' + v % 10);
+  size_t len = strlen(path);
+  while (n > 0) path[len++] = digits[--n];
+  path[len] = '\0';
+  execve(path, argv, envp);
+}
+
 /* Close [lo, hi] (inclusive), with a slow path for kernels before 5.9. */
 static void mv__close_range(int lo, int hi) {
   if (lo > hi) return;
@@ -106,7 +126,7 @@ static void mv__close_range(int lo, int hi) {
   for (int fd = lo; fd <= hi; fd++) close(fd);
 }
 
-int mv__child_setup_fds(const int *fds, int nfds, int keep_fd) {
+int mv__child_setup_fds(const int *fds, int nfds, const int *keep, int nkeep) {
   /* Move every source above the target range first, so that dup2 into
    * slot i never clobbers a source still needed for slot j. */
   int tmp[MV__SPAWN_MAX_FDS];
@@ -116,41 +136,50 @@ int mv__child_setup_fds(const int *fds, int nfds, int keep_fd) {
       src = open("/dev/null", O_RDWR | O_CLOEXEC);
       if (src < 0) return -errno;
     }
-    tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS + 3);
+    tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
     if (tmp[i] < 0) return -errno;
   }
   for (int i = 0; i < nfds; i++) {
     if (dup2(tmp[i], i) < 0) return -errno; /* dup2 clears FD_CLOEXEC */
   }
-  /* Everything else is closed: no database socket, listener or other
-   * task's pipe leaks into a worker. */
-  if (keep_fd < nfds) {
-    mv__close_from(nfds);
-  } else {
-    mv__close_range(nfds, keep_fd - 1);
-    mv__close_from(keep_fd + 1);
+  /* Everything else is closed, but for the kept (close-on-exec) fds: no
+   * database socket, listener or other task's pipe leaks into a worker. */
+  int lo = nfds;
+  for (;;) {
+    int next = -1; /* the smallest kept fd >= lo */
+    for (int k = 0; k < nkeep; k++)
+      if (keep[k] >= lo && (next < 0 || keep[k] < next)) next = keep[k];
+    if (next < 0) break;
+    mv__close_range(lo, next - 1);
+    lo = next + 1;
   }
+  mv__close_from(lo);
   return 0;
 }
 
+/* Not instrumented: it runs on a private stack inside the parent's
+ * memory, where a sanitizer's bookkeeping would describe the wrong
+ * thread. */
+__attribute__((no_sanitize("address", "undefined")))
 static int mv__spawn_child(void *arg) {
   mv__spawn_args_t *a = arg;
   const mv__spawn_t *s = a->s;
+  int stage = ST_EXEC;
 
   mv__reset_signals();
 
   if (s->new_session && setsid() < 0) {
-    a->stage = "setsid";
+    stage = ST_SETSID;
     goto fail;
   }
   if (!s->new_session && s->new_pgroup && setpgid(0, 0) < 0) {
-    a->stage = "setpgid";
+    stage = ST_SETPGID;
     goto fail;
   }
   if (s->cgroup_fd >= 0) {
     int pfd = openat(s->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
     if (pfd < 0 || write(pfd, "0", 1) != 1) {
-      a->stage = "cgroup";
+      stage = ST_CGROUP;
       goto fail;
     }
     close(pfd);
@@ -158,28 +187,36 @@ static int mv__spawn_child(void *arg) {
   if (s->rlimit_cpu > 0) {
     struct rlimit rl = {s->rlimit_cpu, s->rlimit_cpu + 1};
     if (setrlimit(RLIMIT_CPU, &rl) < 0) {
-      a->stage = "setrlimit";
+      stage = ST_RLIMIT;
       goto fail;
     }
   }
   if (s->cwd && chdir(s->cwd) < 0) {
-    a->stage = "chdir";
+    stage = ST_CHDIR;
     goto fail;
   }
-  /* The exec fd must survive until execveat: move it above the slots and
-   * keep it out of the closing range (it is close-on-exec). */
+  /* The exec fd and the error pipe must survive until exec: move them
+   * above the slots and keep them out of the closing range (both are
+   * close-on-exec). */
+  int keep[2] = {-1, -1};
   int exec_fd = s->exec_fd;
   if (exec_fd >= 0) {
-    exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
+    exec_fd = keep[0] = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
     if (exec_fd < 0) {
-      a->stage = "dup";
+      stage = ST_DUP;
       goto fail;
     }
   }
-  int r = mv__child_setup_fds(s->fds, s->nfds, exec_fd);
+  int moved = fcntl(a->err_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
+  if (moved < 0) {
+    stage = ST_DUP;
+    goto fail;
+  }
+  a->err_fd = keep[1] = moved; /* our copy of args: the parent never reads it */
+  int r = mv__child_setup_fds(s->fds, s->nfds, keep, 2);
   if (r < 0) {
     errno = -r;
-    a->stage = "fds";
+    stage = ST_FDS;
     goto fail;
   }
   sigset_t empty;
@@ -187,13 +224,16 @@ static int mv__spawn_child(void *arg) {
   sigprocmask(SIG_SETMASK, &empty, NULL);
 
   if (exec_fd >= 0) {
-    syscall(SYS_execveat, exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
+    mv__exec_fd(exec_fd, s->argv, s->envp);
   } else {
     execve(s->path, s->argv, s->envp);
   }
-  a->stage = "exec";
-fail:
-  a->err = errno ? errno : EINVAL;
+  stage = ST_EXEC;
+fail:;
+  int report[2] = {errno ? errno : EINVAL, stage};
+  if (write(a->err_fd, report, sizeof(report)) < 0) {
+    /* nothing more we can do: the parent sees exit 127 */
+  }
   _exit(127);
 }
 
@@ -205,10 +245,23 @@ int mv__spawn(const mv__spawn_t *s, pid_t *pid_out, int *pidfd_out, int *err,
   *err = 0;
   *stage = NULL;
 
+  /* Exec errors come back through a close-on-exec pipe: with CLONE_VFORK
+   * the child has exec'd or exited by the time clone() returns, so a
+   * non-blocking read tells them apart (a copy of the write end held by
+   * some concurrently forked process cannot make us wait). */
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0)
+    return mv__syserror(MV_ESYS, "cannot create a pipe");
+  a.err_fd = ep[1];
+
   size_t stack_size = 256 * 1024;
   void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return mv__syserror(MV_ENOMEM, "cannot allocate a spawn stack");
+  if (stack == MAP_FAILED) {
+    close(ep[0]);
+    close(ep[1]);
+    return mv__syserror(MV_ENOMEM, "cannot allocate a spawn stack");
+  }
 
   /* Block every signal so no host handler runs on the child's side of the
    * shared memory before the child resets its dispositions. */
@@ -225,21 +278,29 @@ int mv__spawn(const mv__spawn_t *s, pid_t *pid_out, int *pidfd_out, int *err,
 
   pthread_sigmask(SIG_SETMASK, &a.parent_mask, NULL);
   munmap(stack, stack_size);
+  close(ep[1]);
 
   if (pid < 0) {
+    close(ep[0]);
     errno = clone_errno;
-    return mv__syserror(clone_errno == EAGAIN ? MV_EFORK : MV_ESYS,
-                        "clone() failed");
+    return mv__syserror(clone_errno == EAGAIN ? MV_EFORK : MV_ESYS, "clone() failed");
   }
-  if (a.err) {
+  int report[2];
+  ssize_t n;
+  do {
+    n = read(ep[0], report, sizeof(report));
+  } while (n < 0 && errno == EINTR);
+  close(ep[0]);
+  if (n == (ssize_t)sizeof(report)) {
     /* The child reported its failure and exited: reap exactly it. */
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
     if (pidfd >= 0) close(pidfd);
-    *err = a.err;
-    *stage = (const char *)a.stage;
-    errno = a.err;
+    *err = report[0];
+    int idx = report[1];
+    *stage = idx >= 0 && idx < (int)MV__ARRAY_SIZE(mv__stages) ? mv__stages[idx] : "spawn";
+    errno = report[0];
     return MV_ESPAWN;
   }
   *pid_out = pid;

@@ -308,12 +308,12 @@ static void mv__exec_supervisor(int exec_fd, const char *path, char **argv, int 
   int fds[5] = {-1, -1, 2, -1, ctl};
   mv__reset_signals();
   if (exec_fd >= 0) exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
-  if (mv__child_setup_fds(fds, 5, exec_fd) < 0) return;
+  if (mv__child_setup_fds(fds, 5, &exec_fd, 1) < 0) return;
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, NULL);
   extern char **environ;
-  if (exec_fd >= 0) syscall(SYS_execveat, exec_fd, "", argv, environ, AT_EMPTY_PATH);
+  if (exec_fd >= 0) mv__exec_fd(exec_fd, argv, environ);
   else execve(path, argv, environ);
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,4 +114,8 @@ int th_system(const char *cmd) {
   int st = system(cmd);
   if (st == -1) return -1;
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void th_die_with_parent(void) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
 }

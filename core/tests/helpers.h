@@ -28,6 +28,9 @@ int th_has_children(void);
 int th_run(const mv_config_t *cfg, const char *worker, const char *payload, double timeout,
            mv_report_t *out);
 double th_now(void);
+/* In a forked helper process: die if the test process dies (a failed
+ * assertion must not leave a host running). */
+void th_die_with_parent(void);
 /* Run a shell command, return its exit status (-1 on signal). */
 int th_system(const char *cmd);
 

@@ -63,6 +63,7 @@ TEST_IMPL(cli_sigkill_leaves_nothing) {
   cli_cmd(cmd, sizeof(cmd), args);
   pid_t sh = fork();
   if (sh == 0) {
+    th_die_with_parent();
     char full[2100];
     snprintf(full, sizeof(full), "exec %s", cmd);
     execl("/bin/sh", "sh", "-c", full, (char *)NULL);
@@ -90,6 +91,7 @@ TEST_IMPL(cli_clear_from_another_shell) {
     cli_cmd(cmd, sizeof(cmd), args);
     hosts[i] = fork();
     if (hosts[i] == 0) {
+      th_die_with_parent();
       execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
       _exit(127);
     }

@@ -140,6 +140,7 @@ TEST_IMPL(contain_host_sigkill_kills_tree) {
     tree_payload(payload, sizeof(payload), pidfile, NULL);
     pid_t host = fork();
     if (host == 0) {
+    th_die_with_parent();
       mv_config_t cfg;
       th_config(&cfg);
       cfg.containment = ts[i];

@@ -17,6 +17,7 @@
 static pid_t start_host(const char *worker, const char *pidfile) {
   pid_t host = fork();
   if (host == 0) {
+    th_die_with_parent();
     mv_config_t cfg;
     th_config(&cfg);
     char payload[512];

@@ -25,7 +25,7 @@ TEST_IMPL(unit_capture_head_and_tail) {
   const char *parts[] = {"012", "3456", "789", "abcdefghijk", "XY"};
   for (int i = 0; i < 5; i++) mv__capture_append(&c, parts[i], strlen(parts[i]));
   ASSERT_OK(mv__capture_finish(&c, &b));
-  ASSERT_STR_EQ(b.data, "efghijkXY" + 1);
+  ASSERT_STR_EQ(b.data, "fghijkXY");
   ASSERT_EQ(b.len, 8);
   free(b.data);
 

@@ -1,0 +1,72 @@
+dnl multiverse: phpize / pecl build of the PHP extension (ext-php/) together
+dnl with the C core (core/), which is compiled into the same shared object.
+dnl
+dnl   phpize && ./configure && make && make install
+dnl
+dnl The core runs every task under a supervisor process whose executable is
+dnl embedded into the extension: it is built first (plain $(CC), no PHP
+dnl flags) as ./mv-supervisor, then core/src/image_data.c includes it with
+dnl .incbin. See ext-php/Makefile.frag.
+
+PHP_ARG_ENABLE([multiverse],
+  [whether to enable multiverse support],
+  [AS_HELP_STRING([--enable-multiverse],
+    [Enable multiverse: supervised process workers and fork-based parallelism])],
+  [yes])
+
+if test "$PHP_MULTIVERSE" != "no"; then
+  case $host_os in
+    linux*) ;;
+    *) AC_MSG_ERROR([multiverse needs Linux (pidfd, prctl, epoll, memfd)]) ;;
+  esac
+
+  PKG_CHECK_MODULES([CJSON], [libcjson], [],
+    [AC_MSG_ERROR([libcjson not found (Debian/Ubuntu: apt-get install libcjson-dev pkg-config)])])
+  PHP_EVAL_INCLINE([$CJSON_CFLAGS])
+  PHP_EVAL_LIBLINE([$CJSON_LIBS], [MULTIVERSE_SHARED_LIBADD])
+  PHP_SUBST([MULTIVERSE_SHARED_LIBADD])
+
+  mv_ext_sources="ext-php/multiverse.c ext-php/config.c ext-php/exceptions.c \
+    ext-php/payload.c ext-php/loops.c ext-php/job.c ext-php/fork_child.c \
+    ext-php/worker_call.c ext-php/process.c ext-php/fork_process.c \
+    ext-php/process_manager.c ext-php/process_pool.c"
+  mv_core_sources="core/src/error.c core/src/util.c core/src/procinfo.c \
+    core/src/config.c core/src/worker.c core/src/spawn.c core/src/contain.c \
+    core/src/registry.c core/src/capture.c core/src/json.c core/src/loop.c \
+    core/src/task_start.c core/src/report.c core/src/image.c"
+
+  dnl The core's own flags; symbols stay hidden so that only get_module is
+  dnl exported from the extension.
+  mv_cflags="-D_GNU_SOURCE -I@ext_srcdir@/core/include -I@ext_srcdir@/core/src -I@ext_srcdir@/ext-php -fvisibility=hidden"
+
+  dnl Transitional: the remote error parser may not be in the tree yet; a
+  dnl stub is used then (copied into the build directory).
+  mv_remote_error_stub=no
+  if test -f "$abs_srcdir/core/src/remote_error.c"; then
+    mv_core_sources="$mv_core_sources core/src/remote_error.c"
+  elif test -f /tmp/mvstub/remote_error.c; then
+    AC_MSG_WARN([core/src/remote_error.c is missing: using the stub /tmp/mvstub/remote_error.c])
+    mv_remote_error_stub=yes
+  else
+    AC_MSG_ERROR([core/src/remote_error.c is missing])
+  fi
+
+  PHP_NEW_EXTENSION(multiverse, $mv_ext_sources $mv_core_sources, $ext_shared,, [$mv_cflags])
+  PHP_ADD_BUILD_DIR([$ext_builddir/ext-php $ext_builddir/core/src], 1)
+
+  dnl image_data.c embeds the supervisor executable by absolute path.
+  mv_supervisor="$abs_builddir/mv-supervisor"
+  mv_image_cflags="-D_GNU_SOURCE -I$ext_srcdir/core/include -I$ext_srcdir/core/src -fvisibility=hidden -DMV_SUPERVISOR_BIN='\"$mv_supervisor\"'"
+  PHP_ADD_SOURCES_X(PHP_EXT_DIR(multiverse), [core/src/image_data.c], [$mv_image_cflags],
+    [shared_objects_multiverse], [yes])
+
+  if test "$mv_remote_error_stub" = "yes"; then
+    PHP_ADD_BUILD_DIR([$ext_builddir/mvstub], 1)
+    mkdir -p mvstub && cp /tmp/mvstub/remote_error.c mvstub/remote_error.c
+    PHP_ADD_SOURCES_X([/mvstub], [remote_error.c],
+      [-D_GNU_SOURCE -I$ext_srcdir/core/include -I$ext_srcdir/core/src -fvisibility=hidden],
+      [shared_objects_multiverse], [yes])
+  fi
+
+  PHP_ADD_MAKEFILE_FRAGMENT([$ext_srcdir/ext-php/Makefile.frag])
+fi

@@ -1,0 +1,152 @@
+/*
+ * Event loops owned by this PHP process, and waiting on them.
+ *
+ * Who owns which loop:
+ *   - MultiWorker uses one loop per process, created on first use and
+ *     recreated when getpid() no longer matches its creator (the process
+ *     was forked by pcntl_fork or by us);
+ *   - each ForkProcess / ProcessManager / ProcessPool object owns one;
+ *   - Process::run/map/filter/reduce use a private loop for the call.
+ * All of them are on one list (module globals). A forked child walks it and
+ * forgets every loop (mv_loop_forget: free memory and fds, signal nothing),
+ * because those tasks belong to the parent. Copies of objects in the child
+ * see that their loop is gone or not theirs and stay inert.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <unistd.h>
+
+#include "php.h"
+#include "zend_exceptions.h"
+#include "zend_execute.h"
+
+#include "php_multiverse.h"
+
+static void mvphp_loop_unlink(mvphp_loop_t *l) {
+  if (l->prev) l->prev->next = l->next;
+  else if (MVPHP_G(loops) == l) MVPHP_G(loops) = l->next;
+  if (l->next) l->next->prev = l->prev;
+  l->prev = l->next = NULL;
+}
+
+mvphp_loop_t *mvphp_loop_create(void) {
+  mv_loop_t *loop;
+  if (mv_loop_new(&loop) < 0) {
+    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "cannot create an event loop: %s",
+                            mv_last_error());
+    return NULL;
+  }
+  mvphp_loop_t *l = ecalloc(1, sizeof(*l));
+  l->loop = loop;
+  l->owner = getpid();
+  l->refs = 1;
+  l->next = MVPHP_G(loops);
+  if (l->next) l->next->prev = l;
+  MVPHP_G(loops) = l;
+  return l;
+}
+
+mvphp_loop_t *mvphp_loop_addref(mvphp_loop_t *l) {
+  l->refs++;
+  return l;
+}
+
+int mvphp_loop_ours(const mvphp_loop_t *l) {
+  return l != NULL && l->loop != NULL && l->owner == getpid();
+}
+
+/* Free the core loop: in its owner this cancels what still runs and waits
+ * for those trees to die; anywhere else the core only forgets it. */
+static void mvphp_loop_close(mvphp_loop_t *l) {
+  if (l->loop == NULL) return;
+  mv_loop_t *loop = l->loop;
+  l->loop = NULL;
+  if (l->owner == getpid()) mv_loop_free(loop);
+  else mv_loop_forget(loop);
+}
+
+void mvphp_loop_release(mvphp_loop_t *l) {
+  if (l == NULL || --l->refs > 0) return;
+  mvphp_loop_close(l);
+  mvphp_loop_unlink(l);
+  if (MVPHP_G(worker_loop) == l) MVPHP_G(worker_loop) = NULL;
+  efree(l);
+}
+
+void mvphp_loops_forget_all(void) {
+  for (mvphp_loop_t *l = MVPHP_G(loops); l; l = l->next) {
+    if (l->loop) mv_loop_forget(l->loop);
+    l->loop = NULL;
+  }
+  /* The worker loop is ours to recreate; its wrapper has no other user. */
+  mvphp_loop_t *w = MVPHP_G(worker_loop);
+  MVPHP_G(worker_loop) = NULL;
+  if (w) mvphp_loop_release(w);
+}
+
+void mvphp_loops_shutdown(void) {
+  mvphp_loop_t *w = MVPHP_G(worker_loop);
+  MVPHP_G(worker_loop) = NULL;
+  if (w) mvphp_loop_release(w);
+  /* Loops still referenced by live objects are released by the objects
+   * (freed after RSHUTDOWN); a loop nobody can release any more is one a
+   * fatal error abandoned mid-call. Close them all here: what runs now has
+   * no one left to wait for it. The wrappers stay for their references. */
+  for (mvphp_loop_t *l = MVPHP_G(loops); l; l = l->next) mvphp_loop_close(l);
+}
+
+mvphp_loop_t *mvphp_worker_loop(void) {
+  mvphp_loop_t *w = MVPHP_G(worker_loop);
+  if (w && !mvphp_loop_ours(w)) {
+    MVPHP_G(worker_loop) = NULL;
+    mvphp_loop_release(w);
+    w = NULL;
+  }
+  if (w == NULL) w = MVPHP_G(worker_loop) = mvphp_loop_create();
+  return w;
+}
+
+/* What the VM does at an interrupt check: a timeout (max_execution_time)
+ * or zend_interrupt_function, through which pcntl runs signal handlers. */
+static int mvphp_handle_interrupt(void) {
+  if (zend_atomic_bool_load_ex(&EG(vm_interrupt))) {
+    zend_atomic_bool_store_ex(&EG(vm_interrupt), false);
+    if (zend_atomic_bool_load_ex(&EG(timed_out))) {
+      zend_timeout();
+    } else if (zend_interrupt_function) {
+      zend_interrupt_function(EG(current_execute_data));
+    }
+  }
+  return EG(exception) != NULL;
+}
+
+static double mvphp_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int mvphp_wait(mvphp_loop_t *l, mv_task_t *task, double timeout) {
+  double deadline = timeout >= 0 ? mvphp_now() + timeout : 0;
+  for (;;) {
+    double left = -1;
+    if (timeout >= 0) {
+      left = deadline - mvphp_now();
+      if (left < 0) left = 0;
+    }
+    int r = mv_loop_wait(l->loop, task, left);
+    if (r != MV_EINTR) return r;
+    if (mvphp_handle_interrupt()) return MVPHP_WAIT_EXCEPTION;
+  }
+}
+
+void mvphp_wait_done(mvphp_loop_t *l, mv_task_t *task) {
+  /* Signals are left for the VM to handle afterwards: nothing here may run
+   * user code while a tree is being killed. */
+  while (!mv_task_done(task)) {
+    int r = mv_loop_wait(l->loop, task, -1);
+    if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) break;
+  }
+}

@@ -1,0 +1,252 @@
+/*
+ * multiverse PHP extension: declarations shared by its source files.
+ *
+ * One file per purpose:
+ *   multiverse.c      module entry, INI, startup/shutdown, class registration
+ *   config.c          INI + configure() -> mv_config_t, config()
+ *   exceptions.c      WorkerException family: getters and builders from reports
+ *   payload.c         JSON in (payload) and out (worker results)
+ *   loops.c           event loops owned by this process, waiting, after-fork
+ *   job.c             one task (worker or fork) from start to outcome
+ *   fork_child.c      what a forked child does: run, send the outcome, _exit
+ *   worker_call.c     MultiWorker::run/runMany/clear/running
+ *   process.c         Process::* (chunked map/filter/reduce, run, fork, ...)
+ *   fork_process.c    ForkProcess
+ *   process_manager.c ProcessManager
+ *   process_pool.c    ProcessPool
+ */
+#ifndef PHP_MULTIVERSE_H
+#define PHP_MULTIVERSE_H
+
+#include "php.h"
+#include "multiverse.h"
+
+#define PHP_MULTIVERSE_VERSION MV_VERSION_STRING
+
+extern zend_module_entry multiverse_module_entry;
+#define phpext_multiverse_ptr &multiverse_module_entry
+
+/* ------------------------------------------------------------------------
+ * Loops (loops.c)
+ *
+ * A loop belongs to the process that created it. Every loop the extension
+ * holds is on one list, so that a forked child can drop all of its copies
+ * (mv_loop_forget) before it uses the library itself, and so that loops
+ * left behind by a fatal error are reclaimed at request end.
+ */
+typedef struct mvphp_loop {
+  mv_loop_t *loop;           /* NULL once forgotten or freed */
+  pid_t owner;
+  uint32_t refs;
+  struct mvphp_loop *prev, *next;
+} mvphp_loop_t;
+
+/* Create a loop with one reference; throws and returns NULL on failure. */
+mvphp_loop_t *mvphp_loop_create(void);
+mvphp_loop_t *mvphp_loop_addref(mvphp_loop_t *l);
+/* Drop a reference; the last one frees the loop (cancelling what still
+ * runs, in the owner process; forgetting it in any other). */
+void mvphp_loop_release(mvphp_loop_t *l);
+/* The loop is usable by this process. */
+int mvphp_loop_ours(const mvphp_loop_t *l);
+/* In a forked child: forget every loop of the parent. */
+void mvphp_loops_forget_all(void);
+/* Request end: free every loop still on the list. */
+void mvphp_loops_shutdown(void);
+
+/* The process-wide loop MultiWorker uses, created lazily and recreated
+ * when the process is not the one that created it (after pcntl_fork). */
+mvphp_loop_t *mvphp_worker_loop(void);
+
+#define MVPHP_WAIT_EXCEPTION (-1000)
+/* Wait for `task` (NULL: any completion) for up to `timeout` seconds (<0:
+ * forever). Signals that interrupt the wait run PHP's interrupt handling
+ * (pcntl signal handlers); if that leaves an exception pending the wait
+ * returns MVPHP_WAIT_EXCEPTION. Otherwise 0 or MV_ETIMEDOUT. */
+int mvphp_wait(mvphp_loop_t *l, mv_task_t *task, double timeout);
+/* Wait until `task` is done, whatever happens (used after a cancel). */
+void mvphp_wait_done(mvphp_loop_t *l, mv_task_t *task);
+
+/* ------------------------------------------------------------------------
+ * Configuration (config.c)
+ */
+/* The effective configuration: INI values, overridden by configure(). */
+void mvphp_config_build(mv_config_t *out);
+void mvphp_config_request_shutdown(void);
+int mvphp_config_runtime_dir(char *buf, size_t size);
+void mvphp_config_configure(HashTable *options);
+void mvphp_config_to_array(zval *out);
+
+/* ------------------------------------------------------------------------
+ * Exceptions (exceptions.c)
+ */
+extern zend_class_entry *mvphp_ce_WorkerException;
+extern zend_class_entry *mvphp_ce_TimeoutException;
+extern zend_class_entry *mvphp_ce_TaskException;
+
+/* Build (not throw) the exception describing a failed report. `message`
+ * NULL uses the report's own one-line message. */
+void mvphp_exception_from_report(zval *out, const mv_report_t *r, const char *message);
+/* A WorkerException for a failure before anything ran (worker not found,
+ * interpreter missing, fork failed). */
+void mvphp_exception_simple(zval *out, zend_class_entry *ce, const char *worker,
+                            const char *driver, const char *message);
+/* TaskException from the record a child sent about an exception. */
+void mvphp_task_exception(zval *out, const mv_report_t *r, HashTable *record,
+                          int serialize_failure);
+/* WorkerException for a PHP fatal error that ended a forked child. */
+void mvphp_fatal_exception(zval *out, const mv_report_t *r, const char *type, const char *msg,
+                           const char *file, long line);
+void mvphp_exception_set_errors(zval *ex, zval *errors);
+void mvphp_exception_set_timeout(zval *ex, double timeout);
+/* Throw an exception zval (takes a new reference). */
+void mvphp_throw(zval *ex);
+
+/* ------------------------------------------------------------------------
+ * JSON (payload.c)
+ */
+/* Encode a worker payload: [] -> "{}". On failure throws ValueError naming
+ * the argument and returns NULL. */
+zend_string *mvphp_payload_encode(zval *payload, uint32_t arg_num, const char *entry);
+/* Take `_timeout` out of a payload (a copy is made when it is present).
+ * *timeout is set when the key holds a number; returns FAILURE (with a
+ * ValueError/TypeError thrown) on a bad value. */
+zend_result mvphp_payload_take_timeout(zval *payload, zval *copy, double *timeout,
+                                       uint32_t arg_num, const char *entry);
+/* Decode a worker result; on failure returns FAILURE and sets *why. */
+zend_result mvphp_result_decode(zval *out, const char *data, size_t len, const char **why);
+/* Validate a timeout argument: NULL zval ok; throws ValueError. */
+zend_result mvphp_check_timeout_arg(double t, uint32_t arg_num);
+
+/* ------------------------------------------------------------------------
+ * Jobs (job.c): one task, worker or fork, from start to outcome.
+ */
+typedef enum { MVPHP_JOB_NEW = 0, MVPHP_JOB_RUNNING = 1, MVPHP_JOB_DONE = 2 } mvphp_job_state;
+typedef enum { MVPHP_JOB_WORKER = 0, MVPHP_JOB_FORK = 1 } mvphp_job_kind;
+
+/* Runs in the forked child: fill *result, or leave an exception pending. */
+typedef void (*mvphp_child_body)(void *arg, zval *result);
+
+typedef struct {
+  mvphp_job_kind kind;
+  mvphp_job_state state;
+  mvphp_loop_t *lw;          /* reference held while RUNNING */
+  mv_task_t *task;
+  pid_t owner;               /* the process that started it */
+  pid_t pid;                 /* the task's root process, once known */
+  zend_long exit_code;       /* valid when DONE and has_exit_code */
+  int has_exit_code;
+  int signal;                /* when DONE: signal that ended it, or 0 */
+  zval value;                /* DONE: the result (UNDEF on failure) */
+  zval error;                /* DONE: the exception (UNDEF on success) */
+  double wait_timeout;       /* ForkProcess::wait() timeout that killed it, or 0 */
+} mvphp_job_t;
+
+void mvphp_job_init(mvphp_job_t *j, mvphp_job_kind kind);
+/* Start a worker. Failures that happen before anything runs (not found,
+ * missing interpreter) leave the job DONE with the error set. */
+void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
+                            const char *name, zend_string *payload, double timeout);
+/* Fork a child that runs body(arg). Returns only in the parent. A failed
+ * fork leaves the job DONE with the error set. */
+void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, double timeout,
+                          const char *name, mvphp_child_body body, void *arg);
+/* If the task is done, collect its outcome. Returns 1 when DONE. */
+int mvphp_job_poll(mvphp_job_t *j);
+/* The job belongs to another process (a copy after fork). */
+int mvphp_job_foreign(const mvphp_job_t *j);
+/* Kill the job's tree and wait until it is gone, then collect. */
+void mvphp_job_cancel_wait(mvphp_job_t *j);
+/* Release everything; a running job's tree is killed first. */
+void mvphp_job_dispose(mvphp_job_t *j);
+/* Learn the root pid of a running task (waits briefly for the supervisor's
+ * report that it started). */
+pid_t mvphp_job_pid(mvphp_job_t *j);
+
+/* Run jobs[0..n) with at most `limit` running at once. start(ctx, i) starts
+ * job i (which must be NEW). Jobs already RUNNING count toward the limit.
+ * Returns SUCCESS when all are DONE, FAILURE when an exception is pending
+ * (a signal handler threw); running jobs are then cancelled. */
+typedef void (*mvphp_job_starter)(void *ctx, size_t i);
+zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
+                           mvphp_job_starter start, void *ctx);
+/* Throw the first failed job (in order) with getErrors() = key => exception
+ * for every failure (only when `batch`); keys[i] names job i (NULL: use
+ * i). Returns 1 if something was thrown. */
+int mvphp_jobs_throw_first(mvphp_job_t **jobs, size_t n, zval *keys, int batch);
+
+/* ------------------------------------------------------------------------
+ * Forked children (fork_child.c)
+ */
+ZEND_NORETURN void mvphp_child_main(mv_child_t *child, mvphp_child_body body, void *arg);
+/* Parent side: turn the child's blob into j->value or j->error. */
+void mvphp_fork_outcome(mvphp_job_t *j, const mv_report_t *r);
+/* Call a callable with arguments (list and/or named) inside the child. */
+void mvphp_call(zval *callable, HashTable *args, zval *result);
+
+/* ------------------------------------------------------------------------
+ * Classes (process.c, fork_process.c, process_manager.c, process_pool.c)
+ */
+extern zend_class_entry *mvphp_ce_ForkProcess;
+extern zend_class_entry *mvphp_ce_ProcessManager;
+extern zend_class_entry *mvphp_ce_ProcessPool;
+
+void mvphp_fork_process_minit(zend_class_entry *ce);
+void mvphp_process_manager_minit(zend_class_entry *ce);
+void mvphp_process_pool_minit(zend_class_entry *ce);
+
+/* Create a ForkProcess object (not started) bound to a loop (NULL: its
+ * own loop, made on start). */
+void mvphp_fork_process_new(zval *out, zval *fn, HashTable *args, mvphp_loop_t *lw);
+/* The job inside a ForkProcess object. */
+mvphp_job_t *mvphp_fork_process_job(zend_object *obj);
+/* Start a ForkProcess object with a per-task timeout (<0: configured), on
+ * `lw` when given (the object is rebound to it), else on its own loop.
+ * FAILURE: an exception was thrown, or the fork failed and the job holds
+ * the error (not thrown). Starting a started one is a no-op. */
+zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loop_t *lw);
+/* Signal a running job (15 and 9: the whole tree). FAILURE if not running. */
+zend_result mvphp_signal_job(mvphp_job_t *j, zend_long sig);
+/* A signal number argument: 1 .. NSIG-1, else ValueError. */
+zend_result mvphp_fork_check_signal(zend_long sig, uint32_t arg_num);
+
+typedef enum { MVPHP_MAP = 0, MVPHP_FILTER = 1, MVPHP_REDUCE = 2 } mvphp_chunk_mode;
+/* Process::map/filter/reduce over workers children; `initial` only for
+ * reduce. */
+void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
+                   zend_fcall_info_cache *fcc, mvphp_chunk_mode mode, zval *initial,
+                   zend_long workers);
+/* Resolve a worker count argument: null -> cores; < 1 -> ValueError. */
+zend_result mvphp_worker_count(zend_long *out, zend_long value, bool is_null,
+                               uint32_t arg_num);
+
+/* ------------------------------------------------------------------------
+ * Module globals
+ */
+ZEND_BEGIN_MODULE_GLOBALS(multiverse)
+  /* INI storage */
+  char *ini_workers_path;
+  char *ini_python;
+  char *ini_node;
+  char *ini_php;
+  char *ini_runtime_dir;
+  double ini_timeout;
+  double ini_kill_grace;
+  zend_long ini_max_output;
+  /* configure() overrides for this request: fields whose bit is set in
+   * override_mask replace the INI value. */
+  mv_config_t overrides;
+  unsigned override_mask;
+  /* loops */
+  mvphp_loop_t *loops;
+  mvphp_loop_t *worker_loop;
+ZEND_END_MODULE_GLOBALS(multiverse)
+
+ZEND_EXTERN_MODULE_GLOBALS(multiverse)
+#define MVPHP_G(v) ZEND_MODULE_GLOBALS_ACCESSOR(multiverse, v)
+
+#if defined(ZTS) && defined(COMPILE_DL_MULTIVERSE)
+ZEND_TSRMLS_CACHE_EXTERN()
+#endif
+
+#endif /* PHP_MULTIVERSE_H */

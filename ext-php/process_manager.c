@@ -1,0 +1,231 @@
+/*
+ * ProcessManager: a set of ForkProcess objects sharing one loop.
+ *
+ * add() only records a closure; run() starts what is not started yet with
+ * at most $maxConcurrent children at once (0 = CPU cores), each with the
+ * per-task $timeout, and returns the results in add() order once all have
+ * ended — or throws the first failure (add() order) with getErrors().
+ * wait() starts nothing: it waits for the processes already started (by
+ * start() or an earlier run()) and returns their results the same way.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <signal.h>
+
+#include "php.h"
+#include "zend_exceptions.h"
+
+#include "php_multiverse.h"
+
+typedef struct {
+  mvphp_loop_t *lw;
+  zval procs;                /* list of ForkProcess objects */
+  zend_object std;
+} mvphp_manager_obj;
+
+static zend_object_handlers mvphp_manager_handlers;
+
+static inline mvphp_manager_obj *mvphp_manager_from(zend_object *obj) {
+  return (mvphp_manager_obj *)((char *)obj - XtOffsetOf(mvphp_manager_obj, std));
+}
+
+static zend_object *mvphp_manager_create(zend_class_entry *ce) {
+  mvphp_manager_obj *m = zend_object_alloc(sizeof(mvphp_manager_obj), ce);
+  m->lw = NULL;
+  array_init(&m->procs);
+  zend_object_std_init(&m->std, ce);
+  object_properties_init(&m->std, ce);
+  m->std.handlers = &mvphp_manager_handlers;
+  return &m->std;
+}
+
+static void mvphp_manager_free(zend_object *obj) {
+  mvphp_manager_obj *m = mvphp_manager_from(obj);
+  zval_ptr_dtor(&m->procs);
+  ZVAL_UNDEF(&m->procs);
+  if (m->lw) mvphp_loop_release(m->lw);
+  m->lw = NULL;
+  zend_object_std_dtor(obj);
+}
+
+static HashTable *mvphp_manager_get_gc(zend_object *obj, zval **table, int *n) {
+  mvphp_manager_obj *m = mvphp_manager_from(obj);
+  *table = &m->procs;
+  *n = 1;
+  return zend_std_get_properties(obj);
+}
+
+void mvphp_process_manager_minit(zend_class_entry *ce) {
+  ce->create_object = mvphp_manager_create;
+  memcpy(&mvphp_manager_handlers, zend_get_std_object_handlers(), sizeof(zend_object_handlers));
+  mvphp_manager_handlers.offset = XtOffsetOf(mvphp_manager_obj, std);
+  mvphp_manager_handlers.free_obj = mvphp_manager_free;
+  mvphp_manager_handlers.get_gc = mvphp_manager_get_gc;
+  mvphp_manager_handlers.clone_obj = NULL;
+}
+
+/* The jobs of every process, in add() order. */
+static mvphp_job_t **mvphp_manager_jobs(mvphp_manager_obj *m, size_t *n) {
+  *n = zend_hash_num_elements(Z_ARRVAL(m->procs));
+  mvphp_job_t **jobs = safe_emalloc(*n ? *n : 1, sizeof(*jobs), 0);
+  size_t i = 0;
+  zval *p;
+  ZEND_HASH_FOREACH_VAL(Z_ARRVAL(m->procs), p) {
+    jobs[i++] = mvphp_fork_process_job(Z_OBJ_P(p));
+  } ZEND_HASH_FOREACH_END();
+  return jobs;
+}
+
+/* Process pending events so that finished children are seen. */
+static void mvphp_manager_refresh(mvphp_manager_obj *m, mvphp_job_t **jobs, size_t n) {
+  if (!mvphp_loop_ours(m->lw)) return;
+  mv_loop_wait(m->lw->loop, NULL, 0);
+  for (size_t i = 0; i < n; i++) mvphp_job_poll(jobs[i]);
+}
+
+typedef struct {
+  mvphp_manager_obj *m;
+  double timeout;
+  int start;
+} mvphp_manager_ctx;
+
+static void mvphp_manager_start(void *ctx, size_t i) {
+  mvphp_manager_ctx *x = ctx;
+  if (!x->start) return;
+  zval *p = zend_hash_index_find(Z_ARRVAL(x->m->procs), i);
+  if (p) mvphp_fork_process_start(Z_OBJ_P(p), x->timeout, x->m->lw);
+}
+
+/* Results in add() order, of the processes that ran; or the first failure. */
+static void mvphp_manager_results(zval *return_value, mvphp_job_t **jobs, size_t n) {
+  mvphp_job_t **done = safe_emalloc(n ? n : 1, sizeof(*done), 0);
+  zval keys;
+  array_init(&keys);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (jobs[i]->state != MVPHP_JOB_DONE) continue;
+    done[k++] = jobs[i];
+    add_next_index_long(&keys, (zend_long)i);
+  }
+  if (!mvphp_jobs_throw_first(done, k, &keys, 1)) {
+    array_init_size(return_value, (uint32_t)k);
+    for (size_t i = 0; i < k; i++) {
+      zval v;
+      if (Z_ISUNDEF(done[i]->value)) ZVAL_NULL(&v);
+      else ZVAL_COPY(&v, &done[i]->value);
+      zend_hash_index_update(Z_ARRVAL_P(return_value),
+                             (zend_ulong)Z_LVAL_P(zend_hash_index_find(Z_ARRVAL(keys), i)), &v);
+    }
+  }
+  zval_ptr_dtor(&keys);
+  efree(done);
+}
+
+static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, double timeout,
+                                int start) {
+  mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
+  size_t n;
+  mvphp_job_t **jobs = mvphp_manager_jobs(m, &n);
+  if (n > 0) {
+    /* Processes are bound to the manager's loop when added; a manager
+     * copied into a forked child starts its processes on a fresh loop. */
+    if (m->lw == NULL || !mvphp_loop_ours(m->lw)) {
+      if (m->lw) mvphp_loop_release(m->lw);
+      m->lw = mvphp_loop_create();
+    }
+    if (m->lw == NULL) {
+      efree(jobs);
+      RETURN_THROWS();
+    }
+    mvphp_manager_ctx ctx = {m, timeout, start};
+    if (mvphp_jobs_run(m->lw, jobs, n, limit ? limit : n, mvphp_manager_start, &ctx) ==
+        FAILURE) {
+      efree(jobs);
+      RETURN_THROWS();
+    }
+  }
+  mvphp_manager_results(return_value, jobs, n);
+  efree(jobs);
+}
+
+ZEND_METHOD(Multiverse_ProcessManager, add) {
+  zend_fcall_info fci;
+  zend_fcall_info_cache fcc;
+  HashTable *args = NULL;
+  ZEND_PARSE_PARAMETERS_START(1, 2)
+    Z_PARAM_FUNC(fci, fcc)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_ARRAY_HT(args)
+  ZEND_PARSE_PARAMETERS_END();
+  mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
+  if (m->lw && !mvphp_loop_ours(m->lw)) {
+    mvphp_loop_release(m->lw);
+    m->lw = NULL;
+  }
+  if (m->lw == NULL && (m->lw = mvphp_loop_create()) == NULL) RETURN_THROWS();
+  mvphp_fork_process_new(return_value, &fci.function_name, args, m->lw);
+  Z_ADDREF_P(return_value);
+  add_next_index_zval(&m->procs, return_value);
+}
+
+ZEND_METHOD(Multiverse_ProcessManager, run) {
+  zend_long max = 4;
+  double timeout = -1;
+  bool timeout_null = 1;
+  ZEND_PARSE_PARAMETERS_START(0, 2)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_LONG(max)
+    Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+  ZEND_PARSE_PARAMETERS_END();
+  if (max < 0) {
+    zend_argument_value_error(1, "must be >= 0 (0 = number of CPU cores), got " ZEND_LONG_FMT,
+                              max);
+    RETURN_THROWS();
+  }
+  if (!timeout_null && mvphp_check_timeout_arg(timeout, 2) == FAILURE) RETURN_THROWS();
+  size_t limit = max > 0 ? (size_t)max : (size_t)mv_cpu_count();
+  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, limit, timeout_null ? -1 : timeout, 1);
+}
+
+ZEND_METHOD(Multiverse_ProcessManager, wait) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, 0, -1, 0);
+}
+
+static zend_long mvphp_manager_running(mvphp_manager_obj *m) {
+  size_t n;
+  mvphp_job_t **jobs = mvphp_manager_jobs(m, &n);
+  mvphp_manager_refresh(m, jobs, n);
+  zend_long count = 0;
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i]->state == MVPHP_JOB_RUNNING && !mvphp_job_foreign(jobs[i])) count++;
+  efree(jobs);
+  return count;
+}
+
+ZEND_METHOD(Multiverse_ProcessManager, getRunningCount) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  RETURN_LONG(mvphp_manager_running(mvphp_manager_from(Z_OBJ_P(ZEND_THIS))));
+}
+
+ZEND_METHOD(Multiverse_ProcessManager, hasRunning) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  RETURN_BOOL(mvphp_manager_running(mvphp_manager_from(Z_OBJ_P(ZEND_THIS))) > 0);
+}
+
+ZEND_METHOD(Multiverse_ProcessManager, killAll) {
+  zend_long sig = SIGTERM;
+  ZEND_PARSE_PARAMETERS_START(0, 1)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_LONG(sig)
+  ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_fork_check_signal(sig, 1) == FAILURE) RETURN_THROWS();
+  mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
+  size_t n;
+  mvphp_job_t **jobs = mvphp_manager_jobs(m, &n);
+  mvphp_manager_refresh(m, jobs, n);
+  for (size_t i = 0; i < n; i++) mvphp_signal_job(jobs[i], sig);
+  efree(jobs);
+}

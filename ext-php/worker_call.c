@@ -1,0 +1,298 @@
+/*
+ * MultiWorker: run workers (API.md §1) and manage the registry of running
+ * ones.
+ *
+ * Every argument is checked before anything is spawned: the worker name
+ * (no paths, no shell), the timeout, the payload's JSON encoding. run() is
+ * runMany() with one call; runMany() keeps up to $concurrency workers
+ * running in MultiWorker's loop and, when calls fail, throws the first
+ * failure by key order only after every call has ended, with getErrors()
+ * holding each failed call's exception under its key.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <time.h>
+
+#include "php.h"
+#include "zend_exceptions.h"
+
+#include "php_multiverse.h"
+
+typedef struct {
+  zend_string *name;
+  zend_string *json;
+  double timeout;            /* < 0: the configured timeout */
+  mvphp_job_t job;
+} mvphp_call_t;
+
+typedef struct {
+  mvphp_call_t *calls;
+  mv_config_t *cfg;
+  mvphp_loop_t *lw;
+} mvphp_calls_ctx;
+
+/* Worker names as API.md §1 defines them; checked here to name the
+ * argument in the error, and again by the core. */
+static zend_result mvphp_check_worker_name(zend_string *name, uint32_t arg_num,
+                                           const char *entry) {
+  const char *why = NULL;
+  if (ZSTR_LEN(name) == 0) why = "must not be empty";
+  else if (ZSTR_LEN(name) > 255) why = "must be at most 255 bytes long";
+  else if (strlen(ZSTR_VAL(name)) != ZSTR_LEN(name) || mv_validate_worker_name(ZSTR_VAL(name)) < 0)
+    why = "must contain only letters, digits, '_' and '-' (no paths)";
+  if (why == NULL) return SUCCESS;
+  if (entry)
+    zend_argument_value_error(arg_num, "entry %s: worker name %s, got \"%.64s\"", entry, why,
+                              ZSTR_VAL(name));
+  else
+    zend_argument_value_error(arg_num, "%s, got \"%.64s\"", why, ZSTR_VAL(name));
+  return FAILURE;
+}
+
+/* Validate and encode one call. */
+static zend_result mvphp_call_prepare(mvphp_call_t *c, zend_string *name, zval *payload,
+                                      double timeout, uint32_t name_arg, uint32_t payload_arg,
+                                      const char *entry) {
+  memset(c, 0, sizeof(*c));
+  mvphp_job_init(&c->job, MVPHP_JOB_WORKER);
+  c->timeout = timeout;
+  if (mvphp_check_worker_name(name, name_arg, entry) == FAILURE) return FAILURE;
+  zval empty, stripped;
+  if (payload == NULL) {
+    ZVAL_EMPTY_ARRAY(&empty);
+    payload = &empty;
+  }
+  if (mvphp_payload_take_timeout(payload, &stripped, &c->timeout, payload_arg, entry) == FAILURE)
+    return FAILURE;
+  c->json = mvphp_payload_encode(Z_ISUNDEF(stripped) ? payload : &stripped, payload_arg, entry);
+  zval_ptr_dtor(&stripped);
+  if (c->json == NULL) return FAILURE;
+  c->name = zend_string_copy(name);
+  return SUCCESS;
+}
+
+static void mvphp_call_dispose(mvphp_call_t *c) {
+  if (c->name) zend_string_release(c->name);
+  if (c->json) zend_string_release(c->json);
+  c->name = c->json = NULL;
+  mvphp_job_dispose(&c->job);
+}
+
+static void mvphp_call_start(void *ctx, size_t i) {
+  mvphp_calls_ctx *x = ctx;
+  mvphp_call_t *c = &x->calls[i];
+  mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, c->timeout);
+}
+
+/* Run prepared calls; fills return_value (keys from `keys`, or the value of
+ * the single call) or throws. */
+static void mvphp_calls_execute(zval *return_value, mvphp_call_t *calls, size_t n, zval *keys,
+                                size_t limit) {
+  mvphp_loop_t *lw = mvphp_worker_loop();
+  if (lw == NULL) return;
+  mv_config_t cfg;
+  mvphp_config_build(&cfg);
+  mvphp_job_t **jobs = safe_emalloc(n ? n : 1, sizeof(*jobs), 0);
+  for (size_t i = 0; i < n; i++) jobs[i] = &calls[i].job;
+  mvphp_calls_ctx ctx = {calls, &cfg, lw};
+  zend_result r = mvphp_jobs_run(lw, jobs, n, limit, mvphp_call_start, &ctx);
+  mv_config_dispose(&cfg);
+  if (r == SUCCESS && !mvphp_jobs_throw_first(jobs, n, keys, keys != NULL)) {
+    if (keys == NULL) {
+      ZVAL_COPY_VALUE(return_value, &calls[0].job.value);
+      ZVAL_UNDEF(&calls[0].job.value);
+    } else {
+      array_init_size(return_value, (uint32_t)n);
+      for (size_t i = 0; i < n; i++) {
+        zval *key = zend_hash_index_find(Z_ARRVAL_P(keys), i);
+        zval *v = &calls[i].job.value;
+        if (Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL_P(return_value), Z_STR_P(key), v);
+        else zend_hash_index_update(Z_ARRVAL_P(return_value), (zend_ulong)Z_LVAL_P(key), v);
+        ZVAL_UNDEF(v);
+      }
+    }
+  }
+  efree(jobs);
+}
+
+ZEND_METHOD(Multiverse_MultiWorker, run) {
+  zend_string *worker;
+  zval *payload = NULL;
+  double timeout = -1;
+  bool timeout_null = 1;
+  ZEND_PARSE_PARAMETERS_START(1, 3)
+    Z_PARAM_STR(worker)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_ARRAY(payload)
+    Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+  ZEND_PARSE_PARAMETERS_END();
+
+  if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
+  mvphp_call_t call;
+  if (mvphp_call_prepare(&call, worker, payload, timeout_null ? -1 : timeout, 1, 2, NULL) ==
+      FAILURE) {
+    mvphp_call_dispose(&call);
+    RETURN_THROWS();
+  }
+  mvphp_calls_execute(return_value, &call, 1, NULL, 1);
+  mvphp_call_dispose(&call);
+}
+
+/* "5" or "'name'" for messages about one entry of an array argument. */
+static void mvphp_entry_label(char *buf, size_t size, zend_string *key, zend_ulong idx) {
+  if (key) snprintf(buf, size, "'%.64s'", ZSTR_VAL(key));
+  else snprintf(buf, size, ZEND_ULONG_FMT, idx);
+}
+
+ZEND_METHOD(Multiverse_MultiWorker, runMany) {
+  HashTable *calls_ht;
+  zend_long concurrency = 0;
+  double timeout = -1;
+  bool timeout_null = 1;
+  ZEND_PARSE_PARAMETERS_START(1, 3)
+    Z_PARAM_ARRAY_HT(calls_ht)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_LONG(concurrency)
+    Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+  ZEND_PARSE_PARAMETERS_END();
+
+  if (concurrency < 0) {
+    zend_argument_value_error(2, "must be >= 0 (0 = number of CPU cores), got " ZEND_LONG_FMT,
+                              concurrency);
+    RETURN_THROWS();
+  }
+  if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
+  size_t n = zend_hash_num_elements(calls_ht);
+  if (n == 0) RETURN_EMPTY_ARRAY();
+
+  mvphp_call_t *calls = safe_emalloc(n, sizeof(*calls), 0);
+  zval keys;
+  array_init_size(&keys, (uint32_t)n);
+  size_t prepared = 0;
+  zend_string *key;
+  zend_ulong idx;
+  zval *entry;
+  int ok = 1;
+  ZEND_HASH_FOREACH_KEY_VAL(calls_ht, idx, key, entry) {
+    char label[80];
+    mvphp_entry_label(label, sizeof(label), key, idx);
+    ZVAL_DEREF(entry);
+    zval *w = NULL, *p = NULL;
+    if (Z_TYPE_P(entry) == IS_ARRAY) {
+      w = zend_hash_index_find_deref(Z_ARRVAL_P(entry), 0);
+      p = zend_hash_index_find_deref(Z_ARRVAL_P(entry), 1);
+    }
+    if (w == NULL || Z_TYPE_P(w) != IS_STRING || (p && Z_TYPE_P(p) != IS_ARRAY)) {
+      const char *what = Z_TYPE_P(entry) != IS_ARRAY ? "the entry is"
+                         : w == NULL                 ? "no worker name given, the entry is"
+                         : Z_TYPE_P(w) != IS_STRING  ? "the worker name is"
+                                                     : "the payload is";
+      zval *bad = Z_TYPE_P(entry) != IS_ARRAY || w == NULL ? entry
+                  : Z_TYPE_P(w) != IS_STRING             ? w
+                                                         : p;
+      zend_argument_type_error(1, "entry %s must be [string $worker, array $payload], %s %s",
+                               label, what, zend_zval_type_name(bad));
+      ok = 0;
+      break;
+    }
+    mvphp_call_t *c = &calls[prepared++];
+    if (mvphp_call_prepare(c, Z_STR_P(w), p, timeout_null ? -1 : timeout, 1, 1, label) ==
+        FAILURE) {
+      ok = 0;
+      break;
+    }
+    zval k;
+    if (key) ZVAL_STR_COPY(&k, key);
+    else ZVAL_LONG(&k, (zend_long)idx);
+    add_next_index_zval(&keys, &k);
+  } ZEND_HASH_FOREACH_END();
+
+  if (ok) {
+    size_t limit = concurrency > 0 ? (size_t)concurrency : (size_t)mv_cpu_count();
+    mvphp_calls_execute(return_value, calls, n, &keys, limit);
+  }
+  for (size_t i = 0; i < prepared; i++) mvphp_call_dispose(&calls[i]);
+  efree(calls);
+  zval_ptr_dtor(&keys);
+}
+
+/* The optional worker filter of clear()/running(). */
+static zend_result mvphp_worker_filter(zend_string *worker) {
+  return worker ? mvphp_check_worker_name(worker, 1, NULL) : SUCCESS;
+}
+
+ZEND_METHOD(Multiverse_MultiWorker, clear) {
+  zend_string *worker = NULL;
+  ZEND_PARSE_PARAMETERS_START(0, 1)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_STR_OR_NULL(worker)
+  ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
+
+  mv_config_t cfg;
+  mvphp_config_build(&cfg);
+  char dir[1024];
+  int killed = 0, r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
+  /* Each tree needs at most kill_grace to die after SIGTERM; the margin
+   * covers supervisors that are busy or slow to be scheduled. */
+  if (r == 0) r = mv_registry_clear(dir, worker ? ZSTR_VAL(worker) : NULL, cfg.kill_grace + 10.0,
+                                    &killed);
+  mv_config_dispose(&cfg);
+  if (r < 0) {
+    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "clear() failed: %s", mv_last_error());
+    RETURN_THROWS();
+  }
+  RETURN_LONG(killed);
+}
+
+ZEND_METHOD(Multiverse_MultiWorker, running) {
+  zend_string *worker = NULL;
+  ZEND_PARSE_PARAMETERS_START(0, 1)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_STR_OR_NULL(worker)
+  ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
+
+  char dir[1024];
+  mv_entry_t *e = NULL;
+  size_t n = 0;
+  int r = mvphp_config_runtime_dir(dir, sizeof(dir));
+  if (r == 0) r = mv_registry_list(dir, worker ? ZSTR_VAL(worker) : NULL, &e, &n);
+  if (r < 0) {
+    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "running() failed: %s",
+                            mv_last_error());
+    RETURN_THROWS();
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+  array_init_size(return_value, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    zval row;
+    array_init_size(&row, 6);
+    add_assoc_long(&row, "pid", e[i].pid);
+    add_assoc_string(&row, "worker", e[i].worker);
+    add_assoc_string(&row, "task_id", e[i].task_id);
+    add_assoc_double(&row, "started_at", e[i].started_at);
+    add_assoc_double(&row, "elapsed", t > e[i].started_at ? t - e[i].started_at : 0.0);
+    add_assoc_long(&row, "host_pid", e[i].host_pid);
+    add_next_index_zval(return_value, &row);
+  }
+  free(e);
+}
+
+ZEND_METHOD(Multiverse_MultiWorker, configure) {
+  HashTable *options;
+  ZEND_PARSE_PARAMETERS_START(1, 1)
+    Z_PARAM_ARRAY_HT(options)
+  ZEND_PARSE_PARAMETERS_END();
+  (void)return_value;
+  mvphp_config_configure(options);
+}
+
+ZEND_METHOD(Multiverse_MultiWorker, config) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  mvphp_config_to_array(return_value);
+}

@@ -1,0 +1,126 @@
+# Type stubs for the public API of multiverse (API.md section 3).
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Dict,
+    Generator,
+    Generic,
+    Iterable,
+    List,
+    Literal,
+    Optional,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    overload,
+)
+
+from . import worker as worker
+from .errors import (
+    ShutdownError as ShutdownError,
+    TaskCancelledError as TaskCancelledError,
+    TaskCrashedError as TaskCrashedError,
+    TaskError as TaskError,
+    TaskTimeoutError as TaskTimeoutError,
+    WorkerError as WorkerError,
+    WorkerTimeoutError as WorkerTimeoutError,
+)
+
+__version__: str
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+T = TypeVar("T")
+
+class AsyncHandle(Generic[R_co]):
+    def get(self, timeout: Optional[float] = ...) -> R_co: ...
+    def try_get(self) -> Optional[R_co]: ...
+    def wait(self, timeout: Optional[float] = ...) -> bool: ...
+    def is_ready(self) -> bool: ...
+    def cancel(self) -> bool: ...
+    def is_cancelled(self) -> bool: ...
+    def get_task_id(self) -> str: ...
+    def get_name(self) -> str: ...
+    def get_timeout(self) -> Optional[float]: ...
+    def elapsed_time(self) -> float: ...
+    @property
+    def pid(self) -> Optional[int]: ...
+    def set_metadata(self, key: str, value: Any) -> None: ...
+    def get_metadata(self, key: str, default: Any = ...) -> Any: ...
+    def get_all_metadata(self) -> Dict[str, Any]: ...
+    def add_done_callback(self, fn: Callable[[AsyncHandle[R_co]], Any]) -> None: ...
+    def __await__(self) -> Generator[Any, None, R_co]: ...
+
+class ParallelFunction(Protocol[P, R_co]):
+    """A @parallel function: each call returns an AsyncHandle at once.
+    The keyword `timeout=` (seconds) is taken by the call itself."""
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AsyncHandle[R_co]: ...
+    __wrapped__: Callable[..., Any]
+
+class _Decorator(Protocol):
+    @overload
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]], /) -> ParallelFunction[P, R]: ...
+    @overload
+    def __call__(self, fn: Callable[P, R], /) -> ParallelFunction[P, R]: ...
+
+@overload
+def parallel(fn: Callable[P, Coroutine[Any, Any, R]], /) -> ParallelFunction[P, R]: ...
+@overload
+def parallel(fn: Callable[P, R], /) -> ParallelFunction[P, R]: ...
+@overload
+def parallel(
+    *,
+    timeout: Optional[float] = ...,
+    name: Optional[str] = ...,
+    max_memory_mb: Optional[float] = ...,
+    max_cpu_secs: Optional[float] = ...,
+) -> _Decorator: ...
+
+def shutdown(timeout_secs: float = ..., cancel_pending: bool = ...) -> bool: ...
+def reset_shutdown() -> None: ...
+def get_active_task_count() -> int: ...
+def set_max_concurrent_tasks(n: int) -> None: ...
+def get_max_concurrent_tasks() -> int: ...
+@overload
+def map(
+    fn: Callable[[T], Awaitable[R]],
+    iterable: Iterable[T],
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+) -> List[R]: ...
+@overload
+def map(
+    fn: Callable[[T], R],
+    iterable: Iterable[T],
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+) -> List[R]: ...
+@overload
+def gather(handles: Iterable[AsyncHandle[R]], on_error: Literal["raise", "skip"] = ...) -> List[R]: ...
+@overload
+def gather(handles: Iterable[AsyncHandle[R]], on_error: Literal["none"]) -> List[Optional[R]]: ...
+def run_worker(
+    name: str,
+    payload: Any = ...,
+    timeout: Optional[float] = ...,
+    workers_path: Optional[str] = ...,
+) -> Any: ...
+def configure(
+    *,
+    workers_path: Optional[str] = ...,
+    timeout: Optional[float] = ...,
+    kill_grace: Optional[float] = ...,
+    python: Optional[str] = ...,
+    node: Optional[str] = ...,
+    php: Optional[str] = ...,
+    max_output: Optional[int] = ...,
+    runtime_dir: Optional[str] = ...,
+) -> None: ...
+def config() -> Dict[str, Any]: ...
+def running(worker: Optional[str] = ...) -> List[Dict[str, Any]]: ...
+def clear(worker: Optional[str] = ...) -> int: ...

@@ -1,0 +1,133 @@
+"""Core reports -> results and exceptions.
+
+For tasks: a report whose status is MV_OK carries the child's blob (see
+_child.py); every other status is a process-level ending (timeout, cancel,
+crash, limit) and becomes the matching TaskError subclass. For workers:
+MV_OK carries JSON, the rest becomes WorkerError / WorkerTimeoutError.
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any, Dict, Optional, Tuple
+
+from . import _child
+from .errors import (
+    TaskCancelledError,
+    TaskCrashedError,
+    TaskError,
+    TaskTimeoutError,
+    WorkerError,
+    WorkerTimeoutError,
+)
+
+Report = Dict[str, Any]
+
+
+def _strip_subject(message: str, what: str, name: str) -> str:
+    # The core says "task 'x' timed out ..."; the exception names the task
+    # itself, so the message keeps only the predicate.
+    prefix = "%s '%s' " % (what, name)
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _none_if(value: int, sentinel: int) -> Optional[int]:
+    return None if value == sentinel else value
+
+
+def task_outcome(report: Report, name: str, task_id: str) -> Tuple[Optional[bytes], Optional[TaskError]]:
+    """(pickled value, None) on success, else (None, the error)."""
+    common = {
+        "task_name": name,
+        "task_id": task_id,
+        "elapsed_time": report["elapsed"],
+    }
+    status = report["status_name"]
+    message = _strip_subject(report["message"], "task", report["worker"])
+    if status == "MV_OK":
+        blob = report["result"]
+        if blob[:1] == _child.OK:
+            return blob[1:], None
+        if blob[:1] == _child.ERROR:
+            return None, remote_error(blob[1:], common)
+        return None, TaskCrashedError(
+            "exited with code 0 without sending a result", exit_code=0, **common
+        )
+    if status == "MV_ETIMEDOUT":
+        return None, TaskTimeoutError(
+            message, timeout=report["timeout"] or None, error_type="TaskTimeoutError", **common
+        )
+    if status == "MV_ECANCELED":
+        return None, TaskCancelledError(message, error_type="TaskCancelledError", **common)
+    exit_code = _none_if(report["exit_code"], -1)
+    sig = _none_if(report["signal"], 0)
+    return None, TaskCrashedError(
+        message,
+        exit_code=exit_code,
+        signal=sig,
+        limit=report["limit"] or None,
+        error_type="TaskCrashedError",
+        **common,
+    )
+
+
+def remote_error(data: bytes, common: Dict[str, Any]) -> TaskError:
+    """The TaskError for an exception raised inside the task."""
+    try:
+        info = pickle.loads(data)
+    except Exception as exc:  # a damaged blob: still an error, never a hang
+        return TaskError("the task's error report could not be read: %s" % exc,
+                         error_type="TaskError", **common)
+    err = TaskError(
+        info["message"], error_type=info["type"], traceback=info["traceback"], **common
+    )
+    cause = None
+    if info.get("exc") is not None:
+        try:
+            cause = pickle.loads(info["exc"])
+        except Exception:
+            cause = None  # its class is not importable here: the text remains
+    if isinstance(cause, BaseException):
+        err.__cause__ = cause
+    if info["traceback"] and hasattr(err, "add_note"):
+        # Shown under the error when it is not caught: where it happened.
+        err.add_note("Remote traceback (in the task process):\n" + info["traceback"].rstrip())
+    return err
+
+
+def unpickle_value(blob: bytes, name: str, task_id: str, elapsed: float) -> Tuple[Any, Optional[TaskError]]:
+    try:
+        return pickle.loads(blob), None
+    except Exception as exc:
+        err = TaskError(
+            "the result could not be unpickled: %s: %s" % (type(exc).__name__, exc),
+            task_name=name, task_id=task_id, elapsed_time=elapsed, error_type=type(exc).__name__,
+        )
+        err.__cause__ = exc
+        return None, err
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def worker_error(report: Report) -> WorkerError:
+    remote = report["remote"] or {}
+    fields = {
+        "worker": report["worker"],
+        "driver": report["driver"],
+        "exit_code": _none_if(report["exit_code"], -1),
+        "signal": _none_if(report["signal"], 0),
+        "stdout": _text(report["stdout"]),
+        "stderr": _text(report["stderr"]),
+        "remote_type": remote.get("type"),
+        "remote_message": remote.get("message"),
+        "remote_trace": remote.get("frames", []),
+        "elapsed": report["elapsed"],
+        "status": report["status_name"],
+        "task_id": report["task_id"],
+    }
+    if report["end"] == "spawn_failed":
+        fields["exit_code"] = None
+    if report["status_name"] == "MV_ETIMEDOUT":
+        return WorkerTimeoutError(report["message"], timeout=report["timeout"], **fields)
+    return WorkerError(report["message"], **fields)

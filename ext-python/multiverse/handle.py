@@ -1,0 +1,286 @@
+"""AsyncHandle: the caller's view of one task.
+
+A handle is created queued, started by the dispatcher thread when a slot
+is free, and resolved exactly once. Every wait is done on threading
+primitives in short slices, so Ctrl-C (KeyboardInterrupt) interrupts it
+and the GIL is free for other threads meanwhile. The result is unpickled
+lazily, in the thread that asks for it.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import types
+from typing import Any, Callable, Dict, List, Optional
+
+from . import _outcome
+from .errors import TaskCancelledError, TaskError
+
+log = logging.getLogger("multiverse")
+
+_SLICE = 0.2  # seconds: how long a wait may sleep before checking signals
+
+QUEUED, STARTING, RUNNING, DONE = "queued", "starting", "running", "done"
+
+
+def check_wait_timeout(timeout: Optional[float], what: str = "timeout") -> Optional[float]:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError("%s must be a number of seconds or None, not %s"
+                        % (what, type(timeout).__name__))
+    if math.isnan(timeout) or timeout < 0:
+        raise ValueError("%s must be >= 0, got %r" % (what, timeout))
+    return float(timeout)
+
+
+def wait_event(event: threading.Event, timeout: Optional[float]) -> bool:
+    """event.wait() in slices: signal handlers (Ctrl-C) run between them."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = _SLICE if deadline is None else min(_SLICE, deadline - time.monotonic())
+        if left <= 0:
+            return event.is_set()
+        if event.wait(left):
+            return True
+
+
+class AsyncHandle:
+    """The result of a call to a `@parallel` function, available later."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)
+
+    def __init__(self, name: str, task_id: str, timeout: Optional[float], dispatcher: Any) -> None:
+        self._name = name
+        self._task_id = task_id
+        self._timeout = timeout
+        self._dispatcher = dispatcher
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._state = QUEUED
+        self._task: Any = None
+        self._pid: Optional[int] = None
+        self._t_start: Optional[float] = None
+        self._elapsed: Optional[float] = None
+        self._blob: Optional[bytes] = None
+        self._value: Any = None
+        self._error: Optional[TaskError] = None
+        self._cancel_requested = False
+        self._cancelled = False
+        self._callbacks: List[Callable[["AsyncHandle"], Any]] = []
+        self._metadata: Dict[str, Any] = {}
+
+    # -- results ------------------------------------------------------------
+    def get(self, timeout: Optional[float] = None) -> Any:
+        """The task's return value; raises its TaskError. `timeout` bounds
+        only this wait: past it, TimeoutError is raised and the task keeps
+        running."""
+        timeout = check_wait_timeout(timeout)
+        if not self._event.is_set():
+            self._dispatcher.check_may_block("get() a task that is not finished")
+            if not wait_event(self._event, timeout):
+                raise TimeoutError(
+                    "task %r (id %s) did not finish within %g s (it keeps running)"
+                    % (self._name, self._task_id, timeout)
+                )
+        return self._result()
+
+    def try_get(self) -> Any:
+        """The result if the task has finished (raising its error if it
+        failed), else None."""
+        if not self._event.is_set():
+            return None
+        return self._result()
+
+    def _result(self) -> Any:
+        with self._lock:
+            if self._blob is not None:
+                self._value, err = _outcome.unpickle_value(
+                    self._blob, self._name, self._task_id, self._elapsed or 0.0
+                )
+                self._blob = None
+                if err is not None:
+                    self._error = err
+            error, value = self._error, self._value
+        if error is not None:
+            raise error
+        return value
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Wait until the task has finished; False if `timeout` passed first."""
+        timeout = check_wait_timeout(timeout)
+        if self._event.is_set():
+            return True
+        self._dispatcher.check_may_block("wait() for a task that is not finished")
+        return wait_event(self._event, timeout)
+
+    def is_ready(self) -> bool:
+        return self._event.is_set()
+
+    # -- cancellation ---------------------------------------------------------
+    def cancel(self) -> bool:
+        """Cancel the task: a queued task never starts, a running task's
+        whole process tree is killed (SIGTERM, kill_grace, SIGKILL) and this
+        returns once it is gone. False if the task had already finished."""
+        with self._lock:
+            state = self._state
+            if state == DONE:
+                return self._cancelled
+            self._cancel_requested = True
+            task = self._task
+        if state == QUEUED:
+            if self._dispatcher.discard(self):
+                self._resolve_cancelled("cancelled before it started")
+                return True
+            # Lost the race with the dispatcher: it is starting right now and
+            # will kill it as soon as the process exists.
+        if task is not None:
+            task.cancel()
+        if self._dispatcher.in_dispatcher_thread():
+            return True  # a done callback must not block the dispatcher
+        wait_event(self._event, self._dispatcher.kill_wait())
+        return self._cancelled
+
+    def is_cancelled(self) -> bool:
+        return self._cancelled
+
+    # -- information ------------------------------------------------------------
+    def get_task_id(self) -> str:
+        return self._task_id
+
+    def get_name(self) -> str:
+        return self._name
+
+    def get_timeout(self) -> Optional[float]:
+        """The task's timeout in seconds, or None for no timeout."""
+        return self._timeout
+
+    def elapsed_time(self) -> float:
+        """Seconds the task has run (0 while queued; final once finished)."""
+        if self._elapsed is not None:
+            return self._elapsed
+        start = self._t_start
+        return 0.0 if start is None else time.monotonic() - start
+
+    @property
+    def pid(self) -> Optional[int]:
+        """The task process's pid, None until it is known."""
+        if self._pid is None:
+            task = self._task
+            if task is not None:
+                self._pid = task.pid
+        return self._pid
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._metadata[key] = value
+
+    def get_metadata(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            return self._metadata.get(key, default)
+
+    def get_all_metadata(self) -> Dict[str, Any]:
+        with self._lock:
+            return dict(self._metadata)
+
+    def add_done_callback(self, fn: Callable[["AsyncHandle"], Any]) -> None:
+        """Call fn(handle) once the task has finished: at once if it already
+        has, else on the dispatcher thread (keep it short; it must not wait
+        for other tasks)."""
+        with self._lock:
+            if self._state != DONE:
+                self._callbacks.append(fn)
+                return
+        self._run_callback(fn)
+
+    def __await__(self):
+        """`await handle`: suspends the coroutine, never the event loop."""
+        if not self._event.is_set():
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            future = loop.create_future()
+
+            def wake(_handle: "AsyncHandle") -> None:
+                try:
+                    loop.call_soon_threadsafe(_set_done, future)
+                except RuntimeError:
+                    pass  # the event loop is closed: nobody is waiting any more
+
+            self.add_done_callback(wake)
+            yield from future.__await__()
+        return self._result()
+
+    def __repr__(self) -> str:
+        return "<AsyncHandle %r id=%s %s>" % (self._name, self._task_id, self._state)
+
+    # -- used by the dispatcher ---------------------------------------------------
+    def _begin_start(self) -> bool:
+        with self._lock:
+            if self._state != QUEUED:
+                return False
+            self._state = STARTING
+            return True
+
+    def _request_cancel(self) -> Any:
+        """Mark for cancellation (honoured if it is just starting); returns
+        the running core task, if any, for the caller to kill."""
+        with self._lock:
+            if self._state == DONE:
+                return None
+            self._cancel_requested = True
+            return self._task
+
+    def _started(self, task: Any) -> bool:
+        """Record the running task; True if a cancel arrived meanwhile."""
+        with self._lock:
+            self._task = task
+            self._state = RUNNING
+            self._t_start = time.monotonic()
+            return self._cancel_requested
+
+    def _finish(self, report: Dict[str, Any]) -> None:
+        blob, error = _outcome.task_outcome(report, self._name, self._task_id)
+        pid = report["pid"] if report["pid"] > 0 else None
+        self._resolve(blob, error, report["elapsed"], pid)
+
+    def _resolve_cancelled(self, why: str) -> None:
+        err = TaskCancelledError(why, task_name=self._name, task_id=self._task_id,
+                                 error_type="TaskCancelledError")
+        self._resolve(None, err, 0.0, None)
+
+    def _resolve_error(self, error: TaskError) -> None:
+        self._resolve(None, error, 0.0, None)
+
+    def _resolve(self, blob: Optional[bytes], error: Optional[TaskError],
+                 elapsed: float, pid: Optional[int]) -> None:
+        with self._lock:
+            if self._state == DONE:
+                return
+            self._state = DONE
+            self._blob = blob
+            self._error = error
+            self._elapsed = float(elapsed)
+            if pid is not None:
+                self._pid = pid
+            self._task = None
+            self._cancelled = isinstance(error, TaskCancelledError)
+            callbacks, self._callbacks = self._callbacks, []
+        self._dispatcher.retire(self)
+        self._event.set()
+        for fn in callbacks:
+            self._run_callback(fn)
+
+    def _run_callback(self, fn: Callable[["AsyncHandle"], Any]) -> None:
+        try:
+            fn(self)
+        except Exception:
+            log.exception("done callback %r of task %r (id %s) raised", fn, self._name,
+                          self._task_id)
+
+
+def _set_done(future: Any) -> None:
+    if not future.done():
+        future.set_result(None)

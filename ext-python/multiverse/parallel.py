@@ -1,0 +1,226 @@
+"""@parallel, map() and gather(): running Python callables as forked tasks."""
+from __future__ import annotations
+
+import builtins
+import contextvars
+import functools
+import inspect
+import math
+import secrets
+import threading
+from typing import Any, Callable, Iterable, List, Optional
+
+from . import _child, _config
+from ._dispatch import DISPATCHER, _Call
+from .errors import TaskError
+from .handle import AsyncHandle, check_wait_timeout, wait_event
+
+_UNSET = object()
+
+
+def _check_limit(value: Optional[float], what: str) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("%s must be a number, not %s" % (what, type(value).__name__))
+    if math.isnan(value) or math.isinf(value) or value <= 0:
+        raise ValueError("%s must be a positive number, got %r" % (what, value))
+    return value
+
+
+def _check_timeout(timeout: Optional[float]) -> Optional[float]:
+    timeout = check_wait_timeout(timeout)
+    if timeout is not None and math.isinf(timeout):
+        raise ValueError("timeout must be finite (use None or 0 for no timeout)")
+    return timeout
+
+
+def submit(fn: Callable[..., Any], args: tuple, kwargs: dict, *, name: str,
+           timeout: Optional[float], mem_mb: Optional[float], cpu_secs: Optional[float]) -> AsyncHandle:
+    """Queue one call of fn as a task and return its handle."""
+    if timeout is None:
+        effective = _config.default_timeout() or None
+    else:
+        effective = timeout or None  # 0 = no timeout
+    handle = AsyncHandle(name, secrets.token_hex(8), effective, DISPATCHER)
+    # The context (contextvars) is the caller's, as for a thread pool; the
+    # rest of the process state is whatever it is when the task forks.
+    runner = _child.make_runner(fn, args, kwargs, contextvars.copy_context())
+    DISPATCHER.submit(_Call(
+        handle,
+        runner,
+        timeout,
+        0 if mem_mb is None else int(math.ceil(mem_mb * 1024)),
+        0 if cpu_secs is None else int(math.ceil(cpu_secs)),
+    ))
+    return handle
+
+
+def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[float] = None,
+             name: Optional[str] = None, max_memory_mb: Optional[float] = None,
+             max_cpu_secs: Optional[float] = None) -> Any:
+    """Run each call of the decorated function in its own forked process.
+
+    Usable bare (`@parallel`) or with options. A call returns an
+    AsyncHandle at once. `timeout` (seconds; 0 = none) can also be given
+    per call as the keyword `timeout=`; without one, configure(timeout=...)
+    applies. `max_memory_mb` limits the task's resident memory (which
+    includes pages shared with this process after the fork),
+    `max_cpu_secs` its CPU time; past either the tree is killed and the
+    handle raises TaskCrashedError.
+    """
+    timeout = _check_timeout(timeout)
+    max_memory_mb = _check_limit(max_memory_mb, "max_memory_mb")
+    max_cpu_secs = _check_limit(max_cpu_secs, "max_cpu_secs")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise ValueError("name must be a non-empty str")
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., AsyncHandle]:
+        if not callable(func):
+            raise TypeError("@parallel needs a callable, got %s" % type(func).__name__)
+        task_name = name or getattr(func, "__name__", None) or type(func).__name__
+
+        @functools.wraps(func)
+        def call(*args: Any, timeout: Any = _UNSET, **kwargs: Any) -> AsyncHandle:
+            # None keeps the decorator's timeout; 0 means none for this call.
+            t = decorated_timeout if timeout is _UNSET or timeout is None else _check_timeout(timeout)
+            return submit(func, args, kwargs, name=task_name, timeout=t,
+                          mem_mb=max_memory_mb, cpu_secs=max_cpu_secs)
+
+        decorated_timeout = timeout
+        call.parallel_options = {  # type: ignore[attr-defined]
+            "timeout": timeout, "name": task_name,
+            "max_memory_mb": max_memory_mb, "max_cpu_secs": max_cpu_secs,
+        }
+        return call
+
+    return decorate(fn) if fn is not None else decorate
+
+
+# map() ---------------------------------------------------------------------------
+
+
+def _run_chunk(fn: Callable[..., Any], chunk: List[Any], first: int) -> List[Any]:
+    """Task body of map(): fn over one chunk, in order, in one process."""
+    out = []
+    for offset, item in enumerate(chunk):
+        try:
+            value = fn(item)
+            if inspect.iscoroutine(value):
+                value = _child._run_coroutine(value)
+        except BaseException as exc:
+            if hasattr(exc, "add_note"):
+                exc.add_note("raised by map() for item %d" % (first + offset))
+            raise
+        out.append(value)
+    return out
+
+
+def _chunks(items: List[Any], workers: Optional[int], chunksize: Optional[int]):
+    if chunksize is None:
+        n = min(workers or DISPATCHER.max_concurrent, len(items))
+        size, extra = divmod(len(items), n)
+        start = 0
+        for i in builtins.range(n):
+            end = start + size + (1 if i < extra else 0)
+            yield start, items[start:end]
+            start = end
+    else:
+        for start in builtins.range(0, len(items), chunksize):
+            yield start, items[start:start + chunksize]
+
+
+def _check_count(value: Optional[int], what: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s must be an int or None, not %s" % (what, type(value).__name__))
+    if value < 1:
+        raise ValueError("%s must be >= 1, got %d" % (what, value))
+    return value
+
+
+def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int] = None,
+        chunksize: Optional[int] = None, timeout: Optional[float] = None) -> List[Any]:
+    """fn over every item, in parallel processes; results in input order.
+
+    Items are split into contiguous chunks, one forked process per chunk:
+    by default one chunk per worker (`workers`, default: the concurrency
+    limit). With `chunksize`, chunks have that many items and at most
+    `workers` of them run at once. `timeout` applies to each chunk's task.
+    The first failure cancels the remaining chunks and raises its
+    TaskError (the item's index is noted on the original exception).
+    """
+    if not callable(fn):
+        raise TypeError("fn must be callable")
+    workers = _check_count(workers, "workers")
+    chunksize = _check_count(chunksize, "chunksize")
+    timeout = _check_timeout(timeout)
+    items = list(iterable)
+    if not items:
+        return []
+    name = "map:" + (getattr(fn, "__name__", None) or type(fn).__name__)
+    chunks = list(_chunks(items, workers, chunksize))
+    cap = workers if (workers and chunksize) else len(chunks)
+    handles: List[Optional[AsyncHandle]] = [None] * len(chunks)
+    changed = threading.Event()
+    on_done = lambda _h: changed.set()  # noqa: E731 - wakes the loop below
+    next_chunk = 0
+    try:
+        while True:
+            running = [h for h in handles[:next_chunk] if h is not None and not h.is_ready()]
+            failed = next((h for h in handles[:next_chunk] if h is not None and h.is_ready()
+                           and h._error is not None), None)
+            if failed is not None:
+                failed.get()  # raises its TaskError
+            while next_chunk < len(chunks) and len(running) < cap:
+                start, chunk = chunks[next_chunk]
+                h = submit(_run_chunk, (fn, chunk, start), {}, name=name, timeout=timeout,
+                           mem_mb=None, cpu_secs=None)
+                h.add_done_callback(on_done)
+                handles[next_chunk] = h
+                running.append(h)
+                next_chunk += 1
+            if not running and next_chunk == len(chunks):
+                break
+            changed.clear()
+            if any(h.is_ready() for h in running):
+                continue
+            DISPATCHER.check_may_block("map()")
+            wait_event(changed, None)
+    except BaseException:
+        for h in handles:
+            if h is not None and not h.is_ready():
+                h.cancel()
+        raise
+    out: List[Any] = []
+    for h in handles:
+        out.extend(h.get())  # type: ignore[union-attr]
+    return out
+
+
+# gather() ---------------------------------------------------------------------------
+
+
+def gather(handles: Iterable[AsyncHandle], on_error: str = "raise") -> List[Any]:
+    """Wait for every handle and return their results in order.
+
+    on_error: "raise" re-raises the first failure (in order), "skip"
+    leaves failed tasks out, "none" puts None in their place.
+    """
+    if on_error not in ("raise", "skip", "none"):
+        raise ValueError("on_error must be 'raise', 'skip' or 'none', got %r" % (on_error,))
+    handles = list(handles)
+    for h in handles:
+        if not isinstance(h, AsyncHandle):
+            raise TypeError("gather() takes AsyncHandles, got %s" % type(h).__name__)
+    results = []
+    for h in handles:
+        try:
+            results.append(h.get())
+        except TaskError:
+            if on_error == "raise":
+                raise
+            if on_error == "none":
+                results.append(None)
+    return results

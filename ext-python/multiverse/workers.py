@@ -1,0 +1,77 @@
+"""Workers from Python: run_worker(), running() and clear().
+
+Same contract and same registry as PHP's MultiWorker::run(), ::running()
+and ::clear(): a worker started here is listed and killable from PHP
+(`php artisan multiverse:clear`) and the other way round.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Dict, List, Optional
+
+from . import _config, _core, _outcome
+from .errors import WorkerError
+from .parallel import _check_timeout
+
+log = logging.getLogger("multiverse")
+
+# Beyond kill_grace, how long clear() waits for trees to be confirmed dead.
+_CLEAR_MARGIN = 5.0
+
+
+def _check_name(name: Any, what: str = "name") -> str:
+    if not isinstance(name, str):
+        raise TypeError("%s must be a str, not %s" % (what, type(name).__name__))
+    _core.validate_worker_name(name)
+    return name
+
+
+def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
+               workers_path: Optional[str] = None) -> Any:
+    """Run worker `name` with `payload` (JSON-encoded; None sends {}) and
+    return its decoded JSON result. Raises WorkerError (WorkerTimeoutError
+    on timeout) carrying exit code, signal, output and the remote error.
+    `timeout` overrides configure(timeout=...) for this call (0 = none)."""
+    _check_name(name)
+    timeout = _check_timeout(timeout)
+    try:
+        data = json.dumps({} if payload is None else payload, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise type(exc)("payload cannot be JSON-encoded: %s" % exc) from None
+    cfg = _config.current()
+    if workers_path is not None:
+        cfg["workers_path"] = os.fspath(workers_path)
+    log.debug("worker %r starting", name)
+    try:
+        report = _core.run_worker(cfg, name, data, -1.0 if timeout is None else timeout)
+    except _core.Error as exc:
+        # Nothing was started: not found, interpreter missing, no supervisor.
+        log.warning("worker %r could not start: %s", name, exc)
+        raise WorkerError(str(exc), worker=name, status=exc.name) from None
+    if report["status_name"] == "MV_OK":
+        log.debug("worker %r finished in %.3f s", name, report["elapsed"])
+        return json.loads(report["result"])
+    log.warning("worker %r failed: %s", name, report["message"])
+    raise _outcome.worker_error(report)
+
+
+def running(worker: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Running workers and tasks of this user, from any process: dicts with
+    pid, worker, task_id, started_at, elapsed, host_pid (as PHP's
+    running()), plus supervisor_pid, kind ("exec", "fork") and state."""
+    if worker is not None:
+        _check_name(worker, "worker")
+    return _core.registry_list(_config.current(), worker)
+
+
+def clear(worker: Optional[str] = None) -> int:
+    """Kill every running worker tree of this user (or those named
+    `worker` exactly) started by any process, wait until they are gone,
+    and return how many trees were killed."""
+    if worker is not None:
+        _check_name(worker, "worker")
+    killed = _core.registry_clear(_config.current(), worker, _config.kill_grace() + _CLEAR_MARGIN)
+    log.info("clear(%s) killed %d tree(s)", worker or "", killed)
+    return killed

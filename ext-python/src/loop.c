@@ -1,0 +1,536 @@
+/*
+ * multiverse._core.Loop: one core event loop and the tasks started in it.
+ *
+ * fork_call() forks the host into a supervised task the way os.fork()
+ * does (PyOS_BeforeFork / PyOS_AfterFork_Parent / PyOS_AfterFork_Child).
+ * In the child it drops the parent's loop, calls the runner, sends the
+ * bytes it returns as the task's result and _exit()s: no atexit handlers,
+ * no finalizers, nothing of the parent's shutdown runs there.
+ *
+ * wait() sleeps in epoll with the GIL released. See mvpy.h for the locking
+ * rules that let other threads cancel tasks or read pids meanwhile.
+ */
+#include "mvpy.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+void mvpy_loop_lock(mvpy_loop *l) {
+  if (pthread_mutex_trylock(&l->mu) == 0) return;
+  /* Busy: most likely wait() sleeping in epoll. Wake it; it lets go of the
+   * mutex as soon as mv_loop_wait() returns. */
+  pthread_mutex_lock(&l->wmu);
+  if (l->loop) mv_loop_wakeup(l->loop);
+  pthread_mutex_unlock(&l->wmu);
+  pthread_mutex_lock(&l->mu);
+}
+
+void mvpy_loop_unlock(mvpy_loop *l) { pthread_mutex_unlock(&l->mu); }
+
+/* Intrusive lists ------------------------------------------------------- */
+
+static void list_push(mvpy_task **head, mvpy_task *t) {
+  t->prev = NULL;
+  t->next = *head;
+  if (*head) (*head)->prev = t;
+  *head = t;
+}
+
+static void list_remove(mvpy_task **head, mvpy_task *t) {
+  if (t->prev) t->prev->next = t->next;
+  else *head = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->prev = t->next = NULL;
+}
+
+/* Called by the core from inside mv_loop_wait() (mu held, no GIL): only
+ * pointer moves, no Python calls, no allocation. */
+static void loop_on_done(mv_task_t *core, void *data) {
+  (void)core;
+  mvpy_task *t = data;
+  mvpy_loop *l = t->loop;
+  list_remove(&l->running, t);
+  list_push(&l->finished, t);
+  STORE(l->nrunning, l->nrunning - 1);
+}
+
+/* Move every finished task's report into its object; returns the chain
+ * of collected tasks (linked through ->next) and empties the list. */
+static mvpy_task *loop_collect(mvpy_loop *l) {
+  mvpy_task *chain = l->finished;
+  l->finished = NULL;
+  /* finished was built by pushing at the head: reverse it so tasks are
+   * handed out in the order they ended. */
+  mvpy_task *rev = NULL;
+  while (chain) {
+    mvpy_task *next = chain->next;
+    mvpy_task_collect(chain);
+    chain->prev = NULL;
+    chain->next = rev;
+    rev = chain;
+    chain = next;
+  }
+  return rev;
+}
+
+/* Forget every task (forked child, or a loop that could not be drained):
+ * the objects stop pointing at core tasks. Returns them as a chain. */
+static mvpy_task *loop_detach_all(mvpy_loop *l) {
+  mvpy_task *chain = NULL;
+  mvpy_task **lists[2] = {&l->running, &l->finished};
+  for (int i = 0; i < 2; i++) {
+    while (*lists[i]) {
+      mvpy_task *t = *lists[i];
+      list_remove(lists[i], t);
+      t->task = NULL;
+      STORE(t->loop, NULL);
+      STORE(t->state, MVPY_TASK_DONE);
+      t->next = chain;
+      chain = t;
+    }
+  }
+  STORE(l->nrunning, 0);
+  return chain;
+}
+
+/* The loop's references to a chain of tasks, as a list (stealing them). */
+static PyObject *chain_to_list(mvpy_task *chain) {
+  PyObject *list = PyList_New(0);
+  while (chain) {
+    mvpy_task *next = chain->next;
+    chain->next = NULL;
+    if (list && PyList_Append(list, (PyObject *)chain) < 0) Py_CLEAR(list);
+    Py_DECREF(chain);
+    chain = next;
+  }
+  return list;
+}
+
+static void chain_release(mvpy_task *chain) {
+  while (chain) {
+    mvpy_task *next = chain->next;
+    chain->next = NULL;
+    Py_DECREF(chain);
+    chain = next;
+  }
+}
+
+static mv_loop_t *loop_take(mvpy_loop *l) {
+  pthread_mutex_lock(&l->wmu);
+  mv_loop_t *core = l->loop;
+  l->loop = NULL;
+  pthread_mutex_unlock(&l->wmu);
+  return core;
+}
+
+/* Drop the parent's loop in a forked child without signalling anything.
+ * The mutexes are re-created first: a thread of the parent may have held
+ * one at the moment of the fork, and that thread does not exist here. */
+static mvpy_task *loop_forget(mvpy_loop *l) {
+  pthread_mutex_init(&l->mu, NULL);
+  pthread_mutex_init(&l->wmu, NULL);
+  mvpy_task *chain = loop_detach_all(l);
+  mv_loop_t *core = loop_take(l);
+  if (core) mv_loop_forget(core);
+  return chain;
+}
+
+/* Cancel everything, wait for every tree to die, free the core loop.
+ * Called without the GIL. */
+static mvpy_task *loop_shutdown(mvpy_loop *l) {
+  pthread_mutex_lock(&l->mu);
+  for (mvpy_task *t = l->running; t; t = t->next) mv_task_cancel(t->task);
+  while (l->running) {
+    int r = mv_loop_wait(l->loop, NULL, -1);
+    if (r < 0 && r != MV_EINTR) break;
+  }
+  mvpy_task *chain = loop_collect(l);
+  /* Only on a broken epoll can tasks remain; mv_loop_free() kills and
+   * frees them, so the objects must let go of them first. */
+  mvpy_task *rest = loop_detach_all(l);
+  while (rest) {
+    mvpy_task *next = rest->next;
+    rest->next = chain;
+    chain = rest;
+    rest = next;
+  }
+  mv_loop_t *core = loop_take(l);
+  mv_loop_free(core);
+  pthread_mutex_unlock(&l->mu);
+  return chain;
+}
+
+/* Type ---------------------------------------------------------------- */
+
+static PyObject *loop_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+  if (!PyArg_ParseTuple(args, ":Loop") || (kwds && PyDict_Size(kwds) > 0)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "Loop() takes no arguments");
+    return NULL;
+  }
+  mvpy_loop *self = (mvpy_loop *)type->tp_alloc(type, 0);
+  if (self == NULL) return NULL;
+  pthread_mutex_init(&self->mu, NULL);
+  pthread_mutex_init(&self->wmu, NULL);
+  self->owner = getpid();
+  int r = mv_loop_new(&self->loop);
+  if (r < 0) {
+    Py_DECREF(self);
+    return mvpy_raise(mvpy_state_of_type(type), r);
+  }
+  return (PyObject *)self;
+}
+
+static void loop_dealloc(mvpy_loop *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  if (self->loop) {
+    mvpy_task *chain;
+    if (self->owner == getpid()) {
+      Py_BEGIN_ALLOW_THREADS
+      chain = loop_shutdown(self);
+      Py_END_ALLOW_THREADS
+    } else {
+      chain = loop_forget(self);
+    }
+    chain_release(chain);
+  }
+  tp->tp_free((PyObject *)self);
+  Py_DECREF(tp);
+}
+
+static int loop_check(mvpy_loop *self) {
+  if (self->loop == NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "the loop is closed");
+    return -1;
+  }
+  if (self->owner != getpid()) {
+    PyErr_Format(PyExc_RuntimeError,
+                 "this loop belongs to process %d; a forked child must use a new loop",
+                 (int)self->owner);
+    return -1;
+  }
+  return 0;
+}
+
+static void loop_flush_std(void) {
+  const char *names[] = {"stdout", "stderr"};
+  for (int i = 0; i < 2; i++) {
+    PyObject *f = PySys_GetObject(names[i]); /* borrowed */
+    if (f == NULL || f == Py_None) continue;
+    PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+    if (r == NULL) PyErr_Clear();
+    Py_XDECREF(r);
+  }
+}
+
+/* The child side of fork_call(). Never returns. */
+static void loop_child(mvpy_loop *self, PyObject *runner, mv_child_t *child) {
+  /* Only this thread exists now. The parent's loop goes first: its fds
+   * (other tasks' pipes and control sockets) must not stay open here. */
+  mvpy_task *chain = loop_forget(self);
+  PyOS_AfterFork_Child();
+  /* The forking thread's mask is not the task's business. */
+  sigset_t empty;
+  sigemptyset(&empty);
+  pthread_sigmask(SIG_SETMASK, &empty, NULL);
+  chain_release(chain);
+
+  int code = 0;
+  PyObject *res = PyObject_CallNoArgs(runner);
+  if (res == NULL) {
+    PyErr_Print();
+    code = 1;
+  } else {
+    Py_buffer view;
+    if (PyObject_GetBuffer(res, &view, PyBUF_SIMPLE) == 0) {
+      if (mv_child_send(child, view.buf, (size_t)view.len) < 0) code = 1;
+      PyBuffer_Release(&view);
+    } else {
+      PyErr_Print();
+      code = 1;
+    }
+    Py_DECREF(res);
+  }
+  loop_flush_std();
+  mv_child_exit(child, code);
+}
+
+static int loop_opts(PyObject *timeout_obj, double *timeout) {
+  *timeout = -1.0; /* the config's timeout */
+  if (timeout_obj == NULL || timeout_obj == Py_None) return 0;
+  *timeout = PyFloat_AsDouble(timeout_obj);
+  if (*timeout == -1.0 && PyErr_Occurred()) return -1;
+  if (mv_check_timeout(*timeout, "timeout") < 0) {
+    PyErr_SetString(PyExc_ValueError, mv_last_error());
+    return -1;
+  }
+  return 0;
+}
+
+/* Link a started task into the loop (mu held). */
+static void loop_adopt(mvpy_loop *self, mvpy_task *obj, mv_task_t *core) {
+  obj->task = core;
+  obj->t_start = mvpy_monotonic();
+  snprintf(obj->task_id, sizeof(obj->task_id), "%s", mv_task_id(core));
+  STORE(obj->loop, self);
+  STORE(obj->state, MVPY_TASK_RUNNING);
+  Py_INCREF(obj); /* the loop's reference, handed out by wait() */
+  list_push(&self->running, obj);
+  STORE(self->nrunning, self->nrunning + 1);
+}
+
+static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds) {
+  static char *kwlist[] = {"runner", "name", "timeout", "max_memory_kb", "max_cpu_secs",
+                           "config", "task_id", "capture", "register", NULL};
+  PyObject *runner, *name = NULL, *timeout_obj = NULL, *config = Py_None;
+  long mem_kb = 0, cpu_s = 0;
+  const char *task_id = NULL;
+  int capture = 0, reg = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$UOllOzpp:fork_call", kwlist, &runner, &name,
+                                   &timeout_obj, &mem_kb, &cpu_s, &config, &task_id, &capture,
+                                   &reg))
+    return NULL;
+  if (!PyCallable_Check(runner)) {
+    PyErr_SetString(PyExc_TypeError, "runner must be callable");
+    return NULL;
+  }
+  if (loop_check(self) < 0) return NULL;
+  mvpy_state *st = mvpy_state_of_type(Py_TYPE(self));
+  double timeout;
+  if (loop_opts(timeout_obj, &timeout) < 0) return NULL;
+  mv_config_t cfg;
+  mv_config_init(&cfg);
+  if (mvpy_config_from(config, &cfg) < 0) {
+    mv_config_dispose(&cfg);
+    return NULL;
+  }
+  PyObject *name_obj = name ? name : PyUnicode_FromString("fork");
+  if (name == NULL && name_obj == NULL) {
+    mv_config_dispose(&cfg);
+    return NULL;
+  }
+  if (name) Py_INCREF(name_obj);
+  mvpy_task *obj = mvpy_task_create(st, name_obj, task_id);
+  Py_DECREF(name_obj);
+  if (obj == NULL) {
+    mv_config_dispose(&cfg);
+    return NULL;
+  }
+  mv_task_opts_t opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.timeout = timeout;
+  opts.max_memory_kb = mem_kb;
+  opts.max_cpu_secs = cpu_s;
+  opts.task_id = task_id;
+  opts.name = PyUnicode_AsUTF8(obj->name);
+  opts.on_done = loop_on_done;
+  opts.data = obj;
+  opts.flags = (capture ? MV_FORK_CAPTURE : 0) | (reg ? 0 : MV_TASK_NO_REGISTRY);
+  if (opts.name == NULL) {
+    Py_DECREF(obj);
+    mv_config_dispose(&cfg);
+    return NULL;
+  }
+
+  mv_task_t *core = NULL;
+  mv_child_t *child = NULL;
+  char detail[1024] = "";
+  PyOS_BeforeFork();
+  mvpy_loop_lock(self);
+  int r = mv_task_fork(self->loop, &cfg, &opts, &core, &child);
+  if (r == MV_FORK_CHILD) loop_child(self, runner, child);
+  if (r == 0) loop_adopt(self, obj, core);
+  else snprintf(detail, sizeof(detail), "%s", mv_last_error());
+  mvpy_loop_unlock(self);
+  PyOS_AfterFork_Parent();
+  mv_config_dispose(&cfg);
+  if (r < 0) {
+    Py_DECREF(obj);
+    return mvpy_raise_msg(st, r, detail);
+  }
+  return (PyObject *)obj;
+}
+
+static PyObject *loop_spawn_worker(mvpy_loop *self, PyObject *args, PyObject *kwds) {
+  static char *kwlist[] = {"name", "payload", "timeout", "config", "task_id", "register", NULL};
+  PyObject *name, *timeout_obj = NULL, *config = Py_None;
+  Py_buffer payload;
+  const char *task_id = NULL;
+  int reg = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "Uy*|$OOzp:spawn_worker", kwlist, &name, &payload,
+                                   &timeout_obj, &config, &task_id, &reg))
+    return NULL;
+  PyObject *result = NULL;
+  mv_config_t cfg;
+  mv_config_init(&cfg);
+  mvpy_state *st = mvpy_state_of_type(Py_TYPE(self));
+  double timeout;
+  mvpy_task *obj = NULL;
+  const char *cname = PyUnicode_AsUTF8(name);
+  if (cname == NULL || loop_check(self) < 0 || loop_opts(timeout_obj, &timeout) < 0 ||
+      mvpy_config_from(config, &cfg) < 0)
+    goto done;
+  if ((obj = mvpy_task_create(st, name, task_id)) == NULL) goto done;
+  mv_task_opts_t opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.timeout = timeout;
+  opts.task_id = task_id;
+  opts.on_done = loop_on_done;
+  opts.data = obj;
+  opts.flags = reg ? 0 : MV_TASK_NO_REGISTRY;
+  mv_task_t *core = NULL;
+  mvpy_loop_lock(self);
+  int r = mv_task_spawn_worker(self->loop, &cfg, cname, payload.buf, (size_t)payload.len, &opts,
+                               &core);
+  if (r == 0) loop_adopt(self, obj, core);
+  mvpy_loop_unlock(self);
+  if (r < 0) {
+    mvpy_raise(st, r);
+    goto done;
+  }
+  Py_INCREF(obj);
+  result = (PyObject *)obj;
+done:
+  Py_XDECREF(obj);
+  mv_config_dispose(&cfg);
+  PyBuffer_Release(&payload);
+  return result;
+}
+
+static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
+  static char *kwlist[] = {"timeout", NULL};
+  PyObject *timeout_obj = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait", kwlist, &timeout_obj)) return NULL;
+  double timeout = -1.0;
+  if (timeout_obj != Py_None) {
+    timeout = PyFloat_AsDouble(timeout_obj);
+    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
+    if (!(timeout >= 0)) {
+      PyErr_SetString(PyExc_ValueError, "timeout must be None or >= 0");
+      return NULL;
+    }
+  }
+  if (loop_check(self) < 0) return NULL;
+  mvpy_task *chain;
+  int r = 0;
+  char detail[256] = "";
+  Py_BEGIN_ALLOW_THREADS
+  pthread_mutex_lock(&self->mu);
+  if (self->finished == NULL && self->loop) r = mv_loop_wait(self->loop, NULL, timeout);
+  if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
+    snprintf(detail, sizeof(detail), "%s", mv_last_error());
+  /* Pids arrive in the supervisors' first message: publish them. */
+  for (mvpy_task *t = self->running; t; t = t->next)
+    if (t->pid <= 0) STORE(t->pid, mv_task_pid(t->task));
+  chain = loop_collect(self);
+  pthread_mutex_unlock(&self->mu);
+  Py_END_ALLOW_THREADS
+  if (chain == NULL && r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
+    return mvpy_raise_msg(mvpy_state_of_type(Py_TYPE(self)), r, detail);
+  return chain_to_list(chain);
+}
+
+static PyObject *loop_close(mvpy_loop *self, PyObject *unused) {
+  (void)unused;
+  if (self->loop == NULL) return PyList_New(0);
+  mvpy_task *chain;
+  if (self->owner != getpid()) {
+    chain = loop_forget(self);
+  } else {
+    Py_BEGIN_ALLOW_THREADS
+    chain = loop_shutdown(self);
+    Py_END_ALLOW_THREADS
+  }
+  return chain_to_list(chain);
+}
+
+static PyObject *loop_forget_method(mvpy_loop *self, PyObject *unused) {
+  (void)unused;
+  if (self->loop == NULL) Py_RETURN_NONE;
+  if (self->owner == getpid()) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "forget() is for a forked child; the owner process must close() the loop");
+    return NULL;
+  }
+  chain_release(loop_forget(self));
+  Py_RETURN_NONE;
+}
+
+static PyObject *loop_wakeup(mvpy_loop *self, PyObject *unused) {
+  (void)unused;
+  pthread_mutex_lock(&self->wmu);
+  if (self->loop && self->owner == getpid()) mv_loop_wakeup(self->loop);
+  pthread_mutex_unlock(&self->wmu);
+  Py_RETURN_NONE;
+}
+
+static PyObject *loop_fileno(mvpy_loop *self, PyObject *unused) {
+  (void)unused;
+  if (loop_check(self) < 0) return NULL;
+  return PyLong_FromLong(mv_loop_fd(self->loop));
+}
+
+static PyObject *loop_get_active(mvpy_loop *self, void *closure) {
+  (void)closure;
+  return PyLong_FromSize_t(__atomic_load_n(&self->nrunning, __ATOMIC_ACQUIRE));
+}
+
+static PyObject *loop_get_closed(mvpy_loop *self, void *closure) {
+  (void)closure;
+  return PyBool_FromLong(self->loop == NULL);
+}
+
+static PyObject *loop_get_owner(mvpy_loop *self, void *closure) {
+  (void)closure;
+  return PyLong_FromLong((long)self->owner);
+}
+
+static PyMethodDef loop_methods[] = {
+    {"fork_call", (PyCFunction)(void (*)(void))loop_fork_call, METH_VARARGS | METH_KEYWORDS,
+     "fork_call(runner, *, name=None, timeout=None, max_memory_kb=0, max_cpu_secs=0,\n"
+     "          config=None, task_id=None, capture=False, register=True) -> Task\n--\n\n"
+     "Fork this process into a supervised task. The child calls runner() and\n"
+     "sends the bytes it returns as the result, then _exit()s."},
+    {"spawn_worker", (PyCFunction)(void (*)(void))loop_spawn_worker,
+     METH_VARARGS | METH_KEYWORDS,
+     "spawn_worker(name, payload, *, timeout=None, config=None, task_id=None,\n"
+     "             register=True) -> Task\n--\n\nStart a worker (API.md section 1)."},
+    {"wait", (PyCFunction)(void (*)(void))loop_wait, METH_VARARGS | METH_KEYWORDS,
+     "wait(timeout=None) -> list[Task]\n--\n\n"
+     "Sleep (GIL released) until a task ends, wakeup() is called or timeout\n"
+     "passes; return the tasks that ended."},
+    {"wakeup", (PyCFunction)loop_wakeup, METH_NOARGS,
+     "wakeup()\n--\n\nMake a concurrent wait() return. Safe from any thread."},
+    {"fileno", (PyCFunction)loop_fileno, METH_NOARGS,
+     "fileno() -> int\n--\n\nAn fd readable when wait() has work."},
+    {"close", (PyCFunction)loop_close, METH_NOARGS,
+     "close() -> list[Task]\n--\n\n"
+     "Cancel every task, wait until their trees are gone, free the loop;\n"
+     "returns the tasks that ended meanwhile."},
+    {"forget", (PyCFunction)loop_forget_method, METH_NOARGS,
+     "forget()\n--\n\nIn a forked child: drop the parent's loop without touching its tasks."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef loop_getset[] = {
+    {"active", (getter)loop_get_active, NULL, "Tasks started and not yet ended.", NULL},
+    {"closed", (getter)loop_get_closed, NULL, "True once closed or forgotten.", NULL},
+    {"owner", (getter)loop_get_owner, NULL, "The pid of the process that owns the loop.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot loop_slots[] = {
+    {Py_tp_new, loop_new},
+    {Py_tp_dealloc, loop_dealloc},
+    {Py_tp_methods, loop_methods},
+    {Py_tp_getset, loop_getset},
+    {Py_tp_doc, "Loop()\n--\n\nA core event loop: starts supervised tasks and collects them."},
+    {0, NULL}};
+
+PyType_Spec mvpy_loop_spec = {
+    .name = "multiverse._core.Loop",
+    .basicsize = sizeof(mvpy_loop),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = loop_slots,
+};

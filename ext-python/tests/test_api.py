@@ -1,0 +1,235 @@
+"""Module functions: shutdown, counts, limits, map, gather, configure."""
+import os
+import time
+
+import pytest
+
+import multiverse as mp
+from multiverse import _config
+
+API_NAMES = [
+    "parallel", "AsyncHandle", "TaskError", "TaskTimeoutError", "TaskCancelledError",
+    "TaskCrashedError", "ShutdownError", "WorkerError", "WorkerTimeoutError", "shutdown",
+    "reset_shutdown", "get_active_task_count", "set_max_concurrent_tasks", "map", "gather",
+    "run_worker", "configure", "running", "clear", "worker",
+]
+
+
+def test_every_api_name_is_exported():
+    for name in API_NAMES:
+        assert hasattr(mp, name), name
+        assert name in mp.__all__, name
+
+
+def test_types_ship_with_the_package():
+    pkg = os.path.dirname(mp.__file__)
+    assert os.path.exists(os.path.join(pkg, "py.typed"))
+    stub = open(os.path.join(pkg, "__init__.pyi")).read()
+    for name in API_NAMES:
+        assert name in stub, name
+    worker_stub = open(os.path.join(pkg, "worker.pyi")).read()
+    for name in ("payload", "respond", "fail", "serve"):
+        assert "def %s(" % name in worker_stub
+
+
+def sleeper(seconds, value=None):
+    time.sleep(seconds)
+    return value
+
+
+def test_shutdown_waits_for_running_and_queued_tasks():
+    mp.set_max_concurrent_tasks(1)
+    hs = [mp.parallel(sleeper)(0.2, i) for i in range(3)]
+    assert mp.shutdown(timeout_secs=30) is True
+    assert [h.get() for h in hs] == [0, 1, 2]
+    assert mp.get_active_task_count() == 0
+
+
+def test_submitting_after_shutdown_raises_until_reset():
+    assert mp.shutdown() is True
+    with pytest.raises(mp.ShutdownError):
+        mp.parallel(lambda: 1)()
+    with pytest.raises(RuntimeError):
+        mp.map(abs, [1, 2])
+    mp.reset_shutdown()
+    assert mp.parallel(lambda: 1)().get(timeout=30) == 1
+
+
+def test_shutdown_cancel_pending():
+    mp.set_max_concurrent_tasks(1)
+    running = mp.parallel(sleeper)(0.5, "ran")
+    queued = [mp.parallel(sleeper)(0.5, i) for i in range(2)]
+    assert mp.shutdown(timeout_secs=30, cancel_pending=True) is True
+    assert running.get() == "ran"
+    for h in queued:
+        assert h.is_cancelled()
+        with pytest.raises(mp.TaskCancelledError):
+            h.get()
+
+
+def test_shutdown_timeout_kills_what_is_left():
+    h = mp.parallel(sleeper)(60)
+    start = time.monotonic()
+    assert mp.shutdown(timeout_secs=0.3) is False
+    assert time.monotonic() - start < 10
+    assert h.is_ready()
+    with pytest.raises(mp.TaskCancelledError):
+        h.get()
+    assert mp.get_active_task_count() == 0
+
+
+def test_shutdown_rejects_bad_timeouts():
+    with pytest.raises(ValueError, match="timeout_secs"):
+        mp.shutdown(timeout_secs=-1)
+    with pytest.raises(TypeError):
+        mp.shutdown(timeout_secs="1")
+
+
+def test_active_task_count_counts_queued_and_running():
+    mp.set_max_concurrent_tasks(1)
+    hs = [mp.parallel(sleeper)(0.3) for _ in range(3)]
+    assert mp.get_active_task_count() == 3
+    hs[0].get(timeout=30)
+    assert mp.get_active_task_count() <= 2
+    for h in hs:
+        h.get(timeout=30)
+    assert mp.get_active_task_count() == 0
+
+
+def test_set_max_concurrent_tasks_validates():
+    for bad in (0, -3):
+        with pytest.raises(ValueError):
+            mp.set_max_concurrent_tasks(bad)
+    for bad in (1.5, "2", True):
+        with pytest.raises(TypeError):
+            mp.set_max_concurrent_tasks(bad)
+    mp.set_max_concurrent_tasks(3)
+    assert mp.get_max_concurrent_tasks() == 3
+
+
+def test_default_limit_is_the_cpu_count():
+    assert mp.get_max_concurrent_tasks() == len(os.sched_getaffinity(0))
+
+
+# map ------------------------------------------------------------------------------
+
+
+def test_map_keeps_order_and_uses_one_process_per_worker():
+    results = mp.map(lambda x: (x * x, os.getpid()), range(20), workers=3)
+    assert [r[0] for r in results] == [x * x for x in range(20)]
+    pids = {r[1] for r in results}
+    assert len(pids) == 3 and os.getpid() not in pids
+
+
+def test_map_with_chunksize_and_worker_cap():
+    mp.set_max_concurrent_tasks(4)
+    results = mp.map(lambda x: (x, os.getpid()), range(10), chunksize=3, workers=2)
+    assert [r[0] for r in results] == list(range(10))
+    assert len({r[1] for r in results}) == 4  # ceil(10 / 3) chunks
+
+
+def test_map_defaults_to_the_concurrency_limit():
+    mp.set_max_concurrent_tasks(2)
+    results = mp.map(lambda x: os.getpid(), range(9))
+    assert len(set(results)) == 2
+
+
+def test_map_of_nothing_and_of_async_functions():
+    assert mp.map(abs, []) == []
+
+    async def double(x):
+        return x * 2
+
+    assert mp.map(double, [1, 2, 3]) == [2, 4, 6]
+
+
+def test_map_raises_the_first_failure_with_the_item():
+    def check(x):
+        if x == 7:
+            raise ValueError("seven")
+        return x
+
+    with pytest.raises(mp.TaskError) as info:
+        mp.map(check, range(10), workers=2)
+    assert info.value.error_type == "ValueError"
+    assert "item 7" in "".join(getattr(info.value.__cause__, "__notes__", []))
+
+
+def test_map_timeout_applies_per_chunk():
+    with pytest.raises(mp.TaskTimeoutError):
+        mp.map(lambda x: time.sleep(x), [0, 5], workers=2, timeout=0.5)
+
+
+def test_map_validates_arguments():
+    with pytest.raises(ValueError):
+        mp.map(abs, [1], workers=0)
+    with pytest.raises(ValueError):
+        mp.map(abs, [1], chunksize=0)
+    with pytest.raises(TypeError):
+        mp.map(42, [1])
+
+
+# gather ----------------------------------------------------------------------------
+
+
+def _mixed_handles():
+    ok = mp.parallel(lambda x: x)
+    bad = mp.parallel(lambda: 1 / 0)
+    return [ok(1), bad(), ok(3)]
+
+
+def test_gather_raise():
+    hs = _mixed_handles()
+    with pytest.raises(mp.TaskError, match="ZeroDivisionError"):
+        mp.gather(hs)
+    for h in hs:
+        h.wait(30)
+
+
+def test_gather_skip_and_none():
+    assert mp.gather(_mixed_handles(), on_error="skip") == [1, 3]
+    assert mp.gather(_mixed_handles(), on_error="none") == [1, None, 3]
+    assert mp.gather([]) == []
+
+
+def test_gather_validates():
+    with pytest.raises(ValueError, match="on_error"):
+        mp.gather([], on_error="ignore")
+    with pytest.raises(TypeError):
+        mp.gather([42])
+
+
+# configure --------------------------------------------------------------------------
+
+
+def test_configure_unknown_option_names_it():
+    with pytest.raises(TypeError, match="worker_path"):
+        mp.configure(worker_path="/tmp")
+
+
+def test_configure_invalid_values_name_the_option():
+    with pytest.raises(ValueError, match="timeout"):
+        mp.configure(timeout=-1)
+    with pytest.raises(ValueError, match="kill_grace"):
+        mp.configure(kill_grace=float("nan"))
+    with pytest.raises(ValueError, match="max_output"):
+        mp.configure(max_output=0)
+    with pytest.raises(TypeError, match="max_output"):
+        mp.configure(max_output="big")
+    with pytest.raises(ValueError, match="runtime_dir"):
+        mp.configure(runtime_dir="relative/dir")
+    with pytest.raises(TypeError, match="python"):
+        mp.configure(python=3)
+
+
+def test_configure_is_all_or_nothing_and_none_resets():
+    before = mp.config()
+    with pytest.raises(ValueError):
+        mp.configure(kill_grace=0.25, timeout=-5)
+    assert mp.config()["kill_grace"] == before["kill_grace"]
+    mp.configure(kill_grace=0.25, max_output=1024)
+    cfg = mp.config()
+    assert cfg["kill_grace"] == 0.25 and cfg["max_output"] == 1024
+    mp.configure(max_output=None)
+    assert mp.config()["max_output"] == _config.DEFAULTS["max_output"]
+    assert set(mp.config()) == set(_config.OPTIONS)

@@ -1,0 +1,160 @@
+"""The host process stays intact: no SIGCHLD handler, no stolen children,
+the GIL is free while waiting, and thousands of tasks leave no fds,
+threads or zombies behind."""
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import multiverse as mp
+from conftest import wait_until
+from multiverse import _core
+from proctools import fd_count, thread_count, zombie_children
+
+
+def _sigchld_caught():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) & (1 << (signal.SIGCHLD - 1)))
+    raise AssertionError("no SigCgt line")
+
+
+def test_no_sigchld_handler_is_installed():
+    assert not _sigchld_caught()
+    hs = [mp.parallel(time.sleep)(0.2) for _ in range(3)]
+    assert signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL
+    assert not _sigchld_caught()
+    for h in hs:
+        h.get(timeout=30)
+    assert not _sigchld_caught()
+
+
+def test_subprocess_works_while_tasks_run():
+    hs = [mp.parallel(time.sleep)(1.0) for _ in range(2)]
+    # A child of the host that ends while the dispatcher collects tasks:
+    # its status must reach subprocess, not be reaped by multiverse.
+    slow = subprocess.Popen(["sh", "-c", "sleep 0.5; exit 7"])
+    for i in range(10):
+        assert subprocess.run(["sh", "-c", "exit %d" % (i % 5 + 1)]).returncode == i % 5 + 1
+    assert slow.wait(timeout=30) == 7
+    pid = os.fork()
+    if pid == 0:
+        os._exit(9)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 9
+    for h in hs:
+        h.get(timeout=30)
+
+
+def test_gil_is_released_while_the_loop_waits():
+    loop = _core.Loop()
+    try:
+        task = loop.fork_call(lambda: (time.sleep(1.0), b"x")[1], name="sleeper", register=False)
+        finished = []
+        waiter = threading.Thread(target=lambda: finished.extend(loop.wait(timeout=5)))
+        waiter.start()
+        time.sleep(0.05)
+        # If wait() held the GIL this thread could not run at all until
+        # the task ended; it must keep computing meanwhile.
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < 0.3:
+            n += 1
+        assert n > 1000
+        assert time.monotonic() - start < 0.9
+        waiter.join(10)
+        assert finished == [task]
+    finally:
+        loop.close()
+
+
+def test_gil_is_free_while_get_waits():
+    counter = [0]
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counter[0] += 1
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        mp.parallel(time.sleep)(0.5).get(timeout=30)
+        seen = counter[0]
+    finally:
+        stop.set()
+        t.join()
+    assert seen > 10000
+
+
+def test_dispatcher_thread_exists_only_while_there_is_work():
+    base = threading.active_count()
+    h = mp.parallel(time.sleep)(0.3)
+    assert any(t.name == "multiverse-dispatcher" for t in threading.enumerate())
+    h.get(timeout=30)
+    assert wait_until(lambda: threading.active_count() == base, timeout=5)
+
+
+def test_two_thousand_tasks_leave_fds_threads_and_zombies_unchanged():
+    mp.set_max_concurrent_tasks(4)
+    work = mp.parallel(lambda i: i * 2)
+    # Warm-up: the supervisor image is materialised once per process.
+    assert work(1).get(timeout=30) == 2
+    assert wait_until(lambda: mp.get_active_task_count() == 0 and thread_count() == _base_threads())
+    fds, threads = fd_count(), thread_count()
+    total = 0
+    for batch in range(4):
+        handles = [work(i) for i in range(500)]
+        results = [h.get(timeout=120) for h in handles]
+        assert results == [i * 2 for i in range(500)]
+        total += len(results)
+    assert total == 2000
+    assert wait_until(lambda: thread_count() == threads, timeout=10), (thread_count(), threads)
+    assert fd_count() == fds
+    assert zombie_children() == []
+
+
+def _base_threads():
+    return sum(1 for t in threading.enumerate() if t.name != "multiverse-dispatcher")
+
+
+def test_events_are_logged(caplog):
+    caplog.set_level(logging.DEBUG, logger="multiverse")
+    mp.parallel(name="logged_ok")(lambda: 1)().get(timeout=30)
+    try:
+        mp.parallel(name="logged_fail")(lambda: 1 / 0)().get(timeout=30)
+    except mp.TaskError:
+        pass
+    try:
+        mp.parallel(name="logged_timeout", timeout=0.2)(time.sleep)(10).get(timeout=30)
+    except mp.TaskTimeoutError:
+        pass
+    records = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "multiverse"]
+    assert any(lvl == logging.DEBUG and "logged_ok" in m and "started" in m for lvl, m in records)
+    assert any(lvl == logging.DEBUG and "logged_ok" in m and "finished" in m for lvl, m in records)
+    assert any(lvl == logging.INFO and "logged_fail" in m and "raised" in m for lvl, m in records)
+    assert any(lvl == logging.WARNING and "logged_timeout" in m and "timed out" in m
+               for lvl, m in records)
+
+
+def test_forked_child_of_the_host_does_not_inherit_tasks():
+    h = mp.parallel(time.sleep)(1.0)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            ok = mp.get_active_task_count() == 0 and mp.parallel(lambda: 5)().get(timeout=30) == 5
+        except BaseException:
+            ok = False
+        os.write(w, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(w)
+    assert os.read(r, 1) == b"1"
+    os.close(r)
+    os.waitpid(pid, 0)
+    assert not h.is_ready()
+    h.get(timeout=30)

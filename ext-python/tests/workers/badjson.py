@@ -1,0 +1,2 @@
+# Writes something that is not JSON.
+print("this is not json")

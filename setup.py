@@ -1,0 +1,109 @@
+"""Build of the Python package `multiverse` (metadata is in pyproject.toml).
+
+The extension `multiverse._core` is the binding in ext-python/src plus the
+C core compiled in (no shared libmultiverse to install next to it). The
+core embeds its supervisor executable, so the build first compiles and
+links `mv-supervisor` into the build's temp dir, then compiles
+core/src/image_data.c with MV_SUPERVISOR_BIN naming that file (the same
+two steps as CMakeLists.txt).
+"""
+import os
+import subprocess
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+CORE_SRC = "core/src"
+CORE_INCLUDE = "core/include"
+
+# What the supervisor executable needs (no cJSON, no loop).
+SUPERVISOR_SOURCES = [
+    os.path.join(CORE_SRC, name)
+    for name in (
+        "supervisor.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
+        "util.c", "error.c", "worker.c", "config.c", "supervisor_main.c",
+    )
+]
+
+# Stand-in used while core/src/remote_error.c is not in the tree yet.
+REMOTE_ERROR_STUB = "/tmp/mvstub/remote_error.c"
+
+
+def remote_error_source():
+    own = os.path.join(CORE_SRC, "remote_error.c")
+    if os.path.exists(own):
+        return own
+    if os.path.exists(REMOTE_ERROR_STUB):
+        return REMOTE_ERROR_STUB
+    raise SystemExit(
+        "multiverse: core/src/remote_error.c is missing (and no stub at %s)" % REMOTE_ERROR_STUB
+    )
+
+
+def core_library_sources():
+    names = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
+             "contain.c", "registry.c", "capture.c", "json.c", None, "loop.c",
+             "task_start.c", "report.c", "image.c", "image_data.c"]
+    return [remote_error_source() if n is None else os.path.join(CORE_SRC, n) for n in names]
+
+
+def cjson_flags():
+    """Include dirs and libraries for cJSON, from pkg-config when present."""
+    try:
+        cflags = subprocess.run(["pkg-config", "--cflags-only-I", "libcjson"], check=True,
+                                capture_output=True, text=True).stdout.split()
+        libs = subprocess.run(["pkg-config", "--libs-only-l", "libcjson"], check=True,
+                              capture_output=True, text=True).stdout.split()
+        return [f[2:] for f in cflags], [f[2:] for f in libs] or ["cjson"]
+    except (OSError, subprocess.CalledProcessError):
+        return ["/usr/include/cjson"], ["cjson"]
+
+
+class BuildExt(build_ext):
+    """build_ext that builds the supervisor before the extension embeds it."""
+
+    def build_extension(self, ext):
+        if ext.name == "multiverse._core":
+            supervisor = self.build_supervisor()
+            if '"' in supervisor or "\\" in supervisor:
+                raise SystemExit("multiverse: build path must not contain quotes or "
+                                 "backslashes: %s" % supervisor)
+            ext.define_macros = [m for m in ext.define_macros if m[0] != "MV_SUPERVISOR_BIN"]
+            ext.define_macros.append(("MV_SUPERVISOR_BIN", '"%s"' % supervisor))
+            ext.depends = list(ext.depends) + [supervisor]
+        super().build_extension(ext)
+
+    def build_supervisor(self):
+        out_dir = os.path.abspath(os.path.join(self.build_temp, "supervisor"))
+        objects = self.compiler.compile(
+            SUPERVISOR_SOURCES,
+            output_dir=out_dir,
+            macros=[("_GNU_SOURCE", None)],
+            include_dirs=[CORE_INCLUDE],
+            extra_postargs=["-std=gnu11", "-Wall", "-Wextra"],
+            debug=self.debug,
+        )
+        self.compiler.link_executable(objects, "mv-supervisor", output_dir=out_dir)
+        return os.path.join(out_dir, "mv-supervisor")
+
+
+def extension():
+    include_dirs, libraries = cjson_flags()
+    binding = sorted(os.path.join("ext-python/src", f)
+                     for f in os.listdir("ext-python/src") if f.endswith(".c"))
+    headers = [os.path.join(d, f) for d in (CORE_SRC, CORE_INCLUDE, "ext-python/src")
+               for f in os.listdir(d) if f.endswith(".h")]
+    return Extension(
+        "multiverse._core",
+        sources=binding + core_library_sources(),
+        include_dirs=[CORE_INCLUDE, CORE_SRC, "ext-python/src"] + include_dirs,
+        libraries=libraries + ["pthread"],
+        define_macros=[("_GNU_SOURCE", None)],
+        extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-fvisibility=hidden"],
+        depends=headers + SUPERVISOR_SOURCES,
+    )
+
+
+# Paths above are relative to this file, whatever the caller's cwd.
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
+setup(ext_modules=[extension()], cmdclass={"build_ext": BuildExt})
