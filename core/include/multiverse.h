@@ -182,7 +182,8 @@ typedef enum {
   MV_END_CLEARED = 4,    /* killed by clear() from some process */
   MV_END_LIMIT = 5,      /* killed for exceeding max memory or cpu */
   MV_END_HOSTGONE = 6,   /* host died (only seen by the supervisor) */
-  MV_END_SPAWN_FAILED = 7
+  MV_END_SPAWN_FAILED = 7,
+  MV_END_IDLE = 8        /* persistent task ended after its idle timeout */
 } mv_end_t;
 
 typedef enum {
@@ -242,11 +243,22 @@ typedef struct {
   mv_done_cb on_done;      /* called from mv_loop_wait() when the task ends */
   void *data;
   unsigned flags;
+  /* Persistent tasks (MV_TASK_PERSISTENT) only: */
+  void (*on_message)(mv_task_t *task, const char *msg, size_t len, void *data);
+  double idle_timeout;     /* the supervisor ends the task after this long idle; 0 = never */
 } mv_task_opts_t;
 
 /* Flags for mv_task_opts_t.flags */
 #define MV_TASK_NO_REGISTRY  0x01u  /* do not record in runtime_dir */
 #define MV_FORK_CAPTURE      0x02u  /* fork: capture stdout/stderr instead of inheriting */
+/* A long-lived task that serves requests (warm workers, pre-forked pools):
+ * requests go in through mv_task_send() and each complete message on the
+ * result channel is handed to opts.on_message. An exec'd worker gets its
+ * requests on stdin and answers on fd 3, one JSON document per line (and
+ * MULTIVERSE_WARM=1 in its environment); a forked task reads requests from
+ * mv_child_request_fd() and answers with mv_child_send_frame(), both framed
+ * as an 8-byte little-endian length followed by the bytes. */
+#define MV_TASK_PERSISTENT   0x04u
 
 int mv_loop_new(mv_loop_t **out);
 /* Cancel every task, wait for their trees to die, free everything. */
@@ -302,6 +314,27 @@ int mv_child_send(mv_child_t *child, const void *buf, size_t len);
 /* End the child: _exit(code) without running atexit or destructors. */
 void mv_child_exit(mv_child_t *child, int code) __attribute__((noreturn));
 
+/* Persistent tasks: queue one request (framed as described above; for
+ * line framing, newlines in msg are replaced by spaces, which is harmless
+ * in JSON). Never blocks: the loop writes it as the task reads. */
+int mv_task_send(mv_task_t *task, const void *msg, size_t len);
+/* Persistent tasks: stop accepting requests; the task sees end-of-file on
+ * its request channel and is expected to exit. */
+int mv_task_close_input(mv_task_t *task);
+/* Persistent tasks: arm a deadline for the request in flight (seconds;
+ * 0 disarms) and mark the task busy or idle. The supervisor enforces both:
+ * a missed deadline kills the tree (end MV_END_TIMEOUT), and an idle task
+ * is ended after opts.idle_timeout. The registry shows the state. */
+int mv_task_set_busy(mv_task_t *task, int busy, double deadline);
+/* Persistent tasks: drop what stdout/stderr captured so far (the next
+ * request starts with empty buffers) and take it into out/err. */
+int mv_task_take_output(mv_task_t *task, mv_buf_t *out, mv_buf_t *err);
+
+/* Fork child of a persistent task: read requests here, answer with
+ * mv_child_send_frame(). */
+int mv_child_request_fd(const mv_child_t *child);
+int mv_child_send_frame(mv_child_t *child, const void *buf, size_t len);
+
 /* Kill the task's tree (SIGTERM, grace, SIGKILL). Returns at once; the
  * task ends with MV_END_CANCELED. Returns 1 if a kill was sent, 0 if the
  * task had already ended. */
@@ -326,6 +359,37 @@ void mv_task_free(mv_task_t *task);
 int mv_run_worker(const mv_config_t *cfg, const char *name,
                   const char *payload, size_t len, double timeout,
                   mv_report_t *out);
+
+/* ------------------------------------------------------------------------
+ * Warm workers: started once, reused for many calls (API.md §1).
+ *
+ * A warm worker reads one JSON payload per line on stdin and answers each
+ * with one JSON line on fd 3 (or the structured error object); stdout and
+ * stderr stay free for logs. MULTIVERSE_WARM=1 is set in its environment.
+ * A pool belongs to the loop (and so to the process) it was made with; free
+ * it before the loop.
+ */
+typedef struct {
+  int processes;         /* processes kept warm (>= 1) */
+  int max_requests;      /* requests per process before it is replaced; 0 = no limit */
+  double idle_timeout;   /* seconds idle before a process exits; 0 = never */
+} mv_warm_t;
+
+/* Parse a worker's multiverse.json: 1 if it asks to be warm (out filled),
+ * 0 if not (or json is NULL), MV_EINVAL if malformed. */
+int mv_warm_parse(const char *json, mv_warm_t *out);
+
+typedef struct mv_pool_s mv_pool_t;
+int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                const mv_warm_t *warm, mv_pool_t **out);
+/* Queue one call; the returned task ends like a cold worker's (wait on it
+ * with mv_loop_wait, read mv_task_report, cancel it, free it). opts may set
+ * timeout, task_id, on_done and data. */
+int mv_pool_call(mv_pool_t *pool, const char *payload, size_t len,
+                 const mv_task_opts_t *opts, mv_task_t **out);
+void mv_pool_stats(const mv_pool_t *pool, int *idle, int *busy);
+/* Retire every process (whole trees gone when it returns). */
+void mv_pool_free(mv_pool_t *pool);
 
 /* ------------------------------------------------------------------------
  * Registry of running workers (per user, any process).

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -93,17 +94,60 @@ int mv__loop_add_task(mv_loop_t *loop, mv_task_t *t) {
   for (int k = 0; k < MV__W_COUNT; k++) {
     if (t->w[k].fd < 0) continue;
     mv__set_nonblock(t->w[k].fd, 1);
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->w[k]};
+    /* The request pipe is watched for EPOLLOUT only while requests wait. */
+    struct epoll_event ev = {.events = k == MV__W_IN ? 0 : EPOLLIN, .data.ptr = &t->w[k]};
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, t->w[k].fd, &ev) < 0)
       return mv__syserror(MV_ESYS, "epoll_ctl");
   }
+  mv__loop_link(loop, t);
+  return 0;
+}
+
+void mv__loop_link(mv_loop_t *loop, mv_task_t *t) {
   t->next = loop->head;
   if (loop->head) loop->head->prev = t;
   loop->head = t;
   loop->running++;
   loop->count++;
   t->t_start = mv__now();
-  return 0;
+}
+
+/* Persistent tasks: append to the message buffer and hand every complete
+ * message to on_message. */
+static void mv__frames_feed(mv_task_t *t, const char *buf, size_t n) {
+  if (t->flen + n > t->fcap) {
+    size_t cap = t->fcap ? t->fcap : 4096;
+    while (cap < t->flen + n) cap *= 2;
+    char *p = realloc(t->fbuf, cap);
+    if (p == NULL) return; /* the message is lost; the request will time out */
+    t->fbuf = p;
+    t->fcap = cap;
+  }
+  memcpy(t->fbuf + t->flen, buf, n);
+  t->flen += n;
+  size_t off = 0;
+  for (;;) {
+    const char *msg = t->fbuf + off;
+    size_t avail = t->flen - off, mlen, used;
+    if (t->frame == MV__FRAME_LINES) {
+      const char *nl = memchr(msg, '\n', avail);
+      if (nl == NULL) break;
+      mlen = (size_t)(nl - msg);
+      used = mlen + 1;
+    } else {
+      if (avail < 8) break;
+      uint64_t len = 0;
+      for (int i = 7; i >= 0; i--) len = (len << 8) | (unsigned char)msg[i];
+      if (avail - 8 < len) break;
+      mlen = (size_t)len;
+      msg += 8;
+      used = mlen + 8;
+    }
+    if (t->on_message) t->on_message(t, msg, mlen, t->data);
+    off += used;
+  }
+  memmove(t->fbuf, t->fbuf + off, t->flen - off);
+  t->flen -= off;
 }
 
 /* Read what is available; returns 1 at EOF or error (watch closed). */
@@ -112,7 +156,8 @@ static int mv__drain(mv_task_t *t, int k, int max_reads) {
   for (int i = 0; max_reads < 0 || i < max_reads; i++) {
     ssize_t n = read(t->w[k].fd, buf, sizeof(buf));
     if (n > 0) {
-      mv__capture_append(&t->cap[k], buf, (size_t)n);
+      if (k == MV__W_RES && t->frame) mv__frames_feed(t, buf, (size_t)n);
+      else mv__capture_append(&t->cap[k], buf, (size_t)n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -124,7 +169,6 @@ static int mv__drain(mv_task_t *t, int k, int max_reads) {
 }
 
 static void mv__task_finish(mv_task_t *t) {
-  mv_loop_t *loop = t->loop;
   /* Everything the tree wrote is in the pipes now: take it and close. */
   for (int k = MV__W_OUT; k <= MV__W_RES; k++) {
     if (t->w[k].fd >= 0) {
@@ -133,6 +177,12 @@ static void mv__task_finish(mv_task_t *t) {
     }
   }
   mv__watch_close(t, MV__W_CTL);
+  mv__watch_close(t, MV__W_IN);
+  if (t->frame == MV__FRAME_LINES && t->flen > 0 && t->on_message) {
+    /* a last answer without its newline still counts */
+    t->on_message(t, t->fbuf, t->flen, t->data);
+    t->flen = 0;
+  }
   if (t->spid > 0) {
     int st;
     while (waitpid(t->spid, &st, 0) < 0 && errno == EINTR) {
@@ -142,6 +192,12 @@ static void mv__task_finish(mv_task_t *t) {
   /* A supervisor that died without its final report left the tree to us:
    * the root leads its own session, so its group is the best handle. */
   if (!t->exited && t->root > 0) kill(-t->root, SIGKILL);
+  mv__report_build(t);
+  mv__task_complete(t);
+}
+
+void mv__task_complete(mv_task_t *t) {
+  mv_loop_t *loop = t->loop;
   t->t_end = mv__now();
   t->done = 1;
   loop->running--;
@@ -151,7 +207,6 @@ static void mv__task_finish(mv_task_t *t) {
     mv__watch_t *w = loop->batch[i].data.ptr;
     if (w && w->task == t) loop->batch[i].data.ptr = NULL;
   }
-  mv__report_build(t);
   if (t->on_done) t->on_done(t, t->data);
 }
 
@@ -170,6 +225,7 @@ static void mv__on_ctl(mv_task_t *t) {
       case MV__MSG_STARTED:
         t->started = 1;
         t->root = m.pid;
+        t->tier = m.tier;
         break;
       case MV__MSG_SPAWN_FAILED:
         t->spawn_failed = 1;
@@ -186,10 +242,48 @@ static void mv__on_ctl(mv_task_t *t) {
   }
 }
 
+/* Write queued requests; stop watching for EPOLLOUT when done. */
+static void mv__flush_input(mv_task_t *t) {
+  int fd = t->w[MV__W_IN].fd;
+  if (fd < 0) return;
+  while (t->inoff < t->inlen) {
+    ssize_t n = send(fd, t->inbuf + t->inoff, t->inlen - t->inoff, MSG_NOSIGNAL);
+    if (n > 0) {
+      t->inoff += (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    /* The reader is gone: the task is ending; its report tells why. */
+    t->inoff = t->inlen;
+    mv__watch_close(t, MV__W_IN);
+    return;
+  }
+  int pending = t->inoff < t->inlen;
+  if (!pending) {
+    t->inoff = t->inlen = 0;
+    if (t->close_input) {
+      mv__watch_close(t, MV__W_IN);
+      return;
+    }
+  }
+  struct epoll_event ev = {.events = pending ? EPOLLOUT : 0, .data.ptr = &t->w[MV__W_IN]};
+  epoll_ctl(t->loop->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void mv__task_poll(mv_task_t *t) {
+  int fd = t->w[MV__W_CTL].fd;
+  if (t->done || fd < 0) return;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, 0) == 1) mv__on_ctl(t);
+}
+
 static void mv__dispatch(mv__watch_t *w) {
   mv_task_t *t = w->task;
   if (w->kind == MV__W_CTL) {
     mv__on_ctl(t);
+  } else if (w->kind == MV__W_IN) {
+    mv__flush_input(t);
   } else {
     mv__drain(t, w->kind, MV__READS_PER_EVENT);
   }
@@ -250,6 +344,7 @@ int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
 }
 
 int mv_task_cancel(mv_task_t *t) {
+  if (t->pool) return mv__pool_cancel(t);
   if (t->done || t->cancel_sent) return t->done ? 0 : 1;
   mv__msg_t m;
   memset(&m, 0, sizeof(m));
@@ -264,6 +359,7 @@ int mv_task_cancel(mv_task_t *t) {
 int mv_task_signal(mv_task_t *t, int signum) {
   if (signum <= 0 || signum >= _NSIG) return mv__error(MV_EINVAL, "invalid signal %d", signum);
   if (t->done) return 0;
+  if (t->pool) return signum == SIGTERM || signum == SIGKILL ? mv__pool_cancel(t) : 0;
   if (signum == SIGTERM) return mv_task_cancel(t);
   mv__msg_t m;
   memset(&m, 0, sizeof(m));
@@ -278,6 +374,62 @@ int mv_task_signal(mv_task_t *t, int signum) {
   }
   send(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
   return 1;
+}
+
+int mv_task_send(mv_task_t *t, const void *msg, size_t len) {
+  if (!t->frame) return mv__error(MV_EINVAL, "task %s is not persistent", t->task_id);
+  if (t->done || t->close_input || t->w[MV__W_IN].fd < 0)
+    return mv__error(MV_ECANCELED, "task %s no longer accepts requests", t->task_id);
+  size_t extra = t->frame == MV__FRAME_LINES ? 1 : 8;
+  if (len > SIZE_MAX - t->inlen - extra) return mv__error(MV_ENOMEM, "request too large");
+  char *p = realloc(t->inbuf, t->inlen + len + extra);
+  if (p == NULL) return mv__error(MV_ENOMEM, "out of memory queueing a request");
+  t->inbuf = p;
+  char *dst = p + t->inlen;
+  if (t->frame == MV__FRAME_LINES) {
+    /* Raw newlines can only be whitespace in valid JSON: flatten them so
+     * the request is one line. */
+    const char *src = msg;
+    for (size_t i = 0; i < len; i++) dst[i] = (src[i] == '\n' || src[i] == '\r') ? ' ' : src[i];
+    dst[len] = '\n';
+  } else {
+    uint64_t n = len;
+    for (int i = 0; i < 8; i++) dst[i] = (char)((n >> (8 * i)) & 0xff);
+    memcpy(dst + 8, msg, len);
+  }
+  t->inlen += len + extra;
+  mv__flush_input(t);
+  return 0;
+}
+
+int mv_task_close_input(mv_task_t *t) {
+  if (!t->frame) return mv__error(MV_EINVAL, "task %s is not persistent", t->task_id);
+  t->close_input = 1;
+  if (t->w[MV__W_IN].fd >= 0 && t->inoff >= t->inlen) mv__watch_close(t, MV__W_IN);
+  return 0;
+}
+
+int mv_task_set_busy(mv_task_t *t, int busy, double deadline) {
+  if (!t->frame) return mv__error(MV_EINVAL, "task %s is not persistent", t->task_id);
+  if (t->done) return 0;
+  mv__msg_t m;
+  memset(&m, 0, sizeof(m));
+  m.version = MV__PROTO_VERSION;
+  m.type = MV__MSG_BUSY;
+  m.value = busy ? 1 : 0;
+  m.elapsed_ns = deadline > 0 ? (int64_t)(deadline * 1e9) : 0;
+  send(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return 0;
+}
+
+int mv_task_take_output(mv_task_t *t, mv_buf_t *out, mv_buf_t *err) {
+  if (mv__capture_finish(&t->cap[MV__W_OUT], out) < 0 ||
+      mv__capture_finish(&t->cap[MV__W_ERR], err) < 0)
+    return mv__error(MV_ENOMEM, "out of memory");
+  size_t limit = t->cap[MV__W_OUT].limit;
+  mv__capture_init(&t->cap[MV__W_OUT], limit, 0);
+  mv__capture_init(&t->cap[MV__W_ERR], limit, 1);
+  return 0;
 }
 
 int mv_task_done(const mv_task_t *t) { return t->done; }
@@ -308,6 +460,9 @@ void mv__task_destroy(mv_task_t *t) {
     if (k < 3) mv__capture_dispose(&t->cap[k]);
   }
   mv_report_dispose(&t->report);
+  free(t->payload);
+  free(t->inbuf);
+  free(t->fbuf);
   free(t->worker);
   free(t->script);
   free(t);
@@ -323,6 +478,7 @@ static void mv__unlink(mv_task_t *t) {
 
 void mv_task_free(mv_task_t *t) {
   if (t == NULL) return;
+  if (t->pool && !t->done) mv__pool_cancel(t);
   if (!t->done) {
     mv_task_cancel(t);
     while (!t->done) {

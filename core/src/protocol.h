@@ -18,7 +18,9 @@ enum {
   MV__MSG_EXITED = 3,       /* tree gone: status, end, rusage, leftovers */
   /* host -> supervisor */
   MV__MSG_KILL = 10,        /* SIGTERM, grace, SIGKILL the tree (cancel) */
-  MV__MSG_SIGNAL = 11       /* deliver `value` to every process of the tree */
+  MV__MSG_SIGNAL = 11,      /* deliver `value` to every process of the tree */
+  MV__MSG_BUSY = 12         /* persistent task: value = busy (1) or idle (0);
+                               elapsed_ns = deadline of the request, 0 = none */
 };
 
 typedef struct {

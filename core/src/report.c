@@ -32,7 +32,7 @@ static int mv__blank(const char *p, size_t n) {
 }
 
 /* First line of a remote error for the message: "ValueError: bad input". */
-static void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size) {
+void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size) {
   buf[0] = '\0';
   if (e->type == NULL) return;
   const char *msg = e->message ? e->message : "";
@@ -114,6 +114,10 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
       r->message = mv__asprintf("%s '%s' was killed by clear() (process tree killed)",
                                 mv__what(t), r->worker);
       return;
+    case MV_END_IDLE:
+      r->status = MV_ECANCELED;
+      r->message = mv__asprintf("%s '%s' ended after its idle timeout", mv__what(t), r->worker);
+      return;
     case MV_END_LIMIT:
       r->status = MV_ELIMIT;
       r->message = mv__asprintf("%s '%s' exceeded its %s limit (process tree killed)",
@@ -133,25 +137,29 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
                               r->exit_code, detail);
     return;
   }
-  if (have_remote) {
-    r->status = MV_EREMOTE;
-    r->message = mv__asprintf("%s '%s' failed%s", mv__what(t), r->worker, detail);
+  if (t->is_fork) {
+    r->status = have_remote ? MV_EREMOTE : MV_OK;
     return;
   }
-  if (t->is_fork) {
-    r->status = MV_OK;
+  mv__report_result(r, mv__what(t), have_remote, detail);
+}
+
+void mv__report_result(mv_report_t *r, const char *what, int have_remote, const char *detail) {
+  if (have_remote) {
+    r->status = MV_EREMOTE;
+    r->message = mv__asprintf("%s '%s' failed%s", what, r->worker, detail);
     return;
   }
   const char *where = r->result_source == MV_RESULT_CHANNEL ? "the result channel" : "stdout";
   if (r->result.truncated) {
     r->status = MV_ETOOBIG;
     r->message = mv__asprintf("%s '%s' wrote %zu bytes to %s, more than max_output (%zu bytes)",
-                              mv__what(t), r->worker, r->result.total, where, r->result.len);
+                              what, r->worker, r->result.total, where, r->result.len);
   } else if (mv__blank(r->result.data, r->result.len)) {
     r->status = MV_ENORESULT;
     r->message = mv__asprintf("%s '%s' exited with code 0 but produced no result "
                               "(nothing on stdout or the result channel)",
-                              mv__what(t), r->worker);
+                              what, r->worker);
   } else if (!mv__json_valid(r->result.data, r->result.len)) {
     r->status = MV_EPROTO;
     size_t n = r->result.len < 80 ? r->result.len : 80;
@@ -161,7 +169,7 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
       snippet[i] = (ch == '\n' || ch == '\r' || ch == '\0') ? ' ' : ch;
     }
     snippet[n] = '\0';
-    r->message = mv__asprintf("%s '%s' printed invalid JSON on %s: \"%s%s\"", mv__what(t),
+    r->message = mv__asprintf("%s '%s' printed invalid JSON on %s: \"%s%s\"", what,
                               r->worker, where, snippet, r->result.len > 80 ? "..." : "");
   } else {
     r->status = MV_OK;

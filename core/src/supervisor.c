@@ -46,7 +46,7 @@
 typedef struct {
   const char *mode;
   pid_t adopt_pid;
-  double grace, timeout, t0;
+  double grace, timeout, t0, idle;
   long mem_kb, cpu_s;
   int contain;
   const char *cgroup, *cwd, *regdir, *worker, *task, *kind;
@@ -70,6 +70,12 @@ typedef struct {
   int leftovers;
   char limit[64];
   char regpath[512];
+  mv_entry_t entry;      /* what the registry file says, for rewrites */
+  unsigned long long entry_sup_start, entry_root_start;
+  /* persistent tasks: the request in flight and idleness */
+  int busy;
+  double req_deadline;   /* 0 = none */
+  double idle_since;
 } mv__sup_t;
 
 static void mv__sup_send(mv__sup_t *s, mv__msg_t *m) {
@@ -100,6 +106,7 @@ static int mv__sup_parse(mv__sup_opts_t *o, int argc, char **argv) {
     else if (KEY("grace")) o->grace = strtod(v, NULL);
     else if (KEY("timeout")) o->timeout = strtod(v, NULL);
     else if (KEY("t0")) o->t0 = strtod(v, NULL);
+    else if (KEY("idle")) o->idle = strtod(v, NULL);
     else if (KEY("mem_kb")) o->mem_kb = atol(v);
     else if (KEY("cpu_s")) o->cpu_s = atol(v);
     else if (KEY("contain")) o->contain = atoi(v);
@@ -164,6 +171,15 @@ static void mv__sup_on_signal(mv__sup_t *s) {
   }
 }
 
+/* Rewrite the registry entry with a new state (warm workers). */
+static void mv__sup_set_state(mv__sup_t *s, const char *state) {
+  if (s->regpath[0] == '\0' || strcmp(s->entry.state, state) == 0) return;
+  snprintf(s->entry.state, sizeof(s->entry.state), "%s", state);
+  char path[sizeof(s->regpath)];
+  mv__registry_write(s->o.regdir, &s->entry, s->entry_sup_start, s->entry_root_start, path,
+                     sizeof(path));
+}
+
 static void mv__sup_on_ctl(mv__sup_t *s) {
   mv__msg_t m;
   ssize_t n = recv(s->ctl, &m, sizeof(m), MSG_DONTWAIT);
@@ -181,6 +197,12 @@ static void mv__sup_on_ctl(mv__sup_t *s) {
     mv__sup_start_kill(s, MV_END_CANCELED, g);
   } else if (m.type == MV__MSG_SIGNAL && m.value > 0 && m.value < _NSIG) {
     mv__contain_signal_all(&s->c, m.value);
+  } else if (m.type == MV__MSG_BUSY) {
+    double now = mv__now();
+    s->busy = m.value != 0;
+    s->req_deadline = s->busy && m.elapsed_ns > 0 ? now + (double)m.elapsed_ns / 1e9 : 0;
+    s->idle_since = now;
+    mv__sup_set_state(s, s->busy ? "busy" : "idle");
   }
 }
 
@@ -189,6 +211,8 @@ static double mv__sup_next_deadline(mv__sup_t *s) {
   if (s->phase == PH_RUNNING) {
     if (s->o.timeout > 0) d = s->o.t0 + s->o.timeout;
     if (s->o.mem_kb > 0 && s->next_mem < d) d = s->next_mem;
+    if (s->busy && s->req_deadline > 0 && s->req_deadline < d) d = s->req_deadline;
+    if (!s->busy && s->o.idle > 0 && s->idle_since + s->o.idle < d) d = s->idle_since + s->o.idle;
   } else if (s->phase == PH_GRACE) {
     d = s->kill_deadline;
   } else if (s->phase == PH_KILL) {
@@ -204,8 +228,11 @@ static void mv__sup_tick(mv__sup_t *s) {
     mv__sup_start_kill(s, MV_END_HOSTGONE, MV__HOSTGONE_GRACE);
   }
   if (s->phase == PH_RUNNING) {
-    if (s->o.timeout > 0 && now >= s->o.t0 + s->o.timeout) {
+    if ((s->o.timeout > 0 && now >= s->o.t0 + s->o.timeout) ||
+        (s->busy && s->req_deadline > 0 && now >= s->req_deadline)) {
       mv__sup_start_kill(s, MV_END_TIMEOUT, s->o.grace);
+    } else if (!s->busy && s->o.idle > 0 && now >= s->idle_since + s->o.idle) {
+      mv__sup_start_kill(s, MV_END_IDLE, s->o.grace);
     } else if (s->o.mem_kb > 0 && now >= s->next_mem) {
       s->next_mem = now + MV__MEM_POLL;
       long rss = mv__proc_rss_kb(s->root);
@@ -331,10 +358,13 @@ static void mv__sup_register(mv__sup_t *s, unsigned long long root_start) {
   snprintf(e.worker, sizeof(e.worker), "%s", s->o.worker ? s->o.worker : "");
   snprintf(e.task_id, sizeof(e.task_id), "%s", s->o.task ? s->o.task : "");
   snprintf(e.kind, sizeof(e.kind), "%s", s->o.kind);
-  snprintf(e.state, sizeof(e.state), "running");
+  snprintf(e.state, sizeof(e.state), "%s", strcmp(s->o.kind, "warm") == 0 ? "idle" : "running");
   e.started_at = mv__wallclock();
   mv__procstat_t self;
   if (mv__procstat(getpid(), &self) < 0) return;
+  s->entry = e;
+  s->entry_sup_start = self.start;
+  s->entry_root_start = root_start;
   if (mv__registry_write(s->o.regdir, &e, self.start, root_start, s->regpath,
                          sizeof(s->regpath)) < 0)
     s->regpath[0] = '\0';
@@ -419,6 +449,7 @@ int mv__supervisor_main(int argc, char **argv) {
   mv__sup_send(&s, &m);
   if (s.phase == PH_RUNNING) mv__sup_register(&s, ps.start);
   s.next_mem = mv__now();
+  s.idle_since = mv__now();
 
   mv__sup_loop(&s);
 

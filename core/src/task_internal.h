@@ -10,7 +10,10 @@
 
 #include <sys/epoll.h>
 
-enum { MV__W_OUT = 0, MV__W_ERR = 1, MV__W_RES = 2, MV__W_CTL = 3, MV__W_COUNT = 4 };
+enum { MV__W_OUT = 0, MV__W_ERR = 1, MV__W_RES = 2, MV__W_CTL = 3, MV__W_IN = 4, MV__W_COUNT = 5 };
+
+/* How messages on a persistent task's result channel are delimited. */
+enum { MV__FRAME_LINES = 1, MV__FRAME_LENGTH = 2 };
 
 typedef struct {
   mv_task_t *task;
@@ -40,6 +43,22 @@ struct mv_task_s {
   void *data;
   mv_report_t report;
   int report_taken;
+  /* persistent tasks */
+  int frame;                  /* 0 = not persistent, else MV__FRAME_* */
+  void (*on_message)(mv_task_t *, const char *, size_t, void *);
+  char *inbuf;                /* requests not yet written to W_IN */
+  size_t inlen, inoff;
+  int close_input;            /* close W_IN once inbuf is flushed */
+  char *fbuf;                 /* partial message read from W_RES */
+  size_t flen, fcap;
+  size_t max_message;
+  int tier;                   /* from STARTED: 1 cgroup, 2 subreaper */
+  /* a request served by a warm pool: no process of its own */
+  struct mv_pool_s *pool;
+  char *payload;
+  size_t payload_len;
+  struct mv__proc_s *proc;    /* the warm process serving it, while in flight */
+  int canceled;
 };
 
 struct mv_loop_s {
@@ -59,11 +78,27 @@ struct mv_loop_s {
 
 /* loop.c */
 int mv__loop_add_task(mv_loop_t *loop, mv_task_t *t);
+/* Handle what the supervisor already said, without waiting (a warm
+ * process that died while idle is noticed before it gets a request). */
+void mv__task_poll(mv_task_t *t);
+/* Count a task as running in the loop (without fds: warm requests). */
+void mv__loop_link(mv_loop_t *loop, mv_task_t *t);
 mv_task_t *mv__task_alloc(mv_loop_t *loop, const mv_task_opts_t *opts,
                           const char *worker, mv_driver_t d, double timeout);
 void mv__task_destroy(mv_task_t *t);
 
 /* report.c */
 void mv__report_build(mv_task_t *t);
+/* Status and message of an answer: structured error, size, emptiness,
+ * JSON validity. `detail` is appended to a structured error's message. */
+void mv__report_result(mv_report_t *r, const char *what, int have_remote, const char *detail);
+/* ": Type: first line of message" of a remote error, for messages. */
+void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size);
+
+/* pool.c: cancel a request of a warm pool. */
+int mv__pool_cancel(mv_task_t *req);
+
+/* loop.c: end a task that has no process of its own (a warm request). */
+void mv__task_complete(mv_task_t *t);
 
 #endif

@@ -28,13 +28,15 @@
 
 struct mv_child_s {
   int res_fd;
+  int req_fd;   /* persistent tasks: requests from the host, else -1 */
 };
 
 /* Options common to both modes, resolved from cfg and opts. */
 typedef struct {
-  double timeout, grace;
+  double timeout, grace, idle;
   long mem_kb, cpu_s;
   int contain;
+  int persistent;
   char regdir[512];   /* "" = do not register */
 } mv__start_t;
 
@@ -56,6 +58,15 @@ static int mv__start_resolve(const mv_config_t *cfg, const mv_task_opts_t *opts,
     return mv__error(MV_EINVAL, "max_cpu_secs must be >= 0, got %ld", opts->max_cpu_secs);
   s->mem_kb = opts ? opts->max_memory_kb : 0;
   s->cpu_s = opts ? opts->max_cpu_secs : 0;
+  s->persistent = opts && (opts->flags & MV_TASK_PERSISTENT);
+  if (s->persistent) {
+    /* A warm process lives across requests: each request gets its own
+     * deadline through mv_task_set_busy(). */
+    s->timeout = 0;
+    if (opts->idle_timeout < 0 || opts->idle_timeout != opts->idle_timeout)
+      return mv__error(MV_EINVAL, "idle_timeout must be >= 0");
+    s->idle = opts->idle_timeout;
+  }
   if (!(opts && (opts->flags & MV_TASK_NO_REGISTRY))) {
     if ((r = mv_config_runtime_dir(cfg, s->regdir, sizeof(s->regdir))) < 0) return r;
     if ((r = mv__registry_prepare(s->regdir)) < 0) return r;
@@ -79,6 +90,7 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
   v[i++] = mv__asprintf("t0=%.9f", t0);
   v[i++] = mv__asprintf("mem_kb=%ld", s->mem_kb);
   v[i++] = mv__asprintf("cpu_s=%ld", s->cpu_s);
+  v[i++] = mv__asprintf("idle=%.6f", s->idle);
   v[i++] = mv__asprintf("contain=%d", s->contain);
   v[i++] = mv__asprintf("host=%d", (int)getpid());
   v[i++] = mv__asprintf("regdir=%s", s->regdir);
@@ -100,22 +112,24 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
 }
 
 /* Host environment minus stale MULTIVERSE_* task variables, plus ours. */
-static char **mv__worker_env(const char *worker, const char *task_id) {
+static char **mv__worker_env(const char *worker, const char *task_id, int warm) {
   extern char **environ;
   size_t n = mv__strv_len(environ);
-  char **v = calloc(n + 4, sizeof(char *));
+  char **v = calloc(n + 5, sizeof(char *));
   if (v == NULL) return NULL;
   size_t i = 0;
   for (size_t j = 0; j < n; j++) {
     if (strncmp(environ[j], "MULTIVERSE_WORKER=", 18) == 0 ||
         strncmp(environ[j], "MULTIVERSE_TASK_ID=", 19) == 0 ||
-        strncmp(environ[j], "MULTIVERSE_RESULT_FD=", 21) == 0)
+        strncmp(environ[j], "MULTIVERSE_RESULT_FD=", 21) == 0 ||
+        strncmp(environ[j], "MULTIVERSE_WARM=", 16) == 0)
       continue;
     if ((v[i++] = mv__strdup(environ[j])) == NULL) goto oom;
   }
   if ((v[i++] = mv__asprintf("MULTIVERSE_WORKER=%s", worker)) == NULL) goto oom;
   if ((v[i++] = mv__asprintf("MULTIVERSE_TASK_ID=%s", task_id)) == NULL) goto oom;
   if ((v[i++] = mv__strdup("MULTIVERSE_RESULT_FD=3")) == NULL) goto oom;
+  if (warm && (v[i++] = mv__strdup("MULTIVERSE_WARM=1")) == NULL) goto oom;
   return v;
 oom:
   mv__strv_free(v);
@@ -140,27 +154,35 @@ static void mv__close_pair(int p[2]) {
   p[0] = p[1] = -1;
 }
 
-/* pipes[k] for k in out, err, res; ctl[0] host end, ctl[1] child end. */
+/* pipes[k] for k in out, err, res (read end = host); in = requests of a
+ * persistent task (write end = host); ctl[0] host end, ctl[1] child end. */
 typedef struct {
   int pipes[3][2];
+  int in[2];
   int ctl[2];
 } mv__chan_t;
 
 static void mv__chan_init(mv__chan_t *c) {
   for (int k = 0; k < 3; k++) c->pipes[k][0] = c->pipes[k][1] = -1;
+  c->in[0] = c->in[1] = -1;
   c->ctl[0] = c->ctl[1] = -1;
 }
 
 static void mv__chan_close(mv__chan_t *c) {
   for (int k = 0; k < 3; k++) mv__close_pair(c->pipes[k]);
+  mv__close_pair(c->in);
   mv__close_pair(c->ctl);
 }
 
-static int mv__chan_open(mv__chan_t *c, const int want[3]) {
+static int mv__chan_open(mv__chan_t *c, const int want[3], int persistent) {
   for (int k = 0; k < 3; k++) {
     if (want[k] && pipe2(c->pipes[k], O_CLOEXEC) < 0)
       return mv__syserror(MV_ESYS, "cannot create a pipe");
   }
+  /* A socket rather than a pipe: the host writes requests with
+   * MSG_NOSIGNAL, so a worker that died never raises SIGPIPE in the host. */
+  if (persistent && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->in) < 0)
+    return mv__syserror(MV_ESYS, "cannot create the request channel");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->ctl) < 0)
     return mv__syserror(MV_ESYS, "cannot create the control socket");
   return 0;
@@ -174,6 +196,8 @@ static int mv__chan_attach(mv__chan_t *c, mv_task_t *t) {
   }
   t->w[MV__W_CTL].fd = c->ctl[0];
   c->ctl[0] = -1;
+  t->w[MV__W_IN].fd = c->in[1];
+  c->in[1] = -1;
   return mv__loop_add_task(t->loop, t);
 }
 
@@ -202,10 +226,19 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   int pfd = -1;
   char **sargv = NULL, **env = NULL;
   static const int want[3] = {1, 1, 1};
-  if ((r = mv__chan_open(&c, want)) < 0) goto fail;
-  if ((pfd = r = mv__payload_fd(payload, len)) < 0) goto fail;
-  sargv = mv__sup_argv(&s, "spawn", cwd, name, t->task_id, "exec", 0, NULL, argv);
-  env = mv__worker_env(name, t->task_id);
+  if ((r = mv__chan_open(&c, want, s.persistent)) < 0) goto fail;
+  if (s.persistent) {
+    /* Requests arrive one per line on a pipe instead of one payload. */
+    t->frame = MV__FRAME_LINES;
+    t->on_message = opts->on_message;
+    pfd = c.in[0];
+    c.in[0] = -1;
+  } else if ((pfd = r = mv__payload_fd(payload, len)) < 0) {
+    goto fail;
+  }
+  sargv = mv__sup_argv(&s, "spawn", cwd, name, t->task_id, s.persistent ? "warm" : "exec", 0,
+                       NULL, argv);
+  env = mv__worker_env(name, t->task_id, s.persistent);
   if (sargv == NULL || env == NULL) {
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
@@ -324,6 +357,7 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
   for (int k = 0; k < 3; k++) {
     if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
   }
+  if (c->in[1] >= 0) close(c->in[1]);
   close(c->ctl[0]);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   pid_t t = fork();
@@ -347,11 +381,13 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
       close(c->pipes[MV__W_ERR][1]);
     }
     child_out->res_fd = c->pipes[MV__W_RES][1];
+    child_out->req_fd = c->in[0];
     return;
   }
   for (int k = 0; k < 3; k++) {
     if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
   }
+  if (c->in[0] >= 0) close(c->in[0]);
   if (t > 0) {
     snprintf(pid_slot, 32, "pid=%d", (int)t);
     mv__exec_supervisor(exec_fd, sup_path, sargv, c->ctl[1]);
@@ -405,7 +441,11 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
   }
-  if ((r = mv__chan_open(&c, want)) < 0) goto fail;
+  if ((r = mv__chan_open(&c, want, s.persistent)) < 0) goto fail;
+  if (s.persistent) {
+    t->frame = MV__FRAME_LENGTH;
+    t->on_message = opts->on_message;
+  }
   if (s.contain != MV_CONTAIN_SUBREAPER) {
     char *parent = mv__cgroup_parent();
     char suffix[17];
@@ -463,6 +503,8 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     if (c.pipes[k][1] >= 0) close(c.pipes[k][1]);
     c.pipes[k][1] = -1;
   }
+  if (c.in[0] >= 0) close(c.in[0]);
+  c.in[0] = -1;
   close(c.ctl[1]);
   c.ctl[1] = -1;
   free(leaf);
@@ -488,6 +530,18 @@ fail:
   return r;
 }
 
+int mv_child_request_fd(const mv_child_t *child) { return child->req_fd; }
+
+int mv_child_send_frame(mv_child_t *child, const void *buf, size_t len) {
+  unsigned char hdr[8];
+  uint64_t n = len;
+  for (int i = 0; i < 8; i++) hdr[i] = (unsigned char)((n >> (8 * i)) & 0xff);
+  if (mv__write_all(child->res_fd, hdr, sizeof(hdr)) < 0 ||
+      mv__write_all(child->res_fd, buf, len) < 0)
+    return mv__syserror(MV_ESYS, "cannot send the answer to the host");
+  return 0;
+}
+
 int mv_child_send(mv_child_t *child, const void *buf, size_t len) {
   if (mv__write_all(child->res_fd, buf, len) < 0)
     return mv__syserror(MV_ESYS, "cannot send the result to the host");
@@ -495,7 +549,10 @@ int mv_child_send(mv_child_t *child, const void *buf, size_t len) {
 }
 
 void mv_child_exit(mv_child_t *child, int code) {
-  if (child) close(child->res_fd);
+  if (child) {
+    close(child->res_fd);
+    if (child->req_fd >= 0) close(child->req_fd);
+  }
   _exit(code);
 }
 

@@ -206,3 +206,71 @@ TEST_IMPL(fork_child_uses_library_after_forget) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* A pre-forked server: reads framed requests, answers each doubled. */
+static void serve_frames(mv_child_t *ch, void *arg) {
+  (void)arg;
+  int fd = mv_child_request_fd(ch);
+  for (;;) {
+    unsigned char hdr[8];
+    size_t got = 0;
+    while (got < 8) {
+      ssize_t n = read(fd, hdr + got, 8 - got);
+      if (n <= 0) mv_child_exit(ch, 0); /* the host closed: done */
+      got += (size_t)n;
+    }
+    size_t len = 0;
+    for (int i = 7; i >= 0; i--) len = (len << 8) | hdr[i];
+    char *buf = malloc(len * 2 + 1);
+    got = 0;
+    while (got < len) {
+      ssize_t n = read(fd, buf + got, len - got);
+      if (n <= 0) mv_child_exit(ch, 1);
+      got += (size_t)n;
+    }
+    memcpy(buf + len, buf, len);
+    mv_child_send_frame(ch, buf, len * 2);
+    free(buf);
+  }
+}
+
+static char answers[4][64];
+static int nanswers;
+static void on_answer(mv_task_t *t, const char *msg, size_t len, void *data) {
+  (void)t;
+  (void)data;
+  snprintf(answers[nanswers++ % 4], 64, "%.*s", (int)len, msg);
+}
+
+TEST_IMPL(fork_persistent_frames) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = -1;
+  o.flags = MV_TASK_PERSISTENT | MV_TASK_NO_REGISTRY;
+  o.on_message = on_answer;
+  mv_task_t *t;
+  mv_child_t *ch;
+  int r = mv_task_fork(loop, &cfg, &o, &t, &ch);
+  if (r == MV_FORK_CHILD) serve_frames(ch, NULL);
+  ASSERT_OK(r);
+  ASSERT_OK(mv_task_send(t, "ab", 2));
+  ASSERT_OK(mv_task_send(t, "", 0));
+  ASSERT_OK(mv_task_send(t, "xyz\n", 4));
+  while (nanswers < 3) mv_loop_wait(loop, NULL, 0.05);
+  ASSERT_STR_EQ(answers[0], "abab");
+  ASSERT_STR_EQ(answers[1], "");
+  ASSERT_STR_EQ(answers[2], "xyz\nxyz\n");
+  /* closing its input ends the server cleanly */
+  ASSERT_OK(mv_task_close_input(t));
+  while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
+  ASSERT_OK(mv_task_report(t)->status);
+  ASSERT_EQ(mv_task_send(t, "late", 4), MV_ECANCELED);
+  mv_task_free(t);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}

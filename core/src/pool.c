@@ -1,0 +1,456 @@
+/*
+ * Warm workers: processes of one worker started once and reused.
+ *
+ * Each warm process is a persistent task under its own supervisor, exactly
+ * as contained as a cold one. A call is a "request task": it has no process
+ * of its own, but it is a task of the loop like any other (wait, cancel,
+ * report), so the bindings call warm and cold workers the same way.
+ *
+ * Per request: the process is marked busy with the request's deadline (the
+ * supervisor kills the tree if it is missed), the payload is written as one
+ * line, and the first line on fd 3 is the answer; stdout and stderr written
+ * meanwhile belong to the request. A process that dies with a request in
+ * flight fails that request with the reason (crash, timeout, clear) and is
+ * replaced on demand. After max_requests the process is retired (its stdin
+ * is closed); after idle_timeout the supervisor ends it.
+ */
+#include "task_internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct mv__proc_s {
+  struct mv_pool_s *pool;
+  mv_task_t *task;
+  mv_task_t *req;           /* request in flight, NULL when idle */
+  int served;
+  int retiring;
+  char *sent;               /* payload of the request in flight */
+  size_t sent_len;
+  struct mv__proc_s *next;
+} mv__proc_t;
+
+struct mv_pool_s {
+  mv_loop_t *loop;
+  mv_config_t cfg;
+  char *name;
+  mv_warm_t warm;
+  mv__proc_t *procs;
+  int nprocs;
+  mv_task_t **queue;        /* requests waiting for a process, FIFO */
+  size_t qhead, qlen, qcap;
+};
+
+static void mv__pool_dispatch(mv_pool_t *p);
+
+static void mv__buf_copy(mv_buf_t *dst, const mv_buf_t *src) {
+  *dst = *src;
+  dst->data = malloc(src->len + 1);
+  if (dst->data == NULL) {
+    dst->len = 0;
+    return;
+  }
+  if (src->len) memcpy(dst->data, src->data, src->len);
+  dst->data[src->len] = '\0';
+}
+
+/* multiverse.json --------------------------------------------------------- */
+
+static int mv__warm_number(const cJSON *obj, const char *key, double min, double *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (v == NULL) return 0;
+  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < min)
+    return mv__error(MV_EINVAL, "warm option '%s' must be a number >= %g", key, min);
+  *out = v->valuedouble;
+  return 0;
+}
+
+int mv_warm_parse(const char *json, mv_warm_t *out) {
+  memset(out, 0, sizeof(*out));
+  out->processes = 1;
+  if (json == NULL) return 0;
+  cJSON *root = cJSON_Parse(json);
+  if (root == NULL) return mv__error(MV_EINVAL, "multiverse.json is not valid JSON");
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warm");
+  int r = 0;
+  if (w == NULL || cJSON_IsFalse(w) || cJSON_IsNull(w)) {
+    r = 0;
+  } else if (cJSON_IsTrue(w)) {
+    r = 1;
+  } else if (cJSON_IsObject(w)) {
+    double procs = 1, maxreq = 0, idle = 0;
+    if ((r = mv__warm_number(w, "processes", 1, &procs)) == 0 &&
+        (r = mv__warm_number(w, "max_requests", 0, &maxreq)) == 0 &&
+        (r = mv__warm_number(w, "idle_timeout", 0, &idle)) == 0) {
+      out->processes = procs > 1024 ? 1024 : (int)procs;
+      out->max_requests = maxreq > 1e9 ? 1000000000 : (int)maxreq;
+      out->idle_timeout = idle;
+      r = 1;
+    }
+  } else {
+    r = mv__error(MV_EINVAL, "multiverse.json: \"warm\" must be an object or a boolean");
+  }
+  cJSON_Delete(root);
+  return r;
+}
+
+/* Pool ----------------------------------------------------------------- */
+
+int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                const mv_warm_t *warm, mv_pool_t **out) {
+  *out = NULL;
+  int r = mv_validate_worker_name(name);
+  if (r < 0) return r;
+  if (warm->processes < 1) return mv__error(MV_EINVAL, "warm processes must be >= 1");
+  if (warm->max_requests < 0) return mv__error(MV_EINVAL, "warm max_requests must be >= 0");
+  if ((r = mv_check_timeout(warm->idle_timeout, "warm idle_timeout")) < 0) return r;
+  mv_pool_t *p = calloc(1, sizeof(*p));
+  if (p == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  p->loop = loop;
+  p->warm = *warm;
+  p->name = mv__strdup(name);
+  if (p->name == NULL || mv_config_copy(&p->cfg, cfg) < 0) {
+    free(p->name);
+    free(p);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  *out = p;
+  return 0;
+}
+
+static int mv__queue_push(mv_pool_t *p, mv_task_t *req) {
+  if (p->qhead + p->qlen == p->qcap) {
+    if (p->qhead > 0) {
+      memmove(p->queue, p->queue + p->qhead, p->qlen * sizeof(*p->queue));
+      p->qhead = 0;
+    } else {
+      size_t cap = p->qcap ? p->qcap * 2 : 16;
+      mv_task_t **q = realloc(p->queue, cap * sizeof(*q));
+      if (q == NULL) return -1;
+      p->queue = q;
+      p->qcap = cap;
+    }
+  }
+  p->queue[p->qhead + p->qlen++] = req;
+  return 0;
+}
+
+static mv_task_t *mv__queue_pop(mv_pool_t *p) {
+  if (p->qlen == 0) return NULL;
+  p->qlen--;
+  return p->queue[p->qhead++];
+}
+
+static void mv__queue_remove(mv_pool_t *p, mv_task_t *req) {
+  for (size_t i = 0; i < p->qlen; i++) {
+    if (p->queue[p->qhead + i] == req) {
+      memmove(p->queue + p->qhead + i, p->queue + p->qhead + i + 1,
+              (p->qlen - i - 1) * sizeof(*p->queue));
+      p->qlen--;
+      return;
+    }
+  }
+}
+
+/* Fill a request's report from the answer line. */
+static void mv__req_answered(mv_task_t *req, mv__proc_t *pr, const char *msg, size_t len) {
+  mv_report_t *r = &req->report;
+  r->end = MV_END_EXITED;
+  r->result.data = malloc(len + 1);
+  if (r->result.data) {
+    memcpy(r->result.data, msg, len);
+    r->result.data[len] = '\0';
+    r->result.len = r->result.total = len;
+  }
+  r->result_source = MV_RESULT_CHANNEL;
+  mv_task_take_output(pr->task, &r->out, &r->err);
+  char detail[512] = "";
+  int have_remote =
+      r->result.data && mv__json_structured_error(r->result.data, r->result.len, &r->remote) > 0;
+  if (have_remote) mv__remote_line(&r->remote, detail, sizeof(detail));
+  mv__report_result(r, "warm worker", have_remote, detail);
+}
+
+/* Fill a request's report when its process ended without answering. */
+static void mv__req_orphaned(mv_task_t *req, const mv_report_t *pr) {
+  mv_report_t *r = &req->report;
+  r->end = pr->end;
+  r->exit_code = pr->exit_code;
+  r->signal = pr->signal;
+  r->spawn_errno = pr->spawn_errno;
+  r->limit[0] = '\0';
+  snprintf(r->limit, sizeof(r->limit), "%s", pr->limit);
+  mv__buf_copy(&r->out, &pr->out);
+  mv__buf_copy(&r->err, &pr->err);
+  if (pr->remote.type) {
+    r->remote.type = mv__strdup(pr->remote.type);
+    r->remote.message = mv__strdup(pr->remote.message);
+    r->remote.language = mv__strdup(pr->remote.language);
+  }
+  if (pr->status == MV_OK || (pr->end == MV_END_EXITED && pr->exit_code == 0)) {
+    /* Exited cleanly with a request in flight: it does not speak the
+     * warm protocol (one JSON line on fd 3 per line on stdin). */
+    r->status = MV_ENORESULT;
+    r->message = mv__asprintf("warm worker '%s' exited without answering the request "
+                              "(a warm worker answers each line on stdin with one line "
+                              "on fd 3)",
+                              r->worker);
+  } else {
+    r->status = pr->status;
+    r->message = mv__asprintf("%s%s", pr->message ? pr->message : "warm worker failed",
+                              pr->status == MV_ETIMEDOUT ? "" : " (warm process replaced)");
+  }
+}
+
+static void mv__req_finish(mv_task_t *req) {
+  mv_report_t *r = &req->report;
+  r->elapsed = mv__now() - req->t_start;
+  r->timeout = req->timeout;
+  if (r->message == NULL) r->message = mv__strdup("");
+  mv__task_complete(req);
+}
+
+static void mv__proc_on_message(mv_task_t *t, const char *msg, size_t len, void *data) {
+  (void)t;
+  mv__proc_t *pr = data;
+  mv_task_t *req = pr->req;
+  if (req == NULL) return; /* an answer nobody asked for: ignore it */
+  pr->req = NULL;
+  req->proc = NULL;
+  free(pr->sent);
+  pr->sent = NULL;
+  pr->served++;
+  mv__req_answered(req, pr, msg, len);
+  req->report.pid = mv_task_pid(pr->task);
+  req->report.tier = pr->task->tier == 1 ? "cgroup" : "subreaper";
+  if (pr->pool->warm.max_requests > 0 && pr->served >= pr->pool->warm.max_requests) {
+    pr->retiring = 1;
+    mv_task_close_input(pr->task);
+  } else {
+    mv_task_set_busy(pr->task, 0, 0);
+  }
+  mv__req_finish(req);
+  mv__pool_dispatch(pr->pool);
+}
+
+static void mv__proc_unlink(mv_pool_t *p, mv__proc_t *pr) {
+  for (mv__proc_t **pp = &p->procs; *pp; pp = &(*pp)->next) {
+    if (*pp == pr) {
+      *pp = pr->next;
+      p->nprocs--;
+      return;
+    }
+  }
+}
+
+static void mv__proc_on_done(mv_task_t *t, void *data) {
+  mv__proc_t *pr = data;
+  mv_pool_t *p = pr->pool;
+  mv__proc_unlink(p, pr);
+  mv_task_t *req = pr->req;
+  if (req && !req->canceled && mv_task_report(t)->end == MV_END_IDLE) {
+    /* The process ended for idleness as the request reached it: the
+     * request never ran, so it goes back to the queue. */
+    req->proc = NULL;
+    pr->req = NULL;
+    req->payload = pr->sent;
+    req->payload_len = pr->sent_len;
+    pr->sent = NULL;
+    mv__queue_push(p, req);
+    req = NULL;
+  }
+  if (req) {
+    req->proc = NULL;
+    req->report.pid = mv_task_pid(t);
+    mv__req_orphaned(req, mv_task_report(t));
+    if (req->canceled) {
+      req->report.status = MV_ECANCELED;
+      free(req->report.message);
+      req->report.message = mv__asprintf("warm worker '%s' request was canceled", p->name);
+    }
+  }
+  mv_task_free(t);
+  free(pr->sent);
+  free(pr);
+  if (req) mv__req_finish(req);
+  mv__pool_dispatch(p);
+}
+
+static mv__proc_t *mv__proc_start(mv_pool_t *p, int *err) {
+  mv__proc_t *pr = calloc(1, sizeof(*pr));
+  if (pr == NULL) {
+    *err = mv__error(MV_ENOMEM, "out of memory");
+    return NULL;
+  }
+  pr->pool = p;
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = 0;
+  o.flags = MV_TASK_PERSISTENT;
+  o.on_message = mv__proc_on_message;
+  o.on_done = mv__proc_on_done;
+  o.data = pr;
+  o.idle_timeout = p->warm.idle_timeout;
+  int r = mv_task_spawn_worker(p->loop, &p->cfg, p->name, NULL, 0, &o, &pr->task);
+  if (r < 0) {
+    free(pr);
+    *err = r;
+    return NULL;
+  }
+  pr->next = p->procs;
+  p->procs = pr;
+  p->nprocs++;
+  return pr;
+}
+
+static int mv__proc_assign(mv__proc_t *pr, mv_task_t *req) {
+  pr->req = req;
+  req->proc = pr;
+  req->t_start = mv__now();
+  /* Whatever the process printed between requests is not this request's. */
+  mv_buf_t out, err;
+  if (mv_task_take_output(pr->task, &out, &err) == 0) {
+    free(out.data);
+    free(err.data);
+  }
+  mv_task_set_busy(pr->task, 1, req->timeout);
+  int r = mv_task_send(pr->task, req->payload, req->payload_len);
+  free(pr->sent);
+  pr->sent = req->payload;
+  pr->sent_len = req->payload_len;
+  req->payload = NULL;
+  return r;
+}
+
+/* Give queued requests to idle processes, starting processes up to the
+ * pool size. A request that cannot get a process fails at once. */
+static void mv__pool_dispatch(mv_pool_t *p) {
+  /* Idle processes may have ended meanwhile (idle timeout, clear()): let
+   * their ends be seen now, which removes them from the pool. */
+  if (p->qlen > 0) {
+    mv__proc_t *next;
+    for (mv__proc_t *pr = p->procs; pr; pr = next) {
+      next = pr->next;
+      if (!pr->req) mv__task_poll(pr->task);
+    }
+  }
+  while (p->qlen > 0) {
+    mv__proc_t *idle = NULL;
+    for (mv__proc_t *pr = p->procs; pr; pr = pr->next)
+      if (!pr->req && !pr->retiring && !pr->task->done) idle = pr;
+    if (idle == NULL && p->nprocs < p->warm.processes) {
+      int err = 0;
+      idle = mv__proc_start(p, &err);
+      if (idle == NULL) {
+        mv_task_t *req = mv__queue_pop(p);
+        req->report.status = err;
+        req->report.message = mv__strdup(mv_last_error());
+        req->report.end = MV_END_SPAWN_FAILED;
+        mv__req_finish(req);
+        continue;
+      }
+    }
+    if (idle == NULL) return;
+    mv_task_t *req = mv__queue_pop(p);
+    if (mv__proc_assign(idle, req) < 0) {
+      /* The process is going away; its on_done fails the request. */
+    }
+  }
+}
+
+int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_opts_t *opts,
+                 mv_task_t **out) {
+  *out = NULL;
+  if (p->loop->owner != getpid())
+    return mv__error(MV_EINVAL, "this pool belongs to process %d (use a new one after fork)",
+                     (int)p->loop->owner);
+  double timeout = p->cfg.timeout;
+  if (opts && opts->timeout >= 0) {
+    int r = mv_check_timeout(opts->timeout, "timeout");
+    if (r < 0) return r;
+    timeout = opts->timeout;
+  }
+  mv_worker_t w;
+  int r = mv_worker_resolve(&p->cfg, p->name, &w);
+  if (r < 0) return r;
+  mv_task_t *req = mv__task_alloc(p->loop, opts, p->name, w.driver, timeout);
+  mv_worker_dispose(&w);
+  if (req == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  req->pool = p;
+  req->payload = malloc(len ? len : 1);
+  if (req->payload == NULL || mv__queue_push(p, req) < 0) {
+    mv__task_destroy(req);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  memcpy(req->payload, payload, len);
+  req->payload_len = len;
+  mv_report_t *rep = &req->report;
+  rep->worker = mv__strdup(p->name);
+  rep->driver = req->driver;
+  snprintf(rep->task_id, sizeof(rep->task_id), "%s", req->task_id);
+  rep->tier = "subreaper";
+  mv__loop_link(p->loop, req);
+  mv__pool_dispatch(p);
+  *out = req;
+  return 0;
+}
+
+int mv__pool_cancel(mv_task_t *req) {
+  if (req->done) return 0;
+  mv_pool_t *p = req->pool;
+  req->canceled = 1;
+  if (req->proc) {
+    /* In flight: kill the process's tree; its end fails the request. */
+    mv_task_cancel(req->proc->task);
+    return 1;
+  }
+  mv__queue_remove(p, req);
+  req->report.status = MV_ECANCELED;
+  req->report.end = MV_END_CANCELED;
+  req->report.message = mv__asprintf("warm worker '%s' request was canceled before it started",
+                                     p->name);
+  mv__req_finish(req);
+  return 1;
+}
+
+void mv_pool_stats(const mv_pool_t *p, int *idle, int *busy) {
+  *idle = *busy = 0;
+  for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {
+    if (pr->req) (*busy)++;
+    else (*idle)++;
+  }
+}
+
+void mv_pool_free(mv_pool_t *p) {
+  if (p == NULL) return;
+  if (p->loop->owner != getpid()) {
+    /* A forked child's copy: the processes are the parent's. */
+    while (p->procs) {
+      mv__proc_t *pr = p->procs;
+      p->procs = pr->next;
+      free(pr->sent);
+      free(pr);
+    }
+  } else {
+    while (p->qlen > 0) mv__pool_cancel(p->queue[p->qhead]);
+    /* Retire every process and wait until its tree is gone. */
+    for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {
+      if (pr->req) mv_task_cancel(pr->task);
+      else mv_task_close_input(pr->task);
+      pr->retiring = 1;
+    }
+    while (p->procs) {
+      int r = mv_loop_wait(p->loop, p->procs->task, -1);
+      if (r < 0 && r != MV_EINTR) break;
+    }
+  }
+  free(p->queue);
+  free(p->name);
+  mv_config_dispose(&p->cfg);
+  free(p);
+}

@@ -1,0 +1,248 @@
+/* Warm workers: one process, many calls, the same guarantees. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "multiverse.h"
+#include "task.h"
+
+typedef struct {
+  mv_loop_t *loop;
+  mv_pool_t *pool;
+  mv_config_t cfg;
+} warm_t;
+
+static void warm_open(warm_t *w, int processes, int max_requests, double idle) {
+  th_config(&w->cfg);
+  if (mv_loop_new(&w->loop) < 0) abort();
+  mv_warm_t o = {processes, max_requests, idle};
+  if (mv_pool_new(w->loop, &w->cfg, "warm_echo", &o, &w->pool) < 0) abort();
+}
+
+static void warm_close(warm_t *w) {
+  mv_pool_free(w->pool);
+  mv_loop_free(w->loop);
+  mv_config_dispose(&w->cfg);
+}
+
+/* One call; returns status, copies the result (or message) into buf. */
+static int call(warm_t *w, const char *payload, double timeout, char *buf, size_t size,
+                pid_t *pid) {
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = timeout;
+  mv_task_t *t;
+  int r = mv_pool_call(w->pool, payload, strlen(payload), &o, &t);
+  if (r < 0) return r;
+  while (!mv_task_done(t)) mv_loop_wait(w->loop, t, -1);
+  const mv_report_t *rep = mv_task_report(t);
+  snprintf(buf, size, "%s", rep->status == MV_OK ? rep->result.data : rep->message);
+  if (pid) *pid = rep->pid;
+  r = rep->status;
+  mv_task_free(t);
+  return r;
+}
+
+TEST_IMPL(warm_parse_config) {
+  mv_warm_t w;
+  ASSERT_EQ(mv_warm_parse(NULL, &w), 0);
+  ASSERT_EQ(mv_warm_parse("{}", &w), 0);
+  ASSERT_EQ(mv_warm_parse("{\"warm\": true}", &w), 1);
+  ASSERT_EQ(w.processes, 1);
+  ASSERT_EQ(mv_warm_parse("{\"warm\": {\"processes\": 4, \"max_requests\": 100, "
+                          "\"idle_timeout\": 2.5}}", &w), 1);
+  ASSERT_EQ(w.processes, 4);
+  ASSERT_EQ(w.max_requests, 100);
+  ASSERT(w.idle_timeout == 2.5);
+  ASSERT_EQ(mv_warm_parse("{\"warm\": {\"processes\": 0}}", &w), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "processes");
+  ASSERT_EQ(mv_warm_parse("{\"warm\": 3}", &w), MV_EINVAL);
+  ASSERT_EQ(mv_warm_parse("not json", &w), MV_EINVAL);
+  return 0;
+}
+
+TEST_IMPL(warm_reuse_and_max_requests) {
+  warm_t w;
+  warm_open(&w, 1, 3, 0);
+  char buf[512];
+  pid_t pids[5];
+  for (int i = 0; i < 5; i++) {
+    char payload[64];
+    snprintf(payload, sizeof(payload), "{\"i\": %d,\n \"multi\": \"line\"}", i);
+    ASSERT_OK(call(&w, payload, 10, buf, sizeof(buf), &pids[i]));
+    char want[64];
+    snprintf(want, sizeof(want), "\"echo\": {\"i\": %d, \"multi\": \"line\"}", i);
+    ASSERT_CONTAINS(buf, want);
+    ASSERT_CONTAINS(buf, "\"warm\": \"1\"");
+  }
+  /* one process for three calls, then a fresh one */
+  ASSERT(pids[0] == pids[1] && pids[1] == pids[2]);
+  ASSERT(pids[3] != pids[2] && pids[3] == pids[4]);
+  usleep(300000);
+  ASSERT(!th_alive(pids[0])); /* the retired process is gone */
+  warm_close(&w);
+  ASSERT(!th_alive(pids[3]));
+  ASSERT(!th_has_children());
+  return 0;
+}
+
+TEST_IMPL(warm_output_belongs_to_its_request) {
+  warm_t w;
+  warm_open(&w, 1, 0, 0);
+  mv_task_t *t;
+  ASSERT_OK(mv_pool_call(w.pool, "{\"n\": 1}", 8, NULL, &t));
+  while (!mv_task_done(t)) mv_loop_wait(w.loop, t, -1);
+  ASSERT_STR_EQ(mv_task_report(t)->out.data, "log for {\"n\": 1}\n");
+  mv_task_free(t);
+  ASSERT_OK(mv_pool_call(w.pool, "{\"n\": 2}", 8, NULL, &t));
+  while (!mv_task_done(t)) mv_loop_wait(w.loop, t, -1);
+  ASSERT_STR_EQ(mv_task_report(t)->out.data, "log for {\"n\": 2}\n");
+  mv_task_free(t);
+  warm_close(&w);
+  return 0;
+}
+
+TEST_IMPL(warm_timeout_kills_tree_and_replaces) {
+  warm_t w;
+  warm_open(&w, 1, 0, 0);
+  char buf[512], payload[300], pidfile[256];
+  pid_t first, second, third;
+  ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &first));
+  snprintf(pidfile, sizeof(pidfile), "%s/warm-tree", th_tmpdir());
+  snprintf(payload, sizeof(payload), "{\"pidfile\": \"%s\"}", pidfile);
+  double t0 = th_now();
+  ASSERT_EQ(call(&w, payload, 0.5, buf, sizeof(buf), &second), MV_ETIMEDOUT);
+  ASSERT(th_now() - t0 < 0.5 + 0.5 + 1.0);
+  ASSERT_CONTAINS(buf, "timed out");
+  ASSERT_EQ(second, first);
+  pid_t grand[4];
+  ASSERT_EQ(th_read_pids(pidfile, grand, 4), 1);
+  ASSERT(!th_alive(first));
+  ASSERT(!th_alive(grand[0]));
+  ASSERT_OK(call(&w, "{\"again\": 1}", 10, buf, sizeof(buf), &third));
+  ASSERT(third != first);
+  warm_close(&w);
+  return 0;
+}
+
+TEST_IMPL(warm_crash_and_structured_error) {
+  warm_t w;
+  warm_open(&w, 1, 0, 0);
+  char buf[512];
+  pid_t a, b;
+  ASSERT_EQ(call(&w, "{\"crash\": true}", 10, buf, sizeof(buf), &a), MV_EEXIT);
+  ASSERT_CONTAINS(buf, "exited with code 3");
+  ASSERT_CONTAINS(buf, "replaced");
+  ASSERT_EQ(call(&w, "{\"fail\": true}", 10, buf, sizeof(buf), &b), MV_EREMOTE);
+  ASSERT_CONTAINS(buf, "BadThing: nope");
+  ASSERT(a != b);
+  /* the process that answered with an error keeps serving */
+  pid_t c;
+  ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &c));
+  ASSERT_EQ(c, b);
+  warm_close(&w);
+  return 0;
+}
+
+TEST_IMPL(warm_registry_state_and_clear) {
+  warm_t w;
+  warm_open(&w, 1, 0, 0);
+  char buf[512], rt[256];
+  pid_t a, b;
+  ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &a));
+  mv_config_runtime_dir(&w.cfg, rt, sizeof(rt));
+  mv_entry_t *e;
+  size_t n;
+  usleep(50000); /* the state change travels through the supervisor */
+  ASSERT_OK(mv_registry_list(rt, "warm_echo", &e, &n));
+  ASSERT_EQ(n, 1);
+  ASSERT_STR_EQ(e[0].kind, "warm");
+  ASSERT_STR_EQ(e[0].state, "idle");
+  ASSERT_EQ(e[0].pid, a);
+  free(e);
+  int killed;
+  ASSERT_OK(mv_registry_clear(rt, "warm_echo", 10, &killed));
+  ASSERT_EQ(killed, 1);
+  ASSERT(!th_alive(a));
+  ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &b));
+  ASSERT(b != a);
+  warm_close(&w);
+  return 0;
+}
+
+TEST_IMPL(warm_idle_timeout) {
+  warm_t w;
+  warm_open(&w, 1, 0, 0.3);
+  char buf[512];
+  pid_t a, b;
+  ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &a));
+  /* nobody drives the loop meanwhile: the supervisor ends it alone */
+  usleep(900000);
+  ASSERT(!th_alive(a));
+  ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &b));
+  ASSERT(b != a);
+  warm_close(&w);
+  return 0;
+}
+
+TEST_IMPL(warm_concurrent_calls_use_the_pool) {
+  warm_t w;
+  warm_open(&w, 2, 0, 0);
+  mv_task_t *t[4];
+  double t0 = th_now();
+  for (int i = 0; i < 4; i++)
+    ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 0.4}", 14, NULL, &t[i]));
+  int idle, busy;
+  mv_pool_stats(w.pool, &idle, &busy);
+  ASSERT_EQ(busy, 2);
+  pid_t pids[4];
+  for (int i = 0; i < 4; i++) {
+    while (!mv_task_done(t[i])) mv_loop_wait(w.loop, t[i], -1);
+    ASSERT_OK(mv_task_report(t[i])->status);
+    pids[i] = mv_task_report(t[i])->pid;
+  }
+  double took = th_now() - t0;
+  ASSERT(took >= 0.8 && took < 3.0);
+  ASSERT(pids[0] != pids[1]);
+  ASSERT((pids[2] == pids[0] || pids[2] == pids[1]) && (pids[3] == pids[0] || pids[3] == pids[1]));
+  /* cancel a queued and an in-flight request */
+  ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 5}", 12, NULL, &t[0]));
+  ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 5}", 12, NULL, &t[1]));
+  ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 5}", 12, NULL, &t[2]));
+  ASSERT_EQ(mv_task_cancel(t[2]), 1); /* queued */
+  ASSERT(mv_task_done(t[2]));
+  ASSERT_EQ(mv_task_report(t[2])->status, MV_ECANCELED);
+  ASSERT_EQ(mv_task_cancel(t[0]), 1); /* in flight: its process dies */
+  while (!mv_task_done(t[0])) mv_loop_wait(w.loop, t[0], -1);
+  ASSERT_EQ(mv_task_report(t[0])->status, MV_ECANCELED);
+  for (int i = 0; i < 3; i++) mv_task_free(t[i]);
+  warm_close(&w);
+  ASSERT(!th_has_children());
+  return 0;
+}
+
+TEST_IMPL(warm_worker_without_protocol_fails_clearly) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_warm_t o = {1, 0, 0};
+  mv_pool_t *pool;
+  ASSERT_OK(mv_pool_new(loop, &cfg, "stdout_json", &o, &pool));
+  mv_task_opts_t opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.timeout = 1;
+  mv_task_t *t;
+  ASSERT_OK(mv_pool_call(pool, "{}", 2, &opts, &t));
+  while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
+  /* it waits for end-of-file that never comes: the deadline ends it */
+  ASSERT_EQ(mv_task_report(t)->status, MV_ETIMEDOUT);
+  mv_task_free(t);
+  mv_pool_free(pool);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}
