@@ -423,6 +423,10 @@ int mv_task_set_busy(mv_task_t *t, int busy, double deadline) {
 }
 
 int mv_task_take_output(mv_task_t *t, mv_buf_t *out, mv_buf_t *err) {
+  /* An answer can be read before the logs printed ahead of it: whatever
+   * the pipes hold now was written before, so take it too. */
+  for (int k = MV__W_OUT; k <= MV__W_ERR; k++)
+    if (t->w[k].fd >= 0) mv__drain(t, k, -1);
   if (mv__capture_finish(&t->cap[MV__W_OUT], out) < 0 ||
       mv__capture_finish(&t->cap[MV__W_ERR], err) < 0)
     return mv__error(MV_ENOMEM, "out of memory");
