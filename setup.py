@@ -5,9 +5,10 @@ C core compiled in (no shared libmultiverse to install next to it). The
 core embeds its supervisor executable, so the build first compiles and
 links `mv-supervisor` into the build's temp dir, then compiles
 core/src/image_data.c with MV_SUPERVISOR_BIN naming that file (the same
-two steps as CMakeLists.txt).
+two steps as CMakeLists.txt, whose source lists this build reuses).
 """
 import os
+import re
 import subprocess
 
 from setuptools import Extension, setup
@@ -16,35 +17,48 @@ from setuptools.command.build_ext import build_ext
 CORE_SRC = "core/src"
 CORE_INCLUDE = "core/include"
 
-# What the supervisor executable needs (no cJSON, no loop).
-SUPERVISOR_SOURCES = [
-    os.path.join(CORE_SRC, name)
-    for name in (
-        "supervisor.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
-        "util.c", "error.c", "worker.c", "config.c", "supervisor_main.c",
-    )
-]
-
 # Stand-in used while core/src/remote_error.c is not in the tree yet.
 REMOTE_ERROR_STUB = "/tmp/mvstub/remote_error.c"
 
+# Used only when CMakeLists.txt cannot be read (see cmake_sources()).
+FALLBACK_SUPERVISOR = ["supervisor.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
+                       "util.c", "error.c", "worker.c", "config.c"]
+FALLBACK_LIBRARY = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
+                    "contain.c", "registry.c", "capture.c", "json.c", "remote_error.c",
+                    "loop.c", "task_start.c", "report.c", "pool.c", "image.c", "image_data.c"]
 
-def remote_error_source():
-    own = os.path.join(CORE_SRC, "remote_error.c")
-    if os.path.exists(own):
-        return own
-    if os.path.exists(REMOTE_ERROR_STUB):
+
+def cmake_sources(variable, fallback):
+    """The core files named by set(<variable> ...) in CMakeLists.txt, so
+    this build follows the core's own list when files are added."""
+    try:
+        with open("CMakeLists.txt") as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    m = re.search(r"set\(\s*%s\s+(.*?)\)" % variable, text, re.S)
+    names = re.findall(r"\$\{MV_SRC\}/([\w.-]+\.c)", m.group(1)) if m else []
+    return names or [n for n in fallback
+                     if n == "remote_error.c" or os.path.exists(os.path.join(CORE_SRC, n))]
+
+
+def core_path(name):
+    path = os.path.join(CORE_SRC, name)
+    if name == "remote_error.c" and not os.path.exists(path):
+        if not os.path.exists(REMOTE_ERROR_STUB):
+            raise SystemExit("multiverse: core/src/remote_error.c is missing (and no stub at %s)"
+                             % REMOTE_ERROR_STUB)
         return REMOTE_ERROR_STUB
-    raise SystemExit(
-        "multiverse: core/src/remote_error.c is missing (and no stub at %s)" % REMOTE_ERROR_STUB
-    )
+    return path
+
+
+def supervisor_sources():
+    names = cmake_sources("MV_SUPERVISOR_SOURCES", FALLBACK_SUPERVISOR) + ["supervisor_main.c"]
+    return [core_path(n) for n in names]
 
 
 def core_library_sources():
-    names = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
-             "contain.c", "registry.c", "capture.c", "json.c", None, "loop.c",
-             "task_start.c", "report.c", "image.c", "image_data.c"]
-    return [remote_error_source() if n is None else os.path.join(CORE_SRC, n) for n in names]
+    return [core_path(n) for n in cmake_sources("MV_LIB_SOURCES", FALLBACK_LIBRARY)]
 
 
 def cjson_flags():
@@ -76,7 +90,7 @@ class BuildExt(build_ext):
     def build_supervisor(self):
         out_dir = os.path.abspath(os.path.join(self.build_temp, "supervisor"))
         objects = self.compiler.compile(
-            SUPERVISOR_SOURCES,
+            supervisor_sources(),
             output_dir=out_dir,
             macros=[("_GNU_SOURCE", None)],
             include_dirs=[CORE_INCLUDE],
@@ -100,10 +114,15 @@ def extension():
         libraries=libraries + ["pthread"],
         define_macros=[("_GNU_SOURCE", None)],
         extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-fvisibility=hidden"],
-        depends=headers + SUPERVISOR_SOURCES,
+        depends=headers + supervisor_sources(),
     )
 
 
 # Paths above are relative to this file, whatever the caller's cwd.
 os.chdir(os.path.dirname(os.path.abspath(__file__)))
-setup(ext_modules=[extension()], cmdclass={"build_ext": BuildExt})
+setup(
+    ext_modules=[extension()],
+    cmdclass={"build_ext": BuildExt},
+    # build/ itself is CMake's build directory: keep setuptools' files apart.
+    options={"build": {"build_base": "build/python"}},
+)

@@ -13,3 +13,9 @@ mv-supervisor: $(MV_SUPERVISOR_SOURCES) $(srcdir)/core/include/multiverse.h
 		-o mv-supervisor $(MV_SUPERVISOR_SOURCES)
 
 core/src/image_data.lo: mv-supervisor
+
+# The arginfo header is generated from the stub by ext-php/gen_arginfo.sh and
+# committed. An explicit rule keeps PHP's generic "%_arginfo.h: %.stub.php"
+# rule from regenerating it during a build (which would try to download
+# nikic/php-parser when file times make the stub look newer).
+$(srcdir)/ext-php/multiverse_arginfo.h: ;

@@ -1,6 +1,7 @@
 /*
  * Configuration: the INI settings (multiverse.*) are the base, and
  * MultiWorker::configure() overrides them for the rest of the request.
+ * configure()'s "warm" option (worker => warm settings) is kept by warm.c.
  * The effective mv_config_t is built on demand (a handful of string
  * copies): that way ini_set() between calls is honoured, and nothing set by
  * configure() in one FPM request leaks into the next.
@@ -79,7 +80,7 @@ static const mvphp_option_t mvphp_options[] = {
 };
 
 #define MVPHP_KNOWN_OPTIONS \
-  "workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir"
+  "workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm"
 
 static void mvphp_option_type_error(const char *key, const char *type, zval *v) {
   zend_argument_type_error(1, "option \"%s\" must be of type %s, %s given", key, type,
@@ -156,6 +157,10 @@ void mvphp_config_configure(HashTable *options) {
     return;
   }
   unsigned mask = MVPHP_G(override_mask), reset = 0;
+  /* "warm": worker => settings (warm.c); applied with the rest. */
+  zval warm;
+  int warm_given = 0;
+  ZVAL_UNDEF(&warm);
   zend_string *key;
   zend_ulong idx;
   zval *v;
@@ -164,6 +169,15 @@ void mvphp_config_configure(HashTable *options) {
       zend_argument_value_error(1, "must be an array of option => value, got integer key "
                                 ZEND_ULONG_FMT " (known options: " MVPHP_KNOWN_OPTIONS ")", idx);
       goto fail;
+    }
+    if (zend_string_equals_literal(key, "warm")) {
+      zval *d = v;
+      ZVAL_DEREF(d);
+      zval_ptr_dtor(&warm);
+      ZVAL_UNDEF(&warm);
+      warm_given = 1;
+      if (Z_TYPE_P(d) != IS_NULL && mvphp_warm_check(d, &warm) == FAILURE) goto fail;
+      continue;
     }
     unsigned bit = 0;
     for (size_t i = 0; i < sizeof(mvphp_options) / sizeof(mvphp_options[0]); i++) {
@@ -190,8 +204,10 @@ void mvphp_config_configure(HashTable *options) {
   mv_config_dispose(&MVPHP_G(overrides));
   MVPHP_G(overrides) = next;
   MVPHP_G(override_mask) = mask;
+  if (warm_given) mvphp_warm_set(Z_ISUNDEF(warm) ? NULL : &warm);
   return;
 fail:
+  zval_ptr_dtor(&warm);
   mv_config_dispose(&next);
 }
 
@@ -217,5 +233,6 @@ void mvphp_config_to_array(zval *out) {
   char dir[1024];
   if (mv_config_runtime_dir(&cfg, dir, sizeof(dir)) == 0) add_assoc_string(out, "runtime_dir", dir);
   else mvphp_add_str(out, "runtime_dir", cfg.runtime_dir);
+  mvphp_warm_to_array(out);
   mv_config_dispose(&cfg);
 }

@@ -38,13 +38,16 @@ static void mvphp_job_failed_start(mvphp_job_t *j, const char *name, const char 
 }
 
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
-                            const char *name, zend_string *payload, double timeout) {
+                            const char *name, zend_string *payload, double timeout,
+                            mv_pool_t *pool) {
   mv_task_opts_t o;
   memset(&o, 0, sizeof(o));
   o.timeout = timeout; /* < 0: the configured timeout */
   mv_task_t *t;
   mv_clear_error();
-  int r = mv_task_spawn_worker(lw->loop, cfg, name, ZSTR_VAL(payload), ZSTR_LEN(payload), &o, &t);
+  int r = pool ? mv_pool_call(pool, ZSTR_VAL(payload), ZSTR_LEN(payload), &o, &t)
+               : mv_task_spawn_worker(lw->loop, cfg, name, ZSTR_VAL(payload), ZSTR_LEN(payload),
+                                      &o, &t);
   if (r < 0) {
     mvphp_job_failed_start(j, name, "");
     return;
@@ -175,7 +178,7 @@ zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_
     }
     if (running == 0 && next >= n) return SUCCESS;
     int r = mvphp_wait(lw, NULL, -1);
-    if (r == MVPHP_WAIT_EXCEPTION || (r < 0 && r != MV_ETIMEDOUT)) {
+    if (r == MVPHP_WAIT_EXCEPTION || (r < 0 && r != MV_ETIMEDOUT && r != MV_EINTR)) {
       /* A signal handler threw (or the loop broke): nothing else starts,
        * and what runs is killed before the exception goes on. */
       if (r != MVPHP_WAIT_EXCEPTION)
@@ -184,7 +187,8 @@ zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_
       for (size_t i = 0; i < n; i++) mvphp_job_cancel_wait(jobs[i]);
       return FAILURE;
     }
-    for (size_t i = 0; i < next; i++) {
+    /* Jobs past `next` may run too: started before this call. */
+    for (size_t i = 0; i < n; i++) {
       if (jobs[i]->state == MVPHP_JOB_RUNNING && mvphp_job_poll(jobs[i])) running--;
     }
   }

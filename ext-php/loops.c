@@ -76,6 +76,8 @@ void mvphp_loop_release(mvphp_loop_t *l) {
 }
 
 void mvphp_loops_forget_all(void) {
+  /* Pools first: dropping them needs their loop. */
+  mvphp_warm_shutdown();
   for (mvphp_loop_t *l = MVPHP_G(loops); l; l = l->next) {
     if (l->loop) mv_loop_forget(l->loop);
     l->loop = NULL;
@@ -100,6 +102,7 @@ void mvphp_loops_shutdown(void) {
 mvphp_loop_t *mvphp_worker_loop(void) {
   mvphp_loop_t *w = MVPHP_G(worker_loop);
   if (w && !mvphp_loop_ours(w)) {
+    mvphp_warm_shutdown(); /* the parent's pools: copies only */
     MVPHP_G(worker_loop) = NULL;
     mvphp_loop_release(w);
     w = NULL;
@@ -139,6 +142,9 @@ int mvphp_wait(mvphp_loop_t *l, mv_task_t *task, double timeout) {
     int r = mv_loop_wait(l->loop, task, left);
     if (r != MV_EINTR) return r;
     if (mvphp_handle_interrupt()) return MVPHP_WAIT_EXCEPTION;
+    /* A handler may itself have run tasks on this loop and so consumed the
+     * completion a wait for "any task" was for: let the caller look. */
+    if (task == NULL) return MV_EINTR;
   }
 }
 

@@ -10,6 +10,7 @@
  *   job.c             one task (worker or fork) from start to outcome
  *   fork_child.c      what a forked child does: run, send the outcome, _exit
  *   worker_call.c     MultiWorker::run/runMany/clear/running
+ *   warm.c            warm workers: one pool per worker name, reused
  *   process.c         Process::* (chunked map/filter/reduce, run, fork, ...)
  *   fork_process.c    ForkProcess
  *   process_manager.c ProcessManager
@@ -62,7 +63,8 @@ mvphp_loop_t *mvphp_worker_loop(void);
 /* Wait for `task` (NULL: any completion) for up to `timeout` seconds (<0:
  * forever). Signals that interrupt the wait run PHP's interrupt handling
  * (pcntl signal handlers); if that leaves an exception pending the wait
- * returns MVPHP_WAIT_EXCEPTION. Otherwise 0 or MV_ETIMEDOUT. */
+ * returns MVPHP_WAIT_EXCEPTION. Otherwise 0, MV_ETIMEDOUT, or (task NULL
+ * only) MV_EINTR after handlers ran: the caller checks its tasks again. */
 int mvphp_wait(mvphp_loop_t *l, mv_task_t *task, double timeout);
 /* Wait until `task` is done, whatever happens (used after a cancel). */
 void mvphp_wait_done(mvphp_loop_t *l, mv_task_t *task);
@@ -119,6 +121,23 @@ zend_result mvphp_result_decode(zval *out, const char *data, size_t len, const c
 zend_result mvphp_check_timeout_arg(double t, uint32_t arg_num);
 
 /* ------------------------------------------------------------------------
+ * Warm workers (warm.c)
+ */
+/* The pool serving `name` when it is a warm worker (1, *out set), 0 when it
+ * is cold, negative (mv_last_error) when its multiverse.json is bad. */
+int mvphp_warm_pool(mvphp_loop_t *lw, const mv_config_t *cfg, const char *name,
+                    mv_pool_t **out);
+/* Validate configure()'s "warm" option into a normalised array; throws. */
+zend_result mvphp_warm_check(zval *option, zval *normalised);
+/* Install a normalised "warm" option (NULL: none); takes ownership. */
+void mvphp_warm_set(zval *normalised);
+void mvphp_warm_to_array(zval *arr);
+/* Retire every pool (in a forked child: drop the copies). Must run before
+ * the loop the pools live in goes away. */
+void mvphp_warm_shutdown(void);
+void mvphp_warm_request_shutdown(void);
+
+/* ------------------------------------------------------------------------
  * Jobs (job.c): one task, worker or fork, from start to outcome.
  */
 typedef enum { MVPHP_JOB_NEW = 0, MVPHP_JOB_RUNNING = 1, MVPHP_JOB_DONE = 2 } mvphp_job_state;
@@ -143,10 +162,12 @@ typedef struct {
 } mvphp_job_t;
 
 void mvphp_job_init(mvphp_job_t *j, mvphp_job_kind kind);
-/* Start a worker. Failures that happen before anything runs (not found,
- * missing interpreter) leave the job DONE with the error set. */
+/* Start a worker (through `pool` when it is warm). Failures that happen
+ * before anything runs (not found, missing interpreter) leave the job DONE
+ * with the error set. */
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
-                            const char *name, zend_string *payload, double timeout);
+                            const char *name, zend_string *payload, double timeout,
+                            mv_pool_t *pool);
 /* Fork a child that runs body(arg). Returns only in the parent. A failed
  * fork leaves the job DONE with the error set. */
 void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, double timeout,
@@ -237,9 +258,13 @@ ZEND_BEGIN_MODULE_GLOBALS(multiverse)
    * override_mask replace the INI value. */
   mv_config_t overrides;
   unsigned override_mask;
+  /* configure()'s "warm" option (normalised array, or UNDEF) */
+  zval warm_config;
   /* loops */
   mvphp_loop_t *loops;
   mvphp_loop_t *worker_loop;
+  /* warm pools by worker name (in worker_loop) */
+  HashTable *warm_pools;
 ZEND_END_MODULE_GLOBALS(multiverse)
 
 ZEND_EXTERN_MODULE_GLOBALS(multiverse)

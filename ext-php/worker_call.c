@@ -7,7 +7,8 @@
  * runMany() with one call; runMany() keeps up to $concurrency workers
  * running in MultiWorker's loop and, when calls fail, throws the first
  * failure by key order only after every call has ended, with getErrors()
- * holding each failed call's exception under its key.
+ * holding each failed call's exception under its key. Calls to warm
+ * workers go to their pool (warm.c) and are otherwise the same.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -83,7 +84,15 @@ static void mvphp_call_dispose(mvphp_call_t *c) {
 static void mvphp_call_start(void *ctx, size_t i) {
   mvphp_calls_ctx *x = ctx;
   mvphp_call_t *c = &x->calls[i];
-  mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, c->timeout);
+  mv_pool_t *pool = NULL;
+  mv_clear_error();
+  if (mvphp_warm_pool(x->lw, x->cfg, ZSTR_VAL(c->name), &pool) < 0) {
+    c->job.state = MVPHP_JOB_DONE;
+    mvphp_exception_simple(&c->job.error, mvphp_ce_WorkerException, ZSTR_VAL(c->name), "",
+                           mv_last_error());
+    return;
+  }
+  mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, c->timeout, pool);
 }
 
 /* Run prepared calls; fills return_value (keys from `keys`, or the value of

@@ -5,7 +5,8 @@
 # apt packages python3-dev python3-pytest python3-setuptools python3-psutil
 # libcjson-dev pkg-config and a C compiler (gcc). The build goes to a temp
 # dir and the tests import it from there, so the source tree stays clean.
-# Extra arguments are passed to pytest.
+# Extra arguments are passed to pytest; when they name test files or
+# node ids, only those run (default: all of ext-python/tests).
 set -eu
 
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -20,5 +21,12 @@ cd "$ROOT"
     echo "run-tests.sh: build failed" >&2
     exit 1
 }
+TARGET="$HERE/tests"
+for arg in "$@"; do
+    case "$arg" in
+        -*) ;;
+        *) if [ -e "${arg%%::*}" ]; then TARGET=""; fi ;;
+    esac
+done
 PYTHONPATH="$BUILD/lib${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest -q -p no:cacheprovider \
-    "$HERE/tests" "$@"
+    $TARGET "$@"

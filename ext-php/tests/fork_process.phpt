@@ -92,14 +92,17 @@ foreach ([SIGTERM, SIGKILL] as $sig) {
     @unlink($pidfile);
 }
 // Other signals go to the child, which may handle them.
-$p = Process::fork(function () {
+$ready = mv_tmp('ready');
+$p = Process::fork(function () use ($ready) {
     pcntl_async_signals(true);
     $got = 0;
     pcntl_signal(SIGUSR1, function () use (&$got) { $got++; });
-    for ($i = 0; $i < 200 && !$got; $i++) usleep(10000);
+    touch($ready);
+    for ($i = 0; $i < 1000 && !$got; $i++) usleep(10000);
     return "got SIGUSR1: $got";
 });
-usleep(200000);
+mv_wait_file($ready);
+unlink($ready);
 var_dump($p->kill(SIGUSR1), $p->getOutput());
 try {
     $p->kill(0);

@@ -25,21 +25,12 @@ var_dump($procs[1]->getOutput(), $procs[2]->getExitCode(), $m->hasRunning());
 var_dump(count($m->run()), count($m->wait()));
 
 // Concurrency limit.
-function overlaps(array $times): int
-{
-    $best = 0;
-    foreach ($times as [$s]) {
-        $n = 0;
-        foreach ($times as [$s2, $e2]) if ($s2 <= $s && $s < $e2) $n++;
-        $best = max($best, $n);
-    }
-    return $best;
-}
-$task = function () { $s = microtime(true); usleep(300000); return [$s, microtime(true)]; };
 foreach ([1, 2, 4] as $limit) {
+    $dir = mv_tmpdir('barrier');
     $m = new ProcessManager();
-    for ($i = 0; $i < 4; $i++) $m->add($task);
-    var_dump(overlaps($m->run($limit)));
+    for ($i = 0; $i < 4; $i++) $m->add(mv_barrier_task($dir, $limit));
+    var_dump(mv_overlaps($m->run($limit)));
+    mv_rmdir($dir);
 }
 
 // Processes started by hand: counted, waited for by wait().

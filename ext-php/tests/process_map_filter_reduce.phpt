@@ -58,6 +58,11 @@ var_dump(Process::map([1, 2], function ($x) use (&$counter, $obj) {
 }));
 var_dump($counter, $obj->v);
 
+// Children do not share the parent's random sequence.
+mt_srand(42);
+var_dump(count(array_unique(Process::map([1, 2, 3, 4], fn() => mt_rand() . '/' . rand(), 4))));
+var_dump(count(array_unique(Process::map([1, 2, 3, 4], fn() => lcg_value(), 4))));
+
 // Bad worker counts.
 foreach ([0, -2] as $w) {
     try {
@@ -161,6 +166,8 @@ array(2) {
 }
 int(5)
 string(6) "parent"
+int(4)
+int(4)
 Multiverse\Process::map(): Argument #3 ($workerCount) must be >= 1 or null (null = number of CPU cores), got 0
 Multiverse\Process::map(): Argument #3 ($workerCount) must be >= 1 or null (null = number of CPU cores), got -2
 Multiverse\Process::reduce(): Argument #4 ($workerCount) must be >= 1 or null (null = number of CPU cores), got 0

@@ -12,20 +12,11 @@ $r = Process::run(['x' => fn() => 'X', 3 => fn() => getmypid(), 'y' => fn() => [
 var_dump(array_keys($r), $r['x'], $r[3] !== getmypid(), $r['y']);
 var_dump(Process::run([]));
 
-function overlaps(array $times): int
-{
-    $best = 0;
-    foreach ($times as [$s]) {
-        $n = 0;
-        foreach ($times as [$s2, $e2]) if ($s2 <= $s && $s < $e2) $n++;
-        $best = max($best, $n);
-    }
-    return $best;
+foreach ([1, 2, 4] as $limit) {
+    $dir = mv_tmpdir('barrier');
+    var_dump(mv_overlaps(Process::run(array_fill(0, 4, mv_barrier_task($dir, $limit)), $limit)));
+    mv_rmdir($dir);
 }
-$task = function () { $s = microtime(true); usleep(300000); return [$s, microtime(true)]; };
-var_dump(overlaps(Process::run(array_fill(0, 4, $task), 1)));
-var_dump(overlaps(Process::run(array_fill(0, 4, $task), 2)));
-var_dump(overlaps(Process::run(array_fill(0, 4, $task), 4)));
 
 // A per-task timeout kills each task's whole tree; the others finish.
 $pidfile = mv_tmp('tree');

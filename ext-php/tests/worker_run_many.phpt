@@ -17,21 +17,12 @@ $r = MultiWorker::runMany([
 var_dump(array_keys($r), $r['slow'], $r[7], $r['fast']['payload_type'], $r['list']);
 var_dump(MultiWorker::runMany([]));
 
-function overlaps(array $times): int
-{
-    // How many of the [start, end] intervals overlap the busiest instant.
-    $best = 0;
-    foreach ($times as [$s]) {
-        $n = 0;
-        foreach ($times as [$s2, $e2]) if ($s2 <= $s && $s < $e2) $n++;
-        $best = max($best, $n);
-    }
-    return $best;
+foreach ([1, 3, 2] as $limit) {
+    $dir = mv_tmpdir('barrier');
+    $calls = array_fill(0, 3, ['value', ['times' => true, 'barrier' => ['dir' => $dir, 'count' => $limit]]]);
+    var_dump(mv_overlaps(MultiWorker::runMany($calls, $limit)));
+    mv_rmdir($dir);
 }
-$calls = array_fill(0, 3, ['value', ['times' => true, 'sleep' => 0.4]]);
-var_dump(overlaps(MultiWorker::runMany($calls, 1)));
-var_dump(overlaps(MultiWorker::runMany($calls, 3)));
-var_dump(overlaps(MultiWorker::runMany($calls, 2)));
 
 // Failures: the first by key order is thrown once every call has ended.
 $marker = mv_tmp('marker');

@@ -14,20 +14,21 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import io
 import pickle
 import signal
 import traceback
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 OK = b"K"
 ERROR = b"E"
 
 
-def make_runner(fn: Callable[..., Any], args: tuple, kwargs: dict,
-                ctx: contextvars.Context) -> Callable[[], bytes]:
+def make_runner(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any],
+                ctx: contextvars.Context) -> Callable[[], Any]:
     """The zero-argument callable that Loop.fork_call() runs in the child."""
 
-    def runner() -> bytes:
+    def runner() -> Any:  # bytes-like
         _reset_signals()
         try:
             value = ctx.run(fn, *args, **kwargs)
@@ -55,11 +56,16 @@ def _reset_signals() -> None:
         pass
 
 
-def value_blob(value: Any) -> bytes:
+def value_blob(value: Any) -> Any:
+    # Pickled straight after the tag into one buffer, handed out without a
+    # copy: results can be hundreds of megabytes.
+    out = io.BytesIO()
+    out.write(OK)
     try:
-        return OK + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:
         return error_blob(exc, "the result (%s) could not be pickled: " % type(value).__name__)
+    return out.getbuffer()
 
 
 def error_blob(exc: BaseException, prefix: str = "") -> bytes:

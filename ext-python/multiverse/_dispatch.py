@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import threading
-from typing import Any, Deque, Dict, Optional, Set
+from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from . import _config, _core
 from .errors import ShutdownError, TaskError
@@ -35,7 +35,8 @@ class _Call:
 
     __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s")
 
-    def __init__(self, handle, runner, timeout, mem_kb, cpu_s):
+    def __init__(self, handle: AsyncHandle, runner: Optional[Callable[[], Any]],
+                 timeout: Optional[float], mem_kb: int, cpu_s: int) -> None:
         self.handle = handle
         self.runner = runner
         self.timeout = timeout
@@ -65,19 +66,25 @@ class Dispatcher:
                 raise ShutdownError(
                     "multiverse was shut down; call reset_shutdown() to accept tasks again"
                 )
+            if self._thread is None:
+                self._start_thread_locked()
             self._queue.append(call)
             self._active.add(call.handle)
-            self._kick_locked()
-
-    def _kick_locked(self) -> None:
-        if self._thread is None:
-            self._loop = _core.Loop()
-            self._thread = threading.Thread(
-                target=self._run, args=(self._loop,), name="multiverse-dispatcher", daemon=True
-            )
-            self._thread.start()
-        else:
             self._loop.wakeup()
+
+    def _start_thread_locked(self) -> None:
+        # Both may fail (no fds, no threads left): then nothing is queued and
+        # the caller gets the exception.
+        loop = _core.Loop()
+        thread = threading.Thread(target=self._run, args=(loop,), name="multiverse-dispatcher",
+                                  daemon=True)
+        try:
+            thread.start()
+        except BaseException:
+            loop.close()
+            raise
+        # The thread waits for this lock before it looks at the queue.
+        self._loop, self._thread = loop, thread
 
     def discard(self, handle: AsyncHandle) -> bool:
         """Remove a queued call; False if the dispatcher already took it."""
@@ -126,7 +133,7 @@ class Dispatcher:
         try:
             while True:
                 with self._lock:
-                    batch = []
+                    batch: List[_Call] = []
                     while self._queue and len(self._running) + len(batch) < self._max:
                         call = self._queue.popleft()
                         if call.handle._begin_start():
@@ -203,15 +210,15 @@ class Dispatcher:
 
     # -- shutdown -------------------------------------------------------------------------
     def shutdown(self, timeout_secs: float, cancel_pending: bool) -> bool:
-        timeout_secs = check_wait_timeout(timeout_secs, "timeout_secs")
-        if timeout_secs is None or math.isinf(timeout_secs):
+        checked = check_wait_timeout(timeout_secs, "timeout_secs")
+        if checked is None or math.isinf(checked):
             raise ValueError("timeout_secs must be a finite number of seconds")
         self.check_may_block("shutdown()")
         with self._lock:
             self._closed = True
         if cancel_pending:
             self._cancel_queued("cancelled by shutdown() before it started")
-        finished = self._wait_idle(timeout_secs)
+        finished = self._wait_idle(checked)
         if not finished:
             self._cancel_queued("cancelled by shutdown() before it started")
             for handle in self._snapshot():
@@ -232,7 +239,7 @@ class Dispatcher:
         for call in queued:
             call.handle._resolve_cancelled(why)
 
-    def _snapshot(self):
+    def _snapshot(self) -> List[AsyncHandle]:
         with self._lock:
             return list(self._active)
 

@@ -34,7 +34,8 @@ def _none_if(value: int, sentinel: int) -> Optional[int]:
     return None if value == sentinel else value
 
 
-def task_outcome(report: Report, name: str, task_id: str) -> Tuple[Optional[bytes], Optional[TaskError]]:
+def task_outcome(report: Report, name: str,
+                 task_id: str) -> Tuple[Optional[memoryview], Optional[TaskError]]:
     """(pickled value, None) on success, else (None, the error)."""
     common = {
         "task_name": name,
@@ -46,7 +47,7 @@ def task_outcome(report: Report, name: str, task_id: str) -> Tuple[Optional[byte
     if status == "MV_OK":
         blob = report["result"]
         if blob[:1] == _child.OK:
-            return blob[1:], None
+            return memoryview(blob)[1:], None  # no copy of a large result
         if blob[:1] == _child.ERROR:
             return None, remote_error(blob[1:], common)
         return None, TaskCrashedError(
@@ -94,7 +95,8 @@ def remote_error(data: bytes, common: Dict[str, Any]) -> TaskError:
     return err
 
 
-def unpickle_value(blob: bytes, name: str, task_id: str, elapsed: float) -> Tuple[Any, Optional[TaskError]]:
+def unpickle_value(blob: memoryview, name: str, task_id: str,
+                   elapsed: float) -> Tuple[Any, Optional[TaskError]]:
     try:
         return pickle.loads(blob), None
     except Exception as exc:

@@ -6,7 +6,7 @@ error of a nested task sends it back intact.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 __all__ = [
     "TaskError",
@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-def _restore(cls, state):
+def _restore(cls: Type[Exception], state: Dict[str, Any]) -> Exception:
     """Unpickle helper: rebuild an error from its attribute dict."""
     obj = cls.__new__(cls)
     Exception.__init__(obj, *state.pop("__args__", ()))
@@ -30,7 +30,7 @@ def _restore(cls, state):
 class _Picklable(Exception):
     # Exception's default pickling only replays args; keyword attributes
     # would be lost, so the whole __dict__ travels instead.
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         state = dict(self.__dict__)
         state["__args__"] = self.args
         return (_restore, (type(self), state))
@@ -128,7 +128,7 @@ class WorkerError(_Picklable):
         stderr: str = "",
         remote_type: Optional[str] = None,
         remote_message: Optional[str] = None,
-        remote_trace: Optional[list] = None,
+        remote_trace: Optional[List[Dict[str, Any]]] = None,
         elapsed: float = 0.0,
         status: str = "",
         task_id: str = "",

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 import types
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import _outcome
 from .errors import TaskCancelledError, TaskError
@@ -64,7 +64,7 @@ class AsyncHandle:
         self._pid: Optional[int] = None
         self._t_start: Optional[float] = None
         self._elapsed: Optional[float] = None
-        self._blob: Optional[bytes] = None
+        self._blob: Optional[memoryview] = None
         self._value: Any = None
         self._error: Optional[TaskError] = None
         self._cancel_requested = False
@@ -82,7 +82,7 @@ class AsyncHandle:
             self._dispatcher.check_may_block("get() a task that is not finished")
             if not wait_event(self._event, timeout):
                 raise TimeoutError(
-                    "task %r (id %s) did not finish within %g s (it keeps running)"
+                    "task %r (id %s) did not finish within %s s (it keeps running)"
                     % (self._name, self._task_id, timeout)
                 )
         return self._result()
@@ -195,7 +195,7 @@ class AsyncHandle:
                 return
         self._run_callback(fn)
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, Any]:
         """`await handle`: suspends the coroutine, never the event loop."""
         if not self._event.is_set():
             import asyncio
@@ -254,7 +254,7 @@ class AsyncHandle:
     def _resolve_error(self, error: TaskError) -> None:
         self._resolve(None, error, 0.0, None)
 
-    def _resolve(self, blob: Optional[bytes], error: Optional[TaskError],
+    def _resolve(self, blob: Optional[memoryview], error: Optional[TaskError],
                  elapsed: float, pid: Optional[int]) -> None:
         with self._lock:
             if self._state == DONE:

@@ -8,7 +8,7 @@ import inspect
 import math
 import secrets
 import threading
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import _child, _config
 from ._dispatch import DISPATCHER, _Call
@@ -35,7 +35,7 @@ def _check_timeout(timeout: Optional[float]) -> Optional[float]:
     return timeout
 
 
-def submit(fn: Callable[..., Any], args: tuple, kwargs: dict, *, name: str,
+def submit(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any], *, name: str,
            timeout: Optional[float], mem_mb: Optional[float], cpu_secs: Optional[float]) -> AsyncHandle:
     """Queue one call of fn as a task and return its handle."""
     if timeout is None:
@@ -116,7 +116,8 @@ def _run_chunk(fn: Callable[..., Any], chunk: List[Any], first: int) -> List[Any
     return out
 
 
-def _chunks(items: List[Any], workers: Optional[int], chunksize: Optional[int]):
+def _chunks(items: List[Any], workers: Optional[int],
+            chunksize: Optional[int]) -> Iterator[Tuple[int, List[Any]]]:
     if chunksize is None:
         n = min(workers or DISPATCHER.max_concurrent, len(items))
         size, extra = divmod(len(items), n)
@@ -162,41 +163,44 @@ def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int
     name = "map:" + (getattr(fn, "__name__", None) or type(fn).__name__)
     chunks = list(_chunks(items, workers, chunksize))
     cap = workers if (workers and chunksize) else len(chunks)
-    handles: List[Optional[AsyncHandle]] = [None] * len(chunks)
+    started: List[AsyncHandle] = []
     changed = threading.Event()
-    on_done = lambda _h: changed.set()  # noqa: E731 - wakes the loop below
-    next_chunk = 0
+
+    def wake(_handle: AsyncHandle) -> None:
+        changed.set()
+
     try:
         while True:
-            running = [h for h in handles[:next_chunk] if h is not None and not h.is_ready()]
-            failed = next((h for h in handles[:next_chunk] if h is not None and h.is_ready()
-                           and h._error is not None), None)
-            if failed is not None:
-                failed.get()  # raises its TaskError
-            while next_chunk < len(chunks) and len(running) < cap:
-                start, chunk = chunks[next_chunk]
+            changed.clear()
+            for h in started:
+                if h.is_ready() and h._error is not None:
+                    h.get()  # the first failure in input order: raises its TaskError
+            running = sum(1 for h in started if not h.is_ready())
+            while len(started) < len(chunks) and running < cap:
+                start, chunk = chunks[len(started)]
                 h = submit(_run_chunk, (fn, chunk, start), {}, name=name, timeout=timeout,
                            mem_mb=None, cpu_secs=None)
-                h.add_done_callback(on_done)
-                handles[next_chunk] = h
-                running.append(h)
-                next_chunk += 1
-            if not running and next_chunk == len(chunks):
+                h.add_done_callback(wake)
+                started.append(h)
+                running += 1
+            if running == 0:
                 break
-            changed.clear()
-            if any(h.is_ready() for h in running):
-                continue
             DISPATCHER.check_may_block("map()")
             wait_event(changed, None)
     except BaseException:
-        for h in handles:
-            if h is not None and not h.is_ready():
-                h.cancel()
+        _cancel_all(started)
         raise
-    out: List[Any] = []
+    return [value for h in started for value in h.get()]
+
+
+def _cancel_all(handles: List[AsyncHandle]) -> None:
+    # Every kill is sent before waiting for any, so the trees die together.
     for h in handles:
-        out.extend(h.get())  # type: ignore[union-attr]
-    return out
+        task = h._request_cancel()
+        if task is not None:
+            task.cancel()
+    for h in handles:
+        h.cancel()
 
 
 # gather() ---------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def running(worker: Optional[str] = None) -> List[Dict[str, Any]]:
     running()), plus supervisor_pid, kind ("exec", "fork") and state."""
     if worker is not None:
         _check_name(worker, "worker")
-    return _core.registry_list(_config.current(), worker)
+    entries: List[Dict[str, Any]] = _core.registry_list(_config.current(), worker)
+    return entries
 
 
 def clear(worker: Optional[str] = None) -> int:
@@ -72,6 +73,7 @@ def clear(worker: Optional[str] = None) -> int:
     and return how many trees were killed."""
     if worker is not None:
         _check_name(worker, "worker")
-    killed = _core.registry_clear(_config.current(), worker, _config.kill_grace() + _CLEAR_MARGIN)
+    killed: int = _core.registry_clear(_config.current(), worker,
+                                       _config.kill_grace() + _CLEAR_MARGIN)
     log.info("clear(%s) killed %d tree(s)", worker or "", killed)
     return killed

@@ -201,9 +201,14 @@ static void loop_dealloc(mvpy_loop *self) {
   Py_DECREF(tp);
 }
 
+static PyObject *loop_closed_error(void) {
+  PyErr_SetString(PyExc_RuntimeError, "the loop is closed");
+  return NULL;
+}
+
 static int loop_check(mvpy_loop *self) {
   if (self->loop == NULL) {
-    PyErr_SetString(PyExc_RuntimeError, "the loop is closed");
+    loop_closed_error();
     return -1;
   }
   if (self->owner != getpid()) {
@@ -289,12 +294,17 @@ static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds)
   long mem_kb = 0, cpu_s = 0;
   const char *task_id = NULL;
   int capture = 0, reg = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$UOllOzpp:fork_call", kwlist, &runner, &name,
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOllOzpp:fork_call", kwlist, &runner, &name,
                                    &timeout_obj, &mem_kb, &cpu_s, &config, &task_id, &capture,
                                    &reg))
     return NULL;
   if (!PyCallable_Check(runner)) {
     PyErr_SetString(PyExc_TypeError, "runner must be callable");
+    return NULL;
+  }
+  if (name == Py_None) name = NULL;
+  if (name && !PyUnicode_Check(name)) {
+    PyErr_SetString(PyExc_TypeError, "name must be a str or None");
     return NULL;
   }
   if (loop_check(self) < 0) return NULL;
@@ -340,15 +350,18 @@ static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds)
   char detail[1024] = "";
   PyOS_BeforeFork();
   mvpy_loop_lock(self);
-  int r = mv_task_fork(self->loop, &cfg, &opts, &core, &child);
+  /* Checked again under the mutex: close() may have run meanwhile. */
+  int closed = self->loop == NULL;
+  int r = closed ? MV_EINVAL : mv_task_fork(self->loop, &cfg, &opts, &core, &child);
   if (r == MV_FORK_CHILD) loop_child(self, runner, child);
   if (r == 0) loop_adopt(self, obj, core);
-  else snprintf(detail, sizeof(detail), "%s", mv_last_error());
+  else if (!closed) snprintf(detail, sizeof(detail), "%s", mv_last_error());
   mvpy_loop_unlock(self);
   PyOS_AfterFork_Parent();
   mv_config_dispose(&cfg);
   if (r < 0) {
     Py_DECREF(obj);
+    if (closed) return loop_closed_error();
     return mvpy_raise_msg(st, r, detail);
   }
   return (PyObject *)obj;
@@ -383,12 +396,15 @@ static PyObject *loop_spawn_worker(mvpy_loop *self, PyObject *args, PyObject *kw
   opts.flags = reg ? 0 : MV_TASK_NO_REGISTRY;
   mv_task_t *core = NULL;
   mvpy_loop_lock(self);
-  int r = mv_task_spawn_worker(self->loop, &cfg, cname, payload.buf, (size_t)payload.len, &opts,
-                               &core);
+  int closed = self->loop == NULL; /* close() may have run meanwhile */
+  int r = closed ? MV_EINVAL
+                 : mv_task_spawn_worker(self->loop, &cfg, cname, payload.buf,
+                                        (size_t)payload.len, &opts, &core);
   if (r == 0) loop_adopt(self, obj, core);
   mvpy_loop_unlock(self);
   if (r < 0) {
-    mvpy_raise(st, r);
+    if (closed) loop_closed_error();
+    else mvpy_raise(st, r);
     goto done;
   }
   Py_INCREF(obj);

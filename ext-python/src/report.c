@@ -18,8 +18,9 @@ static const char *mvpy_end_name(mv_end_t e) {
     case MV_END_LIMIT: return "limit";
     case MV_END_HOSTGONE: return "hostgone";
     case MV_END_SPAWN_FAILED: return "spawn_failed";
+    default: break; /* a newer core's ending: the status still classifies it */
   }
-  return "unknown";
+  return "other";
 }
 
 static const char *mvpy_source_name(mv_result_source_t s) {
@@ -28,8 +29,9 @@ static const char *mvpy_source_name(mv_result_source_t s) {
     case MV_RESULT_CHANNEL: return "channel";
     case MV_RESULT_STDOUT: return "stdout";
     case MV_RESULT_PIPE: return "pipe";
+    default: break;
   }
-  return "unknown";
+  return "other";
 }
 
 /* Text from a worker or the system may be any bytes: never fail on it. */

@@ -5,6 +5,7 @@ import time
 import pytest
 
 import multiverse as mp
+from conftest import wait_until
 from multiverse import _config
 
 API_NAMES = [
@@ -59,6 +60,7 @@ def test_shutdown_cancel_pending():
     mp.set_max_concurrent_tasks(1)
     running = mp.parallel(sleeper)(0.5, "ran")
     queued = [mp.parallel(sleeper)(0.5, i) for i in range(2)]
+    assert wait_until(lambda: running.pid is not None)  # the first one has started
     assert mp.shutdown(timeout_secs=30, cancel_pending=True) is True
     assert running.get() == "ran"
     for h in queued:

@@ -153,7 +153,7 @@ def test_cpu_bound_python_runs_in_parallel():
         h.get(timeout=30)
     double = time.monotonic() - start
     # Serial execution would take twice as long; allow slack for a busy host.
-    assert double < single * 1.6, (single, double)
+    assert double < single * 1.75, (single, double)
 
 
 def test_calls_beyond_the_limit_queue():

@@ -99,9 +99,9 @@ def test_uncaught_exception_is_parsed_from_stderr():
     assert "KeyError" in err.stderr
     assert err.elapsed > 0
     assert "KeyError" in str(err)
-    if err.remote_type is not None:  # remote_error.c parses stderr tracebacks
-        assert err.remote_type == "KeyError"
-        assert any(f["function"] == "load" for f in err.remote_trace)
+    assert err.remote_type == "KeyError"
+    assert err.remote_message == "'missing'"
+    assert any(f["function"] == "load" and f["line"] > 0 for f in err.remote_trace)
 
 
 def test_death_by_signal():

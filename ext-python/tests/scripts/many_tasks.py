@@ -1,0 +1,63 @@
+"""A lean host that runs many tasks and reports what it holds before and
+after: fds, threads, children (zombies included). Printed as JSON for
+test_host_safety.py. A small host keeps each fork cheap."""
+import json
+import os
+import sys
+import threading
+import time
+
+import multiverse as mp
+
+
+def snapshot():
+    return {
+        "fds": sorted(os.listdir("/proc/self/fd")),
+        "threads": len(os.listdir("/proc/self/task")),
+        "children": _children(),
+    }
+
+
+def _children():
+    me = str(os.getpid())
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # ppid
+            found.append([int(pid), fields[0]])  # pid, state
+    return found
+
+
+def settle(threads, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if mp.get_active_task_count() == 0 and len(os.listdir("/proc/self/task")) == threads:
+            return
+        time.sleep(0.02)
+
+
+count, concurrency = int(sys.argv[1]), int(sys.argv[2])
+mp.configure(runtime_dir=sys.argv[3])
+mp.set_max_concurrent_tasks(concurrency)
+base_threads = threading.active_count()
+work = mp.parallel(lambda i: i * 2)
+assert work(1).get() == 2  # warm-up: the supervisor image is materialised once per process
+settle(base_threads)
+before = snapshot()
+start = time.monotonic()
+done = 0
+while done < count:
+    batch = min(500, count - done)
+    handles = [work(i) for i in range(batch)]
+    assert [h.get() for h in handles] == [i * 2 for i in range(batch)]
+    done += batch
+seconds = time.monotonic() - start
+settle(before["threads"])
+after = snapshot()
+print(json.dumps({"before": before, "after": after, "tasks": done, "seconds": seconds}))

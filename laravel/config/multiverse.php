@@ -1,0 +1,70 @@
+<?php
+
+/*
+ * multiverse: workers run by the multiverse PHP extension.
+ *
+ * Every value here is handed to Multiverse\MultiWorker::configure() when the
+ * application boots; null means "the extension's own setting" (its
+ * multiverse.* INI value, else its built-in default).
+ */
+
+return [
+
+    /*
+     * Where workers live: {workers_path}/{name}/main.py (or main.js,
+     * main.php, an executable main, {name}.py ...). Created by
+     * `php artisan multiverse:worker {name}`.
+     */
+    'workers_path' => env('MULTIVERSE_WORKERS_PATH', base_path('multiverse')),
+
+    /*
+     * Seconds a worker may run before its whole process tree is killed and
+     * a Multiverse\TimeoutException is thrown. null = unlimited. A call can
+     * override it: MultiWorker::run('name', $payload, 30.0).
+     */
+    'timeout' => env('MULTIVERSE_TIMEOUT'),
+
+    /* Seconds between SIGTERM and SIGKILL when a worker tree is killed. */
+    'kill_grace' => env('MULTIVERSE_KILL_GRACE', 2.0),
+
+    /*
+     * Interpreters. python: null = {workers_path}/python/venv/bin/python
+     * when that venv exists (see `php artisan multiverse:install`), else
+     * python3 from PATH. node / php: null = node / php from PATH.
+     */
+    'python' => env('MULTIVERSE_PYTHON'),
+    'node' => env('MULTIVERSE_NODE'),
+    'php' => env('MULTIVERSE_PHP'),
+
+    /* Bytes of stdout and of stderr kept per call (default 64 MiB). */
+    'max_output' => env('MULTIVERSE_MAX_OUTPUT'),
+
+    /*
+     * Directory of the registry of running workers, shared by every process
+     * of this user (null = $XDG_RUNTIME_DIR/multiverse or
+     * /tmp/multiverse-<uid>). multiverse:list and multiverse:clear see the
+     * workers registered here, started by this app or any other program.
+     */
+    'runtime_dir' => env('MULTIVERSE_RUNTIME_DIR'),
+
+    /*
+     * Workers kept running between calls (started once, then reused), by
+     * name: ['embed' => ['processes' => 2, 'max_requests' => 1000,
+     * 'idle_timeout' => 300]]. A worker can also ask for it in a
+     * multiverse.json of its own directory. Pools live as long as the PHP
+     * process: a queue worker or Octane keeps them, an FPM request does not.
+     */
+    'warm' => [],
+
+    /*
+     * Failures of calls made through the MultiWorker facade are logged on
+     * this channel (worker, payload, message, exception class, exit code,
+     * signal, remote exception type, stderr tail) before the exception is
+     * rethrown.
+     */
+    'logging' => [
+        'enabled' => env('MULTIVERSE_LOGGING', true),
+        'channel' => env('MULTIVERSE_LOG_CHANNEL', env('LOG_CHANNEL', 'stack')),
+    ],
+
+];

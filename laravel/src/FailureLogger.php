@@ -1,0 +1,89 @@
+<?php
+
+namespace Multiverse\Laravel;
+
+use Illuminate\Contracts\Config\Repository as Config;
+use Illuminate\Log\LogManager;
+use Multiverse\WorkerException;
+use Throwable;
+
+/**
+ * Writes one log entry per failed worker call, on the channel named by
+ * multiverse.logging.channel, with what is needed to debug it without
+ * rerunning: the payload, how the process ended and the end of its stderr
+ * (where a Python traceback is).
+ */
+final class FailureLogger
+{
+    /** The end of stderr is where tracebacks and fatal errors are. */
+    private const STDERR_TAIL_BYTES = 4096;
+
+    /** Payloads can carry whole files; past this their JSON is cut. */
+    private const PAYLOAD_MAX_BYTES = 8192;
+
+    public function __construct(private LogManager $log, private Config $config)
+    {
+    }
+
+    public function enabled(): bool
+    {
+        return filter_var($this->config->get('multiverse.logging.enabled', true), FILTER_VALIDATE_BOOL);
+    }
+
+    public function failed(?string $worker, mixed $payload, Throwable $e): void
+    {
+        if (! $this->enabled()) {
+            return;
+        }
+        $context = self::context($worker, $payload, $e);
+        try {
+            $this->log->channel($this->config->get('multiverse.logging.channel'))
+                ->error("multiverse: worker '{$context['worker']}' failed: {$e->getMessage()}", $context);
+        } catch (Throwable $logError) {
+            // The caller is about to receive the worker's exception; a broken
+            // log channel must not replace it with its own.
+            error_log('multiverse: could not log a worker failure: '.$logError->getMessage());
+        }
+    }
+
+    /** @return array<string, mixed> */
+    public static function context(?string $worker, mixed $payload, Throwable $e): array
+    {
+        $isWorker = $e instanceof WorkerException;
+
+        return [
+            'worker' => $worker ?? ($isWorker ? $e->getWorkerName() : null),
+            'payload' => self::payload($payload),
+            'message' => $e->getMessage(),
+            'exception' => get_class($e),
+            'exit_code' => $isWorker ? $e->getExitCode() : null,
+            'signal' => $isWorker ? $e->getSignal() : null,
+            'remote_type' => $isWorker ? $e->getRemoteType() : null,
+            'remote_message' => $isWorker ? $e->getRemoteMessage() : null,
+            'elapsed' => $isWorker ? round($e->getElapsed(), 3) : null,
+            'stderr_tail' => $isWorker ? self::tail($e->getErrorOutput()) : '',
+        ];
+    }
+
+    private static function payload(mixed $payload): mixed
+    {
+        $json = json_encode($payload, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+        if ($json === false || strlen($json) <= self::PAYLOAD_MAX_BYTES) {
+            return $payload;
+        }
+
+        return substr($json, 0, self::PAYLOAD_MAX_BYTES).sprintf('... (%d bytes in all)', strlen($json));
+    }
+
+    private static function tail(string $stderr): string
+    {
+        if (strlen($stderr) <= self::STDERR_TAIL_BYTES) {
+            return $stderr;
+        }
+        $tail = substr($stderr, -self::STDERR_TAIL_BYTES);
+        // Start on a whole line so the tail does not open mid-frame.
+        $newline = strpos($tail, "\n");
+
+        return '...'.($newline === false ? $tail : substr($tail, $newline));
+    }
+}
