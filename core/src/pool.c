@@ -200,10 +200,15 @@ static void mv__req_orphaned(mv_task_t *req, const mv_report_t *pr) {
                               "(a warm worker answers each line on stdin with one line "
                               "on fd 3)",
                               r->worker);
+  } else if (pr->status == MV_ETIMEDOUT) {
+    /* The deadline was the request's: the process itself has none. */
+    r->status = pr->status;
+    r->message = mv__asprintf("worker '%s' timed out after %g s (process tree killed)",
+                              r->worker, req->timeout);
   } else {
     r->status = pr->status;
     r->message = mv__asprintf("%s%s", pr->message ? pr->message : "warm worker failed",
-                              pr->status == MV_ETIMEDOUT ? "" : " (warm process replaced)");
+                              " (warm process replaced)");
   }
 }
 

@@ -50,7 +50,7 @@ var_dump(MultiWorker::config()['timeout']);
 // Bad options: nothing is applied.
 $before = MultiWorker::config();
 attempt(fn() => MultiWorker::configure(['timeout' => 1, 'nope' => 1]));
-attempt(fn() => MultiWorker::configure(['warm' => []]));
+attempt(fn() => MultiWorker::configure(['Timeout' => 1]));
 attempt(fn() => MultiWorker::configure([5 => 'x']));
 attempt(fn() => MultiWorker::configure(['timeout' => -1]));
 attempt(fn() => MultiWorker::configure(['timeout' => NAN]));
@@ -70,7 +70,7 @@ var_dump(ini_set('multiverse.runtime_dir', 'relative'));
 var_dump(MultiWorker::config()['timeout'], MultiWorker::config()['max_output']);
 ?>
 --EXPECTF--
-array(8) {
+array(9) {
   ["workers_path"]=>
   string(12) "/srv/workers"
   ["timeout"]=>
@@ -87,6 +87,9 @@ array(8) {
   int(1048576)
   ["runtime_dir"]=>
   string(23) "/tmp/mv-phpt-config-ini"
+  ["warm"]=>
+  array(0) {
+  }
 }
 float(3)
 float(0.25)
@@ -101,9 +104,9 @@ string(23) "/tmp/mv-phpt-config-ini"
 NULL
 float(0.25)
 float(7)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "nope" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "warm" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) must be an array of option => value, got integer key 5 (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "nope" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "Timeout" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) must be an array of option => value, got integer key 5 (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm)
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "timeout" is invalid: timeout must be >= 0, got -1
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "timeout" is invalid: timeout must be a number, got NAN
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "kill_grace" is invalid: kill_grace must be finite, got INF

@@ -23,6 +23,16 @@ try {
     mv_check($e->getErrors() === [], 'getErrors() is only filled by batches');
 }
 
+// A structured error on the result channel (the SDK's fail()), exit code 0.
+try {
+    MultiWorker::run('structured');
+} catch (WorkerException $e) {
+    echo get_class($e), ": ", $e->getMessage(), "\n";
+    var_dump($e->getRemoteType(), $e->getRemoteMessage(), $e->getExitCode());
+    $f = $e->getRemoteTrace()[0];
+    echo basename($f['file']), ':', $f['line'], ' in ', $f['function'], "\n";
+}
+
 // A worker that succeeds has no remote error to report, and one that fails
 // without a traceback has none either.
 try {
@@ -46,6 +56,11 @@ ok - frames have file, line, function
 ok - stderr is kept
 ok - stdout is kept
 ok - getErrors() is only filled by batches
+Multiverse\WorkerException: worker 'structured' failed: LookupError: no such item
+string(11) "LookupError"
+string(12) "no such item"
+int(0)
+structured.py:8 in lookup
 NULL
 NULL
 array(0) {

@@ -37,7 +37,9 @@ class RunMultiverseWorker implements ShouldQueue
     /**
      * Seconds queue:work lets the job run. Above the worker's own timeout,
      * so that multiverse ends a stuck worker (and everything it started)
-     * with a TimeoutException before queue:work kills its own process.
+     * with a TimeoutException before queue:work kills its own process; and
+     * below the connection's retry_after (config/queue.php), or another
+     * queue worker would start the same job again meanwhile.
      */
     public $timeout = 330;
 

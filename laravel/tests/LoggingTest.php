@@ -29,6 +29,19 @@ class LoggingTest extends AppTestCase
         $this->assertStringContainsString('Traceback (most recent call last)', $context['stderr_tail']);
     }
 
+    public function testOnlyTheEndOfALongStderrIsLogged(): void
+    {
+        $this->artisanFails(['multiverse:run', 'noisy']);
+
+        [$entry] = LogFile::entries($this->app->file('storage/logs/laravel.log'));
+        $tail = $entry['context']['stderr_tail'];
+        $this->assertLessThanOrEqual(4096 + 3, strlen($tail));
+        // Cut at a line start, ending with the traceback.
+        $this->assertMatchesRegularExpression('/^\.\.\.\nnoise line \d+\n/', $tail);
+        $this->assertStringEndsWith("RuntimeError: after the noise\n", $tail);
+        $this->assertSame('RuntimeError', $entry['context']['remote_type']);
+    }
+
     public function testDeathBySignalIsLoggedWithTheSignal(): void
     {
         $this->artisanFails(['multiverse:run', 'selfkill']);

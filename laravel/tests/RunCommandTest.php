@@ -49,5 +49,8 @@ class RunCommandTest extends AppTestCase
 
         $bad = $this->artisanFails(['multiverse:run', 'a/b']);
         $this->assertStringContainsString("Invalid worker name 'a/b'", $bad->stderr);
+
+        $timeout = $this->artisanFails(['multiverse:run', 'add', '--timeout=-1']);
+        $this->assertStringContainsString("The --timeout option must be a number of seconds >= 0, got '-1'.", $timeout->stderr);
     }
 }

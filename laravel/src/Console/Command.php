@@ -4,6 +4,8 @@ namespace Multiverse\Laravel\Console;
 
 use Illuminate\Console\Command as IlluminateCommand;
 use Multiverse\Laravel\WorkerName;
+use Multiverse\Laravel\WorkerRunner;
+use Multiverse\MultiWorker;
 use Multiverse\WorkerException;
 use Symfony\Component\Console\Formatter\OutputFormatter;
 use Throwable;
@@ -31,6 +33,21 @@ abstract class Command extends IlluminateCommand
         $this->stderr($message);
 
         return self::FAILURE;
+    }
+
+    /**
+     * The workers directory: multiverse.workers_path, else the extension's
+     * own setting (multiverse.workers_path in php.ini); null when neither
+     * is set.
+     */
+    protected function workersPath(): ?string
+    {
+        $path = (string) $this->laravel['config']->get('multiverse.workers_path');
+        if ($path === '' && WorkerRunner::extensionLoaded()) {
+            $path = (string) (MultiWorker::config()['workers_path'] ?? '');
+        }
+
+        return $path === '' ? null : rtrim($path, '/');
     }
 
     /** The worker name argument, or null after printing why it is invalid. */

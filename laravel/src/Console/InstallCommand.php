@@ -28,8 +28,8 @@ class InstallCommand extends Command
 
     public function handle(Config $config, Filesystem $files): int
     {
-        $root = rtrim((string) $config->get('multiverse.workers_path'), '/');
-        if ($root === '') {
+        $root = $this->workersPath();
+        if ($root === null) {
             return $this->failWith('multiverse.workers_path is not set (config/multiverse.php).');
         }
         $venv = "$root/python/venv";

@@ -37,8 +37,8 @@ class RunCommand extends Command
             return $this->failWith('The --payload option must be a JSON object or array, got '.gettype($payload).'.');
         }
         $timeout = $this->option('timeout');
-        if ($timeout !== null && ! is_numeric($timeout)) {
-            return $this->failWith("The --timeout option must be a number of seconds, got '$timeout'.");
+        if ($timeout !== null && (! is_numeric($timeout) || $timeout < 0)) {
+            return $this->failWith("The --timeout option must be a number of seconds >= 0, got '$timeout'.");
         }
 
         try {

@@ -2,7 +2,6 @@
 
 namespace Multiverse\Laravel\Console;
 
-use Illuminate\Contracts\Config\Repository as Config;
 use Illuminate\Filesystem\Filesystem;
 
 /**
@@ -24,14 +23,14 @@ class WorkerCommand extends Command
         '%s', '%s.py', '%s.js', '%s.php', 'python/%s/main.py',
     ];
 
-    public function handle(Config $config, Filesystem $files): int
+    public function handle(Filesystem $files): int
     {
         $name = $this->workerName($this->argument('name'));
         if ($name === null) {
             return self::FAILURE;
         }
-        $root = rtrim((string) $config->get('multiverse.workers_path'), '/');
-        if ($root === '') {
+        $root = $this->workersPath();
+        if ($root === null) {
             return $this->failWith('multiverse.workers_path is not set (config/multiverse.php).');
         }
         foreach (self::EXISTING as $pattern) {

@@ -1,0 +1,220 @@
+"""Python CPU work: multiverse against the standard library and its peers.
+
+Every contender runs in the same process, alternating round by round, and
+the medians are compared (a lone absolute time says little on a shared
+VM). Prints one JSON object per benchmark row on stdout.
+
+Rows:
+- cpu8: 8 tasks x ~200 ms of pure-Python arithmetic: serial, a plain
+  os.fork split (the yardstick: what the cores allow), @mp.parallel,
+  @mp.parallel(pool=True) when available, ProcessPoolExecutor, pebble,
+  joblib (loky): speed-up over serial.
+- noop: round trip of one no-op task, and tasks/s over a batch of no-ops.
+- map100k: mp.map vs multiprocessing.Pool.map vs ProcessPoolExecutor.map
+  over 100 000 small items.
+"""
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+
+import multiverse as mp
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CORES = os.cpu_count() or 1
+
+
+def burn(n):
+    """Pure-Python arithmetic, ~200 ms for the calibrated n."""
+    acc = 0
+    for i in range(n):
+        acc = (acc * 31 + i) % 1000003
+    return acc
+
+
+def noop(x=None):
+    return x
+
+
+def square(x):
+    return x * x
+
+
+def calibrate(target=0.2):
+    n = 200_000
+    while True:
+        t0 = time.perf_counter()
+        burn(n)
+        took = time.perf_counter() - t0
+        if took > 0.05:
+            return int(n * target / took)
+        n *= 2
+
+
+def emit(row):
+    print(json.dumps(row), flush=True)
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+# -- cpu8 ------------------------------------------------------------------
+
+def fork_split(n, tasks):
+    """The yardstick: one os.fork per task, results through pipes."""
+    pids = []
+    reads = []
+    for _ in range(tasks):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            os.write(w, str(burn(n)).encode())
+            os._exit(0)
+        os.close(w)
+        pids.append(pid)
+        reads.append(r)
+    out = []
+    for pid, r in zip(pids, reads):
+        out.append(int(os.read(r, 64)))
+        os.close(r)
+        os.waitpid(pid, 0)
+    return out
+
+
+def bench_cpu8():
+    n = calibrate()
+    tasks = 8
+    want = [burn(n)] * tasks
+    par = mp.parallel(burn)
+    contenders = {
+        "serial": lambda: [burn(n) for _ in range(tasks)],
+        "os.fork split": lambda: fork_split(n, tasks),
+        "@mp.parallel": lambda: [h.get() for h in [par(n) for _ in range(tasks)]],
+    }
+    try:
+        pooled = mp.parallel(pool=True)(burn)
+        contenders["@mp.parallel(pool=True)"] = lambda: [
+            h.get() for h in [pooled(n) for _ in range(tasks)]]
+    except TypeError:
+        pass  # a build without the pre-forked pool
+    ppe = cf.ProcessPoolExecutor(CORES)
+    contenders["ProcessPoolExecutor"] = lambda: list(ppe.map(burn, [n] * tasks))
+    try:
+        import pebble
+        peb = pebble.ProcessPool(CORES)
+        contenders["pebble"] = lambda: [f.result() for f in
+                                        [peb.schedule(burn, (n,)) for _ in range(tasks)]]
+    except ImportError:
+        peb = None
+    try:
+        import joblib
+        contenders["joblib (loky)"] = lambda: joblib.Parallel(n_jobs=CORES, backend="loky")(
+            joblib.delayed(burn)(n) for _ in range(tasks))
+    except ImportError:
+        pass
+    times = {k: [] for k in contenders}
+    for name, fn in contenders.items():  # warm-up: pools start their processes
+        if name != "serial":
+            fn()
+    for _ in range(ROUNDS):
+        for name, fn in contenders.items():
+            took, out = timed(fn)
+            assert list(out) == want, name
+            times[name].append(took)
+    ppe.shutdown()
+    if peb:
+        peb.close()
+        peb.join()
+    serial = statistics.median(times["serial"])
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        emit({"bench": "py_cpu8", "contender": name, "median_s": med,
+              "speedup_vs_serial": serial / med, "rounds": ROUNDS, "tasks": tasks,
+              "task_s": serial / tasks})
+
+
+# -- no-op round trip and throughput ----------------------------------------
+
+def bench_noop(batch=400):
+    par = mp.parallel(noop)
+    ppe = cf.ProcessPoolExecutor(CORES)
+    ppe.submit(noop).result()
+    contenders = {
+        "@mp.parallel": (lambda: par(1).get(), lambda: [h.get() for h in [par(i) for i in range(batch)]]),
+        "ProcessPoolExecutor": (lambda: ppe.submit(noop, 1).result(),
+                                lambda: [f.result() for f in [ppe.submit(noop, i) for i in range(batch)]]),
+    }
+    try:
+        pooled = mp.parallel(pool=True)(noop)
+        pooled(0).get()
+        contenders["@mp.parallel(pool=True)"] = (
+            lambda: pooled(1).get(), lambda: [h.get() for h in [pooled(i) for i in range(batch)]])
+    except TypeError:
+        pass
+    rt = {k: [] for k in contenders}
+    thr = {k: [] for k in contenders}
+    for _ in range(ROUNDS):
+        for name, (one, many) in contenders.items():
+            samples = []
+            for _ in range(20):
+                took, _ = timed(one)
+                samples.append(took)
+            rt[name].append(statistics.median(samples))
+            took, out = timed(many)
+            assert list(out) == list(range(batch)), name
+            thr[name].append(batch / took)
+    ppe.shutdown()
+    base_rt = statistics.median(rt["ProcessPoolExecutor"])
+    base_thr = statistics.median(thr["ProcessPoolExecutor"])
+    for name in contenders:
+        emit({"bench": "py_noop", "contender": name,
+              "roundtrip_ms": statistics.median(rt[name]) * 1000,
+              "roundtrip_vs_ppe": statistics.median(rt[name]) / base_rt,
+              "tasks_per_s": statistics.median(thr[name]),
+              "throughput_vs_ppe": statistics.median(thr[name]) / base_thr,
+              "batch": batch, "rounds": ROUNDS})
+
+
+# -- map over 100 000 items ---------------------------------------------------
+
+def bench_map(n=100_000):
+    items = list(range(n))
+    want = [x * x for x in items]
+    mpool = multiprocessing.Pool(CORES)
+    ppe = cf.ProcessPoolExecutor(CORES)
+    contenders = {
+        "mp.map": lambda: mp.map(square, items),
+        "multiprocessing.Pool.map": lambda: mpool.map(square, items),
+        "ProcessPoolExecutor.map": lambda: list(ppe.map(square, items, chunksize=n // (4 * CORES))),
+        "serial": lambda: [square(x) for x in items],
+    }
+    times = {k: [] for k in contenders}
+    for _ in range(ROUNDS):
+        for name, fn in contenders.items():
+            took, out = timed(fn)
+            assert list(out) == want, name
+            times[name].append(took)
+    mpool.close()
+    mpool.join()
+    ppe.shutdown()
+    base = statistics.median(times["multiprocessing.Pool.map"])
+    for name, ts in times.items():
+        emit({"bench": "py_map100k", "contender": name, "median_s": statistics.median(ts),
+              "vs_multiprocessing": statistics.median(ts) / base, "items": n, "rounds": ROUNDS})
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["cpu8", "noop", "map"]
+    if "cpu8" in which:
+        bench_cpu8()
+    if "noop" in which:
+        bench_noop()
+    if "map" in which:
+        bench_map()
