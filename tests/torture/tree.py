@@ -88,10 +88,13 @@ def _spawn_kids(node, pidfile):
             os.waitpid(pid, 0)
 
 
-def build(spec, pidfile):
-    """Make the calling process the tree's root (it notes itself and returns)."""
+def build(spec, pidfile, wait=True):
+    """Make the calling process the tree's root: it notes itself, starts the
+    tree and (with wait) returns once every process has noted its pid."""
     _note(pidfile)
     _spawn_kids(spec, pidfile)
+    if wait:
+        wait_built(spec, pidfile)
 
 
 def read_pids(pidfile):
