@@ -277,9 +277,10 @@ int mv_loop_fd(const mv_loop_t *loop);
  * Safe to call from any thread. */
 int mv_loop_wakeup(mv_loop_t *loop);
 
-/* Run the loop until `task` is done (or any task when NULL), or until
- * timeout seconds pass (<0 = forever, 0 = poll once). Returns 0 when the
- * awaited completion happened, MV_ETIMEDOUT, or MV_EINTR when a signal
+/* Run the loop until `task` is done (or, when NULL, until any task is
+ * done or a persistent task's message was handed to its on_message), or
+ * until timeout seconds pass (<0 = forever, 0 = poll once). Returns 0 when
+ * the awaited event happened, MV_ETIMEDOUT, or MV_EINTR when a signal
  * interrupted the wait (the binding checks its signal handlers and calls
  * again). */
 int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout);

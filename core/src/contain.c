@@ -171,6 +171,18 @@ int mv__contain_signal_all(mv__contain_t *c, int sig) {
   return n;
 }
 
+int mv__contain_count(mv__contain_t *c) {
+  mv__proclist_t l = {0};
+  if (mv__tree(c, &l) < 0) {
+    free(l.v);
+    return -1;
+  }
+  int n = 0;
+  for (size_t i = 0; i < l.n; i++) n += l.v[i].pid != c->self && l.v[i].state != 'Z';
+  free(l.v);
+  return n;
+}
+
 int mv__contain_kill_all(mv__contain_t *c) {
   if (c->cgroup_fd >= 0) {
     int fd = openat(c->cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);

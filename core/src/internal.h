@@ -108,6 +108,8 @@ const char *mv__contain_tier(const mv__contain_t *c);
 /* Send sig to every living process of the tree below c->self. Returns how
  * many were signalled. */
 int mv__contain_signal_all(mv__contain_t *c, int sig);
+/* Living processes of the tree (-1 on failure). */
+int mv__contain_count(mv__contain_t *c);
 /* SIGKILL the whole tree at once (cgroup.kill) or by one walk. */
 int mv__contain_kill_all(mv__contain_t *c);
 void mv__contain_dispose(mv__contain_t *c);

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +144,7 @@ static void mv__frames_feed(mv_task_t *t, const char *buf, size_t n) {
       msg += 8;
       used = mlen + 8;
     }
+    t->loop->delivered++;
     if (t->on_message) t->on_message(t, msg, mlen, t->data);
     off += used;
   }
@@ -158,6 +160,9 @@ static int mv__drain(mv_task_t *t, int k, int max_reads) {
     if (n > 0) {
       if (k == MV__W_RES && t->frame) mv__frames_feed(t, buf, (size_t)n);
       else mv__capture_append(&t->cap[k], buf, (size_t)n);
+      /* A short read emptied the pipe: epoll is level-triggered and says
+       * when more comes, so skip the read that would only see EAGAIN. */
+      if (max_reads >= 0 && (size_t)n < sizeof(buf)) return 0;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -166,6 +171,30 @@ static int mv__drain(mv_task_t *t, int k, int max_reads) {
     return 1;
   }
   return 0;
+}
+
+/* cgroup-tier fork tasks are our own children: their status and usage
+ * come from us, the supervisor only knew how and when they ended. */
+static void mv__reap_watched(mv_task_t *t) {
+  if (!t->exited) kill(t->watched, SIGKILL);
+  int st = 0;
+  struct rusage ru;
+  memset(&ru, 0, sizeof(ru));
+  while (wait4(t->watched, &st, 0, &ru) < 0 && errno == EINTR) {
+  }
+  t->watched = -1;
+  mv__msg_t *m = &t->exit_msg;
+  m->wait_status = st;
+  m->utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+  m->stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+  m->maxrss_kb = ru.ru_maxrss;
+  if (m->end == MV_END_EXITED && WIFSIGNALED(st)) {
+    m->end = MV_END_SIGNALED;
+    if (WTERMSIG(st) == SIGXCPU) {
+      m->end = MV_END_LIMIT;
+      snprintf(m->text, sizeof(m->text), "cpu");
+    }
+  }
 }
 
 static void mv__task_finish(mv_task_t *t) {
@@ -180,6 +209,7 @@ static void mv__task_finish(mv_task_t *t) {
   mv__watch_close(t, MV__W_IN);
   if (t->frame == MV__FRAME_LINES && t->flen > 0 && t->on_message) {
     /* a last answer without its newline still counts */
+    t->loop->delivered++;
     t->on_message(t, t->fbuf, t->flen, t->data);
     t->flen = 0;
   }
@@ -192,6 +222,7 @@ static void mv__task_finish(mv_task_t *t) {
   /* A supervisor that died without its final report left the tree to us:
    * the root leads its own session, so its group is the best handle. */
   if (!t->exited && t->root > 0) kill(-t->root, SIGKILL);
+  if (t->watched > 0) mv__reap_watched(t);
   mv__report_build(t);
   mv__task_complete(t);
 }
@@ -267,6 +298,10 @@ static void mv__flush_input(mv_task_t *t) {
       return;
     }
   }
+  /* Only on a change: a request that fits the socket at once (the usual
+   * case) costs no epoll_ctl. */
+  if (pending == t->in_armed) return;
+  t->in_armed = pending;
   struct epoll_event ev = {.events = pending ? EPOLLOUT : 0, .data.ptr = &t->w[MV__W_IN]};
   epoll_ctl(t->loop->epfd, EPOLL_CTL_MOD, fd, &ev);
 }
@@ -292,7 +327,7 @@ static void mv__dispatch(mv__watch_t *w) {
 int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
   if (loop->in_wait) return mv__error(MV_EBUSY, "mv_loop_wait() is not re-entrant");
   if (task ? task->done : loop->running == 0) return 0;
-  unsigned long gen = loop->completed;
+  unsigned long gen = loop->completed, delivered = loop->delivered;
   double deadline = timeout >= 0 ? mv__now() + timeout : 0;
   struct epoll_event evs[64];
   int rc = 0;
@@ -329,7 +364,9 @@ int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
     }
     loop->batch = NULL;
     loop->batch_n = 0;
-    if (task ? (awaited_done || task->done) : loop->completed != gen) break;
+    if (task ? (awaited_done || task->done)
+             : (loop->completed != gen || loop->delivered != delivered))
+      break;
     if (woke) {
       rc = MV_EINTR;
       break;

@@ -449,9 +449,18 @@ void mv_pool_free(mv_pool_t *p) {
       else mv_task_close_input(pr->task);
       pr->retiring = 1;
     }
+    /* A process that ignores end of file gets kill_grace to exit, then its
+     * tree is killed: freeing a pool never hangs on a worker. */
+    double give_up = mv__now() + p->cfg.kill_grace;
+    int forced = 0;
     while (p->procs) {
-      int r = mv_loop_wait(p->loop, p->procs->task, -1);
-      if (r < 0 && r != MV_EINTR) break;
+      double left = give_up - mv__now();
+      if (!forced && left <= 0) {
+        for (mv__proc_t *pr = p->procs; pr; pr = pr->next) mv_task_cancel(pr->task);
+        forced = 1;
+      }
+      int r = mv_loop_wait(p->loop, p->procs->task, forced ? -1 : left);
+      if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) break;
     }
   }
   free(p->queue);

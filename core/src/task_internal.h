@@ -49,10 +49,12 @@ struct mv_task_s {
   char *inbuf;                /* requests not yet written to W_IN */
   size_t inlen, inoff;
   int close_input;            /* close W_IN once inbuf is flushed */
+  int in_armed;               /* W_IN is watched for EPOLLOUT */
   char *fbuf;                 /* partial message read from W_RES */
   size_t flen, fcap;
   size_t max_message;
   int tier;                   /* from STARTED: 1 cgroup, 2 subreaper */
+  pid_t watched;              /* cgroup-tier fork: the task is our own child */
   /* a request served by a warm pool: no process of its own */
   struct mv_pool_s *pool;
   char *payload;
@@ -69,6 +71,7 @@ struct mv_loop_s {
   size_t running;             /* started and not done */
   size_t count;               /* not yet freed */
   unsigned long completed;    /* completions so far */
+  unsigned long delivered;    /* persistent tasks' messages handed to on_message so far */
   int in_wait;
   /* The batch being dispatched, so a task finished (and maybe freed by a
    * callback) mid-batch has its pending events dropped. */
