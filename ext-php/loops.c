@@ -97,6 +97,15 @@ void mvphp_loops_shutdown(void) {
    * fatal error abandoned mid-call. Close them all here: what runs now has
    * no one left to wait for it. The wrappers stay for their references. */
   for (mvphp_loop_t *l = MVPHP_G(loops); l; l = l->next) mvphp_loop_close(l);
+  /* Forget the list itself: the wrappers still referenced are released
+   * by their objects later, the others go with the request's memory, and
+   * the next request (FPM) must not find either on the list. */
+  mvphp_loop_t *next;
+  for (mvphp_loop_t *l = MVPHP_G(loops); l; l = next) {
+    next = l->next;
+    l->prev = l->next = NULL;
+  }
+  MVPHP_G(loops) = NULL;
 }
 
 mvphp_loop_t *mvphp_worker_loop(void) {

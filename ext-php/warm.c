@@ -30,14 +30,15 @@ typedef struct {
   char *fingerprint;         /* the configuration it was made with */
 } mvphp_pool_t;
 
-/* Everything of mv_config_t a pool's processes depend on. */
+/* Everything of mv_config_t a pool's processes depend on (not the
+ * timeout: each call passes its own). */
 static char *mvphp_fingerprint(const mv_config_t *c) {
   char *s = NULL;
-  zend_spprintf(&s, 0, "%s\n%s\n%s\n%s\n%s\n%.17g\n%.17g\n%zu\n%d",
+  zend_spprintf(&s, 0, "%s\n%s\n%s\n%s\n%s\n%.17g\n%zu\n%d",
                 c->workers_path ? c->workers_path : "", c->python ? c->python : "",
                 c->node ? c->node : "", c->php ? c->php : "",
-                c->runtime_dir ? c->runtime_dir : "", c->timeout, c->kill_grace,
-                c->max_output, (int)c->containment);
+                c->runtime_dir ? c->runtime_dir : "", c->kill_grace, c->max_output,
+                (int)c->containment);
   return s;
 }
 

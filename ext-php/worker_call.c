@@ -92,7 +92,10 @@ static void mvphp_call_start(void *ctx, size_t i) {
                            mv_last_error());
     return;
   }
-  mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, c->timeout, pool);
+  /* The timeout is resolved here: a pool keeps the configuration it was
+   * made with. */
+  double timeout = c->timeout >= 0 ? c->timeout : x->cfg->timeout;
+  mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, timeout, pool);
 }
 
 /* Run prepared calls; fills return_value (keys from `keys`, or the value of
