@@ -33,23 +33,12 @@ if test "$PHP_MULTIVERSE" != "no"; then
   mv_core_sources="core/src/error.c core/src/util.c core/src/procinfo.c \
     core/src/config.c core/src/worker.c core/src/spawn.c core/src/contain.c \
     core/src/registry.c core/src/capture.c core/src/json.c core/src/loop.c \
-    core/src/task_start.c core/src/report.c core/src/pool.c core/src/image.c"
+    core/src/task_start.c core/src/report.c core/src/pool.c core/src/image.c \
+    core/src/remote_error.c"
 
   dnl The core's own flags; symbols stay hidden so that only get_module is
   dnl exported from the extension.
   mv_cflags="-D_GNU_SOURCE -I@ext_srcdir@/core/include -I@ext_srcdir@/core/src -I@ext_srcdir@/ext-php -fvisibility=hidden"
-
-  dnl Transitional: the remote error parser may not be in the tree yet; a
-  dnl stub is used then (copied into the build directory).
-  mv_remote_error_stub=no
-  if test -f "$abs_srcdir/core/src/remote_error.c"; then
-    mv_core_sources="$mv_core_sources core/src/remote_error.c"
-  elif test -f /tmp/mvstub/remote_error.c; then
-    AC_MSG_WARN([core/src/remote_error.c is missing: using the stub /tmp/mvstub/remote_error.c])
-    mv_remote_error_stub=yes
-  else
-    AC_MSG_ERROR([core/src/remote_error.c is missing])
-  fi
 
   PHP_NEW_EXTENSION(multiverse, $mv_ext_sources $mv_core_sources, $ext_shared,, [$mv_cflags])
   PHP_ADD_BUILD_DIR([$ext_builddir/ext-php $ext_builddir/core/src], 1)
@@ -59,14 +48,6 @@ if test "$PHP_MULTIVERSE" != "no"; then
   mv_image_cflags="-D_GNU_SOURCE -I$ext_srcdir/core/include -I$ext_srcdir/core/src -fvisibility=hidden -DMV_SUPERVISOR_BIN='\"$mv_supervisor\"'"
   PHP_ADD_SOURCES_X(PHP_EXT_DIR(multiverse), [core/src/image_data.c], [$mv_image_cflags],
     [shared_objects_multiverse], [yes])
-
-  if test "$mv_remote_error_stub" = "yes"; then
-    PHP_ADD_BUILD_DIR([$ext_builddir/mvstub], 1)
-    mkdir -p mvstub && cp /tmp/mvstub/remote_error.c mvstub/remote_error.c
-    PHP_ADD_SOURCES_X([/mvstub], [remote_error.c],
-      [-D_GNU_SOURCE -I$ext_srcdir/core/include -I$ext_srcdir/core/src -fvisibility=hidden],
-      [shared_objects_multiverse], [yes])
-  fi
 
   PHP_ADD_MAKEFILE_FRAGMENT([$ext_srcdir/ext-php/Makefile.frag])
 fi

@@ -17,9 +17,6 @@ from setuptools.command.build_ext import build_ext
 CORE_SRC = "core/src"
 CORE_INCLUDE = "core/include"
 
-# Stand-in used while core/src/remote_error.c is not in the tree yet.
-REMOTE_ERROR_STUB = "/tmp/mvstub/remote_error.c"
-
 # Used only when CMakeLists.txt cannot be read (see cmake_sources()).
 FALLBACK_SUPERVISOR = ["supervisor.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
                        "util.c", "error.c", "worker.c", "config.c"]
@@ -43,13 +40,7 @@ def cmake_sources(variable, fallback):
 
 
 def core_path(name):
-    path = os.path.join(CORE_SRC, name)
-    if name == "remote_error.c" and not os.path.exists(path):
-        if not os.path.exists(REMOTE_ERROR_STUB):
-            raise SystemExit("multiverse: core/src/remote_error.c is missing (and no stub at %s)"
-                             % REMOTE_ERROR_STUB)
-        return REMOTE_ERROR_STUB
-    return path
+    return os.path.join(CORE_SRC, name)
 
 
 def supervisor_sources():
