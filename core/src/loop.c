@@ -544,14 +544,7 @@ void mv_loop_free(mv_loop_t *loop) {
     int r = mv_loop_wait(loop, NULL, -1);
     if (r < 0 && r != MV_EINTR) break;
   }
-  while (loop->head) {
-    mv_task_t *t = loop->head;
-    mv__unlink(t);
-    mv__task_destroy(t);
-  }
-  close(loop->epfd);
-  close(loop->wakefd);
-  free(loop);
+  mv_loop_forget(loop); /* what is left is memory and fds */
 }
 
 void mv_loop_forget(mv_loop_t *loop) {

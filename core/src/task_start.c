@@ -38,11 +38,17 @@ typedef struct {
   int contain;
   int persistent;
   char regdir[512];   /* "" = do not register */
+  int exec_fd;        /* the supervisor image, or -1 with ... */
+  const char *sup_path; /* ... an override path */
 } mv__start_t;
 
-static int mv__start_resolve(const mv_config_t *cfg, const mv_task_opts_t *opts,
-                             mv__start_t *s) {
+static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
+                             const mv_task_opts_t *opts, mv__start_t *s) {
   memset(s, 0, sizeof(*s));
+  s->exec_fd = -1;
+  if (loop->owner != getpid())
+    return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
+                     (int)loop->owner);
   int r = mv_config_validate(cfg);
   if (r < 0) return r;
   s->timeout = cfg->timeout;
@@ -71,6 +77,8 @@ static int mv__start_resolve(const mv_config_t *cfg, const mv_task_opts_t *opts,
     if ((r = mv_config_runtime_dir(cfg, s->regdir, sizeof(s->regdir))) < 0) return r;
     if ((r = mv__registry_prepare(s->regdir)) < 0) return r;
   }
+  s->sup_path = mv__supervisor_path();
+  if (s->sup_path == NULL && (s->exec_fd = mv__supervisor_exec_fd()) < 0) return s->exec_fd;
   return 0;
 }
 
@@ -206,15 +214,11 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
                           const char *payload, size_t len, const mv_task_opts_t *opts,
                           mv_task_t **out) {
   *out = NULL;
-  if (loop->owner != getpid())
-    return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
-                     (int)loop->owner);
   mv__start_t s;
-  int r = mv__start_resolve(cfg, opts, &s);
+  int r = mv__start_resolve(loop, cfg, opts, &s);
   if (r < 0) return r;
-  int exec_fd = -1;
-  const char *sup_path = mv__supervisor_path();
-  if (sup_path == NULL && (exec_fd = mv__supervisor_exec_fd()) < 0) return exec_fd;
+  int exec_fd = s.exec_fd;
+  const char *sup_path = s.sup_path;
 
   mv_task_t *t = mv__task_alloc(loop, opts, name, driver, s.timeout);
   if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
@@ -548,15 +552,11 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
                  mv_task_t **out, mv_child_t **child) {
   *out = NULL;
   *child = NULL;
-  if (loop->owner != getpid())
-    return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
-                     (int)loop->owner);
   mv__start_t s;
-  int r = mv__start_resolve(cfg, opts, &s);
+  int r = mv__start_resolve(loop, cfg, opts, &s);
   if (r < 0) return r;
-  int exec_fd = -1;
-  const char *sup_path = mv__supervisor_path();
-  if (sup_path == NULL && (exec_fd = mv__supervisor_exec_fd()) < 0) return exec_fd;
+  int exec_fd = s.exec_fd;
+  const char *sup_path = s.sup_path;
 
   const char *name = opts && opts->name ? opts->name : "fork";
   int capture = opts && (opts->flags & MV_FORK_CAPTURE);

@@ -274,3 +274,32 @@ TEST_IMPL(fork_persistent_frames) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+TEST_IMPL(fork_persistent_wait_returns_on_message) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = -1;
+  o.flags = MV_TASK_PERSISTENT | MV_TASK_NO_REGISTRY;
+  o.on_message = on_answer;
+  mv_task_t *t;
+  mv_child_t *ch;
+  int r = mv_task_fork(loop, &cfg, &o, &t, &ch);
+  if (r == MV_FORK_CHILD) serve_frames(ch, NULL);
+  ASSERT_OK(r);
+  nanswers = 0;
+  ASSERT_OK(mv_task_send(t, "q", 1));
+  /* An answer ends a wait for any task, as an end does: no polling. */
+  double t0 = th_now();
+  while (nanswers == 0) ASSERT_OK(mv_loop_wait(loop, NULL, 10));
+  ASSERT(th_now() - t0 < 5);
+  ASSERT_STR_EQ(answers[0], "qq");
+  ASSERT(!mv_task_done(t));
+  mv_task_free(t);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}
