@@ -186,7 +186,9 @@ static int cmd_ps(int argc, char **argv, mv_config_t *cfg) {
     fprintf(stderr, "multiverse: %s: %s\n", mv_err_name(r), mv_last_error());
     return r == MV_EINVAL ? 2 : 1;
   }
-  double now = (double)time(NULL);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
   for (size_t k = 0; k < n; k++)
     printf("%d\t%s\t%s\t%s\t%.1fs\thost=%d\n", (int)e[k].pid, e[k].worker, e[k].task_id,
            e[k].state, now - e[k].started_at, (int)e[k].host_pid);

@@ -72,6 +72,7 @@ typedef struct {
   int new_pgroup;             /* setpgid(0, 0) */
   int cgroup_fd;              /* dir fd of a cgroup to join, or -1 */
   rlim_t rlimit_cpu;          /* 0 = unchanged */
+  rlim_t rlimit_nofile;       /* 0 = unchanged: soft fd limit to set */
 } mv__spawn_t;
 
 void mv__spawn_init(mv__spawn_t *s);

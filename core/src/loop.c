@@ -223,13 +223,14 @@ static void mv__task_finish(mv_task_t *t) {
    * the root leads its own session, so its group is the best handle. */
   if (!t->exited && t->root > 0) kill(-t->root, SIGKILL);
   if (t->watched > 0) mv__reap_watched(t);
+  t->t_end = mv__now(); /* the report may need it */
   mv__report_build(t);
   mv__task_complete(t);
 }
 
 void mv__task_complete(mv_task_t *t) {
   mv_loop_t *loop = t->loop;
-  t->t_end = mv__now();
+  if (t->t_end == 0) t->t_end = mv__now();
   t->done = 1;
   loop->running--;
   loop->completed++;

@@ -159,6 +159,15 @@ static int mv__registry_scan(const char *dir, const char *worker,
     *orphans = NULL;
     *norphans = 0;
   }
+  /* The same rules as for running a worker: a registry that is not ours
+   * is an error, not an empty list. One that does not exist is empty. */
+  struct stat st;
+  if (lstat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())) {
+    if (!S_ISDIR(st.st_mode))
+      return mv__error(MV_EREGISTRY, "runtime_dir '%s' is not a directory", dir);
+    return mv__error(MV_EREGISTRY, "runtime_dir '%s' belongs to uid %u, not to this user (%u)",
+                     dir, (unsigned)st.st_uid, (unsigned)geteuid());
+  }
   DIR *d = opendir(dir);
   if (d == NULL) {
     if (errno == ENOENT) return 0; /* nothing ever ran */

@@ -70,10 +70,17 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
     const char *hint = t->spawn_err == ENOENT    ? " (file or its interpreter not found)"
                        : t->spawn_err == EACCES  ? " (not executable)"
                        : t->spawn_err == ENOEXEC ? " (not an executable format; add a #! line)"
+                       : t->spawn_err == EAGAIN  ? " (process limit reached: RLIMIT_NPROC or "
+                                                   "the pids cgroup)"
+                       : t->spawn_err == EMFILE  ? " (file descriptor limit reached)"
                                                  : "";
-    r->message = mv__asprintf("cannot start %s '%s': %s of %s failed: %s%s", mv__what(t),
-                              r->worker, t->spawn_stage, r->spawn_what ? r->spawn_what : "",
-                              strerror(t->spawn_err), hint);
+    if (t->is_fork || r->spawn_what == NULL || r->spawn_what[0] == '\0')
+      r->message = mv__asprintf("cannot start %s '%s': %s failed: %s%s", mv__what(t), r->worker,
+                                t->spawn_stage, strerror(t->spawn_err), hint);
+    else
+      r->message = mv__asprintf("cannot start %s '%s': %s of %s failed: %s%s", mv__what(t),
+                                r->worker, t->spawn_stage, r->spawn_what, strerror(t->spawn_err),
+                                hint);
     return;
   }
   if (!t->exited) {

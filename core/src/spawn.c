@@ -191,6 +191,12 @@ static int mv__spawn_child(void *arg) {
       goto fail;
     }
   }
+  if (s->rlimit_nofile > 0) {
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = s->rlimit_nofile;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   if (s->cwd && chdir(s->cwd) < 0) {
     stage = ST_CHDIR;
     goto fail;
@@ -282,6 +288,8 @@ int mv__spawn(const mv__spawn_t *s, pid_t *pid_out, int *pidfd_out, int *err,
 
   if (pid < 0) {
     close(ep[0]);
+    *err = clone_errno;
+    *stage = "fork";
     errno = clone_errno;
     return mv__syserror(clone_errno == EAGAIN ? MV_EFORK : MV_ESYS, "clone() failed");
   }

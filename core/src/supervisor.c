@@ -63,6 +63,7 @@ typedef struct {
   mv__sup_opts_t o;
   mv__contain_t c;
   int ctl, hostfd, sigfd;
+  rlim_t nofile;        /* the soft fd limit we were given */
   int watch;            /* watch mode: the root is not our child */
   int rootfd;           /* watch mode: pidfd of the root */
   pid_t root;
@@ -362,6 +363,7 @@ static int mv__sup_spawn(mv__sup_t *s) {
   sp.new_session = 1;
   sp.cgroup_fd = s->c.cgroup_fd;
   sp.rlimit_cpu = (rlim_t)s->o.cpu_s;
+  sp.rlimit_nofile = s->nofile;
   int err = 0;
   const char *stage = NULL;
   s->o.t0 = mv__now();
@@ -448,7 +450,26 @@ int mv__supervisor_main(int argc, char **argv) {
   setpgid(0, 0);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   prctl(PR_SET_NAME, "mv-supervisor");
-  if (mv__sup_signals(&s) < 0) return 3;
+  /* A host at its fd limit hands that limit down: give ourselves room for
+   * our few fds (signalfd, pidfds, the cgroup dir) and put the original
+   * back for the worker. */
+  struct rlimit nofile;
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  s.nofile = nofile.rlim_cur;
+  if (nofile.rlim_cur < 64 && nofile.rlim_max > nofile.rlim_cur) {
+    nofile.rlim_cur = nofile.rlim_max < 64 ? nofile.rlim_max : 64;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (mv__sup_signals(&s) < 0) {
+    mv__msg_t m;
+    memset(&m, 0, sizeof(m));
+    m.type = MV__MSG_SPAWN_FAILED;
+    m.value = errno ? errno : EMFILE;
+    snprintf(m.text, sizeof(m.text), "supervisor setup");
+    mv__sup_send(&s, &m);
+    if (strcmp(s.o.mode, "spawn") != 0) kill(s.o.adopt_pid, SIGKILL);
+    return 3;
+  }
   mv__sup_watch_host(&s);
 
   s.watch = strcmp(s.o.mode, "watch") == 0;

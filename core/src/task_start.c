@@ -340,18 +340,27 @@ int mv_task_spawn_argv(mv_loop_t *loop, const mv_config_t *cfg, char *const argv
 /* Fork -------------------------------------------------------------------- */
 
 /* In X after fork: exec the supervisor in place with fd 4 = control. Only
- * returns on failure. */
-static void mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
+ * returns on failure, with the fd the control socket is on by then. */
+static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
   int fds[5] = {-1, -1, 2, -1, ctl};
   mv__reset_signals();
+  /* X inherited the host's fd table and limit; a host at its limit must
+   * not leave X without room for the shuffle (the supervisor gives the
+   * task's processes nothing of it: they were forked before). */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   if (exec_fd >= 0) exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
-  if (mv__child_setup_fds(fds, 5, &exec_fd, 1) < 0) return;
+  if (mv__child_setup_fds(fds, 5, &exec_fd, 1) < 0) return ctl;
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, NULL);
   extern char **environ;
   if (exec_fd >= 0) mv__exec_fd(exec_fd, argv, environ);
   else execve(path, argv, environ);
+  return 4;
 }
 
 static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
@@ -392,9 +401,10 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
     if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
   }
   if (c->in[0] >= 0) close(c->in[0]);
+  int ctl = c->ctl[1];
   if (t > 0) {
     snprintf(pid_slot, 32, "pid=%d", (int)t);
-    mv__exec_supervisor(exec_fd, sup_path, sargv, c->ctl[1]);
+    ctl = mv__exec_supervisor(exec_fd, sup_path, sargv, c->ctl[1]);
   }
   /* fork or exec failed: tell the host, leave nothing behind. */
   mv__msg_t m;
@@ -403,7 +413,7 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
   m.type = MV__MSG_SPAWN_FAILED;
   m.value = errno ? errno : EINVAL;
   snprintf(m.text, sizeof(m.text), t > 0 ? "exec supervisor" : "fork");
-  send(t > 0 ? 4 : c->ctl[1], &m, sizeof(m), MSG_NOSIGNAL);
+  send(ctl, &m, sizeof(m), MSG_NOSIGNAL);
   if (t > 0) {
     kill(t, SIGKILL);
     waitpid(t, NULL, 0);

@@ -194,3 +194,41 @@ TEST_IMPL(loop_wait_timeout_wakeup_callbacks) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* A host at its fd limit: the supervisor makes room for itself (and gives
+ * the worker the limit back) or says precisely what failed. */
+TEST_IMPL(loop_fork_task_near_fd_limit) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  ASSERT_OK(run_argv(loop, &cfg, echo_argv));
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  /* leave just enough for the host's own pipes and sockets */
+  struct rlimit low = {(rlim_t)th_fd_count() + 8, rl.rlim_max};
+  ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = 10;
+  mv_task_t *t;
+  mv_child_t *ch;
+  int r = mv_task_fork(loop, &cfg, &o, &t, &ch);
+  if (r == MV_FORK_CHILD) {
+    mv_child_send(ch, "ok", 2);
+    mv_child_exit(ch, 0);
+  }
+  if (r == 0) {
+    while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
+    const mv_report_t *rep = mv_task_report(t);
+    if (rep->status != MV_OK) FAIL_AT("%s: %s", mv_err_name(rep->status), rep->message);
+    ASSERT_STR_EQ(rep->result.data, "ok");
+    mv_task_free(t);
+  } else {
+    ASSERT_EQ(r, MV_EMFILE);
+  }
+  setrlimit(RLIMIT_NOFILE, &rl);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}

@@ -164,6 +164,7 @@ TEST_IMPL(spawn_exec_errors_carry_errno) {
   ASSERT_EQ(r.end, MV_END_SPAWN_FAILED);
   ASSERT_CONTAINS(r.message, "noexec_main/main");
   ASSERT_CONTAINS(r.message, "Permission denied");
+  ASSERT(r.elapsed >= 0 && r.elapsed < 10);
   mv_report_dispose(&r);
   /* executable but not a program */
   ASSERT_EQ(th_run(&cfg, "noshebang", "{}", 0, &r), MV_ESPAWN);

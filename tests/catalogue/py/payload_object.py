@@ -1,0 +1,5 @@
+"""An arbitrary object has no JSON form: the payload is refused, naming it."""
+from _host import attempt, carry_on, mp
+
+attempt(lambda: mp.run_worker("echo", {"thing": object()}))
+carry_on()

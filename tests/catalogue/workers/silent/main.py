@@ -1,0 +1,1 @@
+# Exits 0 without printing anything: no result at all.
