@@ -28,8 +28,8 @@ if test "$PHP_MULTIVERSE" != "no"; then
 
   mv_ext_sources="ext-php/multiverse.c ext-php/config.c ext-php/exceptions.c \
     ext-php/payload.c ext-php/loops.c ext-php/job.c ext-php/fork_child.c \
-    ext-php/worker_call.c ext-php/warm.c ext-php/process.c ext-php/fork_process.c \
-    ext-php/process_manager.c ext-php/process_pool.c"
+    ext-php/worker_call.c ext-php/warm.c ext-php/warm_pools.c ext-php/process.c \
+    ext-php/fork_process.c ext-php/process_manager.c ext-php/process_pool.c"
   mv_core_sources="core/src/error.c core/src/util.c core/src/procinfo.c \
     core/src/config.c core/src/worker.c core/src/spawn.c core/src/contain.c \
     core/src/registry.c core/src/capture.c core/src/json.c core/src/loop.c \

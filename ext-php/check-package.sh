@@ -1,8 +1,8 @@
 #!/bin/sh
 # Check that package.xml lists every file a PECL build and its tests need
-# (config.m4, ext-php sources, the core's sources and headers, the tests and
-# their workers) and nothing that is gone. Run it after adding or removing
-# files; prints each difference and exits 1 if there is one.
+# (config.m4, ext-php sources, the core's sources and headers, the tests,
+# their workers and pysdk/) and nothing that is gone. Run it after adding or
+# removing files; prints each difference and exits 1 if there is one.
 set -eu
 cd "$(dirname "$0")/.."
 listed=$(sed -n 's/.*<file name="\([^"]*\)".*/\1/p' package.xml)
@@ -10,7 +10,7 @@ wanted=$(
   ls config.m4 ext-php/*.c ext-php/*.h ext-php/Makefile.frag ext-php/multiverse.stub.php \
      ext-php/gen_arginfo.sh ext-php/run-tests.sh ext-php/README.md \
      core/include/*.h core/src/*.c core/src/*.h ext-php/tests/*.phpt ext-php/tests/*.inc
-  find ext-php/tests/workers -type f ! -path '*__pycache__*'
+  find ext-php/tests/workers ext-php/tests/pysdk -type f ! -path '*__pycache__*'
 )
 status=0
 for f in $wanted; do

@@ -4,13 +4,17 @@
  * Who owns which loop:
  *   - MultiWorker uses one loop per process, created on first use and
  *     recreated when getpid() no longer matches its creator (the process
- *     was forked by pcntl_fork or by us);
+ *     was forked by pcntl_fork or by us). The warm pools live in it, so it
+ *     lives as long as they do: across requests (FPM workers, the CLI
+ *     server), until module shutdown. It is malloc'd and referenced by
+ *     nothing a request allocates;
  *   - each ForkProcess / ProcessManager / ProcessPool object owns one;
  *   - Process::run/map/filter/reduce use a private loop for the call.
- * All of them are on one list (module globals). A forked child walks it and
- * forgets every loop (mv_loop_forget: free memory and fds, signal nothing),
- * because those tasks belong to the parent. Copies of objects in the child
- * see that their loop is gone or not theirs and stay inert.
+ * The request's loops are on one list (module globals). A forked child
+ * walks it and forgets every loop (mv_loop_forget: free memory and fds,
+ * signal nothing), and MultiWorker's loop with its pools, because those
+ * tasks belong to the parent. Copies of objects in the child see that
+ * their loop is gone or not theirs and stay inert.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -31,17 +35,24 @@ static void mvphp_loop_unlink(mvphp_loop_t *l) {
   l->prev = l->next = NULL;
 }
 
-mvphp_loop_t *mvphp_loop_create(void) {
+static mvphp_loop_t *mvphp_loop_new(bool persistent) {
   mv_loop_t *loop;
   if (mv_loop_new(&loop) < 0) {
     zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "cannot create an event loop: %s",
                             mv_last_error());
     return NULL;
   }
-  mvphp_loop_t *l = ecalloc(1, sizeof(*l));
+  mvphp_loop_t *l = pecalloc(1, sizeof(*l), persistent);
   l->loop = loop;
   l->owner = getpid();
   l->refs = 1;
+  l->persistent = persistent;
+  return l;
+}
+
+mvphp_loop_t *mvphp_loop_create(void) {
+  mvphp_loop_t *l = mvphp_loop_new(false);
+  if (l == NULL) return NULL;
   l->next = MVPHP_G(loops);
   if (l->next) l->next->prev = l;
   MVPHP_G(loops) = l;
@@ -70,28 +81,35 @@ static void mvphp_loop_close(mvphp_loop_t *l) {
 void mvphp_loop_release(mvphp_loop_t *l) {
   if (l == NULL || --l->refs > 0) return;
   mvphp_loop_close(l);
-  mvphp_loop_unlink(l);
+  if (!l->persistent) mvphp_loop_unlink(l);
   if (MVPHP_G(worker_loop) == l) MVPHP_G(worker_loop) = NULL;
-  efree(l);
+  pefree(l, l->persistent);
+}
+
+/* Drop MultiWorker's loop with its pools: pools first, they need the loop.
+ * In the owner the pools' processes retire and what else runs in the loop
+ * is killed; in a forked child both are forgotten. `abandoned`: the other
+ * references were held by calls a fatal error cut short, whose memory went
+ * with the request. */
+static void mvphp_worker_loop_drop(bool abandoned) {
+  mvphp_loop_t *w = MVPHP_G(worker_loop);
+  if (w == NULL) return;
+  mvphp_warm_pools_free();
+  MVPHP_G(worker_loop) = NULL;
+  mvphp_loop_close(w);
+  if (abandoned) w->refs = 1;
+  mvphp_loop_release(w);
 }
 
 void mvphp_loops_forget_all(void) {
-  /* Pools first: dropping them needs their loop. */
-  mvphp_warm_shutdown();
+  mvphp_worker_loop_drop(false);
   for (mvphp_loop_t *l = MVPHP_G(loops); l; l = l->next) {
     if (l->loop) mv_loop_forget(l->loop);
     l->loop = NULL;
   }
-  /* The worker loop is ours to recreate; its wrapper has no other user. */
-  mvphp_loop_t *w = MVPHP_G(worker_loop);
-  MVPHP_G(worker_loop) = NULL;
-  if (w) mvphp_loop_release(w);
 }
 
 void mvphp_loops_shutdown(void) {
-  mvphp_loop_t *w = MVPHP_G(worker_loop);
-  MVPHP_G(worker_loop) = NULL;
-  if (w) mvphp_loop_release(w);
   /* Loops still referenced by live objects are released by the objects
    * (freed after RSHUTDOWN); a loop nobody can release any more is one a
    * fatal error abandoned mid-call. Close them all here: what runs now has
@@ -111,14 +129,36 @@ void mvphp_loops_shutdown(void) {
 mvphp_loop_t *mvphp_worker_loop(void) {
   mvphp_loop_t *w = MVPHP_G(worker_loop);
   if (w && !mvphp_loop_ours(w)) {
-    mvphp_warm_shutdown(); /* the parent's pools: copies only */
-    MVPHP_G(worker_loop) = NULL;
-    mvphp_loop_release(w);
+    /* Made by the process we were forked from: its pools are copies. */
+    mvphp_worker_loop_drop(false);
     w = NULL;
   }
-  if (w == NULL) w = MVPHP_G(worker_loop) = mvphp_loop_create();
+  if (w == NULL) {
+    w = MVPHP_G(worker_loop) = mvphp_loop_new(true);
+  } else if (w->refs == 1) {
+    /* No call is waiting on it (a signal handler may call us from inside
+     * one): take in what ended since the last call, such as warm processes
+     * their supervisors ended after idle_timeout between requests, so their
+     * supervisors are reaped now rather than on the pool's next call. */
+    mv_loop_wait(w->loop, NULL, 0);
+  }
   return w;
 }
+
+void mvphp_worker_loop_request_end(void) {
+  mvphp_loop_t *w = MVPHP_G(worker_loop);
+  if (w == NULL) return;
+  /* Between requests only the pools' processes may run in the loop, and
+   * nothing but the module globals may refer to it. A reference beyond
+   * ours belongs to a call cut short by a fatal error: its tasks (cold
+   * workers, requests queued or in flight) cannot be told apart from the
+   * pools' any more, so everything goes, pools included. */
+  bool abandoned = w->refs > 1;
+  if (abandoned || !mvphp_loop_ours(w) || mvphp_warm_pools_count() == 0)
+    mvphp_worker_loop_drop(abandoned);
+}
+
+void mvphp_worker_loop_shutdown(void) { mvphp_worker_loop_drop(false); }
 
 /* What the VM does at an interrupt check: a timeout (max_execution_time)
  * or zend_interrupt_function, through which pcntl runs signal handlers. */

@@ -114,7 +114,10 @@ static PHP_MINIT_FUNCTION(multiverse) {
   return SUCCESS;
 }
 
+/* The warm pools outlive requests: their processes retire here, with the
+ * PHP process (the CLI, an FPM worker, the CLI server). */
 static PHP_MSHUTDOWN_FUNCTION(multiverse) {
+  mvphp_worker_loop_shutdown();
   UNREGISTER_INI_ENTRIES();
   return SUCCESS;
 }
@@ -130,12 +133,14 @@ static PHP_RINIT_FUNCTION(multiverse) {
 
 /* Objects that own loops are freed after RSHUTDOWN and release their loops
  * themselves; what is left on the list here was abandoned by a fatal error
- * in the middle of a call (or is MultiWorker's loop): free it, which kills
- * anything still running. configure() overrides last for one request. */
+ * in the middle of a call: free it, which kills anything still running.
+ * MultiWorker's loop stays for the warm pools in it (see loops.c).
+ * configure() overrides, "warm" included, last for one request. */
 static PHP_RSHUTDOWN_FUNCTION(multiverse) {
   (void)type;
   (void)module_number;
-  mvphp_warm_request_shutdown(); /* warm processes retire before their loop goes */
+  mvphp_warm_request_shutdown();
+  mvphp_worker_loop_request_end();
   mvphp_loops_shutdown();
   mvphp_config_request_shutdown();
   return SUCCESS;

@@ -5,65 +5,22 @@
  * a call to a warm worker becomes a request to the worker's pool (core
  * mv_pool_t), whose task ends like a cold worker's.
  *
- * Pools live in MultiWorker's loop, one per worker name, until the end of
- * the request. A pool made with another configuration (workers_path,
- * interpreter, kill_grace, ... changed by configure() or ini_set()) or
- * other warm settings is retired and replaced on the next call. A forked
- * child drops its copies of the parent's pools without touching their
- * processes.
+ * This file decides which workers are warm and with which settings:
+ * configure()'s "warm" option (per request, like every configure() value)
+ * first, then the worker's multiverse.json. The pools themselves belong to
+ * the process and outlive the request (warm_pools.c).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include <unistd.h>
 
 #include "php.h"
 #include "zend_exceptions.h"
 
 #include "php_multiverse.h"
 
-typedef struct {
-  mv_pool_t *pool;
-  mvphp_loop_t *lw;          /* the loop the pool lives in (a reference) */
-  mv_warm_t warm;
-  char *fingerprint;         /* the configuration it was made with */
-} mvphp_pool_t;
-
-/* Everything of mv_config_t a pool's processes depend on (not the
- * timeout: each call passes its own). */
-static char *mvphp_fingerprint(const mv_config_t *c) {
-  char *s = NULL;
-  zend_spprintf(&s, 0, "%s\n%s\n%s\n%s\n%s\n%.17g\n%zu\n%d",
-                c->workers_path ? c->workers_path : "", c->python ? c->python : "",
-                c->node ? c->node : "", c->php ? c->php : "",
-                c->runtime_dir ? c->runtime_dir : "", c->kill_grace, c->max_output,
-                (int)c->containment);
-  return s;
-}
-
-static void mvphp_pool_free(mvphp_pool_t *p) {
-  /* mv_pool_free() knows a copy in a forked child from the real thing;
-   * it needs the loop, which is still there at this point. */
-  if (p->lw && p->lw->loop) mv_pool_free(p->pool);
-  if (p->lw) mvphp_loop_release(p->lw);
-  if (p->fingerprint) efree(p->fingerprint);
-  efree(p);
-}
-
-static void mvphp_pool_dtor(zval *zv) { mvphp_pool_free(Z_PTR_P(zv)); }
-
-void mvphp_warm_shutdown(void) {
-  HashTable *ht = MVPHP_G(warm_pools);
-  MVPHP_G(warm_pools) = NULL;
-  if (ht) {
-    zend_hash_destroy(ht);
-    FREE_HASHTABLE(ht);
-  }
-}
-
 void mvphp_warm_request_shutdown(void) {
-  mvphp_warm_shutdown();
   zval_ptr_dtor(&MVPHP_G(warm_config));
   ZVAL_UNDEF(&MVPHP_G(warm_config));
 }
@@ -210,33 +167,6 @@ int mvphp_warm_pool(mvphp_loop_t *lw, const mv_config_t *cfg, const char *name,
   mv_warm_t warm;
   int r = mvphp_warm_settings(cfg, name, &warm);
   if (r <= 0) return r;
-  if (MVPHP_G(warm_pools) == NULL) {
-    ALLOC_HASHTABLE(MVPHP_G(warm_pools));
-    zend_hash_init(MVPHP_G(warm_pools), 8, NULL, mvphp_pool_dtor, 0);
-  }
-  char *fp = mvphp_fingerprint(cfg);
-  mvphp_pool_t *p = zend_hash_str_find_ptr(MVPHP_G(warm_pools), name, strlen(name));
-  if (p && (p->lw != lw || strcmp(p->fingerprint, fp) != 0 ||
-            memcmp(&p->warm, &warm, sizeof(warm)) != 0)) {
-    /* Made for another loop or configuration: retire it. */
-    zend_hash_str_del(MVPHP_G(warm_pools), name, strlen(name));
-    p = NULL;
-  }
-  if (p == NULL) {
-    mv_pool_t *pool;
-    if ((r = mv_pool_new(lw->loop, cfg, name, &warm, &pool)) < 0) {
-      efree(fp);
-      return r;
-    }
-    p = ecalloc(1, sizeof(*p));
-    p->pool = pool;
-    p->lw = mvphp_loop_addref(lw);
-    p->warm = warm;
-    p->fingerprint = fp;
-    fp = NULL;
-    zend_hash_str_update_ptr(MVPHP_G(warm_pools), name, strlen(name), p);
-  }
-  if (fp) efree(fp);
-  *out = p->pool;
-  return 1;
+  r = mvphp_warm_pools_get(lw, cfg, name, &warm, out);
+  return r < 0 ? r : 1;
 }

@@ -8,7 +8,8 @@
  * running in MultiWorker's loop and, when calls fail, throws the first
  * failure by key order only after every call has ended, with getErrors()
  * holding each failed call's exception under its key. Calls to warm
- * workers go to their pool (warm.c) and are otherwise the same.
+ * workers go to their pool (warm.c, warm_pools.c) and are otherwise the
+ * same.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -86,10 +87,11 @@ static void mvphp_call_start(void *ctx, size_t i) {
   mvphp_call_t *c = &x->calls[i];
   mv_pool_t *pool = NULL;
   mv_clear_error();
-  if (mvphp_warm_pool(x->lw, x->cfg, ZSTR_VAL(c->name), &pool) < 0) {
+  int r = mvphp_warm_pool(x->lw, x->cfg, ZSTR_VAL(c->name), &pool);
+  if (r < 0) {
     c->job.state = MVPHP_JOB_DONE;
     mvphp_exception_simple(&c->job.error, mvphp_ce_WorkerException, ZSTR_VAL(c->name), "",
-                           mv_last_error());
+                           *mv_last_error() ? mv_last_error() : mv_strerror(r));
     return;
   }
   /* The timeout is resolved here: a pool keeps the configuration it was
@@ -283,13 +285,18 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
   array_init_size(return_value, (uint32_t)n);
   for (size_t i = 0; i < n; i++) {
     zval row;
-    array_init_size(&row, 6);
+    array_init_size(&row, 9);
     add_assoc_long(&row, "pid", e[i].pid);
     add_assoc_string(&row, "worker", e[i].worker);
     add_assoc_string(&row, "task_id", e[i].task_id);
     add_assoc_double(&row, "started_at", e[i].started_at);
     add_assoc_double(&row, "elapsed", t > e[i].started_at ? t - e[i].started_at : 0.0);
     add_assoc_long(&row, "host_pid", e[i].host_pid);
+    /* Beyond API.md's keys, as Python's running() has them: warm
+     * processes show whether they serve a request right now. */
+    add_assoc_long(&row, "supervisor_pid", e[i].supervisor_pid);
+    add_assoc_string(&row, "kind", e[i].kind);
+    add_assoc_string(&row, "state", e[i].state);
     add_next_index_zval(return_value, &row);
   }
   free(e);

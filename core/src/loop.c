@@ -248,6 +248,11 @@ static void mv__on_ctl(mv_task_t *t) {
     ssize_t n = recv(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
+    /* The supervisor exited with messages of ours unread (a warm process
+     * marked busy just as it ended): the kernel reports ECONNRESET once,
+     * ahead of what the supervisor sent before exiting, its final report
+     * included. Read on: EOF follows. */
+    if (n < 0 && errno == ECONNRESET) continue;
     if (n <= 0) { /* EOF: the supervisor is gone */
       mv__task_finish(t);
       return;

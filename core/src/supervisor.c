@@ -200,9 +200,13 @@ static void mv__sup_on_signal(mv__sup_t *s) {
   }
 }
 
-/* Rewrite the registry entry with a new state (warm workers). */
+/* Rewrite the registry entry with a new state (warm workers). A pooled
+ * fork task stays "running": its per-call deadlines are not worth a
+ * registry write each. */
 static void mv__sup_set_state(mv__sup_t *s, const char *state) {
-  if (s->regpath[0] == '\0' || strcmp(s->entry.state, state) == 0) return;
+  if (s->regpath[0] == '\0' || strcmp(s->o.kind, "warm") != 0 ||
+      strcmp(s->entry.state, state) == 0)
+    return;
   snprintf(s->entry.state, sizeof(s->entry.state), "%s", state);
   char path[sizeof(s->regpath)];
   mv__registry_write(s->o.regdir, &s->entry, s->entry_sup_start, s->entry_root_start, path,

@@ -116,8 +116,8 @@ foreach ([
     }
 }
 
-// At the end of a request (here: of another PHP process) warm processes
-// are retired.
+// When the PHP process ends (here: another one), its warm processes
+// retire.
 $cmd = mv_php_command([
     'multiverse.workers_path' => __DIR__ . '/workers',
     'multiverse.python' => '/usr/bin/python3',

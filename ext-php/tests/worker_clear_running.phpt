@@ -39,6 +39,8 @@ mv_check($w['host_pid'] === $host, 'host_pid is the other PHP process');
 mv_check(strlen($w['task_id']) >= 8, 'task id');
 mv_check(abs($w['started_at'] - microtime(true)) < 30, 'started_at is a unix time');
 mv_check($w['elapsed'] >= 0 && $w['elapsed'] < 30, 'elapsed seconds');
+mv_check($w['kind'] === 'exec' && $w['state'] === 'running', 'a cold worker: kind exec, state running');
+mv_check($w['supervisor_pid'] > 0 && $w['supervisor_pid'] !== $w['pid'], 'supervisor pid');
 var_dump(count(MultiWorker::running('tree')), count(MultiWorker::running('echo')));
 
 // Filters match names exactly.
@@ -78,7 +80,7 @@ array(0) {
 int(0)
 ok - the other process started a tree of 4
 int(1)
-array(6) {
+array(9) {
   [0]=>
   string(3) "pid"
   [1]=>
@@ -91,6 +93,12 @@ array(6) {
   string(7) "elapsed"
   [5]=>
   string(8) "host_pid"
+  [6]=>
+  string(14) "supervisor_pid"
+  [7]=>
+  string(4) "kind"
+  [8]=>
+  string(5) "state"
 }
 ok - worker name
 ok - pid is the worker's root process
@@ -98,6 +106,8 @@ ok - host_pid is the other PHP process
 ok - task id
 ok - started_at is a unix time
 ok - elapsed seconds
+ok - a cold worker: kind exec, state running
+ok - supervisor pid
 int(1)
 int(0)
 int(0)
