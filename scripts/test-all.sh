@@ -18,6 +18,7 @@ run() {
 
 run "core" scripts/test-core.sh
 run "PHP extension (phpt)" ext-php/run-tests.sh
+run "PHP extension through pecl" scripts/test-pecl.sh
 run "Python package (pytest)" ext-python/run-tests.sh
 run "Laravel bridge (phpunit)" laravel/run-tests.sh
 run "cross-language and torture (quick)" tests/run.sh
