@@ -14,6 +14,7 @@ from typing import (
     ParamSpec,
     Protocol,
     TypeVar,
+    Union,
     overload,
 )
 
@@ -77,6 +78,7 @@ def parallel(
     name: Optional[str] = ...,
     max_memory_mb: Optional[float] = ...,
     max_cpu_secs: Optional[float] = ...,
+    pool: bool = ...,
 ) -> _Decorator: ...
 
 def shutdown(timeout_secs: float = ..., cancel_pending: bool = ...) -> bool: ...
@@ -91,6 +93,7 @@ def map(
     workers: Optional[int] = ...,
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
+    pool: bool = ...,
 ) -> List[R]: ...
 @overload
 def map(
@@ -99,6 +102,7 @@ def map(
     workers: Optional[int] = ...,
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
+    pool: bool = ...,
 ) -> List[R]: ...
 @overload
 def gather(handles: Iterable[AsyncHandle[R]], on_error: Literal["raise", "skip"] = ...) -> List[R]: ...
@@ -120,6 +124,7 @@ def configure(
     php: Optional[str] = ...,
     max_output: Optional[int] = ...,
     runtime_dir: Optional[str] = ...,
+    warm: Optional[Dict[str, Union[bool, Dict[str, float]]]] = ...,
 ) -> None: ...
 def config() -> Dict[str, Any]: ...
 def running(worker: Optional[str] = ...) -> List[Dict[str, Any]]: ...

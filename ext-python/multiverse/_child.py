@@ -1,7 +1,8 @@
 """What runs inside a task process, and the format of what it sends back.
 
 The function and its arguments reach the child through fork(): they are
-never pickled. Only the outcome travels back, as one blob:
+never pickled (the pre-forked pool, _prefork.py, is the exception: it
+sends pickled calls). Only the outcome travels back, as one blob:
 
     b"K" + pickle(value)         the function returned (or its coroutine did)
     b"E" + pickle(info dict)     it raised, or the value could not be pickled
@@ -30,15 +31,21 @@ def make_runner(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str,
 
     def runner() -> Any:  # bytes-like
         _reset_signals()
-        try:
-            value = ctx.run(fn, *args, **kwargs)
-            if inspect.iscoroutine(value):
-                value = ctx.run(_run_coroutine, value)
-        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: report them
-            return error_blob(exc)
-        return value_blob(value)
+        return ctx.run(call_blob, fn, args, kwargs)
 
     return runner
+
+
+def call_blob(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    """Call fn (running a coroutine it returns to completion) and return
+    the outcome blob."""
+    try:
+        value = fn(*args, **kwargs)
+        if inspect.iscoroutine(value):
+            value = _run_coroutine(value)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: report them
+        return error_blob(exc)
+    return value_blob(value)
 
 
 def _run_coroutine(coro: Any) -> Any:

@@ -1,13 +1,16 @@
 """configure() and the process-wide configuration it sets.
 
-The options and their meaning are PHP's (`multiverse.*` INI settings), so
-one mental model covers both languages. The values are kept as a dict and
-handed to the core on every call; unset options take the core's defaults.
+The options and their meaning are PHP's (`multiverse.*` INI settings, and
+configure()'s "warm" option), so one mental model covers both languages.
+The core's options are kept as a dict and handed to the core on every
+call; unset options take the core's defaults. "warm" is the package's own
+(the core gets the settings per pool): it is kept apart, normalised.
 """
 from __future__ import annotations
 
+import math
 import threading
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Union
 
 from . import _core
 
@@ -20,7 +23,12 @@ OPTIONS = (
     "php",
     "max_output",
     "runtime_dir",
+    "warm",
 )
+
+# Settings of one warm worker, with their defaults (as PHP's).
+WARM_KEYS = ("processes", "max_requests", "idle_timeout")
+WARM_DEFAULTS: Dict[str, Any] = {"processes": 1, "max_requests": 0, "idle_timeout": 0.0}
 
 DEFAULTS: Dict[str, Any] = {
     "workers_path": None,   # "." (the current directory)
@@ -31,10 +39,17 @@ DEFAULTS: Dict[str, Any] = {
     "php": None,            # php on PATH
     "max_output": 64 * 1024 * 1024,
     "runtime_dir": None,    # $XDG_RUNTIME_DIR/multiverse or /tmp/multiverse-<uid>
+    "warm": {},             # only workers whose multiverse.json asks for it
 }
 
 _lock = threading.Lock()
 _values: Dict[str, Any] = {}
+# worker name -> False (never warm) or its settings (WARM_KEYS)
+_warm: Dict[str, Union[bool, Dict[str, Any]]] = {}
+# Bumped when configure() changes a core option: pool processes made with
+# an older configuration are retired without comparing dicts on each call.
+_version = 0
+_UNSET: Any = object()
 
 
 def configure(**options: Any) -> None:
@@ -42,13 +57,18 @@ def configure(**options: Any) -> None:
 
     Unknown names raise TypeError, invalid values ValueError/TypeError
     naming the option; nothing changes unless every value is valid. An
-    option set to None goes back to its default.
+    option set to None goes back to its default. `warm` maps worker names
+    to warm settings (see check_warm()) and replaces the whole mapping.
     """
+    global _version
     for key in options:
         if key not in OPTIONS:
             raise TypeError(
                 "configure() got an unknown option %r (known: %s)" % (key, ", ".join(OPTIONS))
             )
+    warm = options.pop("warm", _UNSET)
+    if warm is not _UNSET and warm is not None:
+        warm = check_warm(warm)
     with _lock:
         merged = dict(_values)
         for key, value in options.items():
@@ -57,8 +77,73 @@ def configure(**options: Any) -> None:
             else:
                 merged[key] = value
         _core.check_config(merged)
+        if merged != _values:
+            _version += 1
         _values.clear()
         _values.update(merged)
+        if warm is not _UNSET:
+            _warm.clear()
+            _warm.update(warm or {})
+
+
+def check_warm(value: Any) -> Dict[str, Union[bool, Dict[str, Any]]]:
+    """configure(warm=...) -> {name: False | settings}, or TypeError /
+    ValueError naming the worker and setting at fault.
+
+    True means the default settings (one process, no request limit, no
+    idle timeout), as in PHP; a dict sets some of them; False keeps a
+    worker cold even if its multiverse.json asks to be warm."""
+    if not isinstance(value, dict):
+        raise TypeError("warm must be a dict of worker name -> settings (True, False or a dict), "
+                        "not %s" % type(value).__name__)
+    out: Dict[str, Union[bool, Dict[str, Any]]] = {}
+    for name, entry in value.items():
+        if not isinstance(name, str):
+            raise TypeError("warm: worker names must be str, got %r" % (name,))
+        try:
+            _core.validate_worker_name(name)
+        except ValueError as exc:
+            raise ValueError("warm: %s" % exc) from None
+        if entry is False:
+            out[name] = False
+            continue
+        settings = dict(WARM_DEFAULTS)
+        if isinstance(entry, dict):
+            for key, v in entry.items():
+                if key not in WARM_KEYS:
+                    raise TypeError("warm: worker %r has an unknown setting %r (known: %s)"
+                                    % (name, key, ", ".join(WARM_KEYS)))
+                settings[key] = _warm_value(name, key, v)
+        elif entry is not True:
+            raise TypeError("warm: worker %r must be True, False or a dict of settings, not %s"
+                            % (name, type(entry).__name__))
+        out[name] = settings
+    return out
+
+
+def _warm_value(name: str, key: str, v: Any) -> Any:
+    integer = key != "idle_timeout"
+    if isinstance(v, bool) or not isinstance(v, int if integer else (int, float)):
+        raise TypeError("warm: %r of worker %r must be %s, not %s"
+                        % (key, name, "an int" if integer else "a number of seconds",
+                           type(v).__name__))
+    low = 1 if key == "processes" else 0
+    if not (math.isfinite(v) and low <= v <= 1e9):
+        raise ValueError("warm: %r of worker %r must be between %d and 1e9, got %r"
+                         % (key, name, low, v))
+    return int(v) if integer else float(v)
+
+
+def warm_setting(name: str) -> Optional[Union[bool, Dict[str, Any]]]:
+    """configure()'s warm entry for `name`: None if not named there."""
+    with _lock:
+        entry = _warm.get(name)
+        return dict(entry) if isinstance(entry, dict) else entry
+
+
+def version() -> int:
+    """Changes whenever configure() changes a core option."""
+    return _version
 
 
 def current() -> Dict[str, Any]:
@@ -73,6 +158,8 @@ def config() -> Dict[str, Any]:
     out = dict(DEFAULTS)
     out.update(values)
     out["runtime_dir"] = _core.runtime_dir(values)
+    with _lock:
+        out["warm"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _warm.items()}
     return out
 
 

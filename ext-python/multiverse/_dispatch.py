@@ -1,14 +1,25 @@
 """The dispatcher: one background thread that owns the core Loop.
 
 Callers only append to a queue and wake the thread. The thread forks
-queued calls while fewer than the concurrency limit run, sleeps in
-Loop.wait() with the GIL released, and resolves handles as tasks end.
-When nothing is queued or running it closes its loop and exits, so an
-idle host has exactly the threads and fds it had before; the next call
-starts a new one.
+queued calls while fewer than the concurrency limit run, sleeps in the
+loop with the GIL released, and resolves handles as tasks end. When
+nothing is queued or running it exits and closes its loop, so an idle host
+has exactly the threads and fds it had before; the next call starts a new
+one.
+
+Pooled calls (_prefork.py) go from the caller straight into the loop's
+queue of pooled calls, which the C side feeds to the pool's servers while
+the thread sleeps; the thread forks servers when the loop asks for them
+and resolves handles from their answers. Servers are tasks of the loop, so
+while there are any the thread stays, asleep, ready for the next pooled
+call (starting a thread would cost more than the call); shutdown() and
+interpreter exit end it, and the servers with it. Pooled and forked calls
+share the concurrency limit: servers busy plus forked tasks running stay
+within it.
 
 Cancelling and reading pids go straight to the C Task, which is safe from
-any thread (see ext-python/src/mvpy.h).
+any thread (see ext-python/src/mvpy.h); a pooled call's handle gets a
+_prefork.Request instead.
 """
 from __future__ import annotations
 
@@ -20,7 +31,7 @@ import os
 import threading
 from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
-from . import _config, _core
+from . import _config, _core, _prefork
 from .errors import ShutdownError, TaskError
 from .handle import AsyncHandle, check_wait_timeout, wait_event
 
@@ -31,17 +42,21 @@ _KILL_MARGIN = 5.0
 
 
 class _Call:
-    """A queued call: its handle, the child-side runner and fork options."""
+    """A call: its handle, the child-side runner and fork options; for a
+    pooled call also the pickled request (None: it forks)."""
 
-    __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s")
+    __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s", "payload", "request")
 
     def __init__(self, handle: AsyncHandle, runner: Optional[Callable[[], Any]],
-                 timeout: Optional[float], mem_kb: int, cpu_s: int) -> None:
+                 timeout: Optional[float], mem_kb: int, cpu_s: int,
+                 payload: Optional[bytes] = None) -> None:
         self.handle = handle
         self.runner = runner
         self.timeout = timeout
         self.mem_kb = mem_kb
         self.cpu_s = cpu_s
+        self.payload = payload
+        self.request: Optional[_prefork.Request] = None
 
 
 class Dispatcher:
@@ -51,11 +66,13 @@ class Dispatcher:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._queue: Deque[_Call] = collections.deque()
+        self._queue: Deque[_Call] = collections.deque()   # calls that fork
         self._running: Dict[Any, AsyncHandle] = {}   # core Task -> handle
         self._active: Set[AsyncHandle] = set()        # queued, starting or running
         self._thread: Optional[threading.Thread] = None
         self._loop: Any = None
+        self._pool = _prefork.Pool(self._lock, self._fork_now)
+        self._sleeping = False  # the thread waits in the loop: submit() must wake it
         self._closed = False
         self._tls = threading.local()
 
@@ -68,9 +85,16 @@ class Dispatcher:
                 )
             if self._thread is None:
                 self._start_thread_locked()
-            self._queue.append(call)
             self._active.add(call.handle)
-            self._loop.wakeup()
+            if call.payload is not None:
+                self._pool.submit(self._loop, call)  # wakes the loop itself if needed
+                return
+            self._queue.append(call)
+            # One wakeup per sleep: the thread looks at the whole queue
+            # before it sleeps again.
+            if self._sleeping:
+                self._sleeping = False
+                self._loop.wakeup()
 
     def _start_thread_locked(self) -> None:
         # Both may fail (no fds, no threads left): then nothing is queued and
@@ -130,39 +154,78 @@ class Dispatcher:
     # -- the thread ------------------------------------------------------------------
     def _run(self, loop: Any) -> None:
         self._tls.inside = True
+        pool = self._pool
         try:
             while True:
                 with self._lock:
+                    self._sleeping = False
                     batch: List[_Call] = []
-                    while self._queue and len(self._running) + len(batch) < self._max:
+                    # A slot of the limit shared with pool servers, counted
+                    # by the loop (take_slot) so neither side overshoots.
+                    while self._queue and loop.take_slot():
                         call = self._queue.popleft()
                         if call.handle._begin_start():
                             batch.append(call)
-                    if not batch and not self._running:
-                        if self._thread is threading.current_thread():
-                            self._thread = None
-                            self._loop = None
+                        else:
+                            loop.give_slot()
+                    idle = not batch and not self._running and not pool.calls
+                    # Idle servers keep the thread, unless shutdown() or exit
+                    # wants them gone.
+                    if idle and (not pool.servers or self._closed):
+                        self._retire_thread_locked()
                         return
                 for call in batch:
                     self._start(loop, call)
-                if self._running:
-                    for task in loop.wait():
-                        self._finish(task)
+                pool.retire(self._max)
+                # While forked calls wait, one slot is held back for them,
+                # so that pooled calls cannot starve them.
+                loop.pool_limits(self._max, self._max, bool(self._queue))
+                if self._may_sleep(loop):
+                    done, answers, need = loop.wait_events()
+                    for server, request_id, elapsed, blob in answers:  # before ends
+                        pool.answer(loop, server, request_id, elapsed, blob)
+                    for task in done:
+                        self._finish(loop, task, pool)
+                    if need:
+                        pool.start_servers(loop, need, self._max)
         except BaseException:
             log.exception("multiverse dispatcher failed; its running tasks are cancelled")
             with self._lock:
                 queued = list(self._queue)
                 self._queue.clear()
-                if self._thread is threading.current_thread():
-                    self._thread = None
-                    self._loop = None
+                self._retire_thread_locked()
             for call in queued:
                 call.handle._resolve_cancelled("the dispatcher failed before the task started")
         finally:
             for task in loop.close():
-                self._finish(task)
+                self._finish(loop, task, pool)
+            pool.fail_all("cancelled: the dispatcher stopped before the task started")
+
+    def _retire_thread_locked(self) -> None:
+        """The thread is about to end with its loop: the next submit()
+        starts a new thread, with a new loop and pool."""
+        if self._thread is threading.current_thread():
+            self._thread = None
+            self._loop = None
+            self._pool = _prefork.Pool(self._lock, self._fork_now)
+
+    def _may_sleep(self, loop: Any) -> bool:
+        """False if queued calls can start now; else mark the thread as
+        sleeping, so that the next submit() wakes it."""
+        with self._lock:
+            if self._queue and loop.pool_stats()[4] > 0:
+                return False
+            self._sleeping = True
+            return True
+
+    def _fork_now(self, loop: Any, call: _Call) -> None:
+        """A pooled call that has to fork after all: at once, counted in
+        the limit even if that is reached (it was counted as a pool call)."""
+        loop.take_slot(force=True)
+        self._start(loop, call)
 
     def _start(self, loop: Any, call: _Call) -> None:
+        """Fork a call whose slot is taken (take_slot)."""
         handle = call.handle
         try:
             task = loop.fork_call(
@@ -180,6 +243,7 @@ class Dispatcher:
                             task_id=handle._task_id, error_type=type(exc).__name__)
             err.__cause__ = exc
             handle._resolve_error(err)
+            loop.give_slot()
             return
         finally:
             call.runner = None  # the child has its copy; drop the arguments here
@@ -189,11 +253,14 @@ class Dispatcher:
         if handle._started(task):
             task.cancel()
 
-    def _finish(self, task: Any) -> None:
+    def _finish(self, loop: Any, task: Any, pool: _prefork.Pool) -> None:
+        if pool.ended(task):
+            return
         with self._lock:
             handle = self._running.pop(task, None)
         if handle is None:
             return
+        loop.give_slot()
         report = task.report()
         if report is None:  # forgotten: cannot happen in the owner process
             handle._resolve_cancelled("the task was lost")
@@ -226,7 +293,19 @@ class Dispatcher:
                 if task is not None:
                     task.cancel()
             self._wait_idle(self.kill_wait())
+        self._close_pool()
         return finished
+
+    def _close_pool(self) -> None:
+        """Kill the pool processes (shutdown(), exit; the shutdown flag is
+        set): the thread, which stays for them, wakes up, sees the flag and
+        closes its loop."""
+        with self._lock:
+            thread = self._thread
+            if thread is not None:
+                self._loop.wakeup()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self.kill_wait())
 
     def reset_shutdown(self) -> None:
         with self._lock:
@@ -236,8 +315,11 @@ class Dispatcher:
         with self._lock:
             queued = list(self._queue)
             self._queue.clear()
+            loop, pool = self._loop, self._pool
         for call in queued:
             call.handle._resolve_cancelled(why)
+        if loop is not None:
+            pool.cancel_queued(loop, why)
 
     def _snapshot(self) -> List[AsyncHandle]:
         with self._lock:
@@ -255,12 +337,16 @@ class Dispatcher:
             wait_event(pending[0]._event, left)
 
     def at_exit(self) -> None:
-        """Interpreter exit: running task trees are killed, not left behind."""
-        if not self._active:
-            return
-        log.debug("interpreter exit: cancelling %d task(s)", len(self._active))
+        """Interpreter exit: running task trees and pool processes are
+        killed, not left behind."""
         try:
-            self.shutdown(0.0, True)
+            if self._active:
+                log.debug("interpreter exit: cancelling %d task(s)", len(self._active))
+                self.shutdown(0.0, True)
+            else:
+                with self._lock:
+                    self._closed = True
+                self._close_pool()
         except Exception:  # exit must go on whatever happens here
             log.exception("multiverse could not cancel its tasks at exit")
 

@@ -45,14 +45,7 @@ def task_outcome(report: Report, name: str,
     status = report["status_name"]
     message = _strip_subject(report["message"], "task", report["worker"])
     if status == "MV_OK":
-        blob = report["result"]
-        if blob[:1] == _child.OK:
-            return memoryview(blob)[1:], None  # no copy of a large result
-        if blob[:1] == _child.ERROR:
-            return None, remote_error(blob[1:], common)
-        return None, TaskCrashedError(
-            "exited with code 0 without sending a result", exit_code=0, **common
-        )
+        return blob_outcome(report["result"], common)
     if status == "MV_ETIMEDOUT":
         return None, TaskTimeoutError(
             message, timeout=report["timeout"] or None, error_type="TaskTimeoutError", **common
@@ -69,6 +62,36 @@ def task_outcome(report: Report, name: str,
         error_type="TaskCrashedError",
         **common,
     )
+
+
+def blob_outcome(blob: bytes, common: Dict[str, Any]
+                 ) -> Tuple[Optional[memoryview], Optional[TaskError]]:
+    """A task's answer blob (_child.py) -> (pickled value, None) or (None, error)."""
+    if blob[:1] == _child.OK:
+        return memoryview(blob)[1:], None  # no copy of a large result
+    if blob[:1] == _child.ERROR:
+        return None, remote_error(blob[1:], common)
+    return None, TaskCrashedError(
+        "exited with code 0 without sending a result", exit_code=0, **common
+    )
+
+
+def pool_error(report: Report, name: str, task_id: str, elapsed: float,
+               timeout: float) -> TaskError:
+    """The error of a pooled call whose pool process ended under it. The
+    process's report describes the process; the call's own timeout and
+    elapsed time replace its."""
+    if report["status_name"] == "MV_ETIMEDOUT":
+        return TaskTimeoutError(
+            "timed out after %g s (process tree killed)" % timeout, timeout=timeout or None,
+            error_type="TaskTimeoutError", task_name=name, task_id=task_id, elapsed_time=elapsed,
+        )
+    report = dict(report, elapsed=elapsed)
+    if report["status_name"] == "MV_OK":
+        report["result"] = b""  # it exited cleanly without answering this call
+    error = task_outcome(report, name, task_id)[1]
+    assert error is not None
+    return error
 
 
 def remote_error(data: bytes, common: Dict[str, Any]) -> TaskError:

@@ -246,6 +246,12 @@ class AsyncHandle:
         pid = report["pid"] if report["pid"] > 0 else None
         self._resolve(blob, error, report["elapsed"], pid)
 
+    def _finish_blob(self, blob: bytes, elapsed: float, pid: Optional[int]) -> None:
+        """Resolve with a pool process's answer (same blob as a forked task's)."""
+        common = {"task_name": self._name, "task_id": self._task_id, "elapsed_time": elapsed}
+        value, error = _outcome.blob_outcome(blob, common)
+        self._resolve(value, error, elapsed, pid)
+
     def _resolve_cancelled(self, why: str) -> None:
         err = TaskCancelledError(why, task_name=self._name, task_id=self._task_id,
                                  error_type="TaskCancelledError")

@@ -5,17 +5,39 @@ import builtins
 import contextvars
 import functools
 import inspect
+import itertools
 import math
-import secrets
+import os
 import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from . import _child, _config
+from . import _child, _config, _prefork
 from ._dispatch import DISPATCHER, _Call
 from .errors import TaskError
 from .handle import AsyncHandle, check_wait_timeout, wait_event
 
 _UNSET = object()
+
+
+def _id_counter() -> "itertools.count[int]":
+    return itertools.count(int.from_bytes(os.urandom(8), "little"))
+
+
+# Task ids: a random start, then counting (one system call per process,
+# not per task). A forked child starts from a new random point.
+_ids = _id_counter()
+
+
+def _reseed_ids() -> None:
+    global _ids
+    _ids = _id_counter()
+
+
+os.register_at_fork(after_in_child=_reseed_ids)
+
+
+def _new_task_id() -> str:
+    return "%016x" % (next(_ids) & 0xFFFFFFFFFFFFFFFF)
 
 
 def _check_limit(value: Optional[float], what: str) -> Optional[float]:
@@ -36,29 +58,42 @@ def _check_timeout(timeout: Optional[float]) -> Optional[float]:
 
 
 def submit(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any], *, name: str,
-           timeout: Optional[float], mem_mb: Optional[float], cpu_secs: Optional[float]) -> AsyncHandle:
-    """Queue one call of fn as a task and return its handle."""
+           timeout: Optional[float], mem_mb: Optional[float], cpu_secs: Optional[float],
+           pool: Optional[Tuple[Any, bool]] = None) -> AsyncHandle:
+    """Queue one call of fn as a task and return its handle.
+
+    pool = (target, unwrap) asks for the pre-forked pool: `target` is what
+    to pickle for fn (the @parallel function itself, unwrapped in the pool
+    process, since the module attribute of that name is the wrapper)."""
     if timeout is None:
         effective = _config.default_timeout() or None
     else:
         effective = timeout or None  # 0 = no timeout
-    handle = AsyncHandle(name, secrets.token_hex(8), effective, DISPATCHER)
+    handle = AsyncHandle(name, _new_task_id(), effective, DISPATCHER)
     # The context (contextvars) is the caller's, as for a thread pool; the
     # rest of the process state is whatever it is when the task forks.
-    runner = _child.make_runner(fn, args, kwargs, contextvars.copy_context())
+    ctx = contextvars.copy_context()
+    runner = _child.make_runner(fn, args, kwargs, ctx)
+    payload = None
+    # Limits are per process: such calls fork, as do calls that cannot be
+    # pickled. Context variables cannot be pickled either; a pooled call
+    # runs in the pool process's own context (documented).
+    if pool is not None and mem_mb is None and cpu_secs is None:
+        payload = _prefork.request_payload(pool[0], pool[1], args, kwargs)
     DISPATCHER.submit(_Call(
         handle,
         runner,
         timeout,
         0 if mem_mb is None else int(math.ceil(mem_mb * 1024)),
         0 if cpu_secs is None else int(math.ceil(cpu_secs)),
+        payload,
     ))
     return handle
 
 
 def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[float] = None,
              name: Optional[str] = None, max_memory_mb: Optional[float] = None,
-             max_cpu_secs: Optional[float] = None) -> Any:
+             max_cpu_secs: Optional[float] = None, pool: bool = False) -> Any:
     """Run each call of the decorated function in its own forked process.
 
     Usable bare (`@parallel`) or with options. A call returns an
@@ -68,8 +103,17 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
     includes pages shared with this process after the fork),
     `max_cpu_secs` its CPU time; past either the tree is killed and the
     handle raises TaskCrashedError.
+
+    `pool=True` sends calls to pre-forked pool processes instead of forking
+    for each: much cheaper per call, but the function and its arguments
+    are pickled, and a pool process sees module state as it was when the
+    pool was forked, not as it is at the call. Calls that cannot be
+    pickled (closures, lambdas, local functions) or use limits fork as
+    usual; a pooled call does not see the caller's context variables.
     """
     timeout = _check_timeout(timeout)
+    if not isinstance(pool, bool):
+        raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
     max_memory_mb = _check_limit(max_memory_mb, "max_memory_mb")
     max_cpu_secs = _check_limit(max_cpu_secs, "max_cpu_secs")
     if name is not None and (not isinstance(name, str) or not name):
@@ -85,12 +129,13 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
             # None keeps the decorator's timeout; 0 means none for this call.
             t = decorated_timeout if timeout is _UNSET or timeout is None else _check_timeout(timeout)
             return submit(func, args, kwargs, name=task_name, timeout=t,
-                          mem_mb=max_memory_mb, cpu_secs=max_cpu_secs)
+                          mem_mb=max_memory_mb, cpu_secs=max_cpu_secs,
+                          pool=(call, True) if pool else None)
 
         decorated_timeout = timeout
         call.parallel_options = {  # type: ignore[attr-defined]
             "timeout": timeout, "name": task_name,
-            "max_memory_mb": max_memory_mb, "max_cpu_secs": max_cpu_secs,
+            "max_memory_mb": max_memory_mb, "max_cpu_secs": max_cpu_secs, "pool": pool,
         }
         return call
 
@@ -142,7 +187,8 @@ def _check_count(value: Optional[int], what: str) -> Optional[int]:
 
 
 def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int] = None,
-        chunksize: Optional[int] = None, timeout: Optional[float] = None) -> List[Any]:
+        chunksize: Optional[int] = None, timeout: Optional[float] = None,
+        pool: bool = False) -> List[Any]:
     """fn over every item, in parallel processes; results in input order.
 
     Items are split into contiguous chunks, one forked process per chunk:
@@ -151,9 +197,13 @@ def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int
     `workers` of them run at once. `timeout` applies to each chunk's task.
     The first failure cancels the remaining chunks and raises its
     TaskError (the item's index is noted on the original exception).
+    `pool=True` sends the chunks (fn and the items, pickled) to the
+    pre-forked pool processes; see parallel().
     """
     if not callable(fn):
         raise TypeError("fn must be callable")
+    if not isinstance(pool, bool):
+        raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
     workers = _check_count(workers, "workers")
     chunksize = _check_count(chunksize, "chunksize")
     timeout = _check_timeout(timeout)
@@ -179,7 +229,8 @@ def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int
             while len(started) < len(chunks) and running < cap:
                 start, chunk = chunks[len(started)]
                 h = submit(_run_chunk, (fn, chunk, start), {}, name=name, timeout=timeout,
-                           mem_mb=None, cpu_secs=None)
+                           mem_mb=None, cpu_secs=None,
+                           pool=(_run_chunk, False) if pool else None)
                 h.add_done_callback(wake)
                 started.append(h)
                 running += 1

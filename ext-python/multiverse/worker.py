@@ -10,6 +10,11 @@ channel (the fd named by MULTIVERSE_RESULT_FD, fd 3) when there is one, so
 print() stays free for logging; otherwise to stdout. fail() reports an
 exception as a structured error the host turns into WorkerError fields.
 
+serve(handler) also speaks the warm (persistent) framing when the host
+starts the worker warm (MULTIVERSE_WARM=1 in its environment): one JSON
+payload per line on stdin, one compact JSON answer per line on the result
+channel, until end of file on stdin (see _serve_warm()).
+
 This module uses the standard library only, so a worker pays no more than
 the import of the package for it.
 """
@@ -26,15 +31,18 @@ __all__ = ["payload", "respond", "fail", "serve"]
 _UNREAD = object()
 _payload: Any = _UNREAD
 _responded = False
+_warm = False   # serving warm requests: payload() is the current request's
 
 
 def payload() -> Any:
-    """The decoded JSON payload (read from stdin once; None if empty)."""
+    """The decoded JSON payload (read from stdin once; None if empty). In
+    a warm handler: the request being handled (also the handler's
+    argument)."""
     global _payload
-    if _payload is _UNREAD:
+    if _payload is _UNREAD and not _warm:
         raw = sys.stdin.buffer.read()
         _payload = json.loads(raw) if raw.strip() else None
-    return _payload
+    return None if _payload is _UNREAD else _payload
 
 
 def _result_fd() -> Optional[int]:
@@ -49,6 +57,13 @@ def _result_fd() -> Optional[int]:
         return None  # announced but not open: not run by multiverse
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 def _emit(data: bytes) -> None:
     fd = _result_fd()
     if fd is None:
@@ -57,15 +72,19 @@ def _emit(data: bytes) -> None:
         out.write(data)
         out.flush()
         return
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    _write_all(fd, data)
+
+
+def _no_warm(what: str) -> None:
+    if _warm:
+        raise RuntimeError("%s is for per-call workers: a warm handler returns its result "
+                           "(or raises) and serve() answers the request" % what)
 
 
 def respond(value: Any) -> None:
     """Send the result (any JSON-encodable value). Call it once."""
     global _responded
+    _no_warm("respond()")
     if _responded:
         raise RuntimeError("respond() or fail() was already called: a worker sends one result")
     data = json.dumps(value, allow_nan=False).encode()
@@ -80,19 +99,9 @@ def _frames(exc: BaseException) -> List[Dict[str, Any]]:
     ]
 
 
-def fail(exc: Optional[BaseException] = None, *, exit_code: int = 1) -> NoReturn:
-    """Report `exc` (default: the exception being handled) as the worker's
-    error and exit with `exit_code` (SystemExit). The host gets its type,
-    message and frames; the traceback is also printed to stderr."""
-    global _responded
-    if exc is None:
-        exc = sys.exc_info()[1]
-    if exc is None:
-        exc = RuntimeError("worker failed")
-    elif isinstance(exc, str):
-        exc = RuntimeError(exc)
-    if _responded:
-        raise RuntimeError("respond() or fail() was already called: a worker sends one result")
+def _error_object(exc: BaseException) -> bytes:
+    """The structured error for exc, as one line of JSON. Its traceback is
+    also printed to stderr, which the host keeps with the call."""
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     error = {
         "type": type(exc).__name__,
@@ -103,8 +112,26 @@ def fail(exc: Optional[BaseException] = None, *, exit_code: int = 1) -> NoReturn
     }
     sys.stderr.write(text)
     sys.stderr.flush()
+    return json.dumps({"__multiverse_error__": error}, separators=(",", ":")).encode()
+
+
+def fail(exc: Optional[BaseException] = None, *, exit_code: int = 1) -> NoReturn:
+    """Report `exc` (default: the exception being handled) as the worker's
+    error and exit with `exit_code` (SystemExit). The host gets its type,
+    message and frames; the traceback is also printed to stderr."""
+    global _responded
+    _no_warm("fail()")
+    if exc is None:
+        exc = sys.exc_info()[1]
+    if exc is None:
+        exc = RuntimeError("worker failed")
+    elif isinstance(exc, str):
+        exc = RuntimeError(exc)
+    if _responded:
+        raise RuntimeError("respond() or fail() was already called: a worker sends one result")
+    data = _error_object(exc)
     _responded = True
-    _emit(json.dumps({"__multiverse_error__": error}).encode())
+    _emit(data)
     raise SystemExit(exit_code)
 
 
@@ -112,12 +139,45 @@ def serve(handler: Callable[[Any], Any]) -> None:
     """Run handler(payload) and respond with what it returns; an exception
     it raises is reported with fail().
 
-    For now this handles the one request of a per-call worker process; the
-    persistent framing of warm workers will use the same entry point, so
-    workers written against serve() keep working when they become warm.
+    Started warm (MULTIVERSE_WARM=1 in the environment), it serves one
+    request per line on stdin until end of file instead: handler(payload)
+    for each, and its return value, or the structured error of what it
+    raised, as one line on the result channel. An exception fails only
+    that request; the process keeps serving.
     """
+    if os.environ.get("MULTIVERSE_WARM") == "1":
+        _serve_warm(handler)
+        return
     try:
         result = handler(payload())
     except Exception as exc:
         fail(exc)
     respond(result)
+
+
+def _serve_warm(handler: Callable[[Any], Any]) -> None:
+    """The warm framing: a line in, a line out, until end of file.
+
+    What the handler printed is flushed before its answer is written, so
+    the host files those logs under this request. The answer is compact
+    JSON, which escapes control characters inside strings: it is always
+    exactly one line.
+    """
+    global _payload, _warm
+    _warm = True
+    fd = _result_fd()
+    out = fd if fd is not None else sys.stdout.fileno()  # run by hand: answers on stdout
+    for line in sys.stdin.buffer:
+        if not line.strip():
+            continue
+        try:
+            _payload = json.loads(line)
+            answer = json.dumps(handler(_payload), allow_nan=False,
+                                separators=(",", ":")).encode()
+        except Exception as exc:
+            answer = _error_object(exc)
+        finally:
+            _payload = _UNREAD
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _write_all(out, answer + b"\n")

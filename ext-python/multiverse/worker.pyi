@@ -1,4 +1,6 @@
-# Type stubs for the worker SDK (multiverse.worker).
+# Type stubs for the worker SDK (multiverse.worker). serve() also speaks the
+# warm framing when MULTIVERSE_WARM=1 (see the README); in a warm handler,
+# payload() is the current request and respond()/fail() raise RuntimeError.
 from typing import Any, Callable, NoReturn, Optional, Union
 
 def payload() -> Any: ...

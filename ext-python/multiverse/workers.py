@@ -2,7 +2,9 @@
 
 Same contract and same registry as PHP's MultiWorker::run(), ::running()
 and ::clear(): a worker started here is listed and killable from PHP
-(`php artisan multiverse:clear`) and the other way round.
+(`php artisan multiverse:clear`) and the other way round. A warm worker
+(multiverse.json or configure(warm=...)) is called through its pool
+(_warm.py); the result and the errors are the same as a cold call's.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 from typing import Any, Dict, List, Optional
 
 from . import _config, _core, _outcome
+from ._warm import HUB
 from .errors import WorkerError
 from .parallel import _check_timeout
 
@@ -43,9 +46,13 @@ def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
     cfg = _config.current()
     if workers_path is not None:
         cfg["workers_path"] = os.fspath(workers_path)
-    log.debug("worker %r starting", name)
+    warm = _warm_settings(name, cfg)
+    log.debug("worker %r starting%s", name, " (warm)" if warm else "")
     try:
-        report = _core.run_worker(cfg, name, data, -1.0 if timeout is None else timeout)
+        if warm:
+            report = HUB.call(name, warm, cfg, data, timeout)
+        else:
+            report = _core.run_worker(cfg, name, data, -1.0 if timeout is None else timeout)
     except _core.Error as exc:
         # Nothing was started: not found, interpreter missing, no supervisor.
         log.warning("worker %r could not start: %s", name, exc)
@@ -57,10 +64,26 @@ def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
     raise _outcome.worker_error(report)
 
 
+def _warm_settings(name: str, cfg: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The pool settings if `name` is warm: configure(warm=...) first (False
+    keeps it cold), else its multiverse.json."""
+    entry = _config.warm_setting(name)
+    if entry is False:
+        return None
+    if isinstance(entry, dict):
+        return entry
+    try:
+        settings: Optional[Dict[str, Any]] = _core.worker_warm(cfg, name)
+    except ValueError as exc:
+        raise WorkerError("worker %r: %s" % (name, exc), worker=name, status="MV_EINVAL") from None
+    return settings
+
+
 def running(worker: Optional[str] = None) -> List[Dict[str, Any]]:
     """Running workers and tasks of this user, from any process: dicts with
     pid, worker, task_id, started_at, elapsed, host_pid (as PHP's
-    running()), plus supervisor_pid, kind ("exec", "fork") and state."""
+    running()), plus supervisor_pid, kind ("exec", "fork", "warm") and
+    state ("running"; warm processes: "idle" or "busy")."""
     if worker is not None:
         _check_name(worker, "worker")
     entries: List[Dict[str, Any]] = _core.registry_list(_config.current(), worker)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 mvpy_state *mvpy_state_of_type(PyTypeObject *tp) {
   return (mvpy_state *)PyType_GetModuleState(tp);
@@ -20,6 +21,22 @@ mvpy_state *mvpy_state_of_type(PyTypeObject *tp) {
 
 static mvpy_state *mvpy_state_of_module(PyObject *m) {
   return (mvpy_state *)PyModule_GetState(m);
+}
+
+/* The one piece of process-wide state: it always equals getpid(). */
+static pid_t mvpy_pid;
+static pthread_once_t mvpy_pid_once = PTHREAD_ONCE_INIT;
+
+static void mvpy_pid_refresh(void) { __atomic_store_n(&mvpy_pid, getpid(), __ATOMIC_RELEASE); }
+
+static void mvpy_pid_init(void) {
+  mvpy_pid_refresh();
+  pthread_atfork(NULL, NULL, mvpy_pid_refresh);
+}
+
+pid_t mvpy_getpid(void) {
+  pthread_once(&mvpy_pid_once, mvpy_pid_init);
+  return __atomic_load_n(&mvpy_pid, __ATOMIC_ACQUIRE);
 }
 
 double mvpy_monotonic(void) {
@@ -264,6 +281,11 @@ static PyMethodDef mvpy_methods[] = {
      "containment_probe() -> str\n--\n\nContainment tier tasks would get."},
     {"validate_worker_name", mvpy_validate_worker_name, METH_O,
      "validate_worker_name(name)\n--\n\nValueError unless name is a valid worker name."},
+    {"worker_warm", (PyCFunction)(void (*)(void))mvpy_worker_warm, METH_VARARGS | METH_KEYWORDS,
+     "worker_warm(config, name) -> dict | None\n--\n\n"
+     "The warm settings of the worker's multiverse.json (processes,\n"
+     "max_requests, idle_timeout), or None when it is not warm or cannot be\n"
+     "found. ValueError names a malformed multiverse.json."},
     {"check_config", mvpy_check_config, METH_O,
      "check_config(config)\n--\n\nValueError naming the first invalid value."},
     {NULL, NULL, 0, NULL}};
@@ -283,6 +305,10 @@ static int mvpy_exec(PyObject *m) {
   if (st->loop_type == NULL || PyModule_AddType(m, st->loop_type) < 0) return -1;
   st->task_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_task_spec, NULL);
   if (st->task_type == NULL || PyModule_AddType(m, st->task_type) < 0) return -1;
+  st->channel_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_channel_spec, NULL);
+  if (st->channel_type == NULL || PyModule_AddType(m, st->channel_type) < 0) return -1;
+  st->pool_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_pool_spec, NULL);
+  if (st->pool_type == NULL || PyModule_AddType(m, st->pool_type) < 0) return -1;
   if (PyModule_AddStringConstant(m, "CORE_VERSION", MV_VERSION_STRING) < 0) return -1;
   if (PyModule_AddIntConstant(m, "FORK_CHILD", MV_FORK_CHILD) < 0) return -1;
   return 0;
@@ -293,6 +319,8 @@ static int mvpy_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->error);
   Py_VISIT(st->loop_type);
   Py_VISIT(st->task_type);
+  Py_VISIT(st->channel_type);
+  Py_VISIT(st->pool_type);
   return 0;
 }
 
@@ -301,6 +329,8 @@ static int mvpy_clear(PyObject *m) {
   Py_CLEAR(st->error);
   Py_CLEAR(st->loop_type);
   Py_CLEAR(st->task_type);
+  Py_CLEAR(st->channel_type);
+  Py_CLEAR(st->pool_type);
   return 0;
 }
 

@@ -19,10 +19,34 @@
 typedef struct {
   PyTypeObject *loop_type;
   PyTypeObject *task_type;
+  PyTypeObject *channel_type;
+  PyTypeObject *pool_type;
   PyObject *error;            /* multiverse._core.Error */
 } mvpy_state;
 
 typedef struct mvpy_task mvpy_task;
+typedef struct mvpy_pool mvpy_pool;
+
+/* An answer of a pool server (prefork.c), queued until wait_events()
+ * hands it out. `task` is borrowed: it is alive while it runs (the loop's
+ * reference) and, once finished, until the same wait_events() hands it out. */
+typedef struct mvpy_msg {
+  struct mvpy_msg *next;
+  mvpy_task *task;
+  long long req;              /* the request it answers */
+  double elapsed;             /* seconds from sending the request to the answer */
+  size_t len;
+  char data[];
+} mvpy_msg;
+
+/* A pooled call waiting for a pool server (prefork.c). */
+typedef struct mvpy_req {
+  struct mvpy_req *next;
+  long long id;
+  double timeout;             /* 0 = none */
+  size_t len;
+  char data[];
+} mvpy_req;
 
 /*
  * A Loop wraps one mv_loop_t. The core loop is single-threaded, so every
@@ -45,6 +69,50 @@ typedef struct {
   mvpy_task *running;         /* tasks started and not finished (strong refs) */
   mvpy_task *finished;        /* finished, not yet handed out by wait() (strong refs) */
   size_t nrunning;
+  mvpy_pool *pools;           /* warm pools made in this loop (warm.c) */
+  int lockers;                /* threads in mvpy_loop_lock() waiting for `mu` */
+  /*
+   * Event mode (prefork.c), entered by the first wait_events(): an I/O
+   * thread of the loop, which never takes the GIL, drives the core loop
+   * (holding `mu` as wait() does), feeds queued pooled calls to idle pool
+   * servers and collects what happened into `ready`/`msgs`/`need` under
+   * `emu`; wait_events() sleeps on `ecv` and hands that to Python. So
+   * servers keep getting calls while the Python threads fight over the
+   * GIL. A thread that needs `mu` (mvpy_loop_lock) wakes the I/O thread,
+   * which waits on `hcv` until no such thread is left.
+   */
+  pthread_t io;
+  int io_started;             /* the thread runs (it clears this when it ends) */
+  int io_joinable;            /* a thread was started and not joined yet */
+  int io_stop, io_failed;
+  int kicked;                 /* under emu: a call was queued while no thread ran */
+  pthread_cond_t hcv;         /* with mu: lockers are done, or a task was added */
+  pthread_mutex_t emu;
+  pthread_cond_t ecv;         /* with emu: something for wait_events() */
+  mvpy_task *ready;           /* under emu: ended and collected, not yet handed out */
+  mvpy_msg *msgs, *msgs_last; /* under emu: answers of pool servers, oldest first */
+  size_t nmsgs;               /* under emu: how many */
+  double msgs_since;          /* under emu: when the oldest arrived */
+  int need;                   /* under emu: pool servers to fork */
+  unsigned long py_wakes;     /* wakeup() calls ... */
+  unsigned long py_seen;      /* ... of which wait_events() returned for these */
+  char io_error[256];
+  /* Pooled calls waiting for a server: their own mutex, so that a caller
+   * queues one without waiting for the loop. */
+  pthread_mutex_t qmu;
+  mvpy_req *q_head, *q_tail;  /* under qmu */
+  size_t q_len;               /* under qmu */
+  int in_epoll;               /* the I/O thread sleeps in the core loop ... */
+  int want_calls;             /* ... and would give a queued call to a server at once */
+  /* One concurrency limit for pooled calls and forked tasks: servers
+   * busy + slots taken by forked tasks <= limit, less `hold` (one slot
+   * kept free for forked calls waiting, so pooled calls cannot starve
+   * them). Checked and counted under mu by this thread and take_slot(). */
+  int limit;
+  int hold;
+  int forks;                  /* under mu: slots taken by forked tasks */
+  int servers_max;            /* servers to keep */
+  int servers_busy;           /* under mu */
 } mvpy_loop;
 
 enum { MVPY_TASK_NEW = 0, MVPY_TASK_RUNNING = 1, MVPY_TASK_DONE = 2 };
@@ -67,6 +135,14 @@ struct mvpy_task {
   char task_id[40];
   PyObject *name;             /* str */
   PyObject *data;             /* free slot for the binding's bookkeeping */
+  /* pool servers (prefork.c), under the loop's mu */
+  int server;                 /* a persistent fork task of the pre-forked pool */
+  int retiring;               /* no more requests: input closed once idle */
+  int timed;                  /* a request deadline is armed in the supervisor */
+  long long req;              /* request in flight, 0 = idle */
+  double sent_at;
+  long long ended_req;        /* request in flight when it ended, 0 = none */
+  double ended_elapsed;
 };
 
 /* module.c */
@@ -77,6 +153,9 @@ PyObject *mvpy_raise(mvpy_state *st, int code);
  * since the failure and the thread's detail may be stale). */
 PyObject *mvpy_raise_msg(mvpy_state *st, int code, const char *detail);
 double mvpy_monotonic(void);
+/* getpid() without a system call on every check (the owner checks run on
+ * every pooled call): cached, and refreshed in the child of every fork(). */
+pid_t mvpy_getpid(void);
 
 /* config.c: fill cfg (already mv_config_init()ed) from a mapping or None.
  * Returns 0, or -1 with an exception set. */
@@ -86,10 +165,75 @@ int mvpy_config_from(PyObject *mapping, mv_config_t *cfg);
 PyObject *mvpy_report_dict(const mv_report_t *r);
 PyObject *mvpy_entry_dict(const mv_entry_t *e, double now);
 
+/*
+ * A warm pool (core mv_pool_t) made in a loop. The loop keeps a list of its
+ * pools (under `mu`) so that closing or forgetting the loop frees them
+ * first: a pool must go before its loop.
+ */
+struct mvpy_pool {
+  PyObject_HEAD
+  mvpy_loop *loop;            /* strong reference */
+  mv_pool_t *pool;            /* NULL once closed */
+  mvpy_pool *prev, *next;     /* links in loop->pools */
+  PyObject *name;             /* str */
+};
+
 /* loop.c */
 extern PyType_Spec mvpy_loop_spec;
 void mvpy_loop_lock(mvpy_loop *l);
 void mvpy_loop_unlock(mvpy_loop *l);
+/* RuntimeError unless the loop is open and owned by this process. */
+int mvpy_loop_check(mvpy_loop *l);
+/* Parse a timeout argument: None -> -1 (the config's), else >= 0. */
+int mvpy_loop_timeout(PyObject *timeout_obj, double *timeout);
+/* Count `obj` as running in the loop before its core task exists (mu and
+ * the GIL held): a warm request may end inside mv_pool_call(). */
+void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj);
+/* Undo mvpy_loop_link() when the core task could not be made. */
+void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj);
+/* The core's on_done for tasks of a loop (data = the mvpy_task). */
+void mvpy_loop_on_done(mv_task_t *core, void *data);
+
+/* prefork.c: the host side of the pre-forked pool */
+/* The core's on_message of a server: queue the answer, feed the server
+ * its next request (mu held, no GIL). */
+void mvpy_server_on_message(mv_task_t *core, const char *msg, size_t len, void *data);
+/* A server ended (from the loop's on_done, mu held): note its request. */
+void mvpy_server_ended(mvpy_loop *l, mvpy_task *t);
+/* Free queued answers / requests. */
+void mvpy_msgs_clear(mvpy_loop *l);
+void mvpy_reqs_clear(mvpy_loop *l);
+/* Event mode: stop and join the I/O thread (owner, no GIL, mu not held);
+ * in a forked child, forget it (it does not exist there). */
+void mvpy_io_stop(mvpy_loop *l);
+void mvpy_io_forget(mvpy_loop *l);
+/* The collected-task chain not handed out yet (emu taken inside). */
+mvpy_task *mvpy_take_ready(mvpy_loop *l);
+PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds);
+PyObject *mvpy_loop_pool_submit(mvpy_loop *l, PyObject *args, PyObject *kwds);
+PyObject *mvpy_loop_pool_cancel(mvpy_loop *l, PyObject *args, PyObject *kwds);
+PyObject *mvpy_loop_pool_limits(mvpy_loop *l, PyObject *args);
+PyObject *mvpy_loop_take_slot(mvpy_loop *l, PyObject *args, PyObject *kwds);
+PyObject *mvpy_loop_give_slot(mvpy_loop *l, PyObject *unused);
+PyObject *mvpy_loop_pool_pid(mvpy_loop *l, PyObject *arg);
+PyObject *mvpy_loop_pool_stats(mvpy_loop *l, PyObject *unused);
+/* loop.c helpers it uses */
+mvpy_task *mvpy_loop_collect(mvpy_loop *l);
+PyObject *mvpy_chain_to_list(mvpy_task *chain);
+
+/* channel.c: the child side of a pool server */
+extern PyType_Spec mvpy_channel_spec;
+/* Call serve(Channel) and _exit(). Never returns. */
+void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st);
+
+/* warm.c: warm worker pools */
+extern PyType_Spec mvpy_pool_spec;
+PyObject *mvpy_loop_warm_pool(mvpy_loop *l, PyObject *args, PyObject *kwds);
+/* Free the loop's pools before its core loop goes (mu held, no GIL). In
+ * the owner this retires their processes; in a forked child it only
+ * frees the copies. */
+void mvpy_pools_release(mvpy_loop *l);
+PyObject *mvpy_worker_warm(PyObject *module, PyObject *args, PyObject *kwds);
 
 /* task.c */
 extern PyType_Spec mvpy_task_spec;

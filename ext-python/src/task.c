@@ -69,7 +69,7 @@ static int task_with_core(mvpy_task *self, int (*fn)(mv_task_t *, int), int arg)
   if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) return 0;
   mvpy_loop_lock(l);
   int r = 0;
-  if (self->task && l->loop && l->owner == getpid()) r = fn(self->task, arg);
+  if (self->task && l->loop && l->owner == mvpy_getpid()) r = fn(self->task, arg);
   mvpy_loop_unlock(l);
   return r;
 }
@@ -100,6 +100,23 @@ static PyObject *task_signal(mvpy_task *self, PyObject *arg) {
   }
   int r = task_with_core(self, task_do_signal, sig);
   return PyBool_FromLong(r > 0);
+}
+
+/* Pool servers: no more requests; the task sees end of file. */
+static PyObject *task_close_input(mvpy_task *self, PyObject *unused) {
+  (void)unused;
+  mvpy_loop *l = LOAD(self->loop);
+  if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
+  mvpy_loop_lock(l);
+  int r = -1;
+  if (self->task && l->loop && l->owner == mvpy_getpid()) {
+    /* A pool server takes no more calls; one busy now closes its input
+     * when it answers (prefork.c). */
+    if (self->server) self->retiring = 1;
+    r = self->server && self->req ? 0 : mv_task_close_input(self->task);
+  }
+  mvpy_loop_unlock(l);
+  return PyBool_FromLong(r == 0);
 }
 
 static PyObject *task_report(mvpy_task *self, PyObject *unused) {
@@ -145,6 +162,12 @@ static PyObject *task_get_name(mvpy_task *self, void *closure) {
   return self->name;
 }
 
+static PyObject *task_get_pool_request(mvpy_task *self, void *closure) {
+  (void)closure;
+  if (LOAD(self->state) != MVPY_TASK_DONE || self->ended_req == 0) Py_RETURN_NONE;
+  return Py_BuildValue("(Ld)", self->ended_req, self->ended_elapsed);
+}
+
 static PyObject *task_get_data(mvpy_task *self, void *closure) {
   (void)closure;
   PyObject *d = self->data ? self->data : Py_None;
@@ -171,6 +194,8 @@ static PyMethodDef task_methods[] = {
      "once; True if a kill was sent."},
     {"signal", (PyCFunction)task_signal, METH_O,
      "signal(signum) -> bool\n--\n\nDeliver a signal to the task's tree."},
+    {"close_input", (PyCFunction)task_close_input, METH_NOARGS,
+     "close_input() -> bool\n--\n\nPersistent tasks: no more requests; the task sees end of file."},
     {"report", (PyCFunction)task_report, METH_NOARGS,
      "report() -> dict | None\n--\n\nWhat the task did, once it is done."},
     {"elapsed", (PyCFunction)task_elapsed, METH_NOARGS,
@@ -182,6 +207,9 @@ static PyGetSetDef task_getset[] = {
     {"done", (getter)task_get_done, NULL, "True once the task ended and was collected.", NULL},
     {"task_id", (getter)task_get_task_id, NULL, "The task id (also in the registry).", NULL},
     {"name", (getter)task_get_name, NULL, "The task's name.", NULL},
+    {"pool_request", (getter)task_get_pool_request, NULL,
+     "A pool server that ended: (request id, seconds) of the call it was running, or None.",
+     NULL},
     {"data", (getter)task_get_data, (setter)task_set_data, "Free slot for the caller.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 

@@ -1,0 +1,281 @@
+"""The pre-forked pool: @parallel(pool=True) and map(..., pool=True) send
+picklable calls to task processes forked in advance (issue 7)."""
+import asyncio
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+import multiverse as mp
+from conftest import wait_until
+from proctools import alive, run_python, start_escaping_tree, survivors, wait_for_pids
+
+STATE = "as imported"
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool():
+    # Pool processes live until shutdown(): each test starts without any
+    # and leaves none behind (running() and clear() in other tests).
+    yield
+    mp.shutdown(timeout_secs=10)
+    mp.reset_shutdown()
+
+
+@mp.parallel(pool=True)
+def is_locked(lock):
+    return lock.locked()
+
+
+@mp.parallel(pool=True)
+def whoami():
+    return os.getpid()
+
+
+@mp.parallel(pool=True)
+def add(a, b=0):
+    return a + b
+
+
+@mp.parallel(pool=True)
+def state():
+    return STATE
+
+
+@mp.parallel(pool=True)
+def raises(message):
+    raise ValueError(message)
+
+
+@mp.parallel(pool=True)
+def crash(code):
+    os._exit(code)
+
+
+@mp.parallel(pool=True)
+def sleep_then(seconds, value=None, marker=None):
+    time.sleep(seconds)
+    if marker:
+        with open(marker, "w") as f:
+            f.write("ran")
+    return value
+
+
+@mp.parallel(pool=True)
+def escaping_tree(directory):
+    start_escaping_tree(directory, "pool")
+    time.sleep(300)
+
+
+@mp.parallel(pool=True)
+def leave_a_child():
+    return subprocess.Popen(["sleep", "300"]).pid
+
+
+@mp.parallel(pool=True)
+async def coroutine(x):
+    await asyncio.sleep(0.01)
+    return x * 3
+
+
+def square(x):
+    return x * x
+
+
+def test_consecutive_calls_reuse_one_process():
+    pids = [whoami().get(timeout=30) for _ in range(5)]
+    assert len(set(pids)) == 1 and pids[0] != os.getpid()
+    assert add(2, b=40).get() == 42
+    entries = [e for e in mp.running() if e["worker"] == "multiverse-pool"]
+    assert [e["pid"] for e in entries] == [pids[0]] and entries[0]["kind"] == "fork"
+
+
+def test_closures_lambdas_and_unpicklable_arguments_fork_instead():
+    offset = 5
+    assert mp.parallel(pool=True)(lambda x: x + offset)(1).get() == 6
+
+    def local(x):
+        return x * offset
+
+    assert mp.parallel(pool=True)(local)(2).get() == 10
+    lock = threading.Lock()  # cannot be pickled, but a forked task has it
+    assert is_locked(lock).get() is False
+    assert add(1, 2).get() == 3
+
+
+def test_a_function_the_pool_cannot_rebuild_forks_instead():
+    pool_pid = whoami().get()
+    # Defined after the pool process was forked: unknown there.
+    exec("def late(x):\n    return ('late', x, __import__('os').getpid())", globals())
+    late_task = mp.parallel(pool=True)(globals()["late"])
+    globals()["late"] = late_task
+    tag, x, pid = late_task(7).get(timeout=30)
+    assert (tag, x) == ("late", 7) and pid != pool_pid
+    assert whoami().get() == pool_pid  # the pool keeps serving
+
+
+def test_module_state_is_the_one_the_pool_was_forked_with():
+    global STATE
+    assert state().get() == "as imported"
+    STATE = "changed after the fork"
+    try:
+        # Documented: a pool process does not see later changes ...
+        assert state().get() == "as imported"
+        # ... while a task forked for the call does.
+        assert mp.parallel(lambda: STATE)().get() == "changed after the fork"
+    finally:
+        STATE = "as imported"
+
+
+def test_exceptions_arrive_as_task_errors_with_their_cause():
+    with pytest.raises(mp.TaskError) as info:
+        raises("bad input").get()
+    err = info.value
+    assert type(err) is mp.TaskError
+    assert err.error_type == "ValueError" and err.error_message == "bad input"
+    assert isinstance(err.__cause__, ValueError)
+    assert "in raises" in err.traceback
+    assert err.task_name == "raises"
+    assert whoami().get() > 0  # still serving
+
+
+def test_timeout_kills_the_tree_and_the_process_is_replaced(tmp_path):
+    first = whoami().get()
+    h = escaping_tree(str(tmp_path), timeout=0.5)
+    with pytest.raises(mp.TaskTimeoutError) as info:
+        h.get(timeout=30)
+    assert info.value.timeout == 0.5
+    assert "timed out after 0.5 s" in str(info.value)
+    pids = wait_for_pids(str(tmp_path), 4)
+    assert first in pids
+    assert survivors(pids, timeout=5) == []
+    second = whoami().get()
+    assert second != first and alive(second)
+
+
+def test_a_crash_fails_only_its_task_and_the_pool_keeps_serving():
+    handles = [add(i, 1) for i in range(3)] + [crash(7)] + [add(i, 1) for i in range(3)]
+    outcomes = []
+    for h in handles:
+        try:
+            outcomes.append(h.get(timeout=30))
+        except mp.TaskCrashedError as exc:
+            outcomes.append(exc)
+    crashed = outcomes[3]
+    assert isinstance(crashed, mp.TaskCrashedError) and crashed.exit_code == 7
+    assert outcomes[:3] + outcomes[4:] == [1, 2, 3, 1, 2, 3]
+    assert [add(i, i).get() for i in range(3)] == [0, 2, 4]
+
+
+def test_cancel_kills_the_running_call_and_the_process_is_replaced():
+    first = whoami().get()
+    h = sleep_then(30)
+    assert wait_until(lambda: h.pid == first)
+    assert h.cancel() is True
+    assert h.is_cancelled()
+    with pytest.raises(mp.TaskCancelledError):
+        h.get()
+    assert survivors([first], timeout=5) == []
+    assert whoami().get() != first
+
+
+def test_cancel_of_a_queued_call_means_it_never_runs(tmp_path):
+    mp.set_max_concurrent_tasks(1)
+    marker = str(tmp_path / "ran")
+    running = sleep_then(0.5, "first")
+    queued = sleep_then(0, "second", marker)
+    assert queued.cancel() is True
+    assert running.get(timeout=30) == "first"
+    with pytest.raises(mp.TaskCancelledError):
+        queued.get()
+    time.sleep(0.2)
+    assert not os.path.exists(marker)
+
+
+def test_pooled_and_forked_calls_share_the_concurrency_limit():
+    mp.set_max_concurrent_tasks(1)
+    whoami().get()
+    t0 = time.monotonic()
+    forked = mp.parallel(lambda: time.sleep(0.4) or "forked")()
+    pooled = sleep_then(0.4, "pooled")
+    assert forked.get(timeout=30) == "forked"
+    assert pooled.get(timeout=30) == "pooled"
+    assert time.monotonic() - t0 >= 0.75  # one after the other, whichever first
+
+
+def test_coroutines_and_map():
+    assert coroutine(4).get() == 12
+    assert mp.map(square, range(50), pool=True) == [x * x for x in range(50)]
+    assert mp.map(lambda x: x + 1, range(5), pool=True) == [1, 2, 3, 4, 5]
+    assert mp.map(square, range(7), chunksize=2, pool=True) == [x * x for x in range(7)]
+
+
+def test_processes_left_behind_by_a_call_are_killed():
+    orphan = leave_a_child().get(timeout=30)
+    assert survivors([orphan], timeout=5) == []
+
+
+def test_clear_kills_pool_processes_and_the_pool_recovers():
+    first = whoami().get()
+    assert mp.clear("multiverse-pool") == 1
+    assert not alive(first)
+    assert whoami().get() != first
+
+
+def test_shutdown_kills_the_pool():
+    pid = whoami().get()
+    assert mp.shutdown(timeout_secs=10) is True
+    assert not alive(pid)
+    assert [e for e in mp.running() if e["worker"] == "multiverse-pool"] == []
+
+
+def test_a_forked_child_uses_its_own_pool():
+    parent = whoami().get()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(r)
+        try:
+            os.write(w, json.dumps({"pid": whoami().get(timeout=30)}).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        seen = json.loads(f.read() or "{}")
+    os.waitpid(child, 0)
+    assert seen.get("pid") not in (None, parent)
+    assert alive(parent)
+    assert whoami().get() == parent
+    assert survivors([seen["pid"]], timeout=5) == []  # died with the child
+
+
+def test_pool_processes_die_at_interpreter_exit():
+    code = (
+        "import os\n"
+        "import multiverse as mp\n"
+        "@mp.parallel(pool=True)\n"
+        "def whoami():\n"
+        "    return os.getpid()\n"
+        "print(whoami().get(timeout=30), flush=True)\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[-1])
+    assert survivors([pid], timeout=2) == []
+
+
+def test_throughput_side_by_side_with_a_fork_per_call():
+    # Not a benchmark (bench/ has that): the pool must not be slower than
+    # forking for tiny calls, by a wide margin.
+    whoami().get()
+    t0 = time.monotonic()
+    mp.gather([add(i, 1) for i in range(200)])
+    pooled = time.monotonic() - t0
+    forked = mp.parallel(lambda x: x + 1)
+    t0 = time.monotonic()
+    mp.gather([forked(i) for i in range(20)])
+    per_fork = (time.monotonic() - t0) / 20
+    assert pooled / 200 < per_fork

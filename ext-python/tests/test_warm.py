@@ -1,0 +1,223 @@
+"""Warm workers: run_worker() through a pool of started worker processes,
+with the guarantees of a cold call (API.md §1, issue 7)."""
+import json
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+import multiverse as mp
+from multiverse._warm import HUB
+from conftest import wait_until
+from proctools import alive, survivors, wait_for_pids
+
+
+@pytest.fixture(autouse=True)
+def retire_pools():
+    # Warm processes outlive calls: each test starts with none and leaves none.
+    HUB.close()
+    yield
+    HUB.close()
+
+
+def call(payload=None, **kwargs):
+    return mp.run_worker("warm_sdk", payload or {}, **kwargs)
+
+
+def test_one_process_serves_many_calls():
+    results = [call({"i": i}) for i in range(4)]
+    assert [r["echo"] for r in results] == [{"i": i} for i in range(4)]
+    assert len({r["pid"] for r in results}) == 1
+    assert [r["served"] for r in results] == [1, 2, 3, 4]
+    assert results[0]["warm"] == "1"
+    assert results[0]["pid"] != os.getpid()
+
+
+def test_workers_without_warm_settings_stay_cold():
+    first = mp.run_worker("echo", {"a": 1})
+    assert first == {"echo": {"a": 1}}
+    assert mp.running("echo") == []  # nothing kept
+
+
+def test_max_requests_replaces_the_process():
+    mp.configure(warm={"warm_sdk": {"max_requests": 2}})
+    pids = [call()["pid"] for _ in range(5)]
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+    assert survivors([pids[0], pids[2]], timeout=5) == []
+
+
+def test_idle_timeout_ends_the_process_and_the_next_call_starts_one():
+    mp.configure(warm={"warm_sdk": {"idle_timeout": 0.3}})
+    first = call()["pid"]
+    # Nobody calls meanwhile: the supervisor ends it on its own.
+    assert survivors([first], timeout=5) == []
+    # Its supervisor leaves the registry once the whole tree is gone.
+    assert wait_until(lambda: mp.running("warm_sdk") == [])
+    second = call()["pid"]
+    assert second != first
+
+
+def test_timeout_kills_the_whole_tree_and_a_fresh_process_takes_over(tmp_path):
+    first = call()["pid"]
+    t0 = time.monotonic()
+    with pytest.raises(mp.WorkerTimeoutError) as info:
+        call({"tree": str(tmp_path)}, timeout=0.5)
+    assert time.monotonic() - t0 < 5
+    assert info.value.timeout == 0.5
+    assert "timed out after 0.5 s" in str(info.value)
+    pids = wait_for_pids(str(tmp_path), 2)
+    assert first in pids  # the setsid grandchild and the warm process itself
+    assert survivors(pids, timeout=5) == []
+    again = call({"after": True})
+    assert again["echo"] == {"after": True}
+    assert again["pid"] != first
+
+
+def test_a_crash_fails_the_call_naming_it_and_the_process_is_replaced():
+    first = call()["pid"]
+    with pytest.raises(mp.WorkerError) as info:
+        call({"crash": True})
+    err = info.value
+    assert "exited with code 3" in str(err) and "warm process replaced" in str(err)
+    assert err.exit_code == 3
+    assert "crashing" in err.stderr
+    assert not alive(first)
+    assert call()["pid"] != first
+
+
+def test_an_exception_fails_only_its_call():
+    first = call()["pid"]
+    with pytest.raises(mp.WorkerError) as info:
+        call({"fail": "bad input"})
+    err = info.value
+    assert err.remote_type == "ValueError"
+    assert err.remote_message == "bad input"
+    assert any(f["function"] == "handle" for f in err.remote_trace)
+    assert "Traceback" in err.stderr
+    assert call()["pid"] == first  # still the same process
+
+
+def test_logs_on_stdout_never_corrupt_results():
+    for i in range(3):
+        result = call({"noise": True, "i": i})
+        assert result["echo"] == {"noise": True, "i": i}
+
+
+def test_running_shows_state_and_clear_kills_warm_processes():
+    pid = call()["pid"]
+    entry = wait_until(lambda: [e for e in mp.running("warm_sdk") if e["state"] == "idle"])
+    assert entry and entry[0]["kind"] == "warm" and entry[0]["pid"] == pid
+    worker = threading.Thread(target=call, args=({"sleep": 1.0},))
+    worker.start()
+    busy = wait_until(lambda: [e for e in mp.running("warm_sdk") if e["state"] == "busy"])
+    worker.join()
+    assert busy and busy[0]["pid"] == pid
+    wait_until(lambda: mp.running("warm_sdk")[0]["state"] == "idle")
+    assert mp.clear("warm_sdk") == 1
+    assert not alive(pid)
+    assert call()["pid"] != pid  # the next call starts a fresh one
+
+
+def test_concurrent_callers_share_the_pool():
+    mp.configure(warm={"warm_sdk": {"processes": 2}})
+    call()  # one started; the second starts on demand
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(call({"sleep": 0.4})))
+               for _ in range(4)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - t0
+    assert len(results) == 4
+    assert len({r["pid"] for r in results}) == 2
+    assert 0.75 < took < 3.0  # two at a time
+
+
+def test_a_worker_written_to_the_framing_without_the_sdk():
+    mp.configure(warm={"warm_plain": True})
+    a = mp.run_worker("warm_plain", {"n": 21})
+    b = mp.run_worker("warm_plain", {"n": 2})
+    assert a["double"] == 42 and b["double"] == 4 and a["pid"] == b["pid"]
+    with pytest.raises(mp.WorkerError) as info:
+        mp.run_worker("warm_plain", {"boom": "missing"})
+    assert info.value.remote_type == "KeyError"
+    assert mp.run_worker("warm_plain", {"n": 1})["pid"] == a["pid"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_node_worker_written_to_the_framing():
+    mp.configure(warm={"warm_node": {"processes": 1}})
+    a = mp.run_worker("warm_node", {"s": "abc"})
+    b = mp.run_worker("warm_node", {"s": "xyz"})
+    assert (a["upper"], b["upper"]) == ("ABC", "XYZ")
+    assert a["pid"] == b["pid"]
+
+
+def test_configure_false_keeps_a_worker_cold():
+    mp.configure(warm={"warm_sdk": False})
+    assert call()["served"] == call()["served"] == 1  # a new process each time
+    assert mp.config()["warm"] == {"warm_sdk": False}
+
+
+def test_a_changed_configuration_replaces_the_pool():
+    first = call()["pid"]
+    mp.configure(kill_grace=1.5)
+    second = call()["pid"]
+    assert second != first
+    assert survivors([first], timeout=5) == []
+
+
+def test_warm_settings_are_validated():
+    with pytest.raises(TypeError, match="procs"):
+        mp.configure(warm={"warm_sdk": {"procs": 2}})
+    with pytest.raises(ValueError, match="processes"):
+        mp.configure(warm={"warm_sdk": {"processes": 0}})
+    with pytest.raises(TypeError, match="max_requests"):
+        mp.configure(warm={"warm_sdk": {"max_requests": 1.5}})
+    with pytest.raises(TypeError, match="dict"):
+        mp.configure(warm=["warm_sdk"])
+    with pytest.raises(ValueError):
+        mp.configure(warm={"../x": True})
+    with pytest.raises(TypeError):
+        mp.configure(warm={"warm_sdk": "yes"})
+    mp.configure(warm={"warm_sdk": True, "other": {"idle_timeout": 2}})
+    assert mp.config()["warm"] == {
+        "warm_sdk": {"processes": 1, "max_requests": 0, "idle_timeout": 0.0},
+        "other": {"processes": 1, "max_requests": 0, "idle_timeout": 2.0},
+    }
+    mp.configure(warm=None)
+    assert mp.config()["warm"] == {}
+
+
+def test_a_malformed_multiverse_json_is_a_worker_error(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "main.py").write_text("print('{}')\n")
+    (tmp_path / "broken" / "multiverse.json").write_text('{"warm": {"processes": "two"}}')
+    with pytest.raises(mp.WorkerError) as info:
+        mp.run_worker("broken", workers_path=str(tmp_path))
+    assert "processes" in str(info.value) and "multiverse.json" in str(info.value)
+
+
+def test_a_forked_child_uses_its_own_pool():
+    parent = call()["pid"]
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(r)
+        try:
+            mine = call()["pid"]
+            os.write(w, json.dumps({"pid": mine, "parent_alive": alive(parent)}).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        seen = json.loads(f.read() or "{}")
+    os.waitpid(child, 0)
+    assert seen["pid"] not in (parent, None)
+    assert seen["parent_alive"]  # the child did not touch the parent's process
+    assert survivors([seen["pid"]], timeout=5) == []  # the child's own died with it
+    assert call()["pid"] == parent
