@@ -84,7 +84,17 @@ class Dispatcher:
                     "multiverse was shut down; call reset_shutdown() to accept tasks again"
                 )
             if self._thread is None:
-                self._start_thread_locked()
+                try:
+                    self._start_thread_locked()
+                except (OSError, RuntimeError, _core.Error) as exc:
+                    # No fd for the loop, or no thread left (RLIMIT_NPROC): the
+                    # call cannot start, which is a TaskError like any other.
+                    handle = call.handle
+                    log.warning("task %r (id %s) could not start: %s", handle._name,
+                                handle._task_id, exc)
+                    err = TaskError("could not start: %s" % exc, task_name=handle._name,
+                                    task_id=handle._task_id, error_type=type(exc).__name__)
+                    raise err from exc
             self._active.add(call.handle)
             if call.payload is not None:
                 self._pool.submit(self._loop, call)  # wakes the loop itself if needed
