@@ -39,6 +39,18 @@ def noop(x=None):
     return x
 
 
+# The pre-forked pool pickles calls by reference to the decorated function,
+# so pooled contenders are decorated at module level, as users write them.
+@mp.parallel(pool=True)
+def burn_pooled(n):
+    return burn(n)
+
+
+@mp.parallel(pool=True)
+def noop_pooled(x=None):
+    return x
+
+
 def square(x):
     return x * x
 
@@ -98,12 +110,8 @@ def bench_cpu8():
         "os.fork split": lambda: fork_split(n, tasks),
         "@mp.parallel": lambda: [h.get() for h in [par(n) for _ in range(tasks)]],
     }
-    try:
-        pooled = mp.parallel(pool=True)(burn)
-        contenders["@mp.parallel(pool=True)"] = lambda: [
-            h.get() for h in [pooled(n) for _ in range(tasks)]]
-    except TypeError:
-        pass  # a build without the pre-forked pool
+    contenders["@mp.parallel(pool=True)"] = lambda: [
+        h.get() for h in [burn_pooled(n) for _ in range(tasks)]]
     ppe = cf.ProcessPoolExecutor(CORES)
     contenders["ProcessPoolExecutor"] = lambda: list(ppe.map(burn, [n] * tasks))
     try:
@@ -142,7 +150,7 @@ def bench_cpu8():
 
 # -- no-op round trip and throughput ----------------------------------------
 
-def bench_noop(batch=400):
+def bench_noop(batch=200):
     par = mp.parallel(noop)
     ppe = cf.ProcessPoolExecutor(CORES)
     ppe.submit(noop).result()
@@ -151,13 +159,9 @@ def bench_noop(batch=400):
         "ProcessPoolExecutor": (lambda: ppe.submit(noop, 1).result(),
                                 lambda: [f.result() for f in [ppe.submit(noop, i) for i in range(batch)]]),
     }
-    try:
-        pooled = mp.parallel(pool=True)(noop)
-        pooled(0).get()
-        contenders["@mp.parallel(pool=True)"] = (
-            lambda: pooled(1).get(), lambda: [h.get() for h in [pooled(i) for i in range(batch)]])
-    except TypeError:
-        pass
+    noop_pooled(0).get()
+    contenders["@mp.parallel(pool=True)"] = (
+        lambda: noop_pooled(1).get(), lambda: [h.get() for h in [noop_pooled(i) for i in range(batch)]])
     rt = {k: [] for k in contenders}
     thr = {k: [] for k in contenders}
     for _ in range(ROUNDS):
@@ -196,10 +200,7 @@ def bench_map(n=100_000):
         "ProcessPoolExecutor.map": lambda: list(ppe.map(square, items, chunksize=n // (4 * CORES))),
         "serial": lambda: [square(x) for x in items],
     }
-    try:
-        contenders["mp.map(pool=True)"]()  # warm-up: the pool's processes
-    except TypeError:
-        del contenders["mp.map(pool=True)"]  # a build without the pool
+    contenders["mp.map(pool=True)"]()  # warm-up: the pool's processes
     times = {k: [] for k in contenders}
     for _ in range(ROUNDS):
         for name, fn in contenders.items():

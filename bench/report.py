@@ -84,11 +84,18 @@ def verdict_fn(rows, key, lower_is_better, what):
     def verdict(r):
         if not is_mv(r["contender"]) or peer is None:
             return ""
-        better = r[key] <= peer[key] if lower_is_better else r[key] >= peer[key]
-        ratio = (peer[key] / r[key]) if lower_is_better else (r[key] / peer[key])
+        mine, theirs = r[key], peer[key]
+        better = mine <= theirs if lower_is_better else mine >= theirs
+        if mine == 0 or theirs == 0:
+            cmp = f"{fmt(mine)} vs {fmt(theirs)} for {peer['contender']}"
+        else:
+            ratio = (theirs / mine) if lower_is_better else (mine / theirs)
+            cmp = f"{ratio:.2f}x vs {peer['contender']}"
+        if mine == theirs:
+            return f"ties ({cmp})"
         if better:
-            return f"wins ({ratio:.2f}x vs {peer['contender']})"
-        return f"**loses** on {what} ({ratio:.2f}x of {peer['contender']})"
+            return f"wins ({cmp})"
+        return f"**loses** on {what} ({cmp})"
     return verdict
 
 
@@ -179,9 +186,12 @@ def section_scale(rows):
 def chart(data, path):
     panels = [p for p in ("php_worker_call", "containment", "py_cpu8", "py_noop", "scale")
               if p in data]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2))
-    if len(panels) == 1:
-        axes = [axes]
+    cols = 3
+    nrows = (len(panels) + cols - 1) // cols
+    fig, grid = plt.subplots(nrows, cols, figsize=(15, 4.4 * nrows), squeeze=False)
+    axes = [a for row in grid for a in row]
+    for ax in axes[len(panels):]:
+        ax.axis("off")
     for ax, p in zip(axes, panels):
         rows = data[p]
         if p == "scale":
@@ -204,9 +214,12 @@ def chart(data, path):
         names = [r["contender"] + (f" ({r['lang']})" if "lang" in r else "") for r in rows]
         vals = [r[key] for r in rows]
         colors = ["#2a7ab0" if is_mv(r["contender"]) else "#b0b0b0" for r in rows]
-        ax.barh(names, vals, color=colors)
+        bars = ax.barh(names, vals, color=colors)
+        # Values on the bars: a bar of zero (no survivors) is still readable.
+        ax.bar_label(bars, labels=[fmt(v) for v in vals], fontsize=7, padding=2)
         if p == "php_worker_call":
             ax.set_xscale("log")
+        ax.margins(x=0.25)
         ax.set_xlabel(label)
         ax.set_title(title)
         ax.tick_params(axis="y", labelsize=7)
