@@ -259,6 +259,12 @@ typedef struct {
  * mv_child_request_fd() and answers with mv_child_send_frame(), both framed
  * as an 8-byte little-endian length followed by the bytes. */
 #define MV_TASK_PERSISTENT   0x04u
+/* Fork: create the task now but keep it from running the caller's code
+ * until mv_task_release(). Its timeout and elapsed time count from the
+ * release. A binding uses it to have the next queued task forked and
+ * contained while the concurrency limit is still full, so a free slot is
+ * filled at once instead of after a fork. */
+#define MV_FORK_PARKED       0x08u
 
 int mv_loop_new(mv_loop_t **out);
 /* Cancel every task, wait for their trees to die, free everything. */
@@ -335,6 +341,11 @@ int mv_task_take_output(mv_task_t *task, mv_buf_t *out, mv_buf_t *err);
  * mv_child_send_frame(). */
 int mv_child_request_fd(const mv_child_t *child);
 int mv_child_send_frame(mv_child_t *child, const void *buf, size_t len);
+
+/* Let a task forked with MV_FORK_PARKED run. Returns 1 if it was released,
+ * 0 if it was not parked or has ended. Canceling a parked task ends it
+ * before it ran any of the caller's code. */
+int mv_task_release(mv_task_t *task);
 
 /* Kill the task's tree (SIGTERM, grace, SIGKILL). Returns at once; the
  * task ends with MV_END_CANCELED. Returns 1 if a kill was sent, 0 if the

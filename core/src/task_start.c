@@ -37,6 +37,7 @@ typedef struct {
   long mem_kb, cpu_s;
   int contain;
   int persistent;
+  int parked;
   char regdir[512];   /* "" = do not register */
   int exec_fd;        /* the supervisor image, or -1 with ... */
   const char *sup_path; /* ... an override path */
@@ -65,6 +66,7 @@ static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
   s->mem_kb = opts ? opts->max_memory_kb : 0;
   s->cpu_s = opts ? opts->max_cpu_secs : 0;
   s->persistent = opts && (opts->flags & MV_TASK_PERSISTENT);
+  s->parked = opts && (opts->flags & MV_FORK_PARKED);
   if (s->persistent) {
     /* A warm process lives across requests: each request gets its own
      * deadline through mv_task_set_busy(). */
@@ -87,7 +89,7 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
                            const char *worker, const char *task_id, const char *kind,
                            double t0, const char *cgroup, char *const *wargv) {
   size_t n = mv__strv_len(wargv);
-  char **v = calloc(20 + n, sizeof(char *));
+  char **v = calloc(24 + n, sizeof(char *));
   if (v == NULL) return NULL;
   int i = 0;
   v[i++] = mv__strdup("multiverse-supervisor");
@@ -99,6 +101,7 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
   v[i++] = mv__asprintf("mem_kb=%ld", s->mem_kb);
   v[i++] = mv__asprintf("cpu_s=%ld", s->cpu_s);
   v[i++] = mv__asprintf("idle=%.6f", s->idle);
+  v[i++] = mv__asprintf("parked=%d", s->parked);
   v[i++] = mv__asprintf("contain=%d", s->contain);
   v[i++] = mv__asprintf("host=%d", (int)getpid());
   v[i++] = mv__asprintf("regdir=%s", s->regdir);
@@ -168,18 +171,21 @@ typedef struct {
   int pipes[3][2];
   int in[2];
   int ctl[2];
+  int release[2];   /* parked forks: the task waits for a byte on [0] */
 } mv__chan_t;
 
 static void mv__chan_init(mv__chan_t *c) {
   for (int k = 0; k < 3; k++) c->pipes[k][0] = c->pipes[k][1] = -1;
   c->in[0] = c->in[1] = -1;
   c->ctl[0] = c->ctl[1] = -1;
+  c->release[0] = c->release[1] = -1;
 }
 
 static void mv__chan_close(mv__chan_t *c) {
   for (int k = 0; k < 3; k++) mv__close_pair(c->pipes[k]);
   mv__close_pair(c->in);
   mv__close_pair(c->ctl);
+  mv__close_pair(c->release);
 }
 
 static int mv__chan_open(mv__chan_t *c, const int want[3], int persistent) {
@@ -206,6 +212,10 @@ static int mv__chan_attach(mv__chan_t *c, mv_task_t *t) {
   c->ctl[0] = -1;
   t->w[MV__W_IN].fd = c->in[1];
   c->in[1] = -1;
+  if (c->release[0] >= 0) close(c->release[0]);
+  c->release[0] = -1;
+  t->release_fd = c->release[1];
+  c->release[1] = -1;
   return mv__loop_add_task(t->loop, t);
 }
 
@@ -339,6 +349,20 @@ int mv_task_spawn_argv(mv_loop_t *loop, const mv_config_t *cfg, char *const argv
 
 /* Fork -------------------------------------------------------------------- */
 
+/* A parked task waits here, contained and supervised, until the host
+ * releases it; end-of-file means it was let go of without running. */
+static void mv__wait_release(mv__chan_t *c) {
+  if (c->release[0] < 0) return;
+  close(c->release[1]);
+  char b;
+  ssize_t n;
+  do {
+    n = read(c->release[0], &b, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(0);
+  close(c->release[0]);
+}
+
 /* In X after fork: exec the supervisor in place with fd 4 = control. Only
  * returns on failure, with the fd the control socket is on by then. */
 static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
@@ -395,8 +419,11 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
     }
     child_out->res_fd = c->pipes[MV__W_RES][1];
     child_out->req_fd = c->in[0];
+    mv__wait_release(c);
     return;
   }
+  if (c->release[0] >= 0) close(c->release[0]);
+  if (c->release[1] >= 0) close(c->release[1]);
   for (int k = 0; k < 3; k++) {
     if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
   }
@@ -458,6 +485,7 @@ static void mv__watched_child(mv__chan_t *c, int go_r, const char *procs, long c
   prctl(PR_SET_PDEATHSIG, 0);
   ch->res_fd = c->pipes[MV__W_RES][1];
   ch->req_fd = c->in[0];
+  mv__wait_release(c);
 }
 
 static int mv__fork_watched(mv_task_t *t, mv__chan_t *c, const mv__start_t *s,
@@ -589,6 +617,10 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     goto fail;
   }
   if ((r = mv__chan_open(&c, want, s.persistent)) < 0) goto fail;
+  if (s.parked && pipe2(c.release, O_CLOEXEC) < 0) {
+    r = mv__syserror(MV_ESYS, "cannot create a pipe");
+    goto fail;
+  }
   if (s.persistent) {
     t->frame = MV__FRAME_LENGTH;
     t->on_message = opts->on_message;
