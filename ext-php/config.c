@@ -170,17 +170,16 @@ void mvphp_config_configure(HashTable *options) {
                                 ZEND_ULONG_FMT " (known options: " MVPHP_KNOWN_OPTIONS ")", idx);
       goto fail;
     }
+    ZVAL_DEREF(v);
     if (zend_string_equals_literal(key, "warm")) {
-      zval *d = v;
-      ZVAL_DEREF(d);
       zval_ptr_dtor(&warm);
       ZVAL_UNDEF(&warm);
       warm_given = 1;
-      if (Z_TYPE_P(d) != IS_NULL && mvphp_warm_check(d, &warm) == FAILURE) goto fail;
+      if (Z_TYPE_P(v) != IS_NULL && mvphp_warm_check(v, &warm) == FAILURE) goto fail;
       continue;
     }
     unsigned bit = 0;
-    for (size_t i = 0; i < sizeof(mvphp_options) / sizeof(mvphp_options[0]); i++) {
+    for (size_t i = 0; bit == 0 && i < sizeof(mvphp_options) / sizeof(mvphp_options[0]); i++) {
       if (zend_string_equals_cstr(key, mvphp_options[i].name, strlen(mvphp_options[i].name)))
         bit = mvphp_options[i].bit;
     }
@@ -189,14 +188,12 @@ void mvphp_config_configure(HashTable *options) {
                                 MVPHP_KNOWN_OPTIONS ")", ZSTR_VAL(key));
       goto fail;
     }
-    zval *d = v;
-    ZVAL_DEREF(d);
     /* null drops the override: the INI value applies again. */
-    if (Z_TYPE_P(d) == IS_NULL) {
+    if (Z_TYPE_P(v) == IS_NULL) {
       reset |= bit;
       continue;
     }
-    if (mvphp_option_apply(&next, bit, ZSTR_VAL(key), d) == FAILURE) goto fail;
+    if (mvphp_option_apply(&next, bit, ZSTR_VAL(key), v) == FAILURE) goto fail;
     mask |= bit;
     reset &= ~bit;
   } ZEND_HASH_FOREACH_END();

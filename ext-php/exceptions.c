@@ -30,6 +30,17 @@ static void mvphp_set_str(zend_class_entry *scope, zval *ex, const char *name, c
   zval_ptr_dtor(&v);
 }
 
+/* A C string (NULL: ""). */
+static void mvphp_set_cstr(zend_class_entry *scope, zval *ex, const char *name, const char *s) {
+  mvphp_set_str(scope, ex, name, s, s ? strlen(s) : 0);
+}
+
+static void mvphp_set_zstr(zend_class_entry *scope, zval *ex, const char *name, zend_string *s) {
+  zval v;
+  ZVAL_STR(&v, s);
+  mvphp_set(scope, ex, name, &v);
+}
+
 static void mvphp_set_long(zend_class_entry *scope, zval *ex, const char *name, zend_long l) {
   zval v;
   ZVAL_LONG(&v, l);
@@ -50,11 +61,20 @@ static void mvphp_new(zval *out, zend_class_entry *ce, const char *message, size
   zval_ptr_dtor(&m);
 }
 
+/* Append one frame {file, line, function} to a remoteTrace array. */
+static void mvphp_trace_add(zval *trace, const char *file, zend_long line, const char *function) {
+  zval fr;
+  array_init_size(&fr, 3);
+  add_assoc_string(&fr, "file", file ? file : "");
+  add_assoc_long(&fr, "line", line);
+  add_assoc_string(&fr, "function", function ? function : "");
+  add_next_index_zval(trace, &fr);
+}
+
 static void mvphp_fill_from_report(zval *ex, const mv_report_t *r) {
   zend_class_entry *ce = mvphp_ce_WorkerException;
-  mvphp_set_str(ce, ex, "workerName", r->worker, r->worker ? strlen(r->worker) : 0);
-  const char *driver = mv_driver_name(r->driver);
-  mvphp_set_str(ce, ex, "driver", driver, strlen(driver));
+  mvphp_set_cstr(ce, ex, "workerName", r->worker);
+  mvphp_set_cstr(ce, ex, "driver", mv_driver_name(r->driver));
   /* The exit code only means something when the process exited. */
   if (r->end != MV_END_SPAWN_FAILED && r->signal == 0 && r->exit_code >= 0)
     mvphp_set_long(ce, ex, "exitCode", r->exit_code);
@@ -71,21 +91,15 @@ static void mvphp_fill_from_report(zval *ex, const mv_report_t *r) {
     mvphp_set_str(ce, ex, "errorOutput", r->err.data + skip, r->err.len - skip);
   }
   if (r->remote.type) {
-    mvphp_set_str(ce, ex, "remoteType", r->remote.type, strlen(r->remote.type));
-    const char *m = r->remote.message ? r->remote.message : "";
-    mvphp_set_str(ce, ex, "remoteMessage", m, strlen(m));
+    mvphp_set_cstr(ce, ex, "remoteType", r->remote.type);
+    mvphp_set_cstr(ce, ex, "remoteMessage", r->remote.message);
   }
   if (r->remote.nframes) {
     zval trace;
     array_init_size(&trace, (uint32_t)r->remote.nframes);
     for (size_t i = 0; i < r->remote.nframes; i++) {
       const mv_frame_t *f = &r->remote.frames[i];
-      zval fr;
-      array_init_size(&fr, 3);
-      add_assoc_string(&fr, "file", f->file ? f->file : "");
-      add_assoc_long(&fr, "line", f->line);
-      add_assoc_string(&fr, "function", f->function ? f->function : "");
-      add_next_index_zval(&trace, &fr);
+      mvphp_trace_add(&trace, f->file, f->line, f->function);
     }
     mvphp_set(ce, ex, "remoteTrace", &trace);
     zval_ptr_dtor(&trace);
@@ -105,8 +119,8 @@ void mvphp_exception_from_report(zval *out, const mv_report_t *r, const char *me
 void mvphp_exception_simple(zval *out, zend_class_entry *ce, const char *worker,
                             const char *driver, const char *message) {
   mvphp_new(out, ce, message, strlen(message));
-  mvphp_set_str(mvphp_ce_WorkerException, out, "workerName", worker, strlen(worker));
-  mvphp_set_str(mvphp_ce_WorkerException, out, "driver", driver, strlen(driver));
+  mvphp_set_cstr(mvphp_ce_WorkerException, out, "workerName", worker);
+  mvphp_set_cstr(mvphp_ce_WorkerException, out, "driver", driver);
 }
 
 void mvphp_fatal_exception(zval *out, const mv_report_t *r, const char *type, const char *msg,
@@ -117,15 +131,11 @@ void mvphp_fatal_exception(zval *out, const mv_report_t *r, const char *type, co
   mvphp_exception_from_report(out, r, text);
   efree(text);
   zend_class_entry *ce = mvphp_ce_WorkerException;
-  mvphp_set_str(ce, out, "remoteType", type, strlen(type));
-  mvphp_set_str(ce, out, "remoteMessage", msg, strlen(msg));
-  zval trace, frame;
+  mvphp_set_cstr(ce, out, "remoteType", type);
+  mvphp_set_cstr(ce, out, "remoteMessage", msg);
+  zval trace;
   array_init(&trace);
-  array_init(&frame);
-  add_assoc_string(&frame, "file", file);
-  add_assoc_long(&frame, "line", line);
-  add_assoc_string(&frame, "function", "");
-  add_next_index_zval(&trace, &frame);
+  mvphp_trace_add(&trace, file, line, "");
   mvphp_set(ce, out, "remoteTrace", &trace);
   zval_ptr_dtor(&trace);
 }
@@ -168,13 +178,13 @@ void mvphp_task_exception(zval *out, const mv_report_t *r, HashTable *rec,
     zend_update_property_ex(zend_ce_exception, Z_OBJ_P(out), ZSTR_KNOWN(ZEND_STR_CODE), code);
 
   zend_class_entry *ce = mvphp_ce_TaskException;
-  mvphp_set_str(ce, out, "originalClass", ZSTR_VAL(cls), ZSTR_LEN(cls));
-  mvphp_set_str(ce, out, "originalFile", ZSTR_VAL(file), ZSTR_LEN(file));
+  mvphp_set_zstr(ce, out, "originalClass", cls);
+  mvphp_set_zstr(ce, out, "originalFile", file);
   mvphp_set_long(ce, out, "originalLine", line);
-  mvphp_set_str(ce, out, "originalTrace", ZSTR_VAL(trace), ZSTR_LEN(trace));
+  mvphp_set_zstr(ce, out, "originalTrace", trace);
   /* What the closure threw is also what a remote error means here. */
-  mvphp_set_str(mvphp_ce_WorkerException, out, "remoteType", ZSTR_VAL(cls), ZSTR_LEN(cls));
-  mvphp_set_str(mvphp_ce_WorkerException, out, "remoteMessage", ZSTR_VAL(msg), ZSTR_LEN(msg));
+  mvphp_set_zstr(mvphp_ce_WorkerException, out, "remoteType", cls);
+  mvphp_set_zstr(mvphp_ce_WorkerException, out, "remoteMessage", msg);
   zend_string_release(cls);
   zend_string_release(msg);
   zend_string_release(file);

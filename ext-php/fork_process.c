@@ -117,13 +117,16 @@ zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loo
   }
   /* A loop from another process (this object was copied by a fork) is of
    * no use here: start with a loop of our own. */
-  if (o->lw && !mvphp_loop_ours(o->lw)) {
-    mvphp_loop_release(o->lw);
-    o->lw = NULL;
-  }
-  if (o->lw == NULL && (o->lw = mvphp_loop_create()) == NULL) return FAILURE;
+  if (mvphp_loop_ensure(&o->lw) == FAILURE) return FAILURE;
   mvphp_job_start_fork(&o->job, o->lw, timeout, "closure", mvphp_fork_body, o);
   return o->job.state == MVPHP_JOB_RUNNING ? SUCCESS : FAILURE;
+}
+
+zend_result mvphp_fork_process_start_or_throw(zend_object *obj) {
+  if (mvphp_fork_process_start(obj, -1, NULL) == SUCCESS) return SUCCESS;
+  mvphp_job_t *j = mvphp_fork_process_job(obj);
+  if (!EG(exception) && Z_TYPE(j->error) == IS_OBJECT) mvphp_throw(&j->error);
+  return FAILURE;
 }
 
 /* The job of $this, after checking it belongs to this process. */
@@ -146,10 +149,8 @@ static void mvphp_fork_refresh(mvphp_fork_obj *o) {
 
 /* Start a NEW job on demand, then block until it is done. */
 static zend_result mvphp_fork_finish(mvphp_fork_obj *o, double timeout) {
-  if (o->job.state == MVPHP_JOB_NEW && mvphp_fork_process_start(&o->std, -1, NULL) == FAILURE) {
-    if (!EG(exception) && Z_TYPE(o->job.error) == IS_OBJECT) mvphp_throw(&o->job.error);
+  if (o->job.state == MVPHP_JOB_NEW && mvphp_fork_process_start_or_throw(&o->std) == FAILURE)
     return FAILURE;
-  }
   if (o->job.state != MVPHP_JOB_RUNNING) return SUCCESS;
   int r = mvphp_wait(o->lw, o->job.task, timeout);
   if (r == MVPHP_WAIT_EXCEPTION) return FAILURE;
@@ -181,7 +182,7 @@ static zend_result mvphp_fork_finish(mvphp_fork_obj *o, double timeout) {
   return SUCCESS;
 }
 
-static zend_result mvphp_check_signal(zend_long sig, uint32_t arg_num) {
+zend_result mvphp_check_signal_arg(zend_long sig, uint32_t arg_num) {
   if (sig < 1 || sig >= NSIG) {
     zend_argument_value_error(arg_num, "must be a signal number between 1 and %d, got " ZEND_LONG_FMT,
                               NSIG - 1, sig);
@@ -216,10 +217,7 @@ ZEND_METHOD(Multiverse_ForkProcess, start) {
   ZEND_PARSE_PARAMETERS_NONE();
   mvphp_fork_obj *o = mvphp_fork_from(Z_OBJ_P(ZEND_THIS));
   if (o->job.state != MVPHP_JOB_NEW) RETURN_FALSE;
-  if (mvphp_fork_process_start(Z_OBJ_P(ZEND_THIS), -1, NULL) == FAILURE) {
-    if (!EG(exception) && Z_TYPE(o->job.error) == IS_OBJECT) mvphp_throw(&o->job.error);
-    RETURN_THROWS();
-  }
+  if (mvphp_fork_process_start_or_throw(&o->std) == FAILURE) RETURN_THROWS();
   RETURN_TRUE;
 }
 
@@ -272,7 +270,7 @@ ZEND_METHOD(Multiverse_ForkProcess, kill) {
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG(sig)
   ZEND_PARSE_PARAMETERS_END();
-  if (mvphp_check_signal(sig, 1) == FAILURE) RETURN_THROWS();
+  if (mvphp_check_signal_arg(sig, 1) == FAILURE) RETURN_THROWS();
   mvphp_fork_obj *o = mvphp_fork_this(ZEND_THIS, 0);
   mvphp_fork_refresh(o);
   RETURN_BOOL(mvphp_signal_job(&o->job, sig) == SUCCESS);
@@ -289,9 +287,4 @@ ZEND_METHOD(Multiverse_ForkProcess, getOutput) {
   }
   if (Z_ISUNDEF(o->job.value)) RETURN_NULL();
   RETURN_COPY(&o->job.value);
-}
-
-/* Shared with ProcessManager. */
-zend_result mvphp_fork_check_signal(zend_long sig, uint32_t arg_num) {
-  return mvphp_check_signal(sig, arg_num);
 }

@@ -32,9 +32,16 @@ int mvphp_job_foreign(const mvphp_job_t *j) {
   return j->owner != getpid() || !mvphp_loop_ours(j->lw);
 }
 
-static void mvphp_job_failed_start(mvphp_job_t *j, const char *name, const char *driver) {
+void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const char *message) {
   j->state = MVPHP_JOB_DONE;
-  mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver, mv_last_error());
+  mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver, message);
+}
+
+static void mvphp_job_started(mvphp_job_t *j, mvphp_loop_t *lw, mv_task_t *t) {
+  j->lw = mvphp_loop_addref(lw);
+  j->task = t;
+  j->owner = getpid();
+  j->state = MVPHP_JOB_RUNNING;
 }
 
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
@@ -48,14 +55,8 @@ void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t 
   int r = pool ? mv_pool_call(pool, ZSTR_VAL(payload), ZSTR_LEN(payload), &o, &t)
                : mv_task_spawn_worker(lw->loop, cfg, name, ZSTR_VAL(payload), ZSTR_LEN(payload),
                                       &o, &t);
-  if (r < 0) {
-    mvphp_job_failed_start(j, name, "");
-    return;
-  }
-  j->lw = mvphp_loop_addref(lw);
-  j->task = t;
-  j->owner = getpid();
-  j->state = MVPHP_JOB_RUNNING;
+  if (r < 0) mvphp_job_fail(j, name, "", mv_last_error());
+  else mvphp_job_started(j, lw, t);
 }
 
 void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, double timeout, const char *name,
@@ -72,14 +73,8 @@ void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, double timeout, cons
   int r = mv_task_fork(lw->loop, &cfg, &o, &t, &child);
   mv_config_dispose(&cfg);
   if (r == MV_FORK_CHILD) mvphp_child_main(child, body, arg); /* never returns */
-  if (r < 0) {
-    mvphp_job_failed_start(j, name, "fork");
-    return;
-  }
-  j->lw = mvphp_loop_addref(lw);
-  j->task = t;
-  j->owner = getpid();
-  j->state = MVPHP_JOB_RUNNING;
+  if (r < 0) mvphp_job_fail(j, name, "fork", mv_last_error());
+  else mvphp_job_started(j, lw, t);
 }
 
 static void mvphp_job_worker_outcome(mvphp_job_t *j, const mv_report_t *r) {
@@ -205,8 +200,8 @@ int mvphp_jobs_throw_first(mvphp_job_t **jobs, size_t n, zval *keys, int batch) 
     }
     Z_ADDREF(jobs[i]->error);
     zval *key = keys ? zend_hash_index_find(Z_ARRVAL_P(keys), i) : NULL;
-    if (key && Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL(errors), Z_STR_P(key), &jobs[i]->error);
-    else zend_hash_index_update(Z_ARRVAL(errors), key ? (zend_ulong)Z_LVAL_P(key) : i, &jobs[i]->error);
+    if (key) mvphp_array_put(&errors, key, &jobs[i]->error);
+    else zend_hash_index_update(Z_ARRVAL(errors), i, &jobs[i]->error);
   }
   if (first == NULL) return 0;
   /* Only batches fill getErrors(); for a single call it would only repeat

@@ -8,8 +8,10 @@
  *     lives as long as they do: across requests (FPM workers, the CLI
  *     server), until module shutdown. It is malloc'd and referenced by
  *     nothing a request allocates;
- *   - each ForkProcess / ProcessManager / ProcessPool object owns one;
- *   - Process::run/map/filter/reduce use a private loop for the call.
+ *   - each ForkProcess and ProcessManager object owns one (a ForkProcess
+ *     made by ProcessManager::add() shares the manager's);
+ *   - Process::run/map/filter/reduce and ProcessPool's methods use a
+ *     private loop for the call.
  * The request's loops are on one list (module globals). A forked child
  * walks it and forgets every loop (mv_loop_forget: free memory and fds,
  * signal nothing), and MultiWorker's loop with its pools, because those
@@ -66,6 +68,15 @@ mvphp_loop_t *mvphp_loop_addref(mvphp_loop_t *l) {
 
 int mvphp_loop_ours(const mvphp_loop_t *l) {
   return l != NULL && l->loop != NULL && l->owner == getpid();
+}
+
+zend_result mvphp_loop_ensure(mvphp_loop_t **slot) {
+  if (*slot && !mvphp_loop_ours(*slot)) {
+    mvphp_loop_release(*slot);
+    *slot = NULL;
+  }
+  if (*slot == NULL && (*slot = mvphp_loop_create()) == NULL) return FAILURE;
+  return SUCCESS;
 }
 
 /* Free the core loop: in its owner this cancels what still runs and waits

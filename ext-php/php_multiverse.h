@@ -50,6 +50,10 @@ typedef struct mvphp_loop {
 
 /* Create a loop with one reference; throws and returns NULL on failure. */
 mvphp_loop_t *mvphp_loop_create(void);
+/* Make *slot a loop this process can use: a loop of another process (an
+ * object copied by a fork) is released, and a new one is created when
+ * there is none. FAILURE (an exception thrown) if that fails. */
+zend_result mvphp_loop_ensure(mvphp_loop_t **slot);
 mvphp_loop_t *mvphp_loop_addref(mvphp_loop_t *l);
 /* Drop a reference; the last one frees the loop (cancelling what still
  * runs, in the owner process; forgetting it in any other). */
@@ -129,8 +133,24 @@ zend_result mvphp_payload_take_timeout(zval *payload, zval *copy, double *timeou
                                        uint32_t arg_num, const char *entry);
 /* Decode a worker result; on failure returns FAILURE and sets *why. */
 zend_result mvphp_result_decode(zval *out, const char *data, size_t len, const char **why);
-/* Validate a timeout argument: NULL zval ok; throws ValueError. */
+/* Validate a timeout argument (seconds, finite, >= 0); throws ValueError. */
 zend_result mvphp_check_timeout_arg(double t, uint32_t arg_num);
+
+/* ------------------------------------------------------------------------
+ * Array keys
+ */
+/* The key of a hash table entry as a zval (string or integer). */
+static inline void mvphp_key_zval(zval *out, zend_string *skey, zend_ulong ikey) {
+  if (skey) ZVAL_STR_COPY(out, skey);
+  else ZVAL_LONG(out, (zend_long)ikey);
+}
+
+/* arr[key] = v, taking over the reference in v; key is a string or an
+ * integer zval (as mvphp_key_zval makes). */
+static inline void mvphp_array_put(zval *arr, zval *key, zval *v) {
+  if (Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL_P(arr), Z_STR_P(key), v);
+  else zend_hash_index_update(Z_ARRVAL_P(arr), (zend_ulong)Z_LVAL_P(key), v);
+}
 
 /* ------------------------------------------------------------------------
  * Warm workers (warm.c, warm_pools.c)
@@ -184,6 +204,9 @@ typedef struct {
 } mvphp_job_t;
 
 void mvphp_job_init(mvphp_job_t *j, mvphp_job_kind kind);
+/* End a job that could not start: DONE, with a WorkerException saying
+ * `message`. */
+void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const char *message);
 /* Start a worker (through `pool` when it is warm). Failures that happen
  * before anything runs (not found, missing interpreter) leave the job DONE
  * with the error set. */
@@ -248,10 +271,14 @@ mvphp_job_t *mvphp_fork_process_job(zend_object *obj);
  * FAILURE: an exception was thrown, or the fork failed and the job holds
  * the error (not thrown). Starting a started one is a no-op. */
 zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loop_t *lw);
+/* mvphp_fork_process_start() with the configured timeout, on the loop
+ * the object is bound to (else its own); on FAILURE an exception is
+ * pending, a failed fork's error included. */
+zend_result mvphp_fork_process_start_or_throw(zend_object *obj);
 /* Signal a running job (15 and 9: the whole tree). FAILURE if not running. */
 zend_result mvphp_signal_job(mvphp_job_t *j, zend_long sig);
 /* A signal number argument: 1 .. NSIG-1, else ValueError. */
-zend_result mvphp_fork_check_signal(zend_long sig, uint32_t arg_num);
+zend_result mvphp_check_signal_arg(zend_long sig, uint32_t arg_num);
 
 typedef enum { MVPHP_MAP = 0, MVPHP_FILTER = 1, MVPHP_REDUCE = 2 } mvphp_chunk_mode;
 /* Process::map/filter/reduce over workers children; `initial` only for
@@ -262,6 +289,10 @@ void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
 /* Resolve a worker count argument: null -> cores; < 1 -> ValueError. */
 zend_result mvphp_worker_count(zend_long *out, zend_long value, bool is_null,
                                uint32_t arg_num);
+/* Resolve a concurrency limit argument: 0 -> cores; < 0 -> ValueError. */
+zend_result mvphp_concurrency_limit(size_t *out, zend_long value, uint32_t arg_num);
+/* Create a ProcessPool object with `workers` (already checked). */
+void mvphp_process_pool_new(zval *out, zend_long workers);
 
 /* ------------------------------------------------------------------------
  * Module globals

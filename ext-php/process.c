@@ -44,6 +44,16 @@ zend_result mvphp_worker_count(zend_long *out, zend_long value, bool is_null, ui
   return SUCCESS;
 }
 
+zend_result mvphp_concurrency_limit(size_t *out, zend_long value, uint32_t arg_num) {
+  if (value < 0) {
+    zend_argument_value_error(arg_num, "must be >= 0 (0 = number of CPU cores), got "
+                              ZEND_LONG_FMT, value);
+    return FAILURE;
+  }
+  *out = value > 0 ? (size_t)value : (size_t)mv_cpu_count();
+  return SUCCESS;
+}
+
 /* Chunks --------------------------------------------------------------------- */
 
 typedef struct {
@@ -64,11 +74,6 @@ static void mvphp_invoke(mvphp_chunk_t *c, zval *args, uint32_t argc, zval *ret)
   ZVAL_UNDEF(ret);
   zend_call_function(&fci, c->fcc);
   if (Z_TYPE_P(ret) == IS_UNDEF) ZVAL_NULL(ret);
-}
-
-static void mvphp_put(zval *arr, zval *key, zval *v) {
-  if (Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL_P(arr), Z_STR_P(key), v);
-  else zend_hash_index_update(Z_ARRVAL_P(arr), (zend_ulong)Z_LVAL_P(key), v);
 }
 
 /* In the child: work through one chunk. */
@@ -94,12 +99,10 @@ static void mvphp_chunk_body(void *arg, zval *result) {
     mvphp_invoke(c, &c->vals[i], 1, &ret);
     if (EG(exception)) return;
     if (c->mode == MVPHP_MAP) {
-      mvphp_put(result, &c->keys[i], &ret);
-    } else {
-      if (zend_is_true(&ret)) {
-        Z_TRY_ADDREF(c->vals[i]);
-        mvphp_put(result, &c->keys[i], &c->vals[i]);
-      }
+      mvphp_array_put(result, &c->keys[i], &ret);
+    } else if (zend_is_true(&ret)) {
+      Z_TRY_ADDREF(c->vals[i]);
+      mvphp_array_put(result, &c->keys[i], &c->vals[i]);
     }
   }
 }
@@ -135,8 +138,7 @@ void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
   zval *v;
   ZEND_HASH_FOREACH_KEY_VAL(items, ikey, skey, v) {
     ZVAL_COPY_DEREF(&vals[k], v);
-    if (skey) ZVAL_STR_COPY(&keys[k], skey);
-    else ZVAL_LONG(&keys[k], (zend_long)ikey);
+    mvphp_key_zval(&keys[k], skey, ikey);
     k++;
   } ZEND_HASH_FOREACH_END();
 
@@ -230,11 +232,8 @@ ZEND_METHOD(Multiverse_Process, run) {
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
 
-  if (max < 0) {
-    zend_argument_value_error(2, "must be >= 0 (0 = number of CPU cores), got " ZEND_LONG_FMT,
-                              max);
-    RETURN_THROWS();
-  }
+  size_t limit;
+  if (mvphp_concurrency_limit(&limit, max, 2) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
   size_t n = zend_hash_num_elements(tasks);
   zend_string *skey;
@@ -262,8 +261,7 @@ ZEND_METHOD(Multiverse_Process, run) {
   ZEND_HASH_FOREACH_KEY_VAL(tasks, ikey, skey, v) {
     ZVAL_COPY_DEREF(&callables[i], v);
     zval k;
-    if (skey) ZVAL_STR_COPY(&k, skey);
-    else ZVAL_LONG(&k, (zend_long)ikey);
+    mvphp_key_zval(&k, skey, ikey);
     add_next_index_zval(&keys, &k);
     mvphp_job_init(&jobs[i], MVPHP_JOB_FORK);
     jp[i] = &jobs[i];
@@ -273,12 +271,11 @@ ZEND_METHOD(Multiverse_Process, run) {
   mvphp_loop_t *lw = mvphp_loop_create();
   if (lw != NULL) {
     mvphp_run_ctx ctx = {lw, jobs, callables, timeout_null ? -1 : timeout};
-    size_t limit = max > 0 ? (size_t)max : (size_t)mv_cpu_count();
     if (mvphp_jobs_run(lw, jp, n, limit, mvphp_run_start, &ctx) == SUCCESS &&
         !mvphp_jobs_throw_first(jp, n, &keys, 1)) {
       array_init_size(return_value, (uint32_t)n);
       for (i = 0; i < n; i++) {
-        mvphp_put(return_value, zend_hash_index_find(Z_ARRVAL(keys), i), &jobs[i].value);
+        mvphp_array_put(return_value, zend_hash_index_find(Z_ARRVAL(keys), i), &jobs[i].value);
         ZVAL_UNDEF(&jobs[i].value);
       }
     }
@@ -350,9 +347,7 @@ ZEND_METHOD(Multiverse_Process, fork) {
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
   mvphp_fork_process_new(return_value, &fci.function_name, args, NULL);
-  if (mvphp_fork_process_start(Z_OBJ_P(return_value), -1, NULL) == FAILURE) {
-    mvphp_job_t *j = mvphp_fork_process_job(Z_OBJ_P(return_value));
-    if (!EG(exception) && Z_TYPE(j->error) == IS_OBJECT) mvphp_throw(&j->error);
+  if (mvphp_fork_process_start_or_throw(Z_OBJ_P(return_value)) == FAILURE) {
     zval_ptr_dtor(return_value);
     ZVAL_UNDEF(return_value);
     RETURN_THROWS();
@@ -373,11 +368,7 @@ ZEND_METHOD(Multiverse_Process, pool) {
   ZEND_PARSE_PARAMETERS_END();
   zend_long count;
   if (mvphp_worker_count(&count, workers, workers_null, 1) == FAILURE) RETURN_THROWS();
-  object_init_ex(return_value, mvphp_ce_ProcessPool);
-  zval arg;
-  ZVAL_LONG(&arg, count);
-  zend_call_known_instance_method_with_1_params(mvphp_ce_ProcessPool->constructor,
-                                                Z_OBJ_P(return_value), NULL, &arg);
+  mvphp_process_pool_new(return_value, count);
 }
 
 ZEND_METHOD(Multiverse_Process, isSupported) {

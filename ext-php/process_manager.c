@@ -115,8 +115,7 @@ static void mvphp_manager_results(zval *return_value, mvphp_job_t **jobs, size_t
       zval v;
       if (Z_ISUNDEF(done[i]->value)) ZVAL_NULL(&v);
       else ZVAL_COPY(&v, &done[i]->value);
-      zend_hash_index_update(Z_ARRVAL_P(return_value),
-                             (zend_ulong)Z_LVAL_P(zend_hash_index_find(Z_ARRVAL(keys), i)), &v);
+      mvphp_array_put(return_value, zend_hash_index_find(Z_ARRVAL(keys), i), &v);
     }
   }
   zval_ptr_dtor(&keys);
@@ -131,11 +130,7 @@ static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, doub
   if (n > 0) {
     /* Processes are bound to the manager's loop when added; a manager
      * copied into a forked child starts its processes on a fresh loop. */
-    if (m->lw == NULL || !mvphp_loop_ours(m->lw)) {
-      if (m->lw) mvphp_loop_release(m->lw);
-      m->lw = mvphp_loop_create();
-    }
-    if (m->lw == NULL) {
+    if (mvphp_loop_ensure(&m->lw) == FAILURE) {
       efree(jobs);
       RETURN_THROWS();
     }
@@ -160,11 +155,7 @@ ZEND_METHOD(Multiverse_ProcessManager, add) {
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
   mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
-  if (m->lw && !mvphp_loop_ours(m->lw)) {
-    mvphp_loop_release(m->lw);
-    m->lw = NULL;
-  }
-  if (m->lw == NULL && (m->lw = mvphp_loop_create()) == NULL) RETURN_THROWS();
+  if (mvphp_loop_ensure(&m->lw) == FAILURE) RETURN_THROWS();
   mvphp_fork_process_new(return_value, &fci.function_name, args, m->lw);
   Z_ADDREF_P(return_value);
   add_next_index_zval(&m->procs, return_value);
@@ -179,13 +170,9 @@ ZEND_METHOD(Multiverse_ProcessManager, run) {
     Z_PARAM_LONG(max)
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
-  if (max < 0) {
-    zend_argument_value_error(1, "must be >= 0 (0 = number of CPU cores), got " ZEND_LONG_FMT,
-                              max);
-    RETURN_THROWS();
-  }
+  size_t limit;
+  if (mvphp_concurrency_limit(&limit, max, 1) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 2) == FAILURE) RETURN_THROWS();
-  size_t limit = max > 0 ? (size_t)max : (size_t)mv_cpu_count();
   mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, limit, timeout_null ? -1 : timeout, 1);
 }
 
@@ -221,7 +208,7 @@ ZEND_METHOD(Multiverse_ProcessManager, killAll) {
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG(sig)
   ZEND_PARSE_PARAMETERS_END();
-  if (mvphp_fork_check_signal(sig, 1) == FAILURE) RETURN_THROWS();
+  if (mvphp_check_signal_arg(sig, 1) == FAILURE) RETURN_THROWS();
   mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
   size_t n;
   mvphp_job_t **jobs = mvphp_manager_jobs(m, &n);

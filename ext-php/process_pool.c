@@ -53,6 +53,11 @@ ZEND_METHOD(Multiverse_ProcessPool, __construct) {
   mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers = count;
 }
 
+void mvphp_process_pool_new(zval *out, zend_long workers) {
+  object_init_ex(out, mvphp_ce_ProcessPool);
+  mvphp_pool_from(Z_OBJ_P(out))->workers = workers;
+}
+
 static void mvphp_pool_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode mode) {
   HashTable *items;
   zend_fcall_info fci;

@@ -14,7 +14,6 @@
 #include "config.h"
 #endif
 
-
 #include "php.h"
 #include "zend_exceptions.h"
 
@@ -104,19 +103,17 @@ zend_result mvphp_warm_check(zval *option, zval *normalised) {
       if (name == NULL) snprintf(buf, sizeof(buf), ZEND_ULONG_FMT, idx);
       zend_argument_value_error(1, "option \"warm\" must map worker names to settings, got key \"%s\"",
                                 name ? ZSTR_VAL(name) : buf);
-      zval_ptr_dtor(normalised);
-      ZVAL_UNDEF(normalised);
-      return FAILURE;
+      goto fail;
     }
     zval entry;
-    if (mvphp_warm_entry(ZSTR_VAL(name), v, &entry) == FAILURE) {
-      zval_ptr_dtor(normalised);
-      ZVAL_UNDEF(normalised);
-      return FAILURE;
-    }
+    if (mvphp_warm_entry(ZSTR_VAL(name), v, &entry) == FAILURE) goto fail;
     zend_hash_update(Z_ARRVAL_P(normalised), name, &entry);
   } ZEND_HASH_FOREACH_END();
   return SUCCESS;
+fail:
+  zval_ptr_dtor(normalised);
+  ZVAL_UNDEF(normalised);
+  return FAILURE;
 }
 
 void mvphp_warm_set(zval *normalised) {

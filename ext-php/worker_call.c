@@ -89,9 +89,8 @@ static void mvphp_call_start(void *ctx, size_t i) {
   mv_clear_error();
   int r = mvphp_warm_pool(x->lw, x->cfg, ZSTR_VAL(c->name), &pool);
   if (r < 0) {
-    c->job.state = MVPHP_JOB_DONE;
-    mvphp_exception_simple(&c->job.error, mvphp_ce_WorkerException, ZSTR_VAL(c->name), "",
-                           *mv_last_error() ? mv_last_error() : mv_strerror(r));
+    mvphp_job_fail(&c->job, ZSTR_VAL(c->name), "",
+                   *mv_last_error() ? mv_last_error() : mv_strerror(r));
     return;
   }
   /* The timeout is resolved here: a pool keeps the configuration it was
@@ -120,11 +119,9 @@ static void mvphp_calls_execute(zval *return_value, mvphp_call_t *calls, size_t 
     } else {
       array_init_size(return_value, (uint32_t)n);
       for (size_t i = 0; i < n; i++) {
-        zval *key = zend_hash_index_find(Z_ARRVAL_P(keys), i);
-        zval *v = &calls[i].job.value;
-        if (Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL_P(return_value), Z_STR_P(key), v);
-        else zend_hash_index_update(Z_ARRVAL_P(return_value), (zend_ulong)Z_LVAL_P(key), v);
-        ZVAL_UNDEF(v);
+        mvphp_array_put(return_value, zend_hash_index_find(Z_ARRVAL_P(keys), i),
+                        &calls[i].job.value);
+        ZVAL_UNDEF(&calls[i].job.value);
       }
     }
   }
@@ -172,11 +169,8 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
 
-  if (concurrency < 0) {
-    zend_argument_value_error(2, "must be >= 0 (0 = number of CPU cores), got " ZEND_LONG_FMT,
-                              concurrency);
-    RETURN_THROWS();
-  }
+  size_t limit;
+  if (mvphp_concurrency_limit(&limit, concurrency, 2) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
   size_t n = zend_hash_num_elements(calls_ht);
   if (n == 0) RETURN_EMPTY_ARRAY();
@@ -218,15 +212,11 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
       break;
     }
     zval k;
-    if (key) ZVAL_STR_COPY(&k, key);
-    else ZVAL_LONG(&k, (zend_long)idx);
+    mvphp_key_zval(&k, key, idx);
     add_next_index_zval(&keys, &k);
   } ZEND_HASH_FOREACH_END();
 
-  if (ok) {
-    size_t limit = concurrency > 0 ? (size_t)concurrency : (size_t)mv_cpu_count();
-    mvphp_calls_execute(return_value, calls, n, &keys, limit);
-  }
+  if (ok) mvphp_calls_execute(return_value, calls, n, &keys, limit);
   for (size_t i = 0; i < prepared; i++) mvphp_call_dispose(&calls[i]);
   efree(calls);
   zval_ptr_dtor(&keys);

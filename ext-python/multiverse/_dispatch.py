@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import threading
+import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from . import _config, _core, _prefork
@@ -89,12 +90,7 @@ class Dispatcher:
                 except (OSError, RuntimeError, _core.Error) as exc:
                     # No fd for the loop, or no thread left (RLIMIT_NPROC): the
                     # call cannot start, which is a TaskError like any other.
-                    handle = call.handle
-                    log.warning("task %r (id %s) could not start: %s", handle._name,
-                                handle._task_id, exc)
-                    err = TaskError("could not start: %s" % exc, task_name=handle._name,
-                                    task_id=handle._task_id, error_type=type(exc).__name__)
-                    raise err from exc
+                    raise _start_failed(call.handle, exc) from exc
             self._active.add(call.handle)
             if call.payload is not None:
                 self._pool.submit(self._loop, call)  # wakes the loop itself if needed
@@ -248,11 +244,7 @@ class Dispatcher:
                 task_id=handle._task_id,
             )
         except Exception as exc:
-            log.warning("task %r (id %s) could not start: %s", handle._name, handle._task_id, exc)
-            err = TaskError("could not start: %s" % exc, task_name=handle._name,
-                            task_id=handle._task_id, error_type=type(exc).__name__)
-            err.__cause__ = exc
-            handle._resolve_error(err)
+            handle._resolve_error(_start_failed(handle, exc))
             loop.give_slot()
             return
         finally:
@@ -336,12 +328,12 @@ class Dispatcher:
             return list(self._active)
 
     def _wait_idle(self, timeout: float) -> bool:
-        deadline = _now() + timeout
+        deadline = time.monotonic() + timeout
         while True:
             pending = [h for h in self._snapshot() if not h.is_ready()]
             if not pending:
                 return True
-            left = deadline - _now()
+            left = deadline - time.monotonic()
             if left <= 0:
                 return False
             wait_event(pending[0]._event, left)
@@ -373,10 +365,13 @@ class Dispatcher:
                 pass
 
 
-def _now() -> float:
-    import time
-
-    return time.monotonic()
+def _start_failed(handle: AsyncHandle, exc: BaseException) -> TaskError:
+    """The TaskError of a call whose process could not start (logged)."""
+    log.warning("task %r (id %s) could not start: %s", handle._name, handle._task_id, exc)
+    err = TaskError("could not start: %s" % exc, task_name=handle._name,
+                    task_id=handle._task_id, error_type=type(exc).__name__)
+    err.__cause__ = exc
+    return err
 
 
 def _log_end(handle: AsyncHandle, report: Dict[str, Any]) -> None:

@@ -34,32 +34,28 @@ def _none_if(value: int, sentinel: int) -> Optional[int]:
     return None if value == sentinel else value
 
 
+def task_fields(name: str, task_id: str, elapsed: float) -> Dict[str, Any]:
+    """The keyword arguments that name a task in every TaskError."""
+    return {"task_name": name, "task_id": task_id, "elapsed_time": elapsed}
+
+
 def task_outcome(report: Report, name: str,
                  task_id: str) -> Tuple[Optional[memoryview], Optional[TaskError]]:
     """(pickled value, None) on success, else (None, the error)."""
-    common = {
-        "task_name": name,
-        "task_id": task_id,
-        "elapsed_time": report["elapsed"],
-    }
+    common = task_fields(name, task_id, report["elapsed"])
     status = report["status_name"]
     message = _strip_subject(report["message"], "task", report["worker"])
     if status == "MV_OK":
         return blob_outcome(report["result"], common)
     if status == "MV_ETIMEDOUT":
-        return None, TaskTimeoutError(
-            message, timeout=report["timeout"] or None, error_type="TaskTimeoutError", **common
-        )
+        return None, TaskTimeoutError(message, timeout=report["timeout"] or None, **common)
     if status == "MV_ECANCELED":
-        return None, TaskCancelledError(message, error_type="TaskCancelledError", **common)
-    exit_code = _none_if(report["exit_code"], -1)
-    sig = _none_if(report["signal"], 0)
+        return None, TaskCancelledError(message, **common)
     return None, TaskCrashedError(
         message,
-        exit_code=exit_code,
-        signal=sig,
+        exit_code=_none_if(report["exit_code"], -1),
+        signal=_none_if(report["signal"], 0),
         limit=report["limit"] or None,
-        error_type="TaskCrashedError",
         **common,
     )
 
@@ -84,7 +80,7 @@ def pool_error(report: Report, name: str, task_id: str, elapsed: float,
     if report["status_name"] == "MV_ETIMEDOUT":
         return TaskTimeoutError(
             "timed out after %g s (process tree killed)" % timeout, timeout=timeout or None,
-            error_type="TaskTimeoutError", task_name=name, task_id=task_id, elapsed_time=elapsed,
+            **task_fields(name, task_id, elapsed),
         )
     report = dict(report, elapsed=elapsed)
     if report["status_name"] == "MV_OK":
@@ -99,8 +95,7 @@ def remote_error(data: bytes, common: Dict[str, Any]) -> TaskError:
     try:
         info = pickle.loads(data)
     except Exception as exc:  # a damaged blob: still an error, never a hang
-        return TaskError("the task's error report could not be read: %s" % exc,
-                         error_type="TaskError", **common)
+        return TaskError("the task's error report could not be read: %s" % exc, **common)
     err = TaskError(
         info["message"], error_type=info["type"], traceback=info["traceback"], **common
     )
@@ -125,7 +120,7 @@ def unpickle_value(blob: memoryview, name: str, task_id: str,
     except Exception as exc:
         err = TaskError(
             "the result could not be unpickled: %s: %s" % (type(exc).__name__, exc),
-            task_name=name, task_id=task_id, elapsed_time=elapsed, error_type=type(exc).__name__,
+            error_type=type(exc).__name__, **task_fields(name, task_id, elapsed),
         )
         err.__cause__ = exc
         return None, err

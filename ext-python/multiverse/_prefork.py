@@ -24,7 +24,7 @@ import os
 import pickle
 import signal
 import sys
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from . import _child, _config, _outcome
 
@@ -180,8 +180,7 @@ class Pool:
         # For the handle the call runs from now on: cancel() goes through
         # the Request, and the timeout counts from when a server takes it.
         handle._started(request)
-        timeout = call.timeout if call.timeout is not None else _config.default_timeout()
-        loop.pool_submit(request.id, call.payload, timeout or 0.0)
+        loop.pool_submit(request.id, call.payload, _call_timeout(call) or 0.0)
         call.payload = None
 
     def cancel(self, request: Request) -> bool:
@@ -190,8 +189,7 @@ class Pool:
             with self._lock:
                 call = self.calls.pop(request.id, None)
             if call is not None:
-                call.runner = None
-                call.handle._resolve_cancelled("cancelled before it started")
+                _cancelled(call, "cancelled before it started")
         return bool(result)
 
     def answer(self, loop: Any, server: Any, request_id: int, elapsed: float,
@@ -229,8 +227,8 @@ class Pool:
             return True
         call.runner = None
         handle = call.handle
-        timeout = call.timeout if call.timeout is not None else _config.default_timeout()
-        error = _outcome.pool_error(report, handle._name, handle._task_id, elapsed, timeout)
+        error = _outcome.pool_error(report, handle._name, handle._task_id, elapsed,
+                                    _call_timeout(call))
         log.warning("task %r (id %s): pool process %s %s", handle._name, handle._task_id,
                     report["pid"], error.error_message)
         handle._resolve(None, error, elapsed, report["pid"] if report["pid"] > 0 else None)
@@ -253,12 +251,18 @@ class Pool:
 
     def _fork_queued(self, loop: Any) -> None:
         # No server at all: the waiting calls fork, each on its own.
+        for call in self._unqueue(loop):
+            self._fork(loop, call)
+
+    def _unqueue(self, loop: Any) -> Iterator[Any]:
+        """Take the calls no server has started out of the loop's queue,
+        one at a time."""
         for request_id in list(self.calls):
             if loop.pool_cancel(request_id, kill=False) == 1:
                 with self._lock:
                     call = self.calls.pop(request_id, None)
                 if call is not None:
-                    self._fork(loop, call)
+                    yield call
 
     def retire(self, limit: int) -> None:
         """Retire servers made with an older configuration, and those
@@ -275,18 +279,23 @@ class Pool:
                 live += 1
 
     def cancel_queued(self, loop: Any, why: str) -> None:
-        for request_id in list(self.calls):
-            if loop.pool_cancel(request_id, kill=False) == 1:
-                with self._lock:
-                    call = self.calls.pop(request_id, None)
-                if call is not None:
-                    call.runner = None
-                    call.handle._resolve_cancelled(why)
+        for call in self._unqueue(loop):
+            _cancelled(call, why)
 
     def fail_all(self, why: str) -> None:
         """The loop is gone: calls still out never ran."""
         with self._lock:
             calls, self.calls = list(self.calls.values()), {}
         for call in calls:
-            call.runner = None
-            call.handle._resolve_cancelled(why)
+            _cancelled(call, why)
+
+
+def _call_timeout(call: Any) -> float:
+    """A call's own timeout, else the configured one (0: none)."""
+    timeout: Optional[float] = call.timeout
+    return timeout if timeout is not None else _config.default_timeout()
+
+
+def _cancelled(call: Any, why: str) -> None:
+    call.runner = None
+    call.handle._resolve_cancelled(why)

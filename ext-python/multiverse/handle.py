@@ -248,13 +248,12 @@ class AsyncHandle:
 
     def _finish_blob(self, blob: bytes, elapsed: float, pid: Optional[int]) -> None:
         """Resolve with a pool process's answer (same blob as a forked task's)."""
-        common = {"task_name": self._name, "task_id": self._task_id, "elapsed_time": elapsed}
+        common = _outcome.task_fields(self._name, self._task_id, elapsed)
         value, error = _outcome.blob_outcome(blob, common)
         self._resolve(value, error, elapsed, pid)
 
     def _resolve_cancelled(self, why: str) -> None:
-        err = TaskCancelledError(why, task_name=self._name, task_id=self._task_id,
-                                 error_type="TaskCancelledError")
+        err = TaskCancelledError(why, task_name=self._name, task_id=self._task_id)
         self._resolve(None, err, 0.0, None)
 
     def _resolve_error(self, error: TaskError) -> None:

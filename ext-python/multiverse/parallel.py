@@ -118,6 +118,7 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
     max_cpu_secs = _check_limit(max_cpu_secs, "max_cpu_secs")
     if name is not None and (not isinstance(name, str) or not name):
         raise ValueError("name must be a non-empty str")
+    decorated_timeout = timeout  # call() has a parameter of that name
 
     def decorate(func: Callable[..., Any]) -> Callable[..., AsyncHandle]:
         if not callable(func):
@@ -132,7 +133,6 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
                           mem_mb=max_memory_mb, cpu_secs=max_cpu_secs,
                           pool=(call, True) if pool else None)
 
-        decorated_timeout = timeout
         call.parallel_options = {  # type: ignore[attr-defined]
             "timeout": timeout, "name": task_name,
             "max_memory_mb": max_memory_mb, "max_cpu_secs": max_cpu_secs, "pool": pool,

@@ -81,12 +81,16 @@ def _no_warm(what: str) -> None:
                            "(or raises) and serve() answers the request" % what)
 
 
+def _check_first_result() -> None:
+    if _responded:
+        raise RuntimeError("respond() or fail() was already called: a worker sends one result")
+
+
 def respond(value: Any) -> None:
     """Send the result (any JSON-encodable value). Call it once."""
     global _responded
     _no_warm("respond()")
-    if _responded:
-        raise RuntimeError("respond() or fail() was already called: a worker sends one result")
+    _check_first_result()
     data = json.dumps(value, allow_nan=False).encode()
     _responded = True
     _emit(data)
@@ -127,8 +131,7 @@ def fail(exc: Optional[BaseException] = None, *, exit_code: int = 1) -> NoReturn
         exc = RuntimeError("worker failed")
     elif isinstance(exc, str):
         exc = RuntimeError(exc)
-    if _responded:
-        raise RuntimeError("respond() or fail() was already called: a worker sends one result")
+    _check_first_result()
     data = _error_object(exc)
     _responded = True
     _emit(data)

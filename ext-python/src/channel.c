@@ -159,17 +159,6 @@ PyType_Spec mvpy_channel_spec = {
     .slots = channel_slots,
 };
 
-static void flush_std(void) {
-  const char *names[] = {"stdout", "stderr"};
-  for (int i = 0; i < 2; i++) {
-    PyObject *f = PySys_GetObject(names[i]); /* borrowed */
-    if (f == NULL || f == Py_None) continue;
-    PyObject *r = PyObject_CallMethod(f, "flush", NULL);
-    if (r == NULL) PyErr_Clear();
-    Py_XDECREF(r);
-  }
-}
-
 void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st) {
   /* Orphans of the tasks this process runs are reparented here rather
    * than to the supervisor, so the server can kill what a task left
@@ -189,6 +178,6 @@ void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st) {
     code = 1;
   }
   Py_XDECREF(res);
-  flush_std();
+  mvpy_flush_std();
   mv_child_exit(child, code);
 }

@@ -31,9 +31,7 @@ void mvpy_loop_lock(mvpy_loop *l) {
    * it; it lets go of the mutex as soon as mv_loop_wait() returns (the I/O
    * thread, seeing `lockers`, waits on hcv until they are done). */
   __atomic_add_fetch(&l->lockers, 1, __ATOMIC_SEQ_CST);
-  pthread_mutex_lock(&l->wmu);
-  if (l->loop) mv_loop_wakeup(l->loop);
-  pthread_mutex_unlock(&l->wmu);
+  mvpy_loop_wakeup_core(l);
   pthread_mutex_lock(&l->mu);
   __atomic_sub_fetch(&l->lockers, 1, __ATOMIC_SEQ_CST);
 }
@@ -42,6 +40,17 @@ void mvpy_loop_unlock(mvpy_loop *l) {
   pthread_mutex_unlock(&l->mu);
   /* The I/O thread waits for lockers to be done (and for new tasks). */
   if (__atomic_load_n(&l->io_started, __ATOMIC_SEQ_CST)) pthread_cond_broadcast(&l->hcv);
+}
+
+void mvpy_loop_wakeup_core(mvpy_loop *l) {
+  pthread_mutex_lock(&l->wmu);
+  if (l->loop) mv_loop_wakeup(l->loop);
+  pthread_mutex_unlock(&l->wmu);
+}
+
+void mvpy_loop_publish_pids(mvpy_loop *l) {
+  for (mvpy_task *t = l->running; t; t = t->next)
+    if (t->pid <= 0) STORE(t->pid, mv_task_pid(t->task));
 }
 
 /* Intrusive lists ------------------------------------------------------- */
@@ -125,6 +134,18 @@ PyObject *mvpy_chain_to_list(mvpy_task *chain) {
   return list;
 }
 
+/* Move every task of `items` to the front of `chain`; returns the new
+ * chain. */
+static mvpy_task *chain_prepend(mvpy_task *items, mvpy_task *chain) {
+  while (items) {
+    mvpy_task *next = items->next;
+    items->next = chain;
+    chain = items;
+    items = next;
+  }
+  return chain;
+}
+
 static void chain_release(mvpy_task *chain) {
   while (chain) {
     mvpy_task *next = chain->next;
@@ -156,16 +177,9 @@ static void loop_init_sync(mvpy_loop *l) {
   pthread_condattr_destroy(&attr);
 }
 
-/* Append the tasks collected for wait_events() but not handed out. */
+/* Add the tasks collected for wait_events() but not handed out. */
 static mvpy_task *loop_with_ready(mvpy_loop *l, mvpy_task *chain) {
-  mvpy_task *ready = mvpy_take_ready(l);
-  while (ready) {
-    mvpy_task *next = ready->next;
-    ready->next = chain;
-    chain = ready;
-    ready = next;
-  }
-  return chain;
+  return chain_prepend(mvpy_take_ready(l), chain);
 }
 
 /* Drop the parent's loop in a forked child without signalling anything.
@@ -200,13 +214,7 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   mvpy_reqs_clear(l); /* calls no server will take now */
   /* Only on a broken epoll can tasks remain; mv_loop_free() kills and
    * frees them, so the objects must let go of them first. */
-  mvpy_task *rest = loop_detach_all(l);
-  while (rest) {
-    mvpy_task *next = rest->next;
-    rest->next = chain;
-    chain = rest;
-    rest = next;
-  }
+  chain = chain_prepend(loop_detach_all(l), chain);
   mv_loop_t *core = loop_take(l);
   mv_loop_free(core);
   pthread_mutex_unlock(&l->mu);
@@ -269,17 +277,6 @@ int mvpy_loop_check(mvpy_loop *self) {
   return 0;
 }
 
-static void loop_flush_std(void) {
-  const char *names[] = {"stdout", "stderr"};
-  for (int i = 0; i < 2; i++) {
-    PyObject *f = PySys_GetObject(names[i]); /* borrowed */
-    if (f == NULL || f == Py_None) continue;
-    PyObject *r = PyObject_CallMethod(f, "flush", NULL);
-    if (r == NULL) PyErr_Clear();
-    Py_XDECREF(r);
-  }
-}
-
 /* First steps of a forked task: only this thread exists now. The
  * parent's loop goes first: its fds (other tasks' pipes and control
  * sockets) must not stay open here. */
@@ -312,7 +309,7 @@ static void loop_child(mvpy_loop *self, PyObject *runner, mv_child_t *child) {
     }
     Py_DECREF(res);
   }
-  loop_flush_std();
+  mvpy_flush_std();
   mv_child_exit(child, code);
 }
 
@@ -328,25 +325,40 @@ int mvpy_loop_timeout(PyObject *timeout_obj, double *timeout) {
   return 0;
 }
 
-/* Link a started task into the loop (mu held). */
-static void loop_adopt(mvpy_loop *self, mvpy_task *obj, mv_task_t *core) {
-  obj->task = core;
-  obj->t_start = mvpy_monotonic();
-  snprintf(obj->task_id, sizeof(obj->task_id), "%s", mv_task_id(core));
-  STORE(obj->loop, self);
-  STORE(obj->state, MVPY_TASK_RUNNING);
-  Py_INCREF(obj); /* the loop's reference, handed out by wait() */
-  list_push(&self->running, obj);
-  STORE(self->nrunning, self->nrunning + 1);
+int mvpy_wait_timeout(PyObject *timeout_obj, double *timeout) {
+  *timeout = -1.0; /* forever */
+  if (timeout_obj == Py_None) return 0;
+  *timeout = PyFloat_AsDouble(timeout_obj);
+  if (*timeout == -1.0 && PyErr_Occurred()) return -1;
+  if (!(*timeout >= 0)) {
+    PyErr_SetString(PyExc_ValueError, "timeout must be None or >= 0");
+    return -1;
+  }
+  return 0;
+}
+
+void mvpy_task_opts(mv_task_opts_t *opts, double timeout, const char *task_id, mvpy_task *obj) {
+  memset(opts, 0, sizeof(*opts));
+  opts->timeout = timeout;
+  opts->task_id = task_id;
+  opts->on_done = mvpy_loop_on_done;
+  opts->data = obj;
 }
 
 void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj) {
   obj->t_start = mvpy_monotonic();
   STORE(obj->loop, l);
   STORE(obj->state, MVPY_TASK_RUNNING);
-  Py_INCREF(obj);
+  Py_INCREF(obj); /* the loop's reference, handed out by wait() */
   list_push(&l->running, obj);
   STORE(l->nrunning, l->nrunning + 1);
+}
+
+/* Link a started task into the loop (mu held). */
+static void loop_adopt(mvpy_loop *self, mvpy_task *obj, mv_task_t *core) {
+  obj->task = core;
+  snprintf(obj->task_id, sizeof(obj->task_id), "%s", mv_task_id(core));
+  mvpy_loop_link(self, obj);
 }
 
 void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj) {
@@ -381,43 +393,31 @@ static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds)
   mvpy_state *st = mvpy_state_of_type(Py_TYPE(self));
   double timeout;
   if (mvpy_loop_timeout(timeout_obj, &timeout) < 0) return NULL;
+  PyObject *result = NULL;
+  mvpy_task *obj = NULL;
   mv_config_t cfg;
   mv_config_init(&cfg);
-  if (mvpy_config_from(config, &cfg) < 0) {
-    mv_config_dispose(&cfg);
-    return NULL;
+  if (mvpy_config_from(config, &cfg) < 0) goto done;
+  if (name) {
+    obj = mvpy_task_create(st, name, task_id);
+  } else {
+    PyObject *fork_name = PyUnicode_FromString("fork");
+    if (fork_name == NULL) goto done;
+    obj = mvpy_task_create(st, fork_name, task_id);
+    Py_DECREF(fork_name);
   }
-  PyObject *name_obj = name ? name : PyUnicode_FromString("fork");
-  if (name == NULL && name_obj == NULL) {
-    mv_config_dispose(&cfg);
-    return NULL;
-  }
-  if (name) Py_INCREF(name_obj);
-  mvpy_task *obj = mvpy_task_create(st, name_obj, task_id);
-  Py_DECREF(name_obj);
-  if (obj == NULL) {
-    mv_config_dispose(&cfg);
-    return NULL;
-  }
+  if (obj == NULL) goto done;
   mv_task_opts_t opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.timeout = timeout;
+  mvpy_task_opts(&opts, timeout, task_id, obj);
   opts.max_memory_kb = mem_kb;
   opts.max_cpu_secs = cpu_s;
-  opts.task_id = task_id;
   opts.name = PyUnicode_AsUTF8(obj->name);
-  opts.on_done = mvpy_loop_on_done;
-  opts.data = obj;
+  if (opts.name == NULL) goto done;
   opts.flags = (capture ? MV_FORK_CAPTURE : 0) | (reg ? 0 : MV_TASK_NO_REGISTRY);
   if (persistent) {
     /* A pre-forked server: requests in, one framed answer each. */
     opts.flags |= MV_TASK_PERSISTENT;
     opts.on_message = mvpy_server_on_message;
-  }
-  if (opts.name == NULL) {
-    Py_DECREF(obj);
-    mv_config_dispose(&cfg);
-    return NULL;
   }
 
   mv_task_t *core = NULL;
@@ -441,13 +441,17 @@ static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds)
   }
   mvpy_loop_unlock(self);
   PyOS_AfterFork_Parent();
-  mv_config_dispose(&cfg);
   if (r < 0) {
-    Py_DECREF(obj);
-    if (closed) return loop_closed_error();
-    return mvpy_raise_msg(st, r, detail);
+    if (closed) loop_closed_error();
+    else mvpy_raise_msg(st, r, detail);
+    goto done;
   }
-  return (PyObject *)obj;
+  Py_INCREF(obj);
+  result = (PyObject *)obj;
+done:
+  Py_XDECREF(obj);
+  mv_config_dispose(&cfg);
+  return result;
 }
 
 static PyObject *loop_spawn_worker(mvpy_loop *self, PyObject *args, PyObject *kwds) {
@@ -471,11 +475,7 @@ static PyObject *loop_spawn_worker(mvpy_loop *self, PyObject *args, PyObject *kw
     goto done;
   if ((obj = mvpy_task_create(st, name, task_id)) == NULL) goto done;
   mv_task_opts_t opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.timeout = timeout;
-  opts.task_id = task_id;
-  opts.on_done = mvpy_loop_on_done;
-  opts.data = obj;
+  mvpy_task_opts(&opts, timeout, task_id, obj);
   opts.flags = reg ? 0 : MV_TASK_NO_REGISTRY;
   mv_task_t *core = NULL;
   mvpy_loop_lock(self);
@@ -503,16 +503,8 @@ static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   static char *kwlist[] = {"timeout", NULL};
   PyObject *timeout_obj = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait", kwlist, &timeout_obj)) return NULL;
-  double timeout = -1.0;
-  if (timeout_obj != Py_None) {
-    timeout = PyFloat_AsDouble(timeout_obj);
-    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
-    if (!(timeout >= 0)) {
-      PyErr_SetString(PyExc_ValueError, "timeout must be None or >= 0");
-      return NULL;
-    }
-  }
-  if (mvpy_loop_check(self) < 0) return NULL;
+  double timeout;
+  if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(self) < 0) return NULL;
   if (__atomic_load_n(&self->io_joinable, __ATOMIC_SEQ_CST)) {
     PyErr_SetString(PyExc_RuntimeError, "this loop is driven by wait_events()");
     return NULL;
@@ -526,8 +518,7 @@ static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
     snprintf(detail, sizeof(detail), "%s", mv_last_error());
   /* Pids arrive in the supervisors' first message: publish them. */
-  for (mvpy_task *t = self->running; t; t = t->next)
-    if (t->pid <= 0) STORE(t->pid, mv_task_pid(t->task));
+  mvpy_loop_publish_pids(self);
   chain = mvpy_loop_collect(self);
   pthread_mutex_unlock(&self->mu);
   Py_END_ALLOW_THREADS
@@ -571,7 +562,7 @@ static PyObject *loop_wakeup(mvpy_loop *self, PyObject *unused) {
   pthread_cond_broadcast(&self->ecv);
   pthread_mutex_unlock(&self->emu);
   pthread_mutex_lock(&self->wmu);
-  if (self->loop && self->owner == mvpy_getpid()) mv_loop_wakeup(self->loop);
+  if (mvpy_loop_ours(self)) mv_loop_wakeup(self->loop);
   pthread_mutex_unlock(&self->wmu);
   Py_RETURN_NONE;
 }

@@ -45,6 +45,17 @@ double mvpy_monotonic(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void mvpy_flush_std(void) {
+  const char *names[] = {"stdout", "stderr"};
+  for (int i = 0; i < 2; i++) {
+    PyObject *f = PySys_GetObject(names[i]); /* borrowed */
+    if (f == NULL || f == Py_None) continue;
+    PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+    if (r == NULL) PyErr_Clear();
+    Py_XDECREF(r);
+  }
+}
+
 PyObject *mvpy_raise(mvpy_state *st, int code) {
   return mvpy_raise_msg(st, code, mv_last_error());
 }

@@ -153,6 +153,9 @@ PyObject *mvpy_raise(mvpy_state *st, int code);
  * since the failure and the thread's detail may be stale). */
 PyObject *mvpy_raise_msg(mvpy_state *st, int code, const char *detail);
 double mvpy_monotonic(void);
+/* Flush sys.stdout and sys.stderr, ignoring errors (a forked child before
+ * it _exit()s). */
+void mvpy_flush_std(void);
 /* getpid() without a system call on every check (the owner checks run on
  * every pooled call): cached, and refreshed in the child of every fork(). */
 pid_t mvpy_getpid(void);
@@ -182,12 +185,29 @@ struct mvpy_pool {
 extern PyType_Spec mvpy_loop_spec;
 void mvpy_loop_lock(mvpy_loop *l);
 void mvpy_loop_unlock(mvpy_loop *l);
+/* Make a thread sleeping in the core loop return (any thread; wmu taken
+ * inside). */
+void mvpy_loop_wakeup_core(mvpy_loop *l);
+/* Publish the pids the supervisors announced so far (mu held). */
+void mvpy_loop_publish_pids(mvpy_loop *l);
+/* The loop is open and owned by this process. */
+static inline int mvpy_loop_ours(const mvpy_loop *l) {
+  return l->loop != NULL && l->owner == mvpy_getpid();
+}
 /* RuntimeError unless the loop is open and owned by this process. */
 int mvpy_loop_check(mvpy_loop *l);
 /* Parse a timeout argument: None -> -1 (the config's), else >= 0. */
 int mvpy_loop_timeout(PyObject *timeout_obj, double *timeout);
-/* Count `obj` as running in the loop before its core task exists (mu and
- * the GIL held): a warm request may end inside mv_pool_call(). */
+/* Parse the timeout of wait()/wait_events(): None -> -1 (forever), else
+ * >= 0. */
+int mvpy_wait_timeout(PyObject *timeout_obj, double *timeout);
+/* The core's options for a task of the loop: the timeout (< 0: the
+ * config's), the task id (NULL: a new one), and `obj` as the data of the
+ * loop's on_done. */
+void mvpy_task_opts(mv_task_opts_t *opts, double timeout, const char *task_id, mvpy_task *obj);
+/* Count `obj` as running in the loop (mu and the GIL held). A warm call
+ * is linked before its core task exists: the request may end inside
+ * mv_pool_call(). */
 void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj);
 /* Undo mvpy_loop_link() when the core task could not be made. */
 void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj);

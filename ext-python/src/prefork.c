@@ -228,6 +228,14 @@ static PyObject *msgs_to_list(mvpy_msg *m) {
 
 /* The I/O thread --------------------------------------------------------- */
 
+/* Sleep on ecv (emu held) until woken, or until `until` when timeout >= 0.
+ * Returns non-zero once the deadline has passed. */
+static int events_sleep(mvpy_loop *l, double timeout, const struct timespec *until) {
+  if (timeout >= 0) return pthread_cond_timedwait(&l->ecv, &l->emu, until) != 0;
+  pthread_cond_wait(&l->ecv, &l->emu);
+  return 0;
+}
+
 mvpy_task *mvpy_take_ready(mvpy_loop *l) {
   pthread_mutex_lock(&l->emu);
   mvpy_task *chain = l->ready;
@@ -248,8 +256,7 @@ mvpy_task *mvpy_take_ready(mvpy_loop *l) {
  * -1 for as long as it likes. */
 static double io_publish(mvpy_loop *l, int need) {
   /* Pids arrive in the supervisors' first message: publish them. */
-  for (mvpy_task *t = l->running; t; t = t->next)
-    if (t->pid <= 0) __atomic_store_n(&t->pid, mv_task_pid(t->task), __ATOMIC_RELEASE);
+  mvpy_loop_publish_pids(l);
   mvpy_task *chain = mvpy_loop_collect(l); /* in the order they ended */
   pthread_mutex_lock(&l->emu);
   if (chain) {
@@ -312,9 +319,7 @@ static void *io_main(void *arg) {
 void mvpy_io_stop(mvpy_loop *l) {
   if (!LOAD(l->io_joinable)) return;
   STORE(l->io_stop, 1);
-  pthread_mutex_lock(&l->wmu);
-  if (l->loop) mv_loop_wakeup(l->loop);
-  pthread_mutex_unlock(&l->wmu);
+  mvpy_loop_wakeup_core(l);
   pthread_cond_broadcast(&l->hcv);
   pthread_join(l->io, NULL);
   STORE(l->io_joinable, 0);
@@ -356,25 +361,16 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   PyObject *timeout_obj = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait_events", kwlist, &timeout_obj))
     return NULL;
-  double timeout = -1.0;
-  if (timeout_obj != Py_None) {
-    timeout = PyFloat_AsDouble(timeout_obj);
-    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
-    if (!(timeout >= 0)) {
-      PyErr_SetString(PyExc_ValueError, "timeout must be None or >= 0");
-      return NULL;
-    }
-  }
-  if (mvpy_loop_check(l) < 0) return NULL;
+  double timeout;
+  if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(l) < 0) return NULL;
   int failed = 0, need, e;
   char detail[256] = "";
   mvpy_task *chain = NULL;
   mvpy_msg *msgs = NULL;
   Py_BEGIN_ALLOW_THREADS
-  struct timespec until;
+  struct timespec until = {0, 0};
   if (timeout >= 0) {
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    double end = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + timeout;
+    double end = mvpy_monotonic() + timeout;
     until.tv_sec = (time_t)end;
     until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
   }
@@ -387,14 +383,12 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
       pthread_mutex_unlock(&l->emu);
       e = io_ensure(l);
       pthread_mutex_lock(&l->emu);
-      if (!LOAD(l->io_started) && !l->ready && l->need == 0 && !l->kicked) {
-        if (timeout < 0) pthread_cond_wait(&l->ecv, &l->emu);
-        else if (pthread_cond_timedwait(&l->ecv, &l->emu, &until) != 0) break;
-      }
+      if (!LOAD(l->io_started) && !l->ready && l->need == 0 && !l->kicked &&
+          events_sleep(l, timeout, &until))
+        break;
       continue;
     }
-    if (timeout < 0) pthread_cond_wait(&l->ecv, &l->emu);
-    else if (pthread_cond_timedwait(&l->ecv, &l->emu, &until) != 0) break;
+    if (events_sleep(l, timeout, &until)) break;
   }
   chain = l->ready;
   msgs = l->msgs;
@@ -469,9 +463,7 @@ PyObject *mvpy_loop_pool_submit(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     pthread_cond_broadcast(&l->ecv);
     pthread_mutex_unlock(&l->emu);
   } else if (LOAD(l->in_epoll) && LOAD(l->want_calls)) {
-    pthread_mutex_lock(&l->wmu);
-    if (l->loop) mv_loop_wakeup(l->loop);
-    pthread_mutex_unlock(&l->wmu);
+    mvpy_loop_wakeup_core(l);
   }
   Py_RETURN_NONE;
 }
@@ -493,7 +485,7 @@ PyObject *mvpy_loop_pool_cancel(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   if (kill) {
     /* Taken by a server meanwhile, maybe: it is running now. */
     mvpy_loop_lock(l);
-    if (l->loop && l->owner == mvpy_getpid()) {
+    if (mvpy_loop_ours(l)) {
       for (mvpy_task *t = l->running; t; t = t->next) {
         if (t->server && t->req == id && t->task) {
           mv_task_cancel(t->task);
@@ -509,10 +501,7 @@ PyObject *mvpy_loop_pool_cancel(mvpy_loop *l, PyObject *args, PyObject *kwds) {
 
 /* Calls held back by a lower limit may start now: wake the I/O thread. */
 static void wake_io(mvpy_loop *l) {
-  if (!LOAD(l->in_epoll)) return;
-  pthread_mutex_lock(&l->wmu);
-  if (l->loop) mv_loop_wakeup(l->loop);
-  pthread_mutex_unlock(&l->wmu);
+  if (LOAD(l->in_epoll)) mvpy_loop_wakeup_core(l);
 }
 
 PyObject *mvpy_loop_pool_limits(mvpy_loop *l, PyObject *args) {
@@ -543,7 +532,7 @@ PyObject *mvpy_loop_take_slot(mvpy_loop *l, PyObject *args, PyObject *kwds) {
 
 PyObject *mvpy_loop_give_slot(mvpy_loop *l, PyObject *unused) {
   (void)unused;
-  if (l->loop == NULL || l->owner != mvpy_getpid()) Py_RETURN_NONE;
+  if (!mvpy_loop_ours(l)) Py_RETURN_NONE;
   mvpy_loop_lock(l);
   if (l->forks > 0) l->forks--;
   mvpy_loop_unlock(l);
@@ -556,7 +545,7 @@ PyObject *mvpy_loop_pool_pid(mvpy_loop *l, PyObject *arg) {
   if (id == -1 && PyErr_Occurred()) return NULL;
   pid_t pid = -1;
   mvpy_loop_lock(l);
-  if (l->loop && l->owner == mvpy_getpid()) {
+  if (mvpy_loop_ours(l)) {
     for (mvpy_task *t = l->running; t; t = t->next)
       if (t->server && t->req == id && t->task) pid = mv_task_pid(t->task);
   }

@@ -69,7 +69,7 @@ static int task_with_core(mvpy_task *self, int (*fn)(mv_task_t *, int), int arg)
   if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) return 0;
   mvpy_loop_lock(l);
   int r = 0;
-  if (self->task && l->loop && l->owner == mvpy_getpid()) r = fn(self->task, arg);
+  if (self->task && mvpy_loop_ours(l)) r = fn(self->task, arg);
   mvpy_loop_unlock(l);
   return r;
 }
@@ -109,7 +109,7 @@ static PyObject *task_close_input(mvpy_task *self, PyObject *unused) {
   if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
   mvpy_loop_lock(l);
   int r = -1;
-  if (self->task && l->loop && l->owner == mvpy_getpid()) {
+  if (self->task && mvpy_loop_ours(l)) {
     /* A pool server takes no more calls; one busy now closes its input
      * when it answers (prefork.c). */
     if (self->server) self->retiring = 1;

@@ -138,11 +138,7 @@ static PyObject *pool_call(mvpy_pool *self, PyObject *args, PyObject *kwds) {
   if (pool_check(self) < 0 || mvpy_loop_timeout(timeout_obj, &timeout) < 0) goto done;
   if ((obj = mvpy_task_create(st, self->name, task_id)) == NULL) goto done;
   mv_task_opts_t opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.timeout = timeout;
-  opts.task_id = task_id;
-  opts.on_done = mvpy_loop_on_done;
-  opts.data = obj;
+  mvpy_task_opts(&opts, timeout, task_id, obj);
   mvpy_loop *l = self->loop;
   char detail[512] = "";
   mv_task_t *core = NULL;

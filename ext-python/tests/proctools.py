@@ -1,4 +1,5 @@
 """Process-tree facts for the tests: pid files, liveness, fds, threads, zombies."""
+import json
 import os
 import subprocess
 import time
@@ -81,6 +82,24 @@ def start_escaping_tree(directory, tag):
             raise RuntimeError("the escaping tree did not start")
         time.sleep(0.01)
     return 4
+
+
+def in_forked_child(fn):
+    """fn() in a child forked from this process, which then _exit()s; returns
+    what fn returned, sent back as JSON ({} if the child sent nothing)."""
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(r)
+        try:
+            os.write(w, json.dumps(fn()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        seen = json.loads(f.read() or "{}")
+    os.waitpid(child, 0)
+    return seen
 
 
 def run_python(code, timeout=30, **kwargs):

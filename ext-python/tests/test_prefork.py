@@ -1,7 +1,6 @@
 """The pre-forked pool: @parallel(pool=True) and map(..., pool=True) send
 picklable calls to task processes forked in advance (issue 7)."""
 import asyncio
-import json
 import os
 import subprocess
 import threading
@@ -11,7 +10,8 @@ import pytest
 
 import multiverse as mp
 from conftest import wait_until
-from proctools import alive, run_python, start_escaping_tree, survivors, wait_for_pids
+from proctools import (alive, in_forked_child, run_python, start_escaping_tree, survivors,
+                       wait_for_pids)
 
 STATE = "as imported"
 
@@ -234,18 +234,7 @@ def test_shutdown_kills_the_pool():
 
 def test_a_forked_child_uses_its_own_pool():
     parent = whoami().get()
-    r, w = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        os.close(r)
-        try:
-            os.write(w, json.dumps({"pid": whoami().get(timeout=30)}).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r) as f:
-        seen = json.loads(f.read() or "{}")
-    os.waitpid(child, 0)
+    seen = in_forked_child(lambda: {"pid": whoami().get(timeout=30)})
     assert seen.get("pid") not in (None, parent)
     assert alive(parent)
     assert whoami().get() == parent

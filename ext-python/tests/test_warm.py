@@ -1,6 +1,5 @@
 """Warm workers: run_worker() through a pool of started worker processes,
 with the guarantees of a cold call (API.md §1, issue 7)."""
-import json
 import os
 import shutil
 import threading
@@ -11,7 +10,7 @@ import pytest
 import multiverse as mp
 from multiverse._warm import HUB
 from conftest import wait_until
-from proctools import alive, survivors, wait_for_pids
+from proctools import alive, in_forked_child, survivors, wait_for_pids
 
 
 @pytest.fixture(autouse=True)
@@ -204,19 +203,7 @@ def test_a_malformed_multiverse_json_is_a_worker_error(tmp_path):
 
 def test_a_forked_child_uses_its_own_pool():
     parent = call()["pid"]
-    r, w = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        os.close(r)
-        try:
-            mine = call()["pid"]
-            os.write(w, json.dumps({"pid": mine, "parent_alive": alive(parent)}).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r) as f:
-        seen = json.loads(f.read() or "{}")
-    os.waitpid(child, 0)
+    seen = in_forked_child(lambda: {"pid": call()["pid"], "parent_alive": alive(parent)})
     assert seen["pid"] not in (parent, None)
     assert seen["parent_alive"]  # the child did not touch the parent's process
     assert survivors([seen["pid"]], timeout=5) == []  # the child's own died with it
