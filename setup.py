@@ -18,7 +18,7 @@ CORE_SRC = "core/src"
 CORE_INCLUDE = "core/include"
 
 # Used only when CMakeLists.txt cannot be read (see cmake_sources()).
-FALLBACK_SUPERVISOR = ["supervisor.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
+FALLBACK_SUPERVISOR = ["supervisor.c", "reaper.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
                        "util.c", "error.c", "worker.c", "config.c"]
 FALLBACK_LIBRARY = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
                     "contain.c", "registry.c", "capture.c", "json.c", "remote_error.c",

@@ -205,6 +205,8 @@ typedef struct {
   long maxrss_kb;
   double utime, stime;   /* seconds */
   int leftovers;         /* processes left behind after exit that were killed */
+  int breached;          /* processes of the task found outside its cgroup leaf
+                            (they had moved themselves out; killed all the same) */
   const char *tier;      /* "cgroup" or "subreaper" */
   char limit[64];        /* which limit was exceeded ("memory", "cpu") */
   pid_t pid;             /* the task's root process */

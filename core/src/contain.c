@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -115,7 +116,8 @@ oom:
   return -1;
 }
 
-/* Members of a cgroup leaf. */
+/* Members of a cgroup leaf (direct members only: a task that made
+ * sub-cgroups below its leaf is still found through its lineage). */
 static int mv__cgroup_members(int cgfd, mv__proclist_t *out) {
   int fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -137,11 +139,67 @@ static int mv__cgroup_members(int cgfd, mv__proclist_t *out) {
   return 0;
 }
 
+static int mv__proclist_has(const mv__proclist_t *l, pid_t pid) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].pid == pid) return 1;
+  return 0;
+}
+
+/* Is pid in the leaf or a cgroup below it? Read from /proc/<pid>/cgroup
+ * ("0::/relative/path"), compared with the leaf's path below the mount. */
+static int mv__in_leaf(const mv__contain_t *c, pid_t pid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+  if (mv__read_file(path, buf, sizeof(buf)) <= 0) return 1; /* gone: not a breach */
+  const char *rel = c->cgroup_path + c->mount_len;
+  size_t rl = strlen(rel);
+  for (char *line = buf; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    if (strncmp(line, "0::", 3) == 0) {
+      const char *cg = line + 3;
+      return strncmp(cg, rel, rl) == 0 && (cg[rl] == '\0' || cg[rl] == '/');
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  return 1;
+}
+
+/* The tree: the leaf's members and the anchor's lineage (its descendants
+ * and, when the anchor is the task root, the anchor itself). Neither net
+ * alone is enough: a process with write access to a cgroup.procs above
+ * the leaf can leave it, and a double fork leaves a lineage that has no
+ * subreaper. A lineage member outside the leaf is a breach: counted in
+ * c->breached. */
 static int mv__tree(mv__contain_t *c, mv__proclist_t *out) {
-  /* In the cgroup tier the leaf holds every descendant, orphans included:
-   * nothing can move a process out of it but us. */
-  if (c->cgroup_fd >= 0) return mv__cgroup_members(c->cgroup_fd, out);
-  return mv__descendants(c->self, out);
+  if (c->cgroup_fd >= 0 && mv__cgroup_members(c->cgroup_fd, out) < 0) return -1;
+  mv__proclist_t lin = {0};
+  if (c->anchor <= 0) return 0; /* the leaf alone (host-side cleanup, root unknown) */
+  if (mv__descendants(c->anchor, &lin) < 0) {
+    free(lin.v);
+    return -1;
+  }
+  if (c->anchor != c->self) {
+    mv__procstat_t a;
+    if (mv__procstat(c->anchor, &a) == 0 && a.start == c->anchor_start &&
+        mv__proclist_push(&lin, &a) < 0) {
+      free(lin.v);
+      return -1;
+    }
+  }
+  int outside = 0;
+  for (size_t i = 0; i < lin.n; i++) {
+    const mv__procstat_t *p = &lin.v[i];
+    if (p->pid == c->exclude || p->state == 'Z' || mv__proclist_has(out, p->pid)) continue;
+    if (mv__proclist_push(out, p) < 0) {
+      free(lin.v);
+      return -1;
+    }
+    if (c->cgroup_fd >= 0 && !mv__in_leaf(c, p->pid)) outside++;
+  }
+  free(lin.v);
+  if (outside > c->breached) c->breached = outside;
+  return 0;
 }
 
 /* Signal one process through a pidfd, after checking it is still the one
@@ -156,17 +214,34 @@ static int mv__signal_checked(const mv__procstat_t *p, int sig) {
   return ok;
 }
 
+/* A process of the tree that may be signalled: alive, not the supervisor
+ * and not its helper. */
+static int mv__target(const mv__contain_t *c, const mv__procstat_t *p) {
+  return p->pid != c->self && p->pid != c->exclude && p->state != 'Z';
+}
+
 int mv__contain_signal_all(mv__contain_t *c, int sig) {
   mv__proclist_t l = {0};
   if (mv__tree(c, &l) < 0) {
     free(l.v);
     return -1;
   }
-  int n = 0;
+  int n = 0, anchor = -1;
   for (size_t i = 0; i < l.n; i++) {
-    if (l.v[i].pid == c->self || l.v[i].state == 'Z') continue;
+    if (!mv__target(c, &l.v[i])) continue;
+    /* The anchor goes last: while it lives, orphans of the tree are
+     * reparented to it (it is a subreaper) and stay findable. */
+    if (l.v[i].pid == c->anchor && c->anchor != c->self) {
+      anchor = (int)i;
+      continue;
+    }
     n += mv__signal_checked(&l.v[i], sig);
   }
+  /* A root that leaves its leaf takes its children's last net with it
+   * when it dies: once a breach is seen it is stopped instead, and the
+   * kill rounds (which come at once for a breached tree) end it last. */
+  if (anchor >= 0)
+    n += mv__signal_checked(&l.v[anchor], c->breached && sig == SIGTERM ? SIGSTOP : sig);
   free(l.v);
   return n;
 }
@@ -178,21 +253,53 @@ int mv__contain_count(mv__contain_t *c) {
     return -1;
   }
   int n = 0;
-  for (size_t i = 0; i < l.n; i++) n += l.v[i].pid != c->self && l.v[i].state != 'Z';
+  for (size_t i = 0; i < l.n; i++) n += mv__target(c, &l.v[i]);
   free(l.v);
   return n;
 }
 
-int mv__contain_kill_all(mv__contain_t *c) {
+int mv__contain_kill_round(mv__contain_t *c) {
   if (c->cgroup_fd >= 0) {
     int fd = openat(c->cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
-      ssize_t w = write(fd, "1", 1);
+      if (write(fd, "1", 1) < 0) {
+        /* the walk below still kills what it finds */
+      }
       close(fd);
-      if (w == 1) return 0;
     }
   }
-  return mv__contain_signal_all(c, SIGKILL) < 0 ? -1 : 0;
+  mv__proclist_t l = {0};
+  if (mv__tree(c, &l) < 0) {
+    free(l.v);
+    return -1;
+  }
+  /* A task root that is the anchor is stopped, not killed, while it has
+   * descendants: a stopped process forks nothing, and the orphans of the
+   * descendants killed meanwhile come back to it instead of init. */
+  int n = 0;
+  const mv__procstat_t *anchor = NULL;
+  for (size_t i = 0; i < l.n; i++) {
+    if (!mv__target(c, &l.v[i])) continue;
+    if (l.v[i].pid == c->anchor && c->anchor != c->self) {
+      anchor = &l.v[i];
+      continue;
+    }
+    n += mv__signal_checked(&l.v[i], SIGKILL);
+  }
+  if (anchor) n += mv__signal_checked(anchor, n > 0 ? SIGSTOP : SIGKILL);
+  free(l.v);
+  return n;
+}
+
+int mv__contain_kill_sync(mv__contain_t *c, double timeout) {
+  double deadline = mv__now() + timeout;
+  for (;;) {
+    int n = mv__contain_kill_round(c);
+    if (n == 0 && mv__contain_count(c) == 0) return 0;
+    if (mv__now() >= deadline) return -1;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 /* cgroup v2 discovery -------------------------------------------------- */
@@ -267,13 +374,23 @@ static int mv__contain_open(mv__contain_t *c, char *leaf) {
     return -1;
   }
   c->cgroup_path = leaf;
+  /* The leaf as /proc/<pid>/cgroup names it: its path below the mount. */
+  char *mnt = mv__cgroup2_mount();
+  size_t ml = mnt ? strlen(mnt) : 0;
+  if (mnt && strncmp(leaf, mnt, ml) == 0 && leaf[ml] == '/') c->mount_len = ml;
+  free(mnt);
   return 0;
 }
 
-int mv__contain_init(mv__contain_t *c, mv_containment_t want) {
+static void mv__contain_reset(mv__contain_t *c) {
+  memset(c, 0, sizeof(*c));
   c->cgroup_fd = -1;
-  c->cgroup_path = NULL;
   c->self = getpid();
+  c->anchor = c->self;
+}
+
+int mv__contain_init(mv__contain_t *c, mv_containment_t want) {
+  mv__contain_reset(c);
   if (want == MV_CONTAIN_SUBREAPER) return 0;
   char *parent = mv__cgroup_parent();
   char suffix[24];
@@ -289,12 +406,15 @@ int mv__contain_init(mv__contain_t *c, mv_containment_t want) {
 }
 
 int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path) {
-  c->cgroup_fd = -1;
-  c->cgroup_path = NULL;
-  c->self = getpid();
+  mv__contain_reset(c);
   if (cgroup_path == NULL || *cgroup_path == '\0') return 0;
   char *leaf = mv__strdup(cgroup_path);
   return leaf ? mv__contain_open(c, leaf) : -1;
+}
+
+void mv__contain_set_root(mv__contain_t *c, pid_t root, unsigned long long start) {
+  c->anchor = root;
+  c->anchor_start = start;
 }
 
 const char *mv__contain_tier(const mv__contain_t *c) {

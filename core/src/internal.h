@@ -92,10 +92,20 @@ void mv__close_from(int lowfd);
 void mv__reset_signals(void);
 
 /* contain.c -------------------------------------------------------------- */
+/* A task's tree is the union of two nets: its cgroup leaf (tier "cgroup")
+ * and its lineage, the descendants of `anchor`. The anchor is the
+ * supervisor itself when the task root is below it (a subreaper: orphans
+ * come back to it), or the task root when the supervisor only watches
+ * it (then the root is a subreaper and a member of the tree). */
 typedef struct {
-  int cgroup_fd;              /* open dir fd of our leaf, -1 if subreaper tier */
+  int cgroup_fd;              /* open dir fd of our leaf, -1 in the subreaper tier */
   char *cgroup_path;          /* path of the leaf */
-  pid_t self;                 /* the supervisor pid (root of the tree) */
+  size_t mount_len;           /* cgroup_path[mount_len..] is the leaf below the mount */
+  pid_t self;                 /* the supervisor (never signalled) */
+  pid_t anchor;               /* root of the lineage */
+  unsigned long long anchor_start; /* its start time, when it is not self */
+  pid_t exclude;              /* a helper of the supervisor, never signalled */
+  int breached;               /* most lineage processes seen outside the leaf */
 } mv__contain_t;
 
 /* Find a delegated writable cgroup v2 directory for leaves; returns a
@@ -103,19 +113,38 @@ typedef struct {
 char *mv__cgroup_parent(void);
 /* Create a leaf for this supervisor (tier "cgroup") or fall back. */
 int mv__contain_init(mv__contain_t *c, mv_containment_t want);
-/* Adopt an existing leaf created by the middle process of a fork task. */
+/* Take over an existing leaf (created by the host for a fork task);
+ * NULL or "" = subreaper tier. */
 int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path);
+/* The lineage starts at the task root (watch mode, host-side cleanup);
+ * root 0: no lineage, the leaf alone. */
+void mv__contain_set_root(mv__contain_t *c, pid_t root, unsigned long long start);
 const char *mv__contain_tier(const mv__contain_t *c);
-/* Send sig to every living process of the tree below c->self. Returns how
- * many were signalled. */
+/* Send sig to every living process of the tree (the anchor last).
+ * Returns how many were signalled, -1 on failure. */
 int mv__contain_signal_all(mv__contain_t *c, int sig);
 /* Living processes of the tree (-1 on failure). */
 int mv__contain_count(mv__contain_t *c);
-/* SIGKILL the whole tree at once (cgroup.kill) or by one walk. */
-int mv__contain_kill_all(mv__contain_t *c);
+/* One round of the final kill: cgroup.kill, SIGKILL to every process
+ * found, the anchor stopped until it is the last one. Returns how many
+ * were signalled (0: nothing left to kill). */
+int mv__contain_kill_round(mv__contain_t *c);
+/* Kill rounds until the tree is empty or timeout seconds passed (0, or
+ * -1 if processes remain). For a caller that is not an event loop. */
+int mv__contain_kill_sync(mv__contain_t *c, double timeout);
+/* Close the leaf's fd and remove the (empty) leaf. */
 void mv__contain_dispose(mv__contain_t *c);
 /* Create {parent}/multiverse-{suffix}; NULL if it cannot be used. */
 char *mv__cgroup_make_leaf(const char *parent, const char *suffix);
+
+/* reaper.c --------------------------------------------------------------- */
+/* Fork the task's reaper: it spawns sp (the worker) as its child, reports
+ * to the supervisor over *fd_out (STARTED or SPAWN_FAILED, then EXITED),
+ * reaps the tree and exits once it is gone. If the supervisor dies first
+ * it kills the tree of c, removes the leaf and the supervisor's entry in
+ * regdir. Returns 0 or -1 (errno). */
+int mv__reaper_start(mv__spawn_t *sp, const mv__contain_t *c, const char *regdir,
+                     pid_t *pid_out, int *fd_out);
 
 /* image.c ---------------------------------------------------------------- */
 /* An fd to exec the embedded supervisor from (cached per process). */
@@ -150,6 +179,8 @@ int mv__registry_write(const char *dir, const mv_entry_t *e,
                        unsigned long long root_start, char *path_out,
                        size_t path_size);
 void mv__registry_remove(const char *path);
+/* Path of the entry of the supervisor `supervisor_pid` in dir. */
+void mv__registry_entry_path(const char *dir, pid_t supervisor_pid, char *buf, size_t size);
 
 /* json.c ----------------------------------------------------------------- */
 /* 1 if buf is exactly one JSON value (surrounding whitespace allowed). */

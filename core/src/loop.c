@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MV__READ_CHUNK 65536
@@ -198,6 +199,40 @@ static void mv__reap_watched(mv_task_t *t) {
   }
 }
 
+/* The supervisor died without its final report (an administrator or the
+ * OOM killer sent it SIGKILL): what it left is ours to kill. An exec'd
+ * worker's reaper has done it already (it holds the control socket, so we
+ * get here only after it); a forked task's tree is found through its
+ * root, which is a subreaper, and through its leaf. */
+static void mv__task_orphaned(mv_task_t *t) {
+  char *leaf = t->leaf ? mv__strdup(t->leaf) : NULL;
+  if (leaf == NULL && t->leaf_name[0]) {
+    char *parent = mv__cgroup_parent();
+    if (parent) leaf = mv__asprintf("%s/%s", parent, t->leaf_name);
+    free(parent);
+  }
+  mv__contain_t c;
+  if (mv__contain_adopt(&c, leaf) < 0) mv__contain_adopt(&c, NULL);
+  free(leaf);
+  pid_t root = t->watched > 0 ? t->watched : t->root;
+  unsigned long long start = t->root_start;
+  mv__procstat_t ps;
+  /* A watched root is our child: its pid cannot be reused before we reap it. */
+  if (t->watched > 0 && start == 0 && mv__procstat(root, &ps) == 0) start = ps.start;
+  mv__contain_set_root(&c, start ? root : 0, start);
+  mv__contain_kill_sync(&c, 1.0);
+  /* The leaf can go once its last process is reaped: by init for a root
+   * that was the supervisor's child; a watched root is reaped (and its
+   * leaf removed) by the caller. */
+  for (int i = 0; i < 50 && t->watched <= 0 && c.cgroup_path && rmdir(c.cgroup_path) < 0 &&
+                  errno == EBUSY;
+       i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  mv__contain_dispose(&c);
+}
+
 static void mv__task_finish(mv_task_t *t) {
   /* Everything the tree wrote is in the pipes now: take it and close. */
   for (int k = MV__W_OUT; k <= MV__W_RES; k++) {
@@ -224,10 +259,13 @@ static void mv__task_finish(mv_task_t *t) {
     }
     t->spid = -1;
   }
-  /* A supervisor that died without its final report left the tree to us:
-   * the root leads its own session, so its group is the best handle. */
-  if (!t->exited && t->root > 0) kill(-t->root, SIGKILL);
+  if (!t->exited) mv__task_orphaned(t);
   if (t->watched > 0) mv__reap_watched(t);
+  if (t->leaf) {
+    rmdir(t->leaf); /* the supervisor removes it; this is for when it could not */
+    free(t->leaf);
+    t->leaf = NULL;
+  }
   t->t_end = mv__now(); /* the report may need it */
   mv__report_build(t);
   mv__task_complete(t);
@@ -267,7 +305,9 @@ static void mv__on_ctl(mv_task_t *t) {
       case MV__MSG_STARTED:
         t->started = 1;
         t->root = m.pid;
+        t->root_start = m.start;
         t->tier = m.tier;
+        snprintf(t->leaf_name, sizeof(t->leaf_name), "%.63s", m.text);
         break;
       case MV__MSG_SPAWN_FAILED:
         t->spawn_failed = 1;
@@ -536,6 +576,7 @@ void mv__task_destroy(mv_task_t *t) {
   free(t->fbuf);
   free(t->worker);
   free(t->script);
+  free(t->leaf);
   free(t);
 }
 

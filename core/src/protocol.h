@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define MV__PROTO_VERSION 1u
+#define MV__PROTO_VERSION 2u
 
 enum {
   /* supervisor -> host */
@@ -37,7 +37,9 @@ typedef struct {
   int64_t maxrss_kb;
   int32_t leftovers;        /* EXITED: processes killed after the root ended */
   int32_t tier;             /* 1 = cgroup, 2 = subreaper */
-  char text[64];            /* SPAWN_FAILED: stage; EXITED: limit name */
+  int32_t breached;         /* EXITED: processes of the lineage found outside the leaf */
+  char text[64];            /* SPAWN_FAILED: stage; EXITED: limit name;
+                               STARTED: the leaf's name below its parent ("" = none) */
 } mv__msg_t;
 
 #endif

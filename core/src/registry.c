@@ -50,13 +50,17 @@ int mv__registry_prepare(const char *dir) {
   return 0;
 }
 
+void mv__registry_entry_path(const char *dir, pid_t supervisor_pid, char *buf, size_t size) {
+  snprintf(buf, size, "%s/%d" MV__ENTRY_SUFFIX, dir, (int)supervisor_pid);
+}
+
 int mv__registry_write(const char *dir, const mv_entry_t *e,
                        unsigned long long supervisor_start,
                        unsigned long long root_start, char *path_out,
                        size_t path_size) {
   char tmp[512];
   snprintf(tmp, sizeof(tmp), "%s/.%d.tmp", dir, (int)e->supervisor_pid);
-  snprintf(path_out, path_size, "%s/%d" MV__ENTRY_SUFFIX, dir, (int)e->supervisor_pid);
+  mv__registry_entry_path(dir, e->supervisor_pid, path_out, path_size);
   unlink(tmp);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return -1;

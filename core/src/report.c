@@ -221,6 +221,19 @@ void mv__report_build(mv_task_t *t) {
     }
     r->result_source = MV_RESULT_STDOUT;
   }
+  r->breached = m->breached;
   mv__classify(t, r);
   if (r->message == NULL) r->message = mv__strdup("");
+  if (r->breached > 0) {
+    /* Said in every message, success included: the task did something
+     * only a hostile or broken program does. */
+    char *m2 = mv__asprintf("%s%scontainment breached: %d process%s of %s '%s' left its cgroup "
+                            "(found through its lineage and killed)",
+                            r->message, *r->message ? "; " : "", r->breached,
+                            r->breached == 1 ? "" : "es", mv__what(t), r->worker);
+    if (m2) {
+      free(r->message);
+      r->message = m2;
+    }
+  }
 }

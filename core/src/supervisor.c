@@ -5,11 +5,16 @@
  * carries none of the host's memory, fds or threads. It
  *   - becomes a child subreaper (never the host: DESIGN.md), so every
  *     orphan of the task is reparented to it;
- *   - starts the worker in a new session (spawn mode), or takes over a
- *     forked task created just before its own exec (adopt mode), or —
- *     in the cgroup tier — watches a forked task that is the host's own
- *     child through a pidfd (watch mode: the task's leaf holds every
- *     descendant, so no middle process is needed and the host forks once);
+ *   - starts the worker in a new session through the task's reaper
+ *     (spawn mode, reaper.c: a forked helper that kills the tree should
+ *     the supervisor itself be killed), or takes over a forked task
+ *     created just before its own exec (adopt mode), or — in the cgroup
+ *     tier — watches a forked task that is the host's own child through
+ *     a pidfd (watch mode: the task root is a subreaper and the leaf
+ *     holds its descendants, so the host forks once);
+ *   - finds the tree through both nets, the leaf and the lineage
+ *     (contain.c): a process that writes itself out of the leaf is still
+ *     found, killed without grace, and the report says so;
  *   - enforces the timeout and the memory limit even when nobody waits;
  *   - on timeout, cancel, clear (SIGTERM to the supervisor) or host death
  *     sends SIGTERM to the whole tree, waits kill_grace, then SIGKILLs
@@ -65,6 +70,10 @@ typedef struct {
   mv__contain_t c;
   int ctl, hostfd, sigfd;
   rlim_t nofile;        /* the soft fd limit we were given */
+  pid_t reaper;         /* spawn mode: the worker's parent (reaper.c) */
+  int reaperfd;         /* its socket, -1 once closed */
+  int reaper_alive;     /* not reaped yet */
+  int reaper_more;      /* it still had children when the worker ended */
   int watch;            /* watch mode: the root is not our child */
   int rootfd;           /* watch mode: pidfd of the root */
   pid_t root;
@@ -164,7 +173,10 @@ static int mv__sup_reap(mv__sup_t *s) {
     struct rusage ru;
     pid_t pid = wait4(-1, &st, WNOHANG, &ru);
     if (pid > 0) {
-      if (pid == s->root) {
+      if (pid == s->reaper) s->reaper_alive = 0;
+      /* The root is ours only in adopt mode, or in spawn mode after its
+       * reaper died (it was reparented to us). */
+      if (pid == s->root && !s->root_exited) {
         s->root_exited = 1;
         s->root_status = st;
         s->ru = ru;
@@ -190,7 +202,9 @@ static void mv__sup_start_kill(mv__sup_t *s, int end, double grace) {
   int n = mv__contain_signal_all(&s->c, SIGTERM);
   if (n > 0 && s->root_exited) s->leftovers = n;
   s->phase = PH_GRACE;
-  s->kill_deadline = now + grace;
+  /* A tree that broke out of its leaf gets no grace: every moment it
+   * runs it can go further. */
+  s->kill_deadline = s->c.breached ? now : now + grace;
 }
 
 static void mv__sup_on_signal(mv__sup_t *s) {
@@ -245,6 +259,29 @@ static void mv__sup_on_ctl(mv__sup_t *s) {
   }
 }
 
+/* The reaper's report of the worker's end (spawn mode). */
+static void mv__sup_on_reaper(mv__sup_t *s) {
+  mv__msg_t m;
+  ssize_t n = recv(s->reaperfd, &m, sizeof(m), MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) { /* the reaper is gone; wait4() tells the rest */
+    close(s->reaperfd);
+    s->reaperfd = -1;
+    return;
+  }
+  if (n != (ssize_t)sizeof(m) || m.type != MV__MSG_EXITED || s->root_exited) return;
+  s->root_exited = 1;
+  s->root_status = m.wait_status;
+  s->t_exit = (double)m.elapsed_ns / 1e9;
+  memset(&s->ru, 0, sizeof(s->ru));
+  s->ru.ru_utime.tv_sec = (time_t)(m.utime_us / 1000000);
+  s->ru.ru_utime.tv_usec = (suseconds_t)(m.utime_us % 1000000);
+  s->ru.ru_stime.tv_sec = (time_t)(m.stime_us / 1000000);
+  s->ru.ru_stime.tv_usec = (suseconds_t)(m.stime_us % 1000000);
+  s->ru.ru_maxrss = (long)m.maxrss_kb;
+  s->reaper_more = m.leftovers != 0;
+}
+
 static double mv__sup_next_deadline(mv__sup_t *s) {
   double d = 1e300;
   if (s->phase == PH_RUNNING && !s->o.parked) {
@@ -289,7 +326,7 @@ static void mv__sup_tick(mv__sup_t *s) {
     s->next_kill = now;
   }
   if (s->phase == PH_KILL && now >= s->next_kill) {
-    mv__contain_kill_all(&s->c);
+    mv__contain_kill_round(&s->c);
     s->next_kill = now + MV__KILL_ROUND;
   }
 }
@@ -299,7 +336,9 @@ static void mv__sup_after_reap(mv__sup_t *s, int empty) {
     s->phase = PH_DONE;
     return;
   }
-  if (s->root_exited && s->phase == PH_RUNNING) {
+  /* A reaper that found no other child when the worker ended is about to
+   * exit: wait for it instead of walking the tree. */
+  if (s->root_exited && s->phase == PH_RUNNING && !(s->reaper_alive && !s->reaper_more)) {
     /* The task ended by itself but left processes behind: they go the
      * same way as a timed-out tree. */
     mv__sup_start_kill(s, -1, s->o.grace);
@@ -309,10 +348,11 @@ static void mv__sup_after_reap(mv__sup_t *s, int empty) {
 static int mv__sup_loop(mv__sup_t *s) {
   mv__sup_after_reap(s, mv__sup_reap(s));
   while (s->phase != PH_DONE) {
-    struct pollfd p[4];
+    struct pollfd p[5];
     int np = 0;
     p[np++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
     if (s->rootfd >= 0) p[np++] = (struct pollfd){.fd = s->rootfd, .events = POLLIN};
+    if (s->reaperfd >= 0) p[np++] = (struct pollfd){.fd = s->reaperfd, .events = POLLIN};
     if (s->ctl >= 0) p[np++] = (struct pollfd){.fd = s->ctl, .events = POLLIN};
     if (s->hostfd >= 0) p[np++] = (struct pollfd){.fd = s->hostfd, .events = POLLIN};
     double wait = mv__sup_next_deadline(s) - mv__now();
@@ -323,6 +363,7 @@ static int mv__sup_loop(mv__sup_t *s) {
       if (p[i].revents == 0) continue;
       if (p[i].fd == s->sigfd) mv__sup_on_signal(s);
       else if (p[i].fd == s->rootfd) continue; /* seen by mv__sup_reap() */
+      else if (p[i].fd == s->reaperfd) mv__sup_on_reaper(s);
       else if (p[i].fd == s->ctl) mv__sup_on_ctl(s);
       else if (p[i].fd == s->hostfd) {
         close(s->hostfd);
@@ -361,6 +402,15 @@ static void mv__sup_watch_host(mv__sup_t *s) {
   }
 }
 
+static void mv__sup_spawn_failed(mv__sup_t *s, int err, const char *stage) {
+  mv__msg_t m;
+  memset(&m, 0, sizeof(m));
+  m.type = MV__MSG_SPAWN_FAILED;
+  m.value = err ? err : EINVAL;
+  snprintf(m.text, sizeof(m.text), "%s", stage);
+  mv__sup_send(s, &m);
+}
+
 static int mv__sup_spawn(mv__sup_t *s) {
   mv__spawn_t sp;
   mv__spawn_init(&sp);
@@ -371,25 +421,35 @@ static int mv__sup_spawn(mv__sup_t *s) {
   sp.nfds = 4;
   for (int i = 0; i < 4; i++) sp.fds[i] = i;
   sp.new_session = 1;
-  sp.cgroup_fd = s->c.cgroup_fd;
   sp.rlimit_cpu = (rlim_t)s->o.cpu_s;
   sp.rlimit_nofile = s->nofile;
-  int err = 0;
-  const char *stage = NULL;
   s->o.t0 = mv__now();
-  int r = mv__spawn(&sp, &s->root, NULL, &err, &stage);
+  int r = mv__reaper_start(&sp, &s->c, s->o.regdir, &s->reaper, &s->reaperfd);
+  int err = errno;
   /* The worker owns its stdio now; keep the slots busy with /dev/null so
    * nothing we open lands on 0-3 by accident. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int i = 0; i < 4 && devnull >= 0; i++) dup3(devnull, i, O_CLOEXEC);
   if (devnull > 3) close(devnull);
-  if (r == 0) return 0;
+  if (r < 0) {
+    mv__sup_spawn_failed(s, err, "fork reaper");
+    return -1;
+  }
+  s->c.exclude = s->reaper;
+  s->reaper_alive = 1;
   mv__msg_t m;
-  memset(&m, 0, sizeof(m));
-  m.type = MV__MSG_SPAWN_FAILED;
-  m.value = err ? err : EINVAL;
-  snprintf(m.text, sizeof(m.text), "%s", stage ? stage : "spawn");
-  mv__sup_send(s, &m);
+  ssize_t n;
+  do {
+    n = recv(s->reaperfd, &m, sizeof(m), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)sizeof(m) && m.type == MV__MSG_STARTED) {
+    s->root = m.pid;
+    return 0;
+  }
+  if (n == (ssize_t)sizeof(m) && m.type == MV__MSG_SPAWN_FAILED) mv__sup_send(s, &m);
+  else mv__sup_spawn_failed(s, EPIPE, "reaper");
+  while (waitpid(s->reaper, NULL, 0) < 0 && errno == EINTR) {
+  }
   return -1;
 }
 
@@ -439,6 +499,7 @@ static void mv__sup_report(mv__sup_t *s) {
   m.maxrss_kb = s->ru.ru_maxrss;
   m.leftovers = s->leftovers;
   m.tier = s->c.cgroup_fd >= 0 ? 1 : 2;
+  m.breached = s->c.breached;
   snprintf(m.text, sizeof(m.text), "%s", s->limit);
   mv__sup_send(s, &m);
 }
@@ -449,6 +510,7 @@ int mv__supervisor_main(int argc, char **argv) {
   s.end = -1;
   s.ctl = MV__CTL_FD;
   s.hostfd = -1;
+  s.reaperfd = -1;
   s.phase = PH_RUNNING;
   if (mv__sup_parse(&s.o, argc, argv) < 0) {
     static const char msg[] = "multiverse-supervisor: bad arguments (internal use only)\n";
@@ -513,6 +575,8 @@ int mv__supervisor_main(int argc, char **argv) {
       mv__sup_send(&s, &m);
       return 0;
     }
+    /* The root is not below us: its lineage starts at itself. */
+    mv__contain_set_root(&s.c, s.root, rs.start);
   } else if (adopt) {
     s.root = s.o.adopt_pid;
   } else if (mv__sup_spawn(&s) < 0) {
@@ -529,6 +593,12 @@ int mv__supervisor_main(int argc, char **argv) {
   m.pid = s.root;
   m.start = ps.start;
   m.tier = s.c.cgroup_fd >= 0 ? 1 : 2;
+  /* The leaf's name, so the host can still clean it up if we are killed
+   * (spawn mode: the leaf is ours; fork modes: the host made it). */
+  if (s.c.cgroup_path && !adopt) {
+    const char *slash = strrchr(s.c.cgroup_path, '/');
+    snprintf(m.text, sizeof(m.text), "%s", slash ? slash + 1 : "");
+  }
   mv__sup_send(&s, &m);
   if (s.phase == PH_RUNNING) mv__sup_register(&s, ps.start);
   if (s.watch) {
@@ -542,6 +612,8 @@ int mv__supervisor_main(int argc, char **argv) {
   s.idle_since = mv__now();
 
   mv__sup_loop(&s);
+  /* The reaper's last word may still be queued behind its exit. */
+  for (int i = 0; i < 4 && s.reaperfd >= 0 && !s.root_exited; i++) mv__sup_on_reaper(&s);
 
   if (s.regpath[0]) mv__registry_remove(s.regpath);
   mv__sup_report(&s);

@@ -27,6 +27,9 @@ struct mv_task_s {
   mv__watch_t w[MV__W_COUNT];
   pid_t spid;                 /* supervisor (our direct child) */
   pid_t root;                 /* the task's root process, once STARTED */
+  unsigned long long root_start; /* its start time (clock ticks), once STARTED */
+  char *leaf;                 /* fork tasks in the cgroup tier: the leaf the host made */
+  char leaf_name[64];         /* exec'd tasks: the supervisor's leaf, below our cgroup */
   int started, exited, spawn_failed, done, cancel_sent;
   int spawn_err;
   char spawn_stage[64];

@@ -363,6 +363,15 @@ static void mv__wait_release(mv__chan_t *c) {
   close(c->release[0]);
 }
 
+/* A one-shot forked task's root is a child subreaper: orphans of its
+ * descendants come back to it rather than to init, so its whole lineage
+ * stays findable from it — by the supervisor, and by the host should the
+ * supervisor be killed. (Not for persistent tasks: a pool process would
+ * collect its calls' orphans as zombies.) */
+static void mv__task_root_subreaper(const mv__chan_t *c) {
+  if (c->in[0] < 0) prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
 /* In X after fork: exec the supervisor in place with fd 4 = control. Only
  * returns on failure, with the fd the control socket is on by then. */
 static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
@@ -402,6 +411,7 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
     /* T: the task. */
     close(c->ctl[1]);
     setsid();
+    mv__task_root_subreaper(c);
     if (cgroup_procs) {
       int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
       if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
@@ -465,6 +475,7 @@ static void mv__watched_child(mv__chan_t *c, int go_r, const char *procs, long c
   if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
   close(fd);
   setsid();
+  mv__task_root_subreaper(c);
   if (cpu_s > 0) {
     struct rlimit rl = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
     setrlimit(RLIMIT_CPU, &rl);
@@ -566,6 +577,7 @@ static int mv__fork_watched(mv_task_t *t, mv__chan_t *c, const mv__start_t *s,
   c->ctl[1] = -1;
   t->watched = pid;
   t->root = pid;
+  t->leaf = mv__strdup(leaf); /* to clean up after a supervisor that was killed */
   if ((r = mv__chan_attach(c, t)) < 0) {
     kill(t->spid, SIGKILL);
     waitpid(t->spid, NULL, 0);

@@ -119,3 +119,51 @@ int th_system(const char *cmd) {
 void th_die_with_parent(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
+
+/* This process's cgroup v2 directory (mount + "0::" path), or "" . */
+static void th_cgroup_dir(char *out, size_t size) {
+  out[0] = '\0';
+  char rel[1024] = "", line[4096];
+  FILE *f = fopen("/proc/self/cgroup", "r");
+  if (f == NULL) return;
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, "0::", 3) == 0) sscanf(line + 3, "%1023s", rel);
+  fclose(f);
+  f = fopen("/proc/self/mountinfo", "r");
+  if (f == NULL) return;
+  while (fgets(line, sizeof(line), f)) {
+    char root[1024], mnt[1024];
+    char *sep = strstr(line, " - cgroup2 ");
+    if (sep && sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) == 2 &&
+        strcmp(root, "/") == 0) {
+      snprintf(out, size, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+int th_leaves(void) {
+  char dir[2048];
+  th_cgroup_dir(dir, sizeof(dir));
+  DIR *d = dir[0] ? opendir(dir) : NULL;
+  if (d == NULL) return -1;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) n += strncmp(de->d_name, "multiverse-", 11) == 0;
+  closedir(d);
+  return n;
+}
+
+int th_leave_cgroup(void) {
+  char dir[2048], procs[2100];
+  th_cgroup_dir(dir, sizeof(dir));
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL) return -1;
+  *slash = '\0';
+  snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+  FILE *f = fopen(procs, "w");
+  if (f == NULL) return -1;
+  int ok = fputs("0", f) >= 0;
+  return fclose(f) == 0 && ok ? 0 : -1;
+}
