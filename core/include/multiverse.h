@@ -94,6 +94,12 @@ typedef struct {
   double kill_grace;      /* seconds between SIGTERM and SIGKILL */
   size_t max_output;      /* bytes kept per stream (stdout, stderr, result) */
   mv_containment_t containment;
+  /* The worker's environment (API.md §1): the host's when inherit_env is
+   * non-zero (the default), else only PATH, HOME, LANG, LC_*, TZ and
+   * TMPDIR; then `env` ("NAME=value" strings, NULL-terminated; NULL =
+   * none) adds or overrides; the MULTIVERSE_* variables come last. */
+  int inherit_env;
+  char **env;
 } mv_config_t;
 
 #define MV_DEFAULT_KILL_GRACE 2.0
@@ -115,6 +121,13 @@ int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size);
 /* Validate a timeout value from a binding: finite and >= 0. `what` names
  * the argument in the error detail ("timeout", "$timeout", ...). */
 int mv_check_timeout(double seconds, const char *what);
+/* Add or replace one `env` entry of cfg (name validated: letters, digits
+ * and '_', not starting with a digit, no '='; MV_EINVAL names it). */
+int mv_config_set_env(mv_config_t *cfg, const char *name, const char *value);
+/* Drop every `env` entry. */
+void mv_config_clear_env(mv_config_t *cfg);
+/* 0 if name is a valid environment variable name (as above). */
+int mv_check_env_name(const char *name);
 
 /* ------------------------------------------------------------------------
  * Worker lookup (API.md §1).

@@ -16,6 +16,7 @@ void mv_config_init(mv_config_t *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   cfg->kill_grace = MV_DEFAULT_KILL_GRACE;
   cfg->max_output = MV_DEFAULT_MAX_OUTPUT;
+  cfg->inherit_env = 1;
   /* The environment can force a tier (tests, or hosts where the cgroup
    * directory is writable but should not be used). */
   const char *c = getenv("MULTIVERSE_CONTAINMENT");
@@ -30,6 +31,52 @@ void mv_config_dispose(mv_config_t *cfg) {
   free(cfg->php);
   free(cfg->runtime_dir);
   cfg->workers_path = cfg->python = cfg->node = cfg->php = cfg->runtime_dir = NULL;
+  mv_config_clear_env(cfg);
+}
+
+void mv_config_clear_env(mv_config_t *cfg) {
+  mv__strv_free(cfg->env);
+  cfg->env = NULL;
+}
+
+int mv_check_env_name(const char *name) {
+  if (name == NULL || *name == '\0')
+    return mv__error(MV_EINVAL, "env: a variable name must not be empty");
+  int ok = !(name[0] >= '0' && name[0] <= '9');
+  for (const char *c = name; ok && *c; c++)
+    ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+         *c == '_';
+  if (!ok || strlen(name) > 255)
+    return mv__error(MV_EINVAL,
+                     "env: invalid variable name '%.64s' (letters, digits and '_', not "
+                     "starting with a digit)",
+                     name);
+  return 0;
+}
+
+int mv_config_set_env(mv_config_t *cfg, const char *name, const char *value) {
+  int r = mv_check_env_name(name);
+  if (r < 0) return r;
+  if (value == NULL) return mv__error(MV_EINVAL, "env: the value of '%s' is missing", name);
+  char *entry = mv__asprintf("%s=%s", name, value);
+  if (entry == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  size_t n = mv__strv_len(cfg->env), nl = strlen(name);
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(cfg->env[i], name, nl) == 0 && cfg->env[i][nl] == '=') {
+      free(cfg->env[i]);
+      cfg->env[i] = entry;
+      return 0;
+    }
+  }
+  char **v = realloc(cfg->env, (n + 2) * sizeof(char *));
+  if (v == NULL) {
+    free(entry);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  v[n] = entry;
+  v[n + 1] = NULL;
+  cfg->env = v;
+  return 0;
 }
 
 int mv_config_set_string(char **field, const char *value) {
@@ -46,11 +93,19 @@ int mv_config_set_string(char **field, const char *value) {
 int mv_config_copy(mv_config_t *dst, const mv_config_t *src) {
   *dst = *src;
   dst->workers_path = dst->python = dst->node = dst->php = dst->runtime_dir = NULL;
-  if (mv_config_set_string(&dst->workers_path, src->workers_path) < 0 ||
-      mv_config_set_string(&dst->python, src->python) < 0 ||
-      mv_config_set_string(&dst->node, src->node) < 0 ||
-      mv_config_set_string(&dst->php, src->php) < 0 ||
-      mv_config_set_string(&dst->runtime_dir, src->runtime_dir) < 0) {
+  dst->env = NULL;
+  int bad = mv_config_set_string(&dst->workers_path, src->workers_path) < 0 ||
+            mv_config_set_string(&dst->python, src->python) < 0 ||
+            mv_config_set_string(&dst->node, src->node) < 0 ||
+            mv_config_set_string(&dst->php, src->php) < 0 ||
+            mv_config_set_string(&dst->runtime_dir, src->runtime_dir) < 0;
+  size_t n = mv__strv_len(src->env);
+  if (!bad && n > 0) {
+    dst->env = calloc(n + 1, sizeof(char *));
+    bad = dst->env == NULL;
+    for (size_t i = 0; !bad && i < n; i++) bad = (dst->env[i] = mv__strdup(src->env[i])) == NULL;
+  }
+  if (bad) {
     mv_config_dispose(dst);
     return MV_ENOMEM;
   }
@@ -88,6 +143,14 @@ int mv_config_validate(const mv_config_t *cfg) {
                      cfg->runtime_dir);
   if (cfg->containment < MV_CONTAIN_AUTO || cfg->containment > MV_CONTAIN_SUBREAPER)
     return mv__error(MV_EINVAL, "containment must be auto, cgroup or subreaper");
+  for (char **e = cfg->env; e && *e; e++) {
+    const char *eq = strchr(*e, '=');
+    char name[256];
+    size_t nl = eq ? (size_t)(eq - *e) : strlen(*e);
+    snprintf(name, sizeof(name), "%.*s", (int)(nl < 255 ? nl : 255), *e);
+    if (eq == NULL || nl > 255) return mv__error(MV_EINVAL, "env: malformed entry '%.64s'", *e);
+    if ((r = mv_check_env_name(name)) < 0) return r;
+  }
   return 0;
 }
 

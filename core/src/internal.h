@@ -91,6 +91,11 @@ void mv__exec_fd(int fd, char *const argv[], char *const envp[]);
 void mv__close_from(int lowfd);
 void mv__reset_signals(void);
 
+/* env.c ------------------------------------------------------------------ */
+/* The environment of a worker exec'd for cfg (malloc'd vector). */
+char **mv__worker_env(const mv_config_t *cfg, const char *worker, const char *task_id,
+                      int warm);
+
 /* contain.c -------------------------------------------------------------- */
 /* A task's tree is the union of two nets: its cgroup leaf (tier "cgroup")
  * and its lineage, the descendants of `anchor`. The anchor is the

@@ -122,31 +122,6 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
   return v;
 }
 
-/* Host environment minus stale MULTIVERSE_* task variables, plus ours. */
-static char **mv__worker_env(const char *worker, const char *task_id, int warm) {
-  extern char **environ;
-  size_t n = mv__strv_len(environ);
-  char **v = calloc(n + 5, sizeof(char *));
-  if (v == NULL) return NULL;
-  size_t i = 0;
-  for (size_t j = 0; j < n; j++) {
-    if (strncmp(environ[j], "MULTIVERSE_WORKER=", 18) == 0 ||
-        strncmp(environ[j], "MULTIVERSE_TASK_ID=", 19) == 0 ||
-        strncmp(environ[j], "MULTIVERSE_RESULT_FD=", 21) == 0 ||
-        strncmp(environ[j], "MULTIVERSE_WARM=", 16) == 0)
-      continue;
-    if ((v[i++] = mv__strdup(environ[j])) == NULL) goto oom;
-  }
-  if ((v[i++] = mv__asprintf("MULTIVERSE_WORKER=%s", worker)) == NULL) goto oom;
-  if ((v[i++] = mv__asprintf("MULTIVERSE_TASK_ID=%s", task_id)) == NULL) goto oom;
-  if ((v[i++] = mv__strdup("MULTIVERSE_RESULT_FD=3")) == NULL) goto oom;
-  if (warm && (v[i++] = mv__strdup("MULTIVERSE_WARM=1")) == NULL) goto oom;
-  return v;
-oom:
-  mv__strv_free(v);
-  return NULL;
-}
-
 static int mv__payload_fd(const char *payload, size_t len) {
   int fd = memfd_create("multiverse-payload", MFD_CLOEXEC);
   if (fd < 0) return mv__syserror(MV_ESYS, "cannot create the payload buffer");
@@ -252,7 +227,7 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   }
   sargv = mv__sup_argv(&s, "spawn", cwd, name, t->task_id, s.persistent ? "warm" : "exec", 0,
                        NULL, argv);
-  env = mv__worker_env(name, t->task_id, s.persistent);
+  env = mv__worker_env(cfg, name, t->task_id, s.persistent);
   if (sargv == NULL || env == NULL) {
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;

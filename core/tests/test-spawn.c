@@ -294,3 +294,43 @@ TEST_IMPL(spawn_argv_task) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* API.md §1: inherit_env=false keeps the host's secrets in the host; env
+ * adds and overrides; the task's own MULTIVERSE_* variables win. */
+TEST_IMPL(spawn_env_options) {
+  setenv("MV_TEST_SECRET", "hunter2", 1);
+  setenv("MV_TEST_OVERRIDDEN", "host", 1);
+  for (int inherit = 1; inherit >= 0; inherit--) {
+    mv_config_t cfg;
+    th_config(&cfg);
+    cfg.inherit_env = inherit;
+    ASSERT_OK(mv_config_set_env(&cfg, "MV_TEST_ADDED", "a b=c"));
+    ASSERT_OK(mv_config_set_env(&cfg, "MV_TEST_OVERRIDDEN", "config"));
+    ASSERT_OK(mv_config_set_env(&cfg, "MULTIVERSE_WORKER", "forged"));
+    mv_report_t r;
+    ASSERT_OK(th_run(&cfg, "env_dump", "{}", 10, &r));
+    ASSERT_CONTAINS(r.result.data, "\"MV_TEST_ADDED\": \"a b=c\"");
+    ASSERT_CONTAINS(r.result.data, "\"MV_TEST_OVERRIDDEN\": \"config\"");
+    ASSERT_CONTAINS(r.result.data, "\"MULTIVERSE_WORKER\": \"env_dump\"");
+    ASSERT_CONTAINS(r.result.data, "\"PATH\": ");
+    ASSERT_EQ(strstr(r.result.data, "host\"") == NULL, 1);
+    ASSERT_EQ(strstr(r.result.data, "hunter2") != NULL, inherit);
+    mv_report_dispose(&r);
+    mv_config_dispose(&cfg);
+  }
+  mv_config_t cfg;
+  th_config(&cfg);
+  ASSERT_EQ(mv_config_set_env(&cfg, "1BAD", "x"), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "invalid variable name '1BAD'");
+  ASSERT_EQ(mv_config_set_env(&cfg, "A=B", "x"), MV_EINVAL);
+  ASSERT_EQ(mv_config_set_env(&cfg, "", "x"), MV_EINVAL);
+  /* A vector filled by hand is checked before anything starts. */
+  char *bad[] = {"NOEQUALS", NULL};
+  cfg.env = bad;
+  mv_report_t r;
+  ASSERT_EQ(th_run(&cfg, "env_dump", "{}", 10, &r), MV_EINVAL);
+  cfg.env = NULL;
+  mv_config_dispose(&cfg);
+  ASSERT(!th_has_children());
+  return 0;
+}
