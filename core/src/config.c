@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,47 @@ int mv_config_validate(const mv_config_t *cfg) {
   return 0;
 }
 
+/* A real directory (not a symlink to one) owned by this user. */
+static int mv__own_dir(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+}
+
+/* The user's home directory: $HOME when it names a directory of this user,
+ * else the one of the passwd entry. A HOME carried over from another user
+ * (sudo) would otherwise have us create files in their home. */
+static int mv__home_dir(char *buf, size_t size) {
+  const char *env = getenv("HOME");
+  struct stat st;
+  if (env && env[0] == '/' && stat(env, &st) == 0 && S_ISDIR(st.st_mode) &&
+      st.st_uid == geteuid()) {
+    int n = snprintf(buf, size, "%s", env);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+  }
+  size_t cap = 4096;
+  int rc = -1;
+  for (;;) {
+    char *pwbuf = malloc(cap);
+    if (pwbuf == NULL) break;
+    struct passwd pw, *found = NULL;
+    int e = getpwuid_r(geteuid(), &pw, pwbuf, cap, &found);
+    if (e == 0 && found && found->pw_dir && found->pw_dir[0] == '/') {
+      int n = snprintf(buf, size, "%s", found->pw_dir);
+      rc = n < 0 || (size_t)n >= size ? -1 : 0;
+    }
+    free(pwbuf);
+    if (e != ERANGE || cap >= (1u << 20)) break;
+    cap *= 2;
+  }
+  /* No usable passwd entry: a HOME that is not ours is still better than
+   * nothing; mv__registry_prepare() says what is wrong with it. */
+  if (rc < 0 && env && env[0] == '/') {
+    int n = snprintf(buf, size, "%s", env);
+    rc = n < 0 || (size_t)n >= size ? -1 : 0;
+  }
+  return rc;
+}
+
 int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size) {
   int n;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -164,7 +206,28 @@ int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size) {
              st.st_uid == geteuid()) {
     n = snprintf(buf, size, "%s/multiverse", xdg);
   } else {
-    n = snprintf(buf, size, "/tmp/multiverse-%u", (unsigned)geteuid());
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "/tmp/multiverse-%u", (unsigned)geteuid());
+    /* Claim the directory while resolving rather than later: once it is
+     * ours no other user can replace it (/tmp is sticky), so nobody can
+     * slip one in between this choice and its use, and every process of
+     * the user keeps choosing it. Whatever makes the mkdir fail (it
+     * exists, a read-only /tmp), the check below decides. */
+    mkdir(tmp, 0700);
+    if (mv__own_dir(tmp)) {
+      n = snprintf(buf, size, "%s", tmp);
+    } else {
+      /* Squatted by another user (or a symlink, or not a directory): a
+       * directory only this user can create. */
+      char home[4096];
+      if (mv__home_dir(home, sizeof(home)) < 0)
+        return mv__error(MV_EREGISTRY,
+                         "'%s' is not this user's directory and there is no home "
+                         "directory to use instead",
+                         tmp);
+      n = snprintf(buf, size, "%s%s.cache/multiverse/run", home,
+                   home[strlen(home) - 1] == '/' ? "" : "/");
+    }
   }
   if (n < 0 || (size_t)n >= size) return mv__error(MV_EINVAL, "runtime_dir path too long");
   return 0;

@@ -5,13 +5,20 @@
  *
  * Any process of the same user can list the entries and clear them. An
  * entry names its supervisor by pid *and* start time; clear() opens a
- * pidfd, checks the start time, and only then signals, so a recycled pid
- * is never hit. The supervisor reacts to SIGTERM by killing its own tree
- * (SIGTERM, grace, SIGKILL), and clear() waits on the pidfds until every
- * supervisor has exited, i.e. until every tree is gone.
+ * pidfd, checks the start time and that the process is the supervisor of
+ * the entry's task (its name is "mv-supervisor" and its argv holds
+ * "task=<task_id>"), and only then signals: neither a recycled pid nor a
+ * forged entry naming some other live process gets anything signalled.
+ * The supervisor reacts to SIGTERM by killing its own tree (SIGTERM,
+ * grace, SIGKILL), and clear() waits on the pidfds until every supervisor
+ * has exited, i.e. until every tree is gone. A task root whose supervisor
+ * died is killed only when its environment carries the entry's
+ * MULTIVERSE_TASK_ID.
  *
- * Stale entries (supervisor gone) are removed; corrupt ones, and files
- * that belong to another user, are skipped without failing the call.
+ * Stale entries (supervisor gone or not proven) are removed; corrupt ones,
+ * files that belong to another user and anything that is not a regular
+ * file (FIFOs, devices, sockets, symlinks, directories) are skipped
+ * without failing the call and without ever blocking on them.
  */
 #include "internal.h"
 
@@ -28,11 +35,35 @@
 
 #define MV__ENTRY_SUFFIX ".entry"
 
+/* mkdir -p, each directory it creates private (0700). The default
+ * fallback, ~/.cache/multiverse/run, often has no parents yet. */
+static int mv__mkdirs(const char *dir) {
+  if (mkdir(dir, 0700) == 0 || errno == EEXIST) return 0; /* the caller checks what it is */
+  if (errno != ENOENT) return -1;
+  char path[4096];
+  size_t len = strlen(dir);
+  if (len >= sizeof(path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(path, dir, len + 1);
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    /* Failures here (an existing parent, one we may not write to) show
+     * up as the failure of the last mkdir, with its errno. */
+    mkdir(path, 0700);
+    *p = '/';
+  }
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST) return -1;
+  return 0;
+}
+
 int mv__registry_prepare(const char *dir) {
   if (dir == NULL || dir[0] != '/')
     return mv__error(MV_EREGISTRY, "runtime_dir must be an absolute path (got '%s')",
                      dir ? dir : "");
-  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+  if (mv__mkdirs(dir) < 0)
     return mv__syserror(MV_EREGISTRY, "cannot create runtime_dir '%s'", dir);
   struct stat st;
   if (lstat(dir, &st) < 0)
@@ -90,15 +121,29 @@ typedef struct {
   char path[512];
 } mv__rentry_t;
 
+/* A regular file of this user? */
+static int mv__own_file(const struct stat *st) {
+  return S_ISREG(st->st_mode) && st->st_uid == geteuid();
+}
+
 /* Parse one entry file; -1 if corrupt or not ours. */
 static int mv__registry_read(int dirfd, const char *name, mv__rentry_t *r) {
-  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* Look before opening: opening a device can have effects of its own,
+   * and a FIFO would block the open until some writer comes. */
+  struct stat st, fst;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !mv__own_file(&st)) return -1;
+  /* Non-blocking and no symlinks all the same: the name may have been
+   * replaced since. The fstat must then find the very file looked at. */
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return -1;
-  struct stat st;
   char buf[2048];
   ssize_t n = -1;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
-    n = read(fd, buf, sizeof(buf) - 1);
+  if (fstat(fd, &fst) == 0 && mv__own_file(&fst) && fst.st_dev == st.st_dev &&
+      fst.st_ino == st.st_ino) {
+    do {
+      n = read(fd, buf, sizeof(buf) - 1);
+    } while (n < 0 && errno == EINTR);
+  }
   close(fd);
   if (n <= 0) return -1;
   buf[n] = '\0';
@@ -151,6 +196,72 @@ static int mv__same_process(pid_t pid, unsigned long long start) {
   return mv__procstat(pid, &ps) == 0 && ps.start == start && ps.state != 'Z';
 }
 
+/* Does /proc/<pid>/<file>, a list of NUL-terminated strings (cmdline,
+ * environ), hold exactly `want`? With stop_at_dashes, only the strings
+ * before a "--" count (the supervisor's own options, not the worker's
+ * argv). Read in pieces: an environment can be far larger than any
+ * buffer worth having. */
+static int mv__proc_strings_have(pid_t pid, const char *file, const char *want,
+                                 int stop_at_dashes) {
+  char path[64], buf[4096];
+  size_t wl = strlen(want);
+  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  /* The string being read, across reads: its length so far, and whether
+   * it is still a prefix of `want` / of "--". */
+  size_t len = 0;
+  int same = 1, dashes = 1, found = 0, stop = 0;
+  while (!found && !stop) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      /* A last string without its NUL still counts. */
+      found = n == 0 && same && len == wl;
+      break;
+    }
+    for (ssize_t i = 0; i < n && !found && !stop; i++) {
+      char c = buf[i];
+      if (c == '\0') {
+        found = same && len == wl;
+        stop = stop_at_dashes && dashes && len == 2;
+        len = 0;
+        same = dashes = 1;
+      } else {
+        same = same && len < wl && want[len] == c;
+        dashes = dashes && len < 2 && c == '-';
+        len++;
+      }
+    }
+  }
+  close(fd);
+  return found;
+}
+
+/* Is pid the supervisor of task task_id? It names itself "mv-supervisor"
+ * and was exec'd with "task=<task_id>" among its options. Only meaningful
+ * once pid is pinned (a pidfd open, the start time checked). Never pid 1:
+ * a supervisor is always some host's child. */
+static int mv__is_supervisor(pid_t pid, const char *task_id) {
+  static const char name[] = "mv-supervisor\n";
+  char path[64], comm[32], arg[64];
+  if (pid <= 1 || task_id[0] == '\0') return 0;
+  snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+  ssize_t n = mv__read_file(path, comm, sizeof(comm));
+  if (n != (ssize_t)sizeof(name) - 1 || memcmp(comm, name, sizeof(name) - 1) != 0) return 0;
+  snprintf(arg, sizeof(arg), "task=%s", task_id);
+  return mv__proc_strings_have(pid, "cmdline", arg, 1);
+}
+
+/* Is pid the root of task task_id? Every exec'd worker is started with
+ * MULTIVERSE_TASK_ID=<task_id> in its environment. */
+static int mv__is_task_root(pid_t pid, const char *task_id) {
+  char var[80];
+  if (pid <= 1 || task_id[0] == '\0') return 0;
+  snprintf(var, sizeof(var), "MULTIVERSE_TASK_ID=%s", task_id);
+  return mv__proc_strings_have(pid, "environ", var, 0);
+}
+
 /* Collect live, matching entries; remove stale ones. When orphans is not
  * NULL, stale entries whose task root still runs are returned there (their
  * supervisor died abnormally; clear() kills the root's session). */
@@ -186,7 +297,10 @@ static int mv__registry_scan(const char *dir, const char *worker,
     if (mv__registry_read(dirfd(d), de->d_name, &r) < 0) continue; /* corrupt/foreign */
     snprintf(r.path, sizeof(r.path), "%s/%s", dir, de->d_name);
     if (worker && strcmp(worker, r.e.worker) != 0) continue;
-    int live = mv__same_process(r.e.supervisor_pid, r.sup_start);
+    /* A live process that is not the supervisor of the entry's task makes
+     * the entry as stale as a dead one: no task of ours is behind it. */
+    int live = mv__same_process(r.e.supervisor_pid, r.sup_start) &&
+               mv__is_supervisor(r.e.supervisor_pid, r.e.task_id);
     mv__rentry_t **dst = out;
     size_t *n = count, *c = &cap;
     if (!live) {
@@ -259,8 +373,9 @@ int mv_registry_clear(const char *runtime_dir, const char *worker,
   for (size_t i = 0; i < n; i++) {
     fds[i] = (int)syscall(SYS_pidfd_open, v[i].e.supervisor_pid, 0);
     /* Check identity after opening: from here on the pidfd cannot refer to
-     * any other process. */
-    if (fds[i] >= 0 && !mv__same_process(v[i].e.supervisor_pid, v[i].sup_start)) {
+     * any other process, so what is proven is what gets the signal. */
+    if (fds[i] >= 0 && !(mv__same_process(v[i].e.supervisor_pid, v[i].sup_start) &&
+                         mv__is_supervisor(v[i].e.supervisor_pid, v[i].e.task_id))) {
       close(fds[i]);
       fds[i] = -1;
     }
@@ -272,10 +387,13 @@ int mv_registry_clear(const char *runtime_dir, const char *worker,
     }
   }
   /* Supervisors that died abnormally: the task root is its own session
-   * leader; kill its session's group directly. */
+   * leader; kill its session's group directly, once it is proven to be
+   * the task's root. What cannot be proven (a forked task's root has no
+   * identity of its own) is left alone and only its entry goes. */
   for (size_t i = 0; i < norph; i++) {
     int pfd = (int)syscall(SYS_pidfd_open, orph[i].e.pid, 0);
-    if (pfd >= 0 && mv__same_process(orph[i].e.pid, orph[i].root_start)) {
+    if (pfd >= 0 && mv__same_process(orph[i].e.pid, orph[i].root_start) &&
+        mv__is_task_root(orph[i].e.pid, orph[i].e.task_id)) {
       kill(-orph[i].e.pid, SIGKILL);
       syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
       (*killed)++;
