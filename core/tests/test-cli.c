@@ -119,3 +119,241 @@ TEST_IMPL(cli_clear_from_another_shell) {
   waitpid(hosts[1], NULL, 0);
   return 0;
 }
+
+/* What the last cli_capture() printed. */
+static char cli_out[262144], cli_err[65536];
+
+static void cli_slurp(const char *path, char *buf, size_t size) {
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+}
+
+/* Runs a shell command with stdout and stderr captured into cli_out and
+ * cli_err; returns its exit status. */
+static int cli_capture(const char *cmd) {
+  char o[256], e[256], full[8192];
+  snprintf(o, sizeof(o), "%s/cli-capture.out", th_tmpdir());
+  snprintf(e, sizeof(e), "%s/cli-capture.err", th_tmpdir());
+  snprintf(full, sizeof(full), "%s >%s 2>%s", cmd, o, e);
+  int rc = th_system(full);
+  cli_slurp(o, cli_out, sizeof(cli_out));
+  cli_slurp(e, cli_err, sizeof(cli_err));
+  return rc;
+}
+
+/* The CLI with exactly these arguments (no test options added). */
+static int cli_bare(const char *args) {
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd), "%s %s", MV_TEST_CLI, args);
+  return cli_capture(cmd);
+}
+
+/* As cli_cmd(), run through cli_capture(). */
+static int cli_opts(const char *args) {
+  char cmd[2048];
+  cli_cmd(cmd, sizeof(cmd), args);
+  return cli_capture(cmd);
+}
+
+static void cli_write(const char *path, const char *text, size_t len) {
+  FILE *f = fopen(path, "w");
+  ASSERT(f != NULL);
+  ASSERT_EQ(fwrite(text, 1, len, f), len);
+  fclose(f);
+}
+
+/* A usage error: exit 2, nothing on stdout, a message naming `what` and a
+ * pointer to --help on stderr. */
+#define ASSERT_USAGE_ERROR(rc, what)    \
+  do {                                  \
+    ASSERT_EQ((rc), 2);                 \
+    ASSERT_STR_EQ(cli_out, "");         \
+    ASSERT_CONTAINS(cli_err, (what));   \
+    ASSERT_CONTAINS(cli_err, "--help"); \
+  } while (0)
+
+TEST_IMPL(cli_help_and_usage_errors) {
+  /* Help asked for goes to stdout and succeeds, for every command. */
+  const char *asks[][2] = {{"--help", "usage: multiverse run"},
+                           {"-h", "usage: multiverse run"},
+                           {"help", "multiverse clear ["},
+                           {"help ps", "usage: multiverse ps"},
+                           {"help run", "--payload-file"},
+                           {"run --help", "usage: multiverse run"},
+                           {"run -h", "--no-inherit-env"},
+                           {"ps --help", "usage: multiverse ps"},
+                           {"clear --help", "usage: multiverse clear"}};
+  for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+    if (cli_bare(asks[i][0]) != 0) FAIL_AT("'%s' failed: %s", asks[i][0], cli_err);
+    ASSERT_CONTAINS(cli_out, asks[i][1]);
+    ASSERT_STR_EQ(cli_err, "");
+  }
+  /* run's help warns about payloads in argv and says what to do instead. */
+  ASSERT_EQ(cli_bare("run --help"), 0);
+  ASSERT_CONTAINS(cli_out, "/proc/PID/cmdline");
+  ASSERT_CONTAINS(cli_out, "--payload-file FILE");
+  ASSERT_CONTAINS(cli_out, "--env NAME=VALUE");
+
+  ASSERT_USAGE_ERROR(cli_opts("run --bogus echo"), "'--bogus'");
+  ASSERT_USAGE_ERROR(cli_opts("run -x echo"), "'-x'");
+  ASSERT_USAGE_ERROR(cli_opts("ps --bogus"), "'--bogus'");
+  ASSERT_USAGE_ERROR(cli_opts("clear --timeout 1"), "'--timeout'");
+  ASSERT_USAGE_ERROR(cli_opts("run --timeout"), "'--timeout' needs a value");
+  ASSERT_USAGE_ERROR(cli_opts("run --no-inherit-env=1 echo"), "takes no value");
+  ASSERT_USAGE_ERROR(cli_opts("run --timeout abc echo"), "abc");
+  ASSERT_USAGE_ERROR(cli_opts("run --max-output -5 echo"), "-5");
+  ASSERT_USAGE_ERROR(cli_opts("run"), "WORKER");
+  ASSERT_USAGE_ERROR(cli_opts("run echo '{}' extra"), "extra");
+  ASSERT_USAGE_ERROR(cli_opts("ps a b"), "'b'");
+  ASSERT_USAGE_ERROR(cli_bare("--bogus"), "'--bogus'");
+  ASSERT_USAGE_ERROR(cli_bare("frobnicate"), "frobnicate");
+  ASSERT_USAGE_ERROR(cli_bare("help frobnicate"), "frobnicate");
+
+  /* getopt_long forms: --opt=value, unique abbreviations, "--". */
+  ASSERT_EQ(cli_opts("run --timeout=5 --max-output=100000 echo '{\"x\": 1}'"), 0);
+  ASSERT_CONTAINS(cli_out, "{\"echo\": {\"x\": 1}}");
+  ASSERT_EQ(cli_opts("run --time 5 -- echo"), 0);
+  ASSERT_CONTAINS(cli_out, "{\"echo\": {}}");
+  /* Options end at WORKER: what follows is the payload, even "-1". */
+  ASSERT_EQ(cli_opts("run echo -1"), 0);
+  ASSERT_CONTAINS(cli_out, "{\"echo\": -1}");
+  ASSERT_EQ(cli_opts("clear --kill-grace=0.5 nothing_runs_under_this_name"), 0);
+  ASSERT_STR_EQ(cli_out, "0\n");
+  ASSERT_EQ(cli_bare("--version"), 0);
+  ASSERT_CONTAINS(cli_out, "multiverse " MV_VERSION_STRING);
+  return 0;
+}
+
+TEST_IMPL(cli_payload_from_stdin_and_file) {
+  char file[256], args[1024];
+  snprintf(file, sizeof(file), "%s/cli-payload.json", th_tmpdir());
+  const char *payload = "{\"password\": \"hunter2\"}\n";
+  cli_write(file, payload, strlen(payload));
+  const char *ways[] = {"run echo - < %s", "run --payload-file %s echo",
+                        "run --payload-file=- echo < %s", "run --payload-file - -- echo < %s"};
+  for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+    snprintf(args, sizeof(args), ways[i], file);
+    if (cli_opts(args) != 0) FAIL_AT("'%s' failed: %s", args, cli_err);
+    ASSERT_CONTAINS(cli_out, "{\"echo\": {\"password\": \"hunter2\"}}");
+  }
+  /* stdin is read to its end, however it arrives. */
+  ASSERT_EQ(cli_opts("run echo - < /dev/null"), 2);
+  ASSERT_CONTAINS(cli_err, "empty");
+  char big[200000];
+  size_t n = 0;
+  n += (size_t)snprintf(big, sizeof(big), "{\"s\": \"");
+  memset(big + n, 'a', 150000);
+  n += 150000;
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "\"}");
+  cli_write(file, big, n);
+  snprintf(args, sizeof(args), "run echo - < %s", file);
+  ASSERT_EQ(cli_opts(args), 0);
+  ASSERT(strlen(cli_out) > 150000);
+
+  /* One payload only, and a file that cannot be read is bad input. */
+  snprintf(args, sizeof(args), "run --payload-file %s echo '{}'", file);
+  ASSERT_USAGE_ERROR(cli_opts(args), "--payload-file");
+  ASSERT_EQ(cli_opts("run --payload-file /nonexistent/payload.json echo"), 2);
+  ASSERT_CONTAINS(cli_err, "/nonexistent/payload.json");
+  ASSERT_STR_EQ(cli_out, "");
+  ASSERT_EQ(cli_opts("run --payload-file / echo"), 2);
+  ASSERT_STR_EQ(cli_out, "");
+  return 0;
+}
+
+TEST_IMPL(cli_invalid_json_rejected_before_start) {
+  char mark[256], file[256], args[1024], cmd[2048];
+  snprintf(mark, sizeof(mark), "%s/cli-started", th_tmpdir());
+  snprintf(file, sizeof(file), "%s/cli-bad.json", th_tmpdir());
+  /* The fixture marks that it started before it reads its payload. */
+  char full[4096];
+  cli_cmd(cmd, sizeof(cmd), "run started '{\"ok\": true}'");
+  snprintf(full, sizeof(full), "MV_TEST_STARTED=%s %s", mark, cmd);
+  ASSERT_EQ(cli_capture(full), 0);
+  ASSERT_EQ(access(mark, F_OK), 0);
+  ASSERT_EQ(unlink(mark), 0);
+
+  struct {
+    const char *how, *text, *problem;
+  } bad[] = {
+      {"arg", "{", "line 1, column 2"},
+      {"arg", "{\"a\": 1} x", "after the JSON value"},
+      {"arg", "[1,]", "line 1"},
+      {"arg", "", "empty"},
+      {"stdin", "{\"a\":\n  nope}", "line 2, column 3"},
+      {"stdin", "{} {}", "after the JSON value"},
+      {"file", "{\"a\": \"b\"}\n\n]", "line 3, column 1"},
+      {"file", "{\"a\": \"b\0\"}", "NUL"},
+      {"file", "   \n", "empty"},
+      /* What cJSON alone lets through and the workers' parsers reject. */
+      {"arg", "[1, 01]", "number in a form JSON does not allow at line 1, column 5"},
+      {"stdin", "{\"a\": -.5}", "number"},
+      {"file", "[\"a\tb\"]", "control character"},
+      {"file", "[\"\xc3\xa9\", \"\xff\"]", "invalid UTF-8 at line 1, column 8"},
+      {"file", "\xef\xbb\xbf{}", "byte order mark"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    size_t len = strlen(bad[i].text);
+    if (strcmp(bad[i].problem, "NUL") == 0) len = 11;
+    cli_write(file, bad[i].text, len);
+    if (strcmp(bad[i].how, "arg") == 0)
+      snprintf(args, sizeof(args), "run started \"$(cat %s)\"", file);
+    else if (strcmp(bad[i].how, "stdin") == 0)
+      snprintf(args, sizeof(args), "run started - < %s", file);
+    else
+      snprintf(args, sizeof(args), "run --payload-file %s started", file);
+    cli_cmd(cmd, sizeof(cmd), args);
+    snprintf(full, sizeof(full), "MV_TEST_STARTED=%s %s", mark, cmd);
+    int rc = cli_capture(full);
+    if (rc != 2) FAIL_AT("payload %zu (%s): exit %d, stderr: %s", i, bad[i].how, rc, cli_err);
+    ASSERT_STR_EQ(cli_out, "");
+    ASSERT_CONTAINS(cli_err, "invalid JSON payload");
+    ASSERT_CONTAINS(cli_err, bad[i].problem);
+    ASSERT(access(mark, F_OK) != 0); /* nothing was started */
+  }
+  return 0;
+}
+
+TEST_IMPL(cli_env_options) {
+  char cmd[2048], full[4096];
+  /* The host holds a secret; the worker reports its whole environment. */
+#define SECRET_RUN(args)                                          \
+  (cli_cmd(cmd, sizeof(cmd), args),                               \
+   snprintf(full, sizeof(full), "MV_CLI_SECRET=hunter2 %s", cmd), \
+   cli_capture(full))
+  ASSERT_EQ(SECRET_RUN("run --no-inherit-env --env A=1 env_dump"), 0);
+  ASSERT(strstr(cli_out, "MV_CLI_SECRET") == NULL);
+  ASSERT(strstr(cli_out, "hunter2") == NULL);
+  ASSERT_CONTAINS(cli_out, "\"A\": \"1\"");
+  ASSERT_CONTAINS(cli_out, "\"PATH\": ");
+  ASSERT_CONTAINS(cli_out, "\"MULTIVERSE_WORKER\": \"env_dump\"");
+
+  ASSERT_EQ(SECRET_RUN("run --env A=1 env_dump"), 0);
+  ASSERT_CONTAINS(cli_out, "\"MV_CLI_SECRET\": \"hunter2\"");
+  ASSERT_CONTAINS(cli_out, "\"A\": \"1\"");
+
+  /* The last value wins; a value may hold '=' or be empty. */
+  ASSERT_EQ(SECRET_RUN("run --env A=1 --env A=x=y --env=B= env_dump"), 0);
+  ASSERT_CONTAINS(cli_out, "\"A\": \"x=y\"");
+  ASSERT_CONTAINS(cli_out, "\"B\": \"\"");
+
+  /* NAME alone passes the host's value without it appearing in argv. */
+  ASSERT_EQ(SECRET_RUN("run --no-inherit-env --env MV_CLI_SECRET env_dump"), 0);
+  ASSERT_CONTAINS(cli_out, "\"MV_CLI_SECRET\": \"hunter2\"");
+  ASSERT_EQ(SECRET_RUN("run --env MV_CLI_NOT_SET_ANYWHERE env_dump"), 2);
+  ASSERT_CONTAINS(cli_err, "MV_CLI_NOT_SET_ANYWHERE");
+  ASSERT_STR_EQ(cli_out, "");
+
+  /* Bad names are refused with the core's message, before anything runs. */
+  ASSERT_EQ(SECRET_RUN("run --env 1BAD=x env_dump"), 2);
+  ASSERT_CONTAINS(cli_err, "invalid variable name '1BAD'");
+  ASSERT_STR_EQ(cli_out, "");
+  ASSERT_EQ(SECRET_RUN("run --env =x env_dump"), 2);
+  ASSERT_CONTAINS(cli_err, "must not be empty");
+  ASSERT_EQ(SECRET_RUN("run --env 'A B=1' env_dump"), 2);
+  ASSERT_CONTAINS(cli_err, "invalid variable name");
+#undef SECRET_RUN
+  return 0;
+}
