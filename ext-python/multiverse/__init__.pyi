@@ -10,6 +10,7 @@ from typing import (
     Iterable,
     List,
     Literal,
+    Mapping,
     Optional,
     ParamSpec,
     Protocol,
@@ -124,6 +125,8 @@ def configure(
     php: Optional[str] = ...,
     max_output: Optional[int] = ...,
     runtime_dir: Optional[str] = ...,
+    env: Optional[Mapping[str, str]] = ...,
+    inherit_env: Optional[bool] = ...,
     warm: Optional[Dict[str, Union[bool, Dict[str, float]]]] = ...,
 ) -> None: ...
 def config() -> Dict[str, Any]: ...

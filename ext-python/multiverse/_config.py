@@ -5,14 +5,18 @@ configure()'s "warm" option), so one mental model covers both languages.
 The core's options are kept as a dict and handed to the core on every
 call; unset options take the core's defaults. "warm" is the package's own
 (the core gets the settings per pool): it is kept apart, normalised.
+"env" is kept as a plain dict sorted by name, so that two equal mappings
+give equal configurations (warm pools are keyed by them).
 """
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping
 from typing import Any, Dict, Optional, Union
 
 from . import _core
+from .errors import WorkerError
 
 OPTIONS = (
     "workers_path",
@@ -23,6 +27,8 @@ OPTIONS = (
     "php",
     "max_output",
     "runtime_dir",
+    "env",
+    "inherit_env",
     "warm",
 )
 
@@ -39,6 +45,8 @@ DEFAULTS: Dict[str, Any] = {
     "php": None,            # php on PATH
     "max_output": 64 * 1024 * 1024,
     "runtime_dir": None,    # $XDG_RUNTIME_DIR/multiverse or /tmp/multiverse-<uid>
+    "env": {},              # variables added to (or replacing) a worker's environment
+    "inherit_env": True,    # False: a worker gets only PATH, HOME, LANG, LC_*, TZ, TMPDIR
     "warm": {},             # only workers whose multiverse.json asks for it
 }
 
@@ -59,6 +67,10 @@ def configure(**options: Any) -> None:
     naming the option; nothing changes unless every value is valid. An
     option set to None goes back to its default. `warm` maps worker names
     to warm settings (see check_warm()) and replaces the whole mapping.
+    `env` (a mapping of str -> str) adds or overrides variables of a
+    worker's environment, `inherit_env=False` leaves it only PATH, HOME,
+    LANG, LC_*, TZ and TMPDIR of the host's; neither applies to forked
+    tasks, which are copies of this process.
     """
     global _version
     for key in options:
@@ -69,6 +81,9 @@ def configure(**options: Any) -> None:
     warm = options.pop("warm", _UNSET)
     if warm is not _UNSET and warm is not None:
         warm = check_warm(warm)
+    if options.get("env") is not None:
+        # {} is the default: stored as unset, so it compares equal to it.
+        options["env"] = check_env(options["env"]) or None
     with _lock:
         merged = dict(_values)
         for key, value in options.items():
@@ -84,6 +99,22 @@ def configure(**options: Any) -> None:
         if warm is not _UNSET:
             _warm.clear()
             _warm.update(warm or {})
+
+
+def check_env(value: Any) -> Dict[str, str]:
+    """configure(env=...) -> a plain dict sorted by name (a copy: later
+    changes to the caller's mapping do not reach workers). Names must be
+    str here so that they can be sorted; the values, names' syntax and
+    NULs are checked by the core's conversion (check_config), which names
+    the variable."""
+    if not isinstance(value, Mapping):
+        raise TypeError("env must be a mapping of variable name -> str, not %s"
+                        % type(value).__name__)
+    items = list(value.items())
+    for key, _ in items:
+        if not isinstance(key, str):
+            raise TypeError("env: variable names must be str, not %s" % type(key).__name__)
+    return dict(sorted(items))
 
 
 def check_warm(value: Any) -> Dict[str, Union[bool, Dict[str, Any]]]:
@@ -153,11 +184,19 @@ def current() -> Dict[str, Any]:
 
 
 def config() -> Dict[str, Any]:
-    """Every option with its effective value (runtime_dir resolved)."""
+    """Every option with its effective value (runtime_dir resolved).
+    WorkerError when no runtime_dir can be resolved (the default ones are
+    another user's and there is no home directory to fall back to)."""
     values = current()
     out = dict(DEFAULTS)
     out.update(values)
-    out["runtime_dir"] = _core.runtime_dir(values)
+    try:
+        out["runtime_dir"] = _core.runtime_dir(values)
+    except _core.Error as exc:
+        # The registry's failure, as running() and clear() report it: the
+        # core's exception class is private.
+        raise WorkerError("config() failed: %s" % exc, status=exc.name) from None
+    out["env"] = dict(out["env"])
     with _lock:
         out["warm"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _warm.items()}
     return out

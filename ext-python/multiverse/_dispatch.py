@@ -90,7 +90,8 @@ class Dispatcher:
                 except (OSError, RuntimeError, _core.Error) as exc:
                     # No fd for the loop, or no thread left (RLIMIT_NPROC): the
                     # call cannot start, which is a TaskError like any other.
-                    raise _start_failed(call.handle, exc) from exc
+                    err = _start_failed(call.handle, exc)
+                    raise err from err.__cause__
             self._active.add(call.handle)
             if call.payload is not None:
                 self._pool.submit(self._loop, call)  # wakes the loop itself if needed
@@ -368,9 +369,14 @@ class Dispatcher:
 def _start_failed(handle: AsyncHandle, exc: BaseException) -> TaskError:
     """The TaskError of a call whose process could not start (logged)."""
     log.warning("task %r (id %s) could not start: %s", handle._name, handle._task_id, exc)
+    # The core's exception class is private: its code name ("MV_EMFILE")
+    # becomes the error_type, and it is not chained as the cause.
+    private = isinstance(exc, _core.Error)
     err = TaskError("could not start: %s" % exc, task_name=handle._name,
-                    task_id=handle._task_id, error_type=type(exc).__name__)
-    err.__cause__ = exc
+                    task_id=handle._task_id,
+                    error_type=getattr(exc, "name", "Error") if private else type(exc).__name__)
+    if not private:
+        err.__cause__ = exc
     return err
 
 

@@ -7,6 +7,7 @@ MV_OK carries JSON, the rest becomes WorkerError / WorkerTimeoutError.
 """
 from __future__ import annotations
 
+import json
 import pickle
 from typing import Any, Dict, Optional, Tuple
 
@@ -130,7 +131,36 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def worker_error(report: Report) -> WorkerError:
+def worker_result(report: Report) -> Any:
+    """The decoded result of a successful worker report.
+
+    The core has checked the JSON grammar, not the encoding: JSON is UTF-8
+    (RFC 8259), and bytes that are not are the worker's fault, reported as
+    its WorkerError, like invalid JSON (PHP's WorkerException says the
+    same). Python's decoder has limits of its own (digits of an int,
+    nesting) past which it refuses a document the core accepted: also the
+    worker's WorkerError, never a bare ValueError of the json module."""
+    data: bytes = report["result"]
+    where = "stdout" if report["result_source"] == "stdout" else "the result channel"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise worker_error(report, "worker '%s' printed a result that is not valid UTF-8 on %s "
+                           "(byte 0x%02x at offset %d)"
+                           % (report["worker"], where, data[exc.start], exc.start),
+                           status="MV_EPROTO") from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise worker_error(report, "worker '%s' printed JSON on %s that Python cannot decode: %s"
+                           % (report["worker"], where, exc), status="MV_EPROTO") from None
+
+
+def worker_error(report: Report, message: Optional[str] = None,
+                 status: Optional[str] = None) -> WorkerError:
+    """The WorkerError of a report; `message` and `status` replace the
+    core's when the failure was found here (the result could not be
+    decoded)."""
     remote = report["remote"] or {}
     fields = {
         "worker": report["worker"],
@@ -143,11 +173,13 @@ def worker_error(report: Report) -> WorkerError:
         "remote_message": remote.get("message"),
         "remote_trace": remote.get("frames", []),
         "elapsed": report["elapsed"],
-        "status": report["status_name"],
+        "status": status or report["status_name"],
         "task_id": report["task_id"],
     }
     if report["end"] == "spawn_failed":
         fields["exit_code"] = None
-    if report["status_name"] == "MV_ETIMEDOUT":
-        return WorkerTimeoutError(report["message"], timeout=report["timeout"], **fields)
-    return WorkerError(report["message"], **fields)
+    if message is None:
+        message = report["message"]
+    if fields["status"] == "MV_ETIMEDOUT":
+        return WorkerTimeoutError(message, timeout=report["timeout"], **fields)
+    return WorkerError(message, **fields)

@@ -78,7 +78,7 @@ class Hub:
 
     def _submit(self, name: str, warm: Dict[str, Any], cfg: Dict[str, Any], data: bytes,
                 timeout: Optional[float]) -> Any:
-        key = repr((sorted(cfg.items()), sorted(warm.items())))
+        key = pool_key(cfg, warm)
         stale = None
         with self._cond:
             if self._loop is None:
@@ -169,6 +169,21 @@ class Hub:
                 loop.forget()
             except RuntimeError:
                 pass
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+    return value
+
+
+def pool_key(cfg: Dict[str, Any], warm: Dict[str, Any]) -> str:
+    """What a pool was made with, as a string to compare: every option
+    (env and inherit_env included, which the pool's processes were started
+    with) and the warm settings. Mappings are sorted at every level, so
+    equal configurations give equal keys whatever order they were built
+    in, and a different one always gives a new pool."""
+    return repr((_canonical(cfg), _canonical(warm)))
 
 
 def _close_at_exit() -> None:

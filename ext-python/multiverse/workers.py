@@ -58,8 +58,13 @@ def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
         log.warning("worker %r could not start: %s", name, exc)
         raise WorkerError(str(exc), worker=name, status=exc.name) from None
     if report["status_name"] == "MV_OK":
+        try:
+            result = _outcome.worker_result(report)
+        except WorkerError as exc:
+            log.warning("worker %r failed: %s", name, exc)
+            raise
         log.debug("worker %r finished in %.3f s", name, report["elapsed"])
-        return json.loads(report["result"])
+        return result
     log.warning("worker %r failed: %s", name, report["message"])
     raise _outcome.worker_error(report)
 
@@ -79,24 +84,42 @@ def _warm_settings(name: str, cfg: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return settings
 
 
+def _registry_error(what: str, worker: Optional[str], exc: Any) -> WorkerError:
+    # A registry that cannot be used (runtime_dir not a directory, another
+    # user's, not writable) or trees that would not die: the package's
+    # documented error, as PHP's WorkerException, with the core's code in
+    # `status`. The core's own exception class is private.
+    return WorkerError("%s failed: %s" % (what, exc), worker=worker or "", status=exc.name)
+
+
 def running(worker: Optional[str] = None) -> List[Dict[str, Any]]:
     """Running workers and tasks of this user, from any process: dicts with
     pid, worker, task_id, started_at, elapsed, host_pid (as PHP's
     running()), plus supervisor_pid, kind ("exec", "fork", "warm") and
-    state ("running"; warm processes: "idle" or "busy")."""
+    state ("running"; warm processes: "idle" or "busy"). WorkerError when
+    the registry cannot be read."""
     if worker is not None:
         _check_name(worker, "worker")
-    entries: List[Dict[str, Any]] = _core.registry_list(_config.current(), worker)
+    try:
+        entries: List[Dict[str, Any]] = _core.registry_list(_config.current(), worker)
+    except _core.Error as exc:
+        raise _registry_error("running()", worker, exc) from None
     return entries
 
 
 def clear(worker: Optional[str] = None) -> int:
     """Kill every running worker tree of this user (or those named
     `worker` exactly) started by any process, wait until they are gone,
-    and return how many trees were killed."""
+    and return how many trees were killed. WorkerError when the registry
+    cannot be read, or when trees are still dying after kill_grace plus a
+    margin."""
     if worker is not None:
         _check_name(worker, "worker")
-    killed: int = _core.registry_clear(_config.current(), worker,
-                                       _config.kill_grace() + _CLEAR_MARGIN)
+    try:
+        killed: int = _core.registry_clear(_config.current(), worker,
+                                           _config.kill_grace() + _CLEAR_MARGIN)
+    except _core.Error as exc:
+        log.warning("clear(%s) failed: %s", worker or "", exc)
+        raise _registry_error("clear()", worker, exc) from None
     log.info("clear(%s) killed %d tree(s)", worker or "", killed)
     return killed

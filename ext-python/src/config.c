@@ -81,22 +81,127 @@ static int mvpy_set_containment(mv_containment_t *field, PyObject *value) {
   return 0;
 }
 
+/* value's bytes as exec() gets them: the filesystem encoding with
+ * surrogateescape, as os.environ encodes. NULL with an exception set. */
+static PyObject *mvpy_env_bytes(PyObject *value) {
+  PyObject *b = PyUnicode_EncodeFSDefault(value);
+  if (b == NULL && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) PyErr_Clear();
+  return b;
+}
+
+/* ValueError naming the variable (its repr: a name may hold anything). */
+static int mvpy_env_error(PyObject *name, const char *fmt) {
+  PyObject *r = mvpy_short_repr(name);
+  if (r != NULL) PyErr_Format(PyExc_ValueError, fmt, r);
+  Py_XDECREF(r);
+  return -1;
+}
+
+/* One `env` entry. A NUL cannot reach exec() (it would cut the name or the
+ * value short without a word), so it is refused like an invalid name. */
+static int mvpy_env_entry(mv_config_t *cfg, PyObject *k, PyObject *v) {
+  if (!PyUnicode_Check(k)) {
+    PyErr_Format(PyExc_TypeError, "env: variable names must be str, not %.100s",
+                 Py_TYPE(k)->tp_name);
+    return -1;
+  }
+  if (!PyUnicode_Check(v)) {
+    PyObject *r = mvpy_short_repr(k);
+    if (r != NULL)
+      PyErr_Format(PyExc_TypeError, "env: the value of %U must be a str, not %.100s", r,
+                   Py_TYPE(v)->tp_name);
+    Py_XDECREF(r);
+    return -1;
+  }
+  int rc = -1;
+  PyObject *kb = mvpy_env_bytes(k), *vb = NULL;
+  if (kb == NULL) {
+    if (!PyErr_Occurred())
+      mvpy_env_error(k, "env: invalid variable name %U (letters, digits and '_', not starting "
+                        "with a digit)");
+    goto done;
+  }
+  const char *name = PyBytes_AS_STRING(kb);
+  if ((Py_ssize_t)strlen(name) != PyBytes_GET_SIZE(kb)) {
+    mvpy_env_error(k, "env: invalid variable name %U (it contains a NUL character)");
+    goto done;
+  }
+  if (*name == '\0') {
+    PyErr_SetString(PyExc_ValueError, "env: a variable name must not be empty");
+    goto done;
+  }
+  if (mv_check_env_name(name) < 0) {
+    mvpy_env_error(k, "env: invalid variable name %U (letters, digits and '_', not starting "
+                      "with a digit, at most 255 bytes)");
+    goto done;
+  }
+  if ((vb = mvpy_env_bytes(v)) == NULL) {
+    if (!PyErr_Occurred())
+      mvpy_env_error(k, "env: the value of %U cannot be encoded (lone surrogates)");
+    goto done;
+  }
+  if ((Py_ssize_t)strlen(PyBytes_AS_STRING(vb)) != PyBytes_GET_SIZE(vb)) {
+    mvpy_env_error(k, "env: the value of %U contains a NUL character");
+    goto done;
+  }
+  int r = mv_config_set_env(cfg, name, PyBytes_AS_STRING(vb));
+  if (r == MV_ENOMEM) PyErr_NoMemory();
+  else if (r < 0) PyErr_SetString(PyExc_ValueError, mv_last_error());
+  else rc = 0;
+done:
+  Py_XDECREF(kb);
+  Py_XDECREF(vb);
+  return rc;
+}
+
+/* The `env` option: a dict of variable name -> value (None: no entries). */
+static int mvpy_set_env(mv_config_t *cfg, PyObject *value) {
+  mv_config_clear_env(cfg);
+  if (value == Py_None) return 0;
+  if (!PyDict_Check(value)) {
+    PyErr_Format(PyExc_TypeError, "env must be a dict of variable name -> str, not %.100s",
+                 Py_TYPE(value)->tp_name);
+    return -1;
+  }
+  Py_ssize_t pos = 0;
+  PyObject *k, *v;
+  while (PyDict_Next(value, &pos, &k, &v)) {
+    if (mvpy_env_entry(cfg, k, v) < 0) {
+      mv_config_clear_env(cfg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int mvpy_set_bool(int *field, PyObject *value, const char *key) {
+  if (!PyBool_Check(value)) {
+    PyErr_Format(PyExc_TypeError, "%s must be a bool, not %.100s", key, Py_TYPE(value)->tp_name);
+    return -1;
+  }
+  *field = value == Py_True;
+  return 0;
+}
+
 static int mvpy_config_item(mv_config_t *cfg, const char *key, PyObject *value) {
   if (strcmp(key, "workers_path") == 0) return mvpy_set_path(&cfg->workers_path, value, key);
   if (strcmp(key, "python") == 0) return mvpy_set_path(&cfg->python, value, key);
   if (strcmp(key, "node") == 0) return mvpy_set_path(&cfg->node, value, key);
   if (strcmp(key, "php") == 0) return mvpy_set_path(&cfg->php, value, key);
   if (strcmp(key, "runtime_dir") == 0) return mvpy_set_path(&cfg->runtime_dir, value, key);
+  if (strcmp(key, "env") == 0) return mvpy_set_env(cfg, value);
   /* None for the numeric options means: the core's default. */
   if (value == Py_None) {
     if (strcmp(key, "timeout") == 0 || strcmp(key, "kill_grace") == 0 ||
-        strcmp(key, "max_output") == 0 || strcmp(key, "containment") == 0)
+        strcmp(key, "max_output") == 0 || strcmp(key, "containment") == 0 ||
+        strcmp(key, "inherit_env") == 0)
       return 0;
   }
   if (strcmp(key, "timeout") == 0) return mvpy_set_seconds(&cfg->timeout, value, key);
   if (strcmp(key, "kill_grace") == 0) return mvpy_set_seconds(&cfg->kill_grace, value, key);
   if (strcmp(key, "max_output") == 0) return mvpy_set_size(&cfg->max_output, value, key);
   if (strcmp(key, "containment") == 0) return mvpy_set_containment(&cfg->containment, value);
+  if (strcmp(key, "inherit_env") == 0) return mvpy_set_bool(&cfg->inherit_env, value, key);
   PyErr_Format(PyExc_TypeError, "unknown configuration option '%s'", key);
   return -1;
 }

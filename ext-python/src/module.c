@@ -45,6 +45,15 @@ double mvpy_monotonic(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+PyObject *mvpy_short_repr(PyObject *s) {
+  if (!PyUnicode_Check(s) || PyUnicode_GET_LENGTH(s) <= 64) return PyObject_Repr(s);
+  PyObject *head = PyUnicode_Substring(s, 0, 64);
+  if (head == NULL) return NULL;
+  PyObject *r = PyUnicode_FromFormat("%R...", head);
+  Py_DECREF(head);
+  return r;
+}
+
 void mvpy_flush_std(void) {
   const char *names[] = {"stdout", "stderr"};
   for (int i = 0; i < 2; i++) {
@@ -247,12 +256,42 @@ static PyObject *mvpy_containment_probe(PyObject *module, PyObject *unused) {
   return PyUnicode_FromString(mv_containment_probe(cfg.containment));
 }
 
+/* A name the core would print badly: a NUL (C would see a shorter, maybe
+ * valid, name), or bytes that are not printable ASCII (control characters
+ * in a log line). */
+static int mvpy_name_unprintable(const char *s, Py_ssize_t len) {
+  for (Py_ssize_t i = 0; i < len; i++)
+    if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) return 1;
+  return 0;
+}
+
 static PyObject *mvpy_validate_worker_name(PyObject *module, PyObject *arg) {
   (void)module;
-  const char *name = PyUnicode_AsUTF8(arg);
-  if (name == NULL) return NULL;
-  if (mv_validate_worker_name(name) < 0) {
-    PyErr_SetString(PyExc_ValueError, mv_last_error());
+  if (!PyUnicode_Check(arg)) {
+    PyErr_Format(PyExc_TypeError, "worker name must be a str, not %.100s", Py_TYPE(arg)->tp_name);
+    return NULL;
+  }
+  Py_ssize_t len;
+  const char *name = PyUnicode_AsUTF8AndSize(arg, &len);
+  if (name == NULL && !PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return NULL;
+  PyErr_Clear();
+  int bad = name == NULL || (Py_ssize_t)strlen(name) != len;
+  if (!bad && mv_validate_worker_name(name) < 0) {
+    if (!mvpy_name_unprintable(name, len) || len > 255) {
+      PyErr_SetString(PyExc_ValueError, mv_last_error());
+      return NULL;
+    }
+    bad = 1;
+  }
+  if (bad) {
+    /* Shown as repr(), so that the message shows what was passed. */
+    PyObject *r = mvpy_short_repr(arg);
+    if (r != NULL)
+      PyErr_Format(PyExc_ValueError,
+                   "invalid worker name %U: only letters, digits, '_' and '-' are allowed "
+                   "(no paths, no NUL or control characters)",
+                   r);
+    Py_XDECREF(r);
     return NULL;
   }
   Py_RETURN_NONE;

@@ -153,6 +153,9 @@ PyObject *mvpy_raise(mvpy_state *st, int code);
  * since the failure and the thread's detail may be stale). */
 PyObject *mvpy_raise_msg(mvpy_state *st, int code, const char *detail);
 double mvpy_monotonic(void);
+/* repr() of a str cut to its first 64 characters, for messages that name
+ * a caller's value (which may hold NULs, escapes or megabytes). */
+PyObject *mvpy_short_repr(PyObject *s);
 /* Flush sys.stdout and sys.stderr, ignoring errors (a forked child before
  * it _exit()s). */
 void mvpy_flush_std(void);

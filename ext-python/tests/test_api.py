@@ -235,3 +235,21 @@ def test_configure_is_all_or_nothing_and_none_resets():
     mp.configure(max_output=None)
     assert mp.config()["max_output"] == _config.DEFAULTS["max_output"]
     assert set(mp.config()) == set(_config.OPTIONS)
+
+
+def test_config_reports_an_unresolvable_runtime_dir_as_a_worker_error(monkeypatch):
+    from multiverse import _core
+
+    def unresolvable(config):
+        exc = _core.Error("'/tmp/multiverse-0' is not this user's directory and there is no "
+                          "home directory to use instead")
+        exc.code, exc.name = -17, "MV_EREGISTRY"
+        raise exc
+
+    # The real case needs /tmp/multiverse-<uid> squatted and no home: the
+    # core's failure is simulated, the mapping is what is checked.
+    monkeypatch.setattr(_core, "runtime_dir", unresolvable)
+    with pytest.raises(mp.WorkerError) as info:
+        mp.config()
+    assert str(info.value).startswith("config() failed: '/tmp/multiverse-0' is not this user's")
+    assert info.value.status == "MV_EREGISTRY" and info.value.__cause__ is None

@@ -206,3 +206,30 @@ def test_error_class_hierarchy():
     assert issubclass(mp.ShutdownError, RuntimeError)
     assert issubclass(mp.WorkerTimeoutError, mp.WorkerError)
     assert issubclass(mp.TaskError, Exception) and issubclass(mp.WorkerError, Exception)
+
+
+def square(x):
+    return x * x
+
+
+def test_a_task_that_cannot_start_does_not_chain_the_private_core_error(monkeypatch):
+    from multiverse import _core
+
+    def no_loop():
+        exc = _core.Error("too many open files")
+        exc.code, exc.name = -6, "MV_EMFILE"
+        raise exc
+
+    mp.shutdown()        # no dispatcher thread: the next call makes a loop
+    mp.reset_shutdown()
+    monkeypatch.setattr(_core, "Loop", no_loop)
+    with pytest.raises(mp.TaskError) as info:
+        mp.parallel(square)(3)
+    err = info.value
+    assert "could not start: too many open files" in str(err)
+    assert err.error_type == "MV_EMFILE"
+    # The core's exception class is private: neither the cause nor the
+    # context shown under the traceback.
+    assert err.__cause__ is None and err.__suppress_context__
+    monkeypatch.undo()
+    assert mp.parallel(square)(3).get(timeout=60) == 9

@@ -51,6 +51,20 @@ def test_invalid_worker_names_are_rejected_before_anything_starts():
         mp.run_worker(42)
 
 
+def test_a_nul_in_a_worker_name_is_a_value_error_showing_it():
+    # C would see "a", a valid name: the NUL must be refused, not cut.
+    for call in (mp.run_worker, mp.running, mp.clear):
+        with pytest.raises(ValueError) as info:
+            call("a\x00b")
+        assert "'a\\x00b'" in str(info.value)
+    with pytest.raises(ValueError, match=r"'echo\\x00'"):
+        mp.run_worker("echo\x00")  # the part before the NUL exists
+    with pytest.raises(ValueError, match=r"'a\\nb'"):
+        mp.run_worker("a\nb")  # control characters are shown escaped too
+    with pytest.raises(ValueError, match="warm"):
+        mp.configure(warm={"a\x00b": True})
+
+
 def test_payload_that_is_not_json():
     with pytest.raises(TypeError, match="payload"):
         mp.run_worker("echo", {"s": {1, 2}})
@@ -116,6 +130,32 @@ def test_invalid_json_result():
         mp.run_worker("badjson")
     assert "JSON" in str(info.value)
     assert info.value.stdout.startswith("this is not json")
+
+
+@pytest.mark.parametrize("channel", [False, True], ids=["stdout", "result-channel"])
+def test_a_result_that_is_not_utf8_is_a_worker_error(channel):
+    with pytest.raises(mp.WorkerError) as info:
+        mp.run_worker("not_utf8", {"channel": channel})
+    err = info.value
+    where = "the result channel" if channel else "stdout"
+    assert str(err) == ("worker 'not_utf8' printed a result that is not valid UTF-8 on %s "
+                        "(byte 0xe9 at offset 13)" % where)
+    assert err.status == "MV_EPROTO" and err.exit_code == 0 and err.worker == "not_utf8"
+    assert err.__cause__ is None and err.__suppress_context__
+    # The logs stay readable, undecodable bytes replaced.
+    assert err.stderr == "stderr \ufffd log\n"
+    if channel:
+        assert err.stdout == "stdout \ufffd log\n"
+    else:
+        assert err.stdout == '{"name": "Jos\ufffd"}'
+
+
+def test_json_that_python_cannot_decode_is_a_worker_error(tmp_path):
+    # Valid JSON to the core, past Python's limit on int digits.
+    (tmp_path / "huge.py").write_text("print('1' * 5000)\n")
+    with pytest.raises(mp.WorkerError, match="that Python cannot decode") as info:
+        mp.run_worker("huge", workers_path=str(tmp_path))
+    assert info.value.status == "MV_EPROTO"
 
 
 def test_output_over_max_output_is_an_error(tmp_path):
@@ -198,6 +238,46 @@ def test_registry_is_shared_across_processes(tmp_path, runtime_dir):
         if other.poll() is None:
             other.kill()
             other.wait()
+
+
+def test_registry_failures_are_worker_errors(tmp_path):
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("")
+    mp.configure(runtime_dir=str(not_a_dir))
+    for call, what in ((mp.running, "running()"), (mp.clear, "clear()")):
+        with pytest.raises(mp.WorkerError) as info:
+            call()
+        assert str(info.value) == "%s failed: runtime_dir '%s' is not a directory" % (
+            what, not_a_dir)
+        assert type(info.value) is mp.WorkerError and info.value.__cause__ is None
+        assert info.value.status == "MV_EREGISTRY"
+
+
+def test_trees_still_dying_after_clear_waited_are_a_worker_error(tmp_path, monkeypatch):
+    from multiverse import workers
+
+    outcome = {}
+
+    def run():
+        try:
+            mp.run_worker("sleeper", {"dir": str(tmp_path)})
+        except mp.WorkerError as exc:
+            outcome["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    pids = wait_for_pids(str(tmp_path), 3)
+    # clear() waits kill_grace plus a margin for the trees to die; with no
+    # wait at all the tree is still dying when it gives up.
+    monkeypatch.setattr(workers, "_CLEAR_MARGIN", -mp.config()["kill_grace"])
+    with pytest.raises(mp.WorkerError) as info:
+        mp.clear("sleeper")
+    assert "clear() failed: 1 worker tree(s) still dying" in str(info.value)
+    assert info.value.status == "MV_ETIMEDOUT" and info.value.worker == "sleeper"
+    # It was signalled all the same: it dies within kill_grace.
+    assert survivors(pids, timeout=10) == []
+    t.join(30)
+    assert "error" in outcome
 
 
 def test_running_and_clear_validate_names():
