@@ -2,6 +2,11 @@
  * Configuration: the INI settings (multiverse.*) are the base, and
  * MultiWorker::configure() overrides them for the rest of the request.
  * configure()'s "warm" option (worker => warm settings) is kept by warm.c.
+ * The worker's environment: inherit_env comes from multiverse.inherit_env
+ * unless configure() sets it; env (name => value) exists only as a
+ * configure() option, since an INI string could not hold a map (and
+ * secrets do not belong in php.ini). Neither applies to forked closures,
+ * which are copies of this process, environment included.
  * The effective mv_config_t is built on demand (a handful of string
  * copies): that way ini_set() between calls is honoured, and nothing set by
  * configure() in one FPM request leaks into the next.
@@ -25,7 +30,9 @@ enum {
   MVPHP_OPT_NODE = 1u << 4,
   MVPHP_OPT_PHP = 1u << 5,
   MVPHP_OPT_MAX_OUTPUT = 1u << 6,
-  MVPHP_OPT_RUNTIME_DIR = 1u << 7
+  MVPHP_OPT_RUNTIME_DIR = 1u << 7,
+  MVPHP_OPT_INHERIT_ENV = 1u << 8,
+  MVPHP_OPT_ENV = 1u << 9
 };
 
 /* An empty INI string means "not set" (the core's default applies). */
@@ -51,6 +58,15 @@ void mvphp_config_build(mv_config_t *out) {
   out->kill_grace = (m & MVPHP_OPT_KILL_GRACE) ? ov->kill_grace : MVPHP_G(ini_kill_grace);
   out->max_output =
       (m & MVPHP_OPT_MAX_OUTPUT) ? ov->max_output : (size_t)MVPHP_G(ini_max_output);
+  out->inherit_env = (m & MVPHP_OPT_INHERIT_ENV) ? ov->inherit_env : MVPHP_G(ini_inherit_env);
+  /* env has no INI setting: configure()'s entries, if any. They were
+   * validated when set. */
+  for (char **e = (m & MVPHP_OPT_ENV) ? ov->env : NULL; e && *e; e++) {
+    const char *eq = strchr(*e, '=');
+    char *name = estrndup(*e, (size_t)(eq - *e));
+    mv_config_set_env(out, name, eq + 1);
+    efree(name);
+  }
 }
 
 void mvphp_config_request_shutdown(void) {
@@ -77,14 +93,56 @@ static const mvphp_option_t mvphp_options[] = {
   {"kill_grace", MVPHP_OPT_KILL_GRACE},     {"python", MVPHP_OPT_PYTHON},
   {"node", MVPHP_OPT_NODE},                 {"php", MVPHP_OPT_PHP},
   {"max_output", MVPHP_OPT_MAX_OUTPUT},     {"runtime_dir", MVPHP_OPT_RUNTIME_DIR},
+  {"inherit_env", MVPHP_OPT_INHERIT_ENV},   {"env", MVPHP_OPT_ENV},
 };
 
-#define MVPHP_KNOWN_OPTIONS \
-  "workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm"
+#define MVPHP_KNOWN_OPTIONS                                                                  \
+  "workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, "          \
+  "inherit_env, env, warm"
 
 static void mvphp_option_type_error(const char *key, const char *type, zval *v) {
   zend_argument_type_error(1, "option \"%s\" must be of type %s, %s given", key, type,
                            zend_zval_type_name(v));
+}
+
+/* The "env" option: variable name => string value, replacing the entries
+ * of an earlier configure(). Every entry is checked here, so a mistake is
+ * reported by the configure() that made it, naming the variable (escaped:
+ * a name may hold a NUL), rather than by some later call. */
+static zend_result mvphp_option_env(mv_config_t *next, zval *v) {
+  if (Z_TYPE_P(v) != IS_ARRAY) {
+    mvphp_option_type_error("env", "?array (variable name => string)", v);
+    return FAILURE;
+  }
+  mv_config_clear_env(next);
+  zend_string *name;
+  zend_ulong idx;
+  zval *value;
+  ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(v), idx, name, value) {
+    zend_string *shown = name ? mvphp_printable(ZSTR_VAL(name), ZSTR_LEN(name), 64)
+                              : zend_ulong_to_str(idx);
+    zend_result ok = FAILURE;
+    ZVAL_DEREF(value);
+    if (name == NULL || ZSTR_LEN(name) != strlen(ZSTR_VAL(name)) ||
+        mv_check_env_name(ZSTR_VAL(name)) < 0) {
+      zend_argument_value_error(1, "option \"env\": invalid variable name \"%s\" (letters, "
+                                "digits and '_', not starting with a digit, at most 255 bytes)",
+                                ZSTR_VAL(shown));
+    } else if (Z_TYPE_P(value) != IS_STRING) {
+      zend_argument_type_error(1, "option \"env\": variable \"%s\" must be of type string, %s "
+                               "given", ZSTR_VAL(shown), zend_zval_type_name(value));
+    } else if (Z_STRLEN_P(value) != strlen(Z_STRVAL_P(value))) {
+      zend_argument_value_error(1, "option \"env\": the value of variable \"%s\" must not "
+                                "contain NUL bytes", ZSTR_VAL(shown));
+    } else if (mv_config_set_env(next, ZSTR_VAL(name), Z_STRVAL_P(value)) < 0) {
+      zend_argument_value_error(1, "option \"env\": %s", mv_last_error());
+    } else {
+      ok = SUCCESS;
+    }
+    zend_string_release(shown);
+    if (ok == FAILURE) return FAILURE;
+  } ZEND_HASH_FOREACH_END();
+  return SUCCESS;
 }
 
 /* Check one option and store it into `next`. */
@@ -92,6 +150,15 @@ static zend_result mvphp_option_apply(mv_config_t *next, unsigned bit, const cha
                                       zval *v) {
   ZVAL_DEREF(v);
   switch (bit) {
+    case MVPHP_OPT_INHERIT_ENV:
+      if (Z_TYPE_P(v) != IS_TRUE && Z_TYPE_P(v) != IS_FALSE) {
+        mvphp_option_type_error(key, "?bool", v);
+        return FAILURE;
+      }
+      next->inherit_env = Z_TYPE_P(v) == IS_TRUE;
+      return SUCCESS;
+    case MVPHP_OPT_ENV:
+      return mvphp_option_env(next, v);
     case MVPHP_OPT_TIMEOUT:
     case MVPHP_OPT_KILL_GRACE: {
       double d;
@@ -227,6 +294,14 @@ void mvphp_config_to_array(zval *out) {
   mvphp_add_str(out, "node", cfg.node);
   mvphp_add_str(out, "php", cfg.php);
   add_assoc_long(out, "max_output", (zend_long)cfg.max_output);
+  add_assoc_bool(out, "inherit_env", cfg.inherit_env != 0);
+  zval env;
+  array_init(&env);
+  for (char **e = cfg.env; e && *e; e++) {
+    const char *eq = strchr(*e, '=');
+    add_assoc_stringl_ex(&env, *e, (size_t)(eq - *e), (char *)eq + 1, strlen(eq + 1));
+  }
+  add_assoc_zval(out, "env", &env);
   char dir[1024];
   if (mv_config_runtime_dir(&cfg, dir, sizeof(dir)) == 0) add_assoc_string(out, "runtime_dir", dir);
   else mvphp_add_str(out, "runtime_dir", cfg.runtime_dir);

@@ -191,6 +191,20 @@ void mvphp_task_exception(zval *out, const mv_report_t *r, HashTable *rec,
   zend_string_release(trace);
 }
 
+void mvphp_task_exception_here(zval *out, zend_object *ex, const char *name) {
+  /* A report of no process: its exit code is unknown (-1), so the
+   * exception has none, and it took no time of its own. */
+  mv_report_t r;
+  memset(&r, 0, sizeof(r));
+  r.worker = (char *)name;
+  r.driver = MV_DRIVER_FORK;
+  r.exit_code = -1;
+  zval rec;
+  mvphp_exception_record(&rec, ex);
+  mvphp_task_exception(out, &r, Z_ARRVAL(rec), 0);
+  zval_ptr_dtor(&rec);
+}
+
 void mvphp_throw(zval *ex) {
   Z_ADDREF_P(ex);
   zend_throw_exception_object(ex);

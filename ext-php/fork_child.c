@@ -118,31 +118,36 @@ static void mvphp_record_add_str(zval *rec, const char *key, zend_object *ex,
   add_assoc_str(rec, key, zval_get_string(v));
 }
 
-/* The record of an exception the body threw. */
-static void mvphp_exception_record(smart_str *out, zend_object *ex) {
+void mvphp_exception_record(zval *rec, zend_object *ex) {
   zend_class_entry *base = zend_get_exception_base(ex);
-  zval rec, rv;
-  array_init(&rec);
-  add_assoc_str(&rec, "class", zend_string_copy(ex->ce->name));
-  mvphp_record_add_str(&rec, "message", ex, base, ZSTR_KNOWN(ZEND_STR_MESSAGE));
+  zval rv;
+  array_init(rec);
+  add_assoc_str(rec, "class", zend_string_copy(ex->ce->name));
+  mvphp_record_add_str(rec, "message", ex, base, ZSTR_KNOWN(ZEND_STR_MESSAGE));
   zval *code = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_CODE), 1, &rv);
   ZVAL_DEREF(code);
   if (Z_TYPE_P(code) == IS_LONG || Z_TYPE_P(code) == IS_STRING) {
     Z_TRY_ADDREF_P(code);
-    add_assoc_zval(&rec, "code", code);
+    add_assoc_zval(rec, "code", code);
   } else {
-    add_assoc_long(&rec, "code", 0);
+    add_assoc_long(rec, "code", 0);
   }
-  mvphp_record_add_str(&rec, "file", ex, base, ZSTR_KNOWN(ZEND_STR_FILE));
+  mvphp_record_add_str(rec, "file", ex, base, ZSTR_KNOWN(ZEND_STR_FILE));
   zval *line = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_LINE), 1, &rv);
-  add_assoc_long(&rec, "line", zval_get_long(line));
+  add_assoc_long(rec, "line", zval_get_long(line));
   zval trace;
   ZVAL_UNDEF(&trace);
   zend_call_method_with_0_params(ex, ex->ce, NULL, "gettraceasstring", &trace);
   if (EG(exception)) zend_clear_exception();
-  add_assoc_str(&rec, "trace",
+  add_assoc_str(rec, "trace",
                 Z_TYPE(trace) == IS_STRING ? zend_string_copy(Z_STR(trace)) : ZSTR_EMPTY_ALLOC());
   zval_ptr_dtor(&trace);
+}
+
+/* The blob for an exception the body threw. */
+static void mvphp_exception_blob(smart_str *out, zend_object *ex) {
+  zval rec;
+  mvphp_exception_record(&rec, ex);
   mvphp_blob_begin(out, 'E');
   mvphp_serialize(out, &rec);
   zval_ptr_dtor(&rec);
@@ -249,7 +254,7 @@ static int mvphp_child_run(mv_child_t *child, mvphp_child_body body, void *arg) 
     if (zend_is_graceful_exit(ex)) return 0;
     GC_ADDREF(ex);
     zend_clear_exception();
-    mvphp_exception_record(&out, ex);
+    mvphp_exception_blob(&out, ex);
     code = 255; /* what PHP exits with on an uncaught exception */
   } else {
     if (Z_TYPE(result) == IS_UNDEF) ZVAL_NULL(&result);

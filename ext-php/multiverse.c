@@ -84,6 +84,8 @@ STD_PHP_INI_ENTRY("multiverse.max_output", "64M", PHP_INI_ALL, OnUpdateMaxOutput
                   ini_max_output, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_ENTRY("multiverse.runtime_dir", "", PHP_INI_ALL, OnUpdateRuntimeDir,
                   ini_runtime_dir, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_BOOLEAN("multiverse.inherit_env", "1", PHP_INI_ALL, OnUpdateBool, ini_inherit_env,
+                    zend_multiverse_globals, multiverse_globals)
 PHP_INI_END()
 
 /* Lifecycle --------------------------------------------------------------- */

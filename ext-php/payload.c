@@ -8,6 +8,10 @@
  *     unicode unescaped and 0.0 kept as 0.0; what the encoder rejects (INF,
  *     NAN, resources, invalid UTF-8, recursion) is a ValueError naming the
  *     argument, before any process starts;
+ *   - nesting deeper than 512 levels (arrays and objects) is a ValueError
+ *     too, found before encoding by a walk that keeps its own stack: ext/json
+ *     recurses once per level and checks the depth only on the way back, so
+ *     a payload nested 100 000 deep would overflow the host's C stack;
  *   - a `_timeout` key overrides the call's timeout and is removed from what
  *     the worker receives: it is an instruction to multiverse, not data.
  *
@@ -52,10 +56,142 @@ static const char *mvphp_json_error(php_json_error_code code) {
   return "Unknown error";
 }
 
+/* Depth ------------------------------------------------------------------ */
+
+/* One container on the walk's path: an array, or an object's properties as
+ * ext/json sees them. */
+typedef struct {
+  HashTable *ht;
+  HashTable *props;          /* zend_get_properties_for()'s table, to release */
+  zend_refcounted *shared;   /* key under which its height is remembered, or NULL */
+  HashPosition pos;
+  uint32_t below;            /* height of the tallest container seen under it */
+} mvphp_depth_frame;
+
+/* The containers below a value that ext/json would descend into: the
+ * array, or the object's public properties. JsonSerializable objects and
+ * enums are leaves here (what jsonSerialize() returns is only known by
+ * calling it, which the encoder does). */
+static HashTable *mvphp_depth_children(zval *v, HashTable **props, zend_refcounted **key) {
+  *props = NULL;
+  if (Z_TYPE_P(v) == IS_ARRAY) {
+    *key = (zend_refcounted *)Z_ARR_P(v);
+    return Z_ARRVAL_P(v);
+  }
+  if (Z_TYPE_P(v) != IS_OBJECT) return NULL;
+  zend_class_entry *ce = Z_OBJCE_P(v);
+  if ((ce->ce_flags & ZEND_ACC_ENUM) || instanceof_function(ce, php_json_serializable_ce))
+    return NULL;
+  *key = (zend_refcounted *)Z_OBJ_P(v);
+  *props = zend_get_properties_for(v, ZEND_PROP_PURPOSE_JSON);
+  return *props;
+}
+
+static void mvphp_depth_pop(mvphp_depth_frame *f, HashTable *heights) {
+  GC_TRY_UNPROTECT_RECURSION(f->ht);
+  if (f->shared) zend_hash_index_update_ptr(heights, (zend_ulong)(uintptr_t)f->shared,
+                                            (void *)(uintptr_t)(f->below + 1));
+  zend_release_properties(f->props);
+}
+
+/* Does `payload` nest more than MVPHP_JSON_DEPTH arrays and objects (the
+ * way json_encode()'s $depth counts them)? A depth-first walk with a heap
+ * stack of at most MVPHP_JSON_DEPTH frames, so it never recurses and always
+ * ends:
+ *   - a container already on the path (a self-reference) is not entered
+ *     again; the encoder reports it as recursion;
+ *   - the height of a container that can be reached more than once (shared
+ *     or behind a reference) is remembered, so a structure that shares its
+ *     parts costs what its distinct parts cost, not what its expansion
+ *     would. */
+static int mvphp_payload_too_deep(zval *payload) {
+  mvphp_depth_frame *stack = safe_emalloc(MVPHP_JSON_DEPTH, sizeof(*stack), 0);
+  HashTable heights;
+  zend_hash_init(&heights, 8, NULL, NULL, 0);
+  uint32_t depth = 0;
+  int too_deep = 0;
+  zval *v = payload;
+  int shared_path = 0;
+  ZVAL_DEREF(v);
+  for (;;) {
+    /* v: the value to look at under the current path (NULL: none). */
+    if (v != NULL) {
+      HashTable *props, *ht;
+      zend_refcounted *key = NULL;
+      ht = mvphp_depth_children(v, &props, &key);
+      if (ht != NULL) {
+        zval *known = NULL;
+        int shared = shared_path || (GC_FLAGS(key) & GC_IMMUTABLE) || GC_REFCOUNT(key) > 1;
+        if (shared) known = zend_hash_index_find(&heights, (zend_ulong)(uintptr_t)key);
+        if (known != NULL) {
+          uint32_t h = (uint32_t)(uintptr_t)Z_PTR_P(known);
+          if (depth > 0 && stack[depth - 1].below < h) stack[depth - 1].below = h;
+          if (depth + h > MVPHP_JSON_DEPTH) too_deep = 1;
+          zend_release_properties(props);
+        } else if (GC_IS_RECURSIVE(ht)) {
+          zend_release_properties(props);
+        } else if (depth == MVPHP_JSON_DEPTH) {
+          too_deep = 1;
+          zend_release_properties(props);
+        } else {
+          mvphp_depth_frame *f = &stack[depth++];
+          f->ht = ht;
+          f->props = props;
+          f->shared = shared ? key : NULL;
+          f->below = 0;
+          zend_hash_internal_pointer_reset_ex(ht, &f->pos);
+          GC_TRY_PROTECT_RECURSION(ht);
+        }
+      }
+      if (too_deep || EG(exception)) break;
+    }
+    if (depth == 0) break;
+    /* The next element of the innermost container, or leave it. */
+    mvphp_depth_frame *f = &stack[depth - 1];
+    v = zend_hash_get_current_data_ex(f->ht, &f->pos);
+    if (v == NULL) {
+      mvphp_depth_pop(f, &heights);
+      depth--;
+      if (depth > 0 && stack[depth - 1].below < f->below + 1) stack[depth - 1].below = f->below + 1;
+      continue;
+    }
+    if (f->props != NULL) {
+      /* ext/json leaves out protected and private properties ("\0*\0x"). */
+      zend_string *k = NULL;
+      zend_ulong i;
+      zend_hash_get_current_key_ex(f->ht, &k, &i, &f->pos);
+      if (k != NULL && ZSTR_LEN(k) > 0 && ZSTR_VAL(k)[0] == '\0') v = NULL;
+    }
+    zend_hash_move_forward_ex(f->ht, &f->pos);
+    if (v == NULL) continue;
+    if (Z_TYPE_P(v) == IS_INDIRECT) v = Z_INDIRECT_P(v);
+    /* What a reference points to can be reached from elsewhere too. */
+    shared_path = Z_ISREF_P(v) && GC_REFCOUNT(Z_REF_P(v)) > 1;
+    ZVAL_DEREF(v);
+  }
+  while (depth > 0) mvphp_depth_pop(&stack[--depth], &heights);
+  zend_hash_destroy(&heights);
+  efree(stack);
+  return too_deep;
+}
+
+/* Encode ----------------------------------------------------------------- */
+
 zend_string *mvphp_payload_encode(zval *payload, uint32_t arg_num, const char *entry) {
   ZVAL_DEREF(payload);
   if (Z_TYPE_P(payload) == IS_ARRAY && zend_hash_num_elements(Z_ARRVAL_P(payload)) == 0)
     return zend_string_init("{}", 2, 0);
+  if (mvphp_payload_too_deep(payload)) {
+    if (EG(exception)) return NULL; /* a get_properties_for handler threw */
+    if (entry)
+      zend_argument_value_error(arg_num, "entry %s: payload must not be nested deeper than %d "
+                                "levels (arrays and objects)", entry, MVPHP_JSON_DEPTH);
+    else
+      zend_argument_value_error(arg_num, "must not be nested deeper than %d levels (arrays "
+                                "and objects)", MVPHP_JSON_DEPTH);
+    return NULL;
+  }
+  if (EG(exception)) return NULL;
   smart_str buf = {0};
   /* The encoder reports through JSON_G(error_code), which json_last_error()
    * reads: keep the user's value intact. */
@@ -77,6 +213,33 @@ zend_string *mvphp_payload_encode(zval *payload, uint32_t arg_num, const char *e
     return NULL;
   }
   return smart_str_extract(&buf);
+}
+
+/* Argument messages ------------------------------------------------------ */
+
+zend_string *mvphp_printable(const char *s, size_t len, size_t max) {
+  static const char hex[] = "0123456789abcdef";
+  if (len > max) len = max;
+  smart_str out = {0};
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+      case '\0': smart_str_appendl(&out, "\\0", 2); break;
+      case '\t': smart_str_appendl(&out, "\\t", 2); break;
+      case '\n': smart_str_appendl(&out, "\\n", 2); break;
+      case '\r': smart_str_appendl(&out, "\\r", 2); break;
+      case '"': smart_str_appendl(&out, "\\\"", 2); break;
+      case '\\': smart_str_appendl(&out, "\\\\", 2); break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+          smart_str_appendl(&out, esc, 4);
+        } else {
+          smart_str_appendc(&out, (char)c);
+        }
+    }
+  }
+  return smart_str_extract(&out);
 }
 
 zend_result mvphp_check_timeout_arg(double t, uint32_t arg_num) {

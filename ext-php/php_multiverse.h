@@ -112,6 +112,11 @@ void mvphp_exception_simple(zval *out, zend_class_entry *ce, const char *worker,
 /* TaskException from the record a child sent about an exception. */
 void mvphp_task_exception(zval *out, const mv_report_t *r, HashTable *record,
                           int serialize_failure);
+/* TaskException for an exception a closure threw in this process, where
+ * the API runs it as part of a forked operation (reduce's final fold):
+ * the same class, message and fields as from a child, task `name`, driver
+ * "fork", no exit code (no process ended). */
+void mvphp_task_exception_here(zval *out, zend_object *ex, const char *name);
 /* WorkerException for a PHP fatal error that ended a forked child. */
 void mvphp_fatal_exception(zval *out, const mv_report_t *r, const char *type, const char *msg,
                            const char *file, long line);
@@ -135,6 +140,11 @@ zend_result mvphp_payload_take_timeout(zval *payload, zval *copy, double *timeou
 zend_result mvphp_result_decode(zval *out, const char *data, size_t len, const char **why);
 /* Validate a timeout argument (seconds, finite, >= 0); throws ValueError. */
 zend_result mvphp_check_timeout_arg(double t, uint32_t arg_num);
+/* A string as an error message shows it: at most `max` bytes of s, with
+ * NUL, control characters, '"' and '\' escaped as in a JSON or C string
+ * ("a\0b"). PHP's messages are C strings and would end at a NUL, hiding
+ * what was actually given. */
+zend_string *mvphp_printable(const char *s, size_t len, size_t max);
 
 /* ------------------------------------------------------------------------
  * Array keys
@@ -249,6 +259,9 @@ ZEND_NORETURN void mvphp_child_main(mv_child_t *child, mvphp_child_body body, vo
 void mvphp_fork_outcome(mvphp_job_t *j, const mv_report_t *r);
 /* Call a callable with arguments (list and/or named) inside the child. */
 void mvphp_call(zval *callable, HashTable *args, zval *result);
+/* What a TaskException is made from: the class, message, code, file, line
+ * and trace (as a string) of an exception, as an array. */
+void mvphp_exception_record(zval *rec, zend_object *ex);
 
 /* ------------------------------------------------------------------------
  * Classes (process.c, fork_process.c, process_manager.c, process_pool.c)
@@ -307,6 +320,7 @@ ZEND_BEGIN_MODULE_GLOBALS(multiverse)
   double ini_timeout;
   double ini_kill_grace;
   zend_long ini_max_output;
+  bool ini_inherit_env;
   /* configure() overrides for this request: fields whose bit is set in
    * override_mask replace the INI value. */
   mv_config_t overrides;

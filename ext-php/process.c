@@ -113,6 +113,22 @@ typedef struct {
   mvphp_chunk_t *chunks;
 } mvphp_chunk_ctx;
 
+/* The callback threw while the parent folded the chunk results. Which calls
+ * happen there depends on the chunking ($workerCount, the number of cores),
+ * so the exception becomes the TaskException a child would have sent:
+ * callers see one kind of failure whatever the chunking. exit() goes on as
+ * it is. */
+static void mvphp_reduce_rethrow(void) {
+  zend_object *ex = EG(exception);
+  if (zend_is_unwind_exit(ex) || zend_is_graceful_exit(ex)) return;
+  GC_ADDREF(ex);
+  zend_clear_exception();
+  zval task;
+  mvphp_task_exception_here(&task, ex, MVPHP_FORK_NAME);
+  OBJ_RELEASE(ex);
+  zend_throw_exception_object(&task);
+}
+
 static void mvphp_chunk_start(void *ctx, size_t i) {
   mvphp_chunk_ctx *x = ctx;
   mvphp_job_start_fork(&x->jobs[i], x->lw, -1, MVPHP_FORK_NAME, mvphp_chunk_body,
@@ -170,8 +186,12 @@ void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
           carry = ret;
           if (EG(exception)) break;
         }
-        if (EG(exception)) zval_ptr_dtor(&carry);
-        else ZVAL_COPY_VALUE(return_value, &carry);
+        if (EG(exception)) {
+          zval_ptr_dtor(&carry);
+          mvphp_reduce_rethrow();
+        } else {
+          ZVAL_COPY_VALUE(return_value, &carry);
+        }
       } else {
         array_init_size(return_value, (uint32_t)n);
         for (size_t i = 0; i < nchunks; i++) {

@@ -99,10 +99,11 @@ zend_result mvphp_warm_check(zval *option, zval *normalised) {
   ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(option), idx, name, v) {
     if (name == NULL || mv_validate_worker_name(ZSTR_VAL(name)) < 0 ||
         strlen(ZSTR_VAL(name)) != ZSTR_LEN(name)) {
-      char buf[32];
-      if (name == NULL) snprintf(buf, sizeof(buf), ZEND_ULONG_FMT, idx);
+      zend_string *shown = name ? mvphp_printable(ZSTR_VAL(name), ZSTR_LEN(name), 64)
+                                : zend_ulong_to_str(idx);
       zend_argument_value_error(1, "option \"warm\" must map worker names to settings, got key \"%s\"",
-                                name ? ZSTR_VAL(name) : buf);
+                                ZSTR_VAL(shown));
+      zend_string_release(shown);
       goto fail;
     }
     zval entry;

@@ -14,8 +14,9 @@
  * One pool per worker name and workers_path: the same worker called from
  * two applications served by one FPM pool keeps two pools. When a call
  * finds its pool made with other settings (interpreters, runtime_dir,
- * kill_grace, max_output, containment, or other warm settings: configure()
- * and ini_set() can change them per request), the old pool is retired and
+ * kill_grace, max_output, containment, inherit_env, env, or other warm
+ * settings: configure() and ini_set() can change them per request), the
+ * old pool is retired and
  * a new one made, so an FPM worker never keeps stale copies of a worker
  * running. The timeout is not part of it: each call passes its own.
  *
@@ -78,10 +79,18 @@ static char *mvphp_fingerprint(const mv_config_t *c, const mv_warm_t *w) {
   char dir[1024];
   if (mv_config_runtime_dir(c, dir, sizeof(dir)) < 0)
     snprintf(dir, sizeof(dir), "%s", c->runtime_dir ? c->runtime_dir : "");
-  return mvphp_pstrprintf("%s\n%s\n%s\n%s\n%.17g\n%zu\n%d\n%d %d %.17g",
-                          c->python ? c->python : "", c->node ? c->node : "",
-                          c->php ? c->php : "", dir, c->kill_grace, c->max_output,
-                          (int)c->containment, w->processes, w->max_requests, w->idle_timeout);
+  char *fp = mvphp_pstrprintf("%s\n%s\n%s\n%s\n%.17g\n%zu\n%d\n%d %d %.17g\n%d",
+                              c->python ? c->python : "", c->node ? c->node : "",
+                              c->php ? c->php : "", dir, c->kill_grace, c->max_output,
+                              (int)c->containment, w->processes, w->max_requests,
+                              w->idle_timeout, c->inherit_env);
+  /* The env entries, each with its length: a value may hold newlines. */
+  for (char **e = c->env; fp && e && *e; e++) {
+    char *longer = mvphp_pstrprintf("%s\n%zu:%s", fp, strlen(*e), *e);
+    free(fp);
+    fp = longer;
+  }
+  return fp;
 }
 
 /* Retire (or, in a forked child, forget) one pool and free its entry. */

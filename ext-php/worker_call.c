@@ -45,11 +45,13 @@ static zend_result mvphp_check_worker_name(zend_string *name, uint32_t arg_num,
   else if (strlen(ZSTR_VAL(name)) != ZSTR_LEN(name) || mv_validate_worker_name(ZSTR_VAL(name)) < 0)
     why = "must contain only letters, digits, '_' and '-' (no paths)";
   if (why == NULL) return SUCCESS;
+  zend_string *shown = mvphp_printable(ZSTR_VAL(name), ZSTR_LEN(name), 64);
   if (entry)
-    zend_argument_value_error(arg_num, "entry %s: worker name %s, got \"%.64s\"", entry, why,
-                              ZSTR_VAL(name));
+    zend_argument_value_error(arg_num, "entry %s: worker name %s, got \"%s\"", entry, why,
+                              ZSTR_VAL(shown));
   else
-    zend_argument_value_error(arg_num, "%s, got \"%.64s\"", why, ZSTR_VAL(name));
+    zend_argument_value_error(arg_num, "%s, got \"%s\"", why, ZSTR_VAL(shown));
+  zend_string_release(shown);
   return FAILURE;
 }
 
@@ -153,8 +155,13 @@ ZEND_METHOD(Multiverse_MultiWorker, run) {
 
 /* "5" or "'name'" for messages about one entry of an array argument. */
 static void mvphp_entry_label(char *buf, size_t size, zend_string *key, zend_ulong idx) {
-  if (key) snprintf(buf, size, "'%.64s'", ZSTR_VAL(key));
-  else snprintf(buf, size, ZEND_ULONG_FMT, idx);
+  if (key) {
+    zend_string *shown = mvphp_printable(ZSTR_VAL(key), ZSTR_LEN(key), 64);
+    snprintf(buf, size, "'%s'", ZSTR_VAL(shown));
+    zend_string_release(shown);
+  } else {
+    snprintf(buf, size, ZEND_ULONG_FMT, idx);
+  }
 }
 
 ZEND_METHOD(Multiverse_MultiWorker, runMany) {
@@ -184,7 +191,7 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
   zval *entry;
   int ok = 1;
   ZEND_HASH_FOREACH_KEY_VAL(calls_ht, idx, key, entry) {
-    char label[80];
+    char label[300]; /* 64 bytes, each escaped in at most 4 */
     mvphp_entry_label(label, sizeof(label), key, idx);
     ZVAL_DEREF(entry);
     zval *w = NULL, *p = NULL;

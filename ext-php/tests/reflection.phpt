@@ -89,7 +89,7 @@ final class Multiverse\ProcessPool
   map(array $items, callable $fn): array
   filter(array $items, callable $fn): array
   reduce(array $items, callable $fn, mixed $initial = NULL): mixed
-array(8) {
+array(9) {
   [0]=>
   string(23) "multiverse.workers_path"
   [1]=>
@@ -106,5 +106,7 @@ array(8) {
   string(21) "multiverse.max_output"
   [7]=>
   string(22) "multiverse.runtime_dir"
+  [8]=>
+  string(22) "multiverse.inherit_env"
 }
 string(5) "0.1.0"

@@ -67,7 +67,7 @@ ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must contain on
 ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must contain only letters, digits, '_' and '-' (no paths), got "/etc/passwd"
 ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must not be empty, got ""
 ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must contain only letters, digits, '_' and '-' (no paths), got "echo; rm -rf /"
-ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must contain only letters, digits, '_' and '-' (no paths), got "echo"
+ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must contain only letters, digits, '_' and '-' (no paths), got "echo\0x"
 ValueError: Multiverse\MultiWorker::run(): Argument #1 ($worker) must be at most 255 bytes long, got "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 ValueError: Multiverse\MultiWorker::run(): Argument #3 ($timeout) must be a finite number of seconds >= 0, got a negative number
 ValueError: Multiverse\MultiWorker::run(): Argument #3 ($timeout) must be a finite number of seconds >= 0, got NAN

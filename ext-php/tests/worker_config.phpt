@@ -70,7 +70,7 @@ var_dump(ini_set('multiverse.runtime_dir', 'relative'));
 var_dump(MultiWorker::config()['timeout'], MultiWorker::config()['max_output']);
 ?>
 --EXPECTF--
-array(9) {
+array(11) {
   ["workers_path"]=>
   string(12) "/srv/workers"
   ["timeout"]=>
@@ -85,6 +85,11 @@ array(9) {
   NULL
   ["max_output"]=>
   int(1048576)
+  ["inherit_env"]=>
+  bool(true)
+  ["env"]=>
+  array(0) {
+  }
   ["runtime_dir"]=>
   string(23) "/tmp/mv-phpt-config-ini"
   ["warm"]=>
@@ -104,9 +109,9 @@ string(23) "/tmp/mv-phpt-config-ini"
 NULL
 float(0.25)
 float(7)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "nope" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "Timeout" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) must be an array of option => value, got integer key 5 (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, warm)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "nope" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "Timeout" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) must be an array of option => value, got integer key 5 (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm)
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "timeout" is invalid: timeout must be >= 0, got -1
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "timeout" is invalid: timeout must be a number, got NAN
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "kill_grace" is invalid: kill_grace must be finite, got INF

@@ -48,6 +48,23 @@ return [
     'runtime_dir' => env('MULTIVERSE_RUNTIME_DIR'),
 
     /*
+     * The worker's environment. inherit_env: true passes this process's
+     * environment on, .env values included (database passwords, API keys);
+     * false gives workers only PATH, HOME, LANG, LC_*, TZ, TMPDIR and the
+     * MULTIVERSE_* variables, plus what `env` adds. null leaves it to the
+     * extension's multiverse.inherit_env.
+     */
+    'inherit_env' => env('MULTIVERSE_INHERIT_ENV', true),
+
+    /*
+     * Variables added to (or replaced in) every worker's environment, by
+     * name: ['HF_HOME' => storage_path('hf'), 'HF_TOKEN' => env('HF_TOKEN')].
+     * A null value adds nothing. Forked closures (Multiverse\Process) are
+     * copies of this process and keep its environment either way.
+     */
+    'env' => [],
+
+    /*
      * Workers kept running between calls (started once, then reused), by
      * name: ['embed' => ['processes' => 2, 'max_requests' => 1000,
      * 'idle_timeout' => 300]]. A worker can also ask for it in a

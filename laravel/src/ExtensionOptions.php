@@ -10,7 +10,9 @@ namespace Multiverse\Laravel;
  * parsed here; range checks are left to the extension, whose messages name
  * the option. null leaves an option to the extension's INI value, except
  * timeout: in this config null means "unlimited", which the extension
- * spells 0. `warm` is passed through as it is.
+ * spells 0. `warm` is passed through as it is. `env` entries whose value
+ * is null (an env() of an unset variable) are left out, numbers become
+ * strings; names and values are checked by the extension.
  */
 final class ExtensionOptions
 {
@@ -32,6 +34,7 @@ final class ExtensionOptions
             $options[$key] = self::number($key, $config[$key] ?? null, true);
         }
         $options['timeout'] ??= 0.0;
+        $options['inherit_env'] = self::boolean('inherit_env', $config['inherit_env'] ?? null);
         // Only when used, so that the other settings apply on an extension
         // build without warm workers.
         $warm = $config['warm'] ?? [];
@@ -40,6 +43,10 @@ final class ExtensionOptions
         }
         if ($warm !== []) {
             $options['warm'] = $warm;
+        }
+        $env = self::env($config['env'] ?? []);
+        if ($env !== []) {
+            $options['env'] = $env;
         }
 
         return $options;
@@ -55,6 +62,48 @@ final class ExtensionOptions
         }
 
         return $value;
+    }
+
+    /** true/false, or what env() leaves as a string ("0", "off", ...). */
+    private static function boolean(string $key, mixed $value): ?bool
+    {
+        if ($value === null || $value === '') {
+            return null;
+        }
+        if (is_bool($value)) {
+            return $value;
+        }
+        $bool = is_string($value) || is_int($value)
+            ? filter_var($value, FILTER_VALIDATE_BOOLEAN, FILTER_NULL_ON_FAILURE)
+            : null;
+        if ($bool === null) {
+            throw self::invalid($key, 'true, false or null', $value);
+        }
+
+        return $bool;
+    }
+
+    /** @return array<string, string> */
+    private static function env(mixed $env): array
+    {
+        if (! is_array($env)) {
+            throw self::invalid('env', 'an array of variable name => string', $env);
+        }
+        $out = [];
+        foreach ($env as $name => $value) {
+            if ($value === null) {
+                continue;
+            }
+            if (is_int($value) || is_float($value)) {
+                $value = (string) $value;
+            }
+            if (! is_string($value)) {
+                throw self::invalid("env.$name", 'a string or null', $value);
+            }
+            $out[$name] = $value;
+        }
+
+        return $out;
     }
 
     private static function number(string $key, mixed $value, bool $integer): int|float|null
