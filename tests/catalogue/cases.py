@@ -218,4 +218,41 @@ CASES = [
     Case("py", "map_workers_zero", "ValueError", r"workers must be >= 1, got 0", carry=[1, 2, 3]),
     Case("py", "gather_bogus", "ValueError",
          r"on_error must be 'raise', 'skip' or 'none', got 'bogus'", carry=[1, 2]),
+    # -- Python errors and options --
+    Case("py", "name_nul", "ValueError",
+         r"invalid worker name 'echo\\x00\.\./etc': only letters"),
+    Case("py", "output_not_utf8", PY_WORKER,
+         r"'latin1' printed a result that is not valid UTF-8 on stdout \(byte 0xe9 at offset 13\)",
+         setup=setups.worker_latin1, checks=(fields_are(exit_code=0, status="MV_EPROTO"),)),
+    Case("py", "running_runtime_dir_not_dir", PY_WORKER,
+         r"running\(\) failed: runtime_dir '.*a-file' is not a directory",
+         setup=setups.runtime_dir_not_dir),
+    Case("py", "clear_runtime_dir_foreign", PY_WORKER,
+         r"clear\(\) failed: runtime_dir '.*squatted' belongs to uid 65534",
+         setup=setups.runtime_dir_foreign),
+    Case("py", "configure_env_bad_name", "ValueError", r"env: invalid variable name 'BAD-NAME'",
+         checks=(fact_is("env", {"GOOD": "1"}),)),
+    Case("py", "configure_env_nul", "ValueError", r"env: the value of 'TOKEN' contains a NUL",
+         checks=(fact_is("env", {}),)),
+    Case("py", "configure_env_not_str", "TypeError",
+         r"env: the value of 'PORT' must be a str, not int", checks=(fact_is("env", {}),)),
+    Case("py", "configure_inherit_env_wrong_type", "TypeError",
+         r"inherit_env must be a bool, not str", checks=(fact_is("inherit_env", True),)),
+    # -- end of Python errors and options --
+    # -- PHP errors and options --
+    Case("php", "payload_deep", "ValueError",
+         r"\(\$payload\) must not be nested deeper than 512 levels"),
+    Case("php", "name_nul", "ValueError", NAME + r'.*got "echo\\0\.\./\.\./bin/sh"'),
+    Case("php", "configure_env_name", "ValueError",
+         r'option "env": invalid variable name "BAD NAME"',
+         checks=(fact_is("inherit_env", True), fact_is("env", []))),
+    Case("php", "configure_env_type", "TypeError",
+         r'option "env": variable "WORKERS" must be of type string, int given',
+         checks=(fact_is("env", []),)),
+    Case("php", "configure_env_nul", "ValueError",
+         r'option "env": the value of variable "TOKEN" must not contain NUL',
+         checks=(fact_is("env", []),)),
+    # -- end of PHP errors and options --
+    # -- registry --
+    # -- end of registry --
 ]

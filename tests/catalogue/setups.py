@@ -126,3 +126,15 @@ def runtime_dir_readonly(ctx):
     os.mkdir(path, 0o500)
     os.chown(path, NOBODY, NOBODY)
     ctx.params["bad_runtime_dir"] = path
+
+
+def worker_latin1(ctx):
+    """A worker `latin1` whose result is JSON grammar in Latin-1 (a legacy
+    program's output), with a stderr line in Latin-1 too."""
+    path = os.path.join(ctx.workers, "latin1")
+    os.mkdir(path)
+    with open(os.path.join(path, "main.py"), "w") as f:
+        f.write("import sys\n"
+                "sys.stdin.read()\n"
+                "sys.stderr.buffer.write(b'r\\xe9sum\\xe9 written\\n')\n"
+                "sys.stdout.buffer.write(b'{\"name\": \"Jos\\xe9\"}')\n")

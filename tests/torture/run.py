@@ -8,9 +8,11 @@ children ignoring SIGTERM, children that fork when SIGTERMed) is built by
 a worker (mp.run_worker / MultiWorker::run) or a forked task (@mp.parallel
 / Process::fork) in a fresh host process, and ended by a normal exit, a
 crash, a timeout, a cancel, clear() from another process (the CLI, Python
-or PHP, at random) or SIGKILL of the host. After it, no process of the
-tree may be alive, and the host (when it survived) must have the same fds
-and no zombie children. Quick mode (the default, 200 trials) runs in CI;
+or PHP, at random), SIGKILL of the host or SIGKILL of the task's
+supervisor. Some processes of a tree move themselves out of their cgroup
+leaf. After it, no process of the tree may be alive, and the host (when it
+survived) must have the same fds and no zombie children; at the end no
+cgroup leaf may be left. Quick mode (the default, 200 trials) runs in CI;
 the long mode is just more trials: `run.py --trials 5000`.
 """
 import argparse
@@ -32,7 +34,7 @@ sys.path.insert(0, HERE)
 import tree  # noqa: E402
 
 PY = "/usr/bin/python3"
-ENDS = ["exit", "crash", "timeout", "cancel", "clear", "hostkill"]
+ENDS = ["exit", "crash", "timeout", "cancel", "clear", "hostkill", "supkill"]
 HOSTKILL_WINDOW = 1.5   # "within about one second", plus scheduling slack
 RETURN_WINDOW = 0.5     # after the host returned, the tree is already gone
 
@@ -52,6 +54,38 @@ def clear_cmd(how, runtime_dir, name, php_ext, cli):
     return ["php", "-d", "extension=" + php_ext, "-r",
             "Multiverse\\MultiWorker::configure(['runtime_dir' => $argv[1]]); "
             "echo Multiverse\\MultiWorker::clear($argv[2]);", runtime_dir, name]
+
+
+def supervisors(runtime_dir):
+    """Supervisor pids of the registry's entries."""
+    out = []
+    for name in os.listdir(runtime_dir):
+        if name.endswith(".entry"):
+            with open(os.path.join(runtime_dir, name)) as f:
+                for line in f:
+                    if line.startswith("supervisor_pid="):
+                        out.append(int(line.split("=", 1)[1]))
+    return out
+
+
+def cgroup_dir():
+    """This process's cgroup v2 directory, where leaves are made (None if none)."""
+    try:
+        rel = [l[3:] for l in open("/proc/self/cgroup").read().splitlines()
+               if l.startswith("0::")][0]
+        mnt = [l.split()[4] for l in open("/proc/self/mountinfo")
+               if " - cgroup2 " in l and l.split()[3] == "/"][0]
+    except (OSError, IndexError):
+        return None
+    return mnt + ("" if rel == "/" else rel)
+
+
+def leaves():
+    d = cgroup_dir()
+    try:
+        return sorted(n for n in os.listdir(d) if n.startswith("multiverse-")) if d else []
+    except OSError:
+        return []
 
 
 def trial_plan(rng, i):
@@ -80,11 +114,15 @@ def run_trial(i, seed, args):
     want = tree.expected(spec) + (1 if (lang == "php" and kind == "fork") else 0)
     desc = "#%d %s/%s/%s (tree of %d)" % (i, lang, kind, end, want)
     env = dict(os.environ)
-    proc = subprocess.Popen(host_cmd(lang, trial, args.php_ext), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+    # Files, not pipes: a survivor of the tree (a fork of the host) would
+    # hold a pipe open and hang the driver instead of being reported.
+    out_path, err_path = os.path.join(tmp, "host.out"), os.path.join(tmp, "host.err")
+    with open(out_path, "wb") as out_f, open(err_path, "wb") as err_f:
+        proc = subprocess.Popen(host_cmd(lang, trial, args.php_ext), stdout=out_f,
+                                stderr=err_f, env=env)
     problems = []
     try:
-        if end in ("clear", "hostkill") or (end == "cancel" and kind == "worker"):
+        if end in ("clear", "hostkill", "supkill") or (end == "cancel" and kind == "worker"):
             if not tree.wait_built(spec, trial["pidfile"]) or \
                     len(tree.read_pids(trial["pidfile"])) < want:
                 # the tree may still be growing: wait for the php task's pid
@@ -94,6 +132,12 @@ def run_trial(i, seed, args):
                 time.sleep(0.005)
             if end == "hostkill":
                 proc.kill()
+            elif end == "supkill":
+                sups = supervisors(trial["runtime_dir"])
+                if len(sups) != 1:
+                    problems.append("expected one supervisor in the registry, found %s" % sups)
+                for pid in sups:
+                    os.kill(pid, signal.SIGKILL)
             elif end == "cancel":
                 proc.send_signal(signal.SIGINT)
             else:
@@ -104,11 +148,15 @@ def run_trial(i, seed, args):
                 if c.returncode != 0 or c.stdout.strip() != b"1":
                     problems.append("clear via %s: exit %d, printed %r %s" % (
                         how, c.returncode, c.stdout.strip(), c.stderr.decode()[-300:]))
-        out, err = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
+        proc.wait()
         problems.append("host hung")
+    with open(out_path, "rb") as f:
+        out = f.read()
+    with open(err_path, "rb") as f:
+        err = f.read()
     returned = time.monotonic()
     pids = tree.read_pids(trial["pidfile"])
     window = HOSTKILL_WINDOW if end == "hostkill" else RETURN_WINDOW
@@ -157,6 +205,7 @@ def main():
     failed = 0
     lock = threading.Lock()
     t0 = time.monotonic()
+    leaves_before = set(leaves())
     with ThreadPoolExecutor(args.jobs) as ex:
         for desc, problems in ex.map(lambda i: run_trial(i, args.seed, args), range(args.trials)):
             with lock:
@@ -165,6 +214,15 @@ def main():
                     print("FAIL " + desc + ": " + "; ".join(problems), flush=True)
                 elif args.verbose:
                     print("ok   " + desc, flush=True)
+    # Every leaf is removed by the time its task is reported; allow a
+    # moment for the last trials' hosts that were killed.
+    deadline = time.monotonic() + 3
+    while set(leaves()) - leaves_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = sorted(set(leaves()) - leaves_before)
+    if left:
+        failed += 1
+        print("FAIL cgroup leaves left behind: %s" % left, flush=True)
     print("torture: %d/%d trials passed in %.0f s" % (args.trials - failed, args.trials,
                                                        time.monotonic() - t0), flush=True)
     sys.exit(1 if failed else 0)

@@ -8,7 +8,10 @@ A tree spec is JSON: {"kids": [node, ...]} where a node is
   is reparented to the nearest subreaper);
 - ignore_term: it ignores SIGTERM (only SIGKILL ends it);
 - fork_on_term: on SIGTERM it forks a fresh child and keeps running (a
-  tree that grows while it is being killed).
+  tree that grows while it is being killed);
+- leave_cgroup: it moves itself out of its cgroup into the parent cgroup
+  (what a task running as root can do to its cgroup leaf; harmless where
+  it cannot).
 
 build(spec, pidfile) turns the calling process into the root of such a tree:
 every process appends its pid to pidfile. expected(spec) is how many pids
@@ -32,6 +35,7 @@ def random_spec(rng, max_depth=4, max_fanout=3):
             "double": rng.random() < 0.35,
             "ignore_term": rng.random() < 0.3,
             "fork_on_term": rng.random() < 0.15,
+            "leave_cgroup": rng.random() < 0.1,
             "kids": kids,
         }
     depth = rng.randint(1, max_depth)
@@ -61,8 +65,22 @@ def _linger():
         time.sleep(3600)
 
 
+def _leave_cgroup():
+    try:
+        rel = [l[3:] for l in open("/proc/self/cgroup").read().splitlines()
+               if l.startswith("0::")][0]
+        mnt = [l.split()[4] for l in open("/proc/self/mountinfo")
+               if " - cgroup2 " in l and l.split()[3] == "/"][0]
+        with open(mnt + os.path.dirname(rel) + "/cgroup.procs", "w") as f:
+            f.write("0")
+    except (OSError, IndexError):
+        pass  # no cgroup v2, or not allowed: nothing to leave
+
+
 def _become(node, pidfile):
     """Configure this process as `node`, start its children, linger."""
+    if node.get("leave_cgroup"):
+        _leave_cgroup()
     if node.get("setsid"):
         os.setsid()
     if node.get("fork_on_term"):
