@@ -3,16 +3,17 @@
  *
  * Every task runs below its own supervisor, which is a child subreaper: a
  * descendant orphaned by setsid() + double fork is reparented to the
- * supervisor instead of init, so "the tree" is exactly the supervisor's
- * descendants. Two tiers enumerate and kill it:
+ * supervisor (or to the task's reaper below it) instead of init, so the
+ * task's lineage is exactly the supervisor's descendants. In the cgroup
+ * tier the task root also starts in a fresh cgroup v2 leaf, whose final
+ * SIGKILL is one atomic write to cgroup.kill (Linux >= 5.14).
  *
- *  - cgroup: when the supervisor's cgroup v2 directory is writable (a
- *    delegated cgroup, or root), the task root joins a fresh leaf before it
- *    runs any code; membership is read from cgroup.procs and the final
- *    SIGKILL is one atomic write to cgroup.kill (Linux >= 5.14).
- *  - subreaper: the descendants are found by walking /proc (this kernel
- *    may lack /proc/<pid>/task/<tid>/children), and killed walk by walk
- *    until none is left; the supervisor's waitpid() loop sees the end.
+ * The tree is the union of both nets, never one alone: a process allowed
+ * to write an ancestor's cgroup.procs (root, or a delegated cgroup) can
+ * leave the leaf, but not its lineage; a lineage member seen outside the
+ * leaf is a breach, counted so the report can say so. Descendants are
+ * found by walking /proc (this kernel may lack
+ * /proc/<pid>/task/<tid>/children).
  *
  * Every signal goes through a pidfd opened and then checked against the
  * start time read in the walk, so a pid recycled in between is never hit.

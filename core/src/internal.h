@@ -99,9 +99,9 @@ char **mv__worker_env(const mv_config_t *cfg, const char *worker, const char *ta
 /* contain.c -------------------------------------------------------------- */
 /* A task's tree is the union of two nets: its cgroup leaf (tier "cgroup")
  * and its lineage, the descendants of `anchor`. The anchor is the
- * supervisor itself when the task root is below it (a subreaper: orphans
- * come back to it), or the task root when the supervisor only watches
- * it (then the root is a subreaper and a member of the tree). */
+ * supervisor itself, which is a subreaper above the task root (orphans
+ * come back to it), or — for the host cleaning up after a supervisor that
+ * was killed — the task root, which is then a member of the tree too. */
 typedef struct {
   int cgroup_fd;              /* open dir fd of our leaf, -1 in the subreaper tier */
   char *cgroup_path;          /* path of the leaf */
@@ -121,8 +121,8 @@ int mv__contain_init(mv__contain_t *c, mv_containment_t want);
 /* Take over an existing leaf (created by the host for a fork task);
  * NULL or "" = subreaper tier. */
 int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path);
-/* The lineage starts at the task root (watch mode, host-side cleanup);
- * root 0: no lineage, the leaf alone. */
+/* The lineage starts at the task root (host-side cleanup); root 0: no
+ * lineage, the leaf alone. */
 void mv__contain_set_root(mv__contain_t *c, pid_t root, unsigned long long start);
 const char *mv__contain_tier(const mv__contain_t *c);
 /* Send sig to every living process of the tree (the anchor last).

@@ -175,35 +175,11 @@ static int mv__drain(mv_task_t *t, int k, int max_reads) {
   return 0;
 }
 
-/* cgroup-tier fork tasks are our own children: their status and usage
- * come from us, the supervisor only knew how and when they ended. */
-static void mv__reap_watched(mv_task_t *t) {
-  if (!t->exited) kill(t->watched, SIGKILL);
-  int st = 0;
-  struct rusage ru;
-  memset(&ru, 0, sizeof(ru));
-  while (wait4(t->watched, &st, 0, &ru) < 0 && errno == EINTR) {
-  }
-  t->watched = -1;
-  mv__msg_t *m = &t->exit_msg;
-  m->wait_status = st;
-  m->utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
-  m->stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-  m->maxrss_kb = ru.ru_maxrss;
-  if (m->end == MV_END_EXITED && WIFSIGNALED(st)) {
-    m->end = MV_END_SIGNALED;
-    if (WTERMSIG(st) == SIGXCPU) {
-      m->end = MV_END_LIMIT;
-      snprintf(m->text, sizeof(m->text), "cpu");
-    }
-  }
-}
-
 /* The supervisor died without its final report (an administrator or the
  * OOM killer sent it SIGKILL): what it left is ours to kill. An exec'd
  * worker's reaper has done it already (it holds the control socket, so we
  * get here only after it); a forked task's tree is found through its
- * root, which is a subreaper, and through its leaf. */
+ * root, which is a subreaper, and through its leaf (which the host made). */
 static void mv__task_orphaned(mv_task_t *t) {
   char *leaf = t->leaf ? mv__strdup(t->leaf) : NULL;
   if (leaf == NULL && t->leaf_name[0]) {
@@ -214,19 +190,11 @@ static void mv__task_orphaned(mv_task_t *t) {
   mv__contain_t c;
   if (mv__contain_adopt(&c, leaf) < 0) mv__contain_adopt(&c, NULL);
   free(leaf);
-  pid_t root = t->watched > 0 ? t->watched : t->root;
-  unsigned long long start = t->root_start;
-  mv__procstat_t ps;
-  /* A watched root is our child: its pid cannot be reused before we reap it. */
-  if (t->watched > 0 && start == 0 && mv__procstat(root, &ps) == 0) start = ps.start;
-  mv__contain_set_root(&c, start ? root : 0, start);
+  mv__contain_set_root(&c, t->root_start ? t->root : 0, t->root_start);
   mv__contain_kill_sync(&c, 1.0);
-  /* The leaf can go once its last process is reaped: by init for a root
-   * that was the supervisor's child; a watched root is reaped (and its
-   * leaf removed) by the caller. */
-  for (int i = 0; i < 50 && t->watched <= 0 && c.cgroup_path && rmdir(c.cgroup_path) < 0 &&
-                  errno == EBUSY;
-       i++) {
+  /* The leaf can go once its last process is reaped (by init: the root
+   * was the supervisor's child). */
+  for (int i = 0; i < 50 && c.cgroup_path && rmdir(c.cgroup_path) < 0 && errno == EBUSY; i++) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -260,12 +228,6 @@ static void mv__task_finish(mv_task_t *t) {
     t->spid = -1;
   }
   if (!t->exited) mv__task_orphaned(t);
-  if (t->watched > 0) mv__reap_watched(t);
-  if (t->leaf) {
-    rmdir(t->leaf); /* the supervisor removes it; this is for when it could not */
-    free(t->leaf);
-    t->leaf = NULL;
-  }
   t->t_end = mv__now(); /* the report may need it */
   mv__report_build(t);
   mv__task_complete(t);

@@ -8,10 +8,7 @@
  *   - starts the worker in a new session through the task's reaper
  *     (spawn mode, reaper.c: a forked helper that kills the tree should
  *     the supervisor itself be killed), or takes over a forked task
- *     created just before its own exec (adopt mode), or — in the cgroup
- *     tier — watches a forked task that is the host's own child through
- *     a pidfd (watch mode: the task root is a subreaper and the leaf
- *     holds its descendants, so the host forks once);
+ *     created just before its own exec (adopt mode);
  *   - finds the tree through both nets, the leaf and the lineage
  *     (contain.c): a process that writes itself out of the leaf is still
  *     found, killed without grace, and the report says so;
@@ -74,8 +71,6 @@ typedef struct {
   int reaperfd;         /* its socket, -1 once closed */
   int reaper_alive;     /* not reaped yet */
   int reaper_more;      /* it still had children when the worker ended */
-  int watch;            /* watch mode: the root is not our child */
-  int rootfd;           /* watch mode: pidfd of the root */
   pid_t root;
   int root_exited, root_status;
   struct rusage ru;
@@ -138,36 +133,13 @@ static int mv__sup_parse(mv__sup_opts_t *o, int argc, char **argv) {
   }
   if (i < argc) o->argv = argv + i + 1;
   if (strcmp(o->mode, "spawn") == 0 && (o->argv == NULL || o->argv[0] == NULL)) return -1;
-  if ((strcmp(o->mode, "adopt") == 0 || strcmp(o->mode, "watch") == 0) && o->adopt_pid <= 0)
-    return -1;
-  if (strcmp(o->mode, "watch") == 0 && (o->cgroup == NULL || *o->cgroup == '\0')) return -1;
+  if (strcmp(o->mode, "adopt") == 0 && o->adopt_pid <= 0) return -1;
   return 0;
-}
-
-/* Watch mode: the root ended when its pidfd is readable; the tree is gone
- * when, in addition, its cgroup leaf holds no process. Orphans of the tree
- * are init's children, so there is nothing of ours to reap. */
-static int mv__sup_watch_reap(mv__sup_t *s) {
-  if (!s->root_exited && s->rootfd >= 0) {
-    struct pollfd p = {.fd = s->rootfd, .events = POLLIN};
-    if (poll(&p, 1, 0) == 1) {
-      s->root_exited = 1;
-      s->t_exit = mv__now();
-      close(s->rootfd);
-      s->rootfd = -1;
-    }
-  }
-  for (;;) { /* our own children, if any ever existed */
-    int st;
-    if (waitpid(-1, &st, WNOHANG) <= 0) break;
-  }
-  return s->root_exited && mv__contain_count(&s->c) == 0;
 }
 
 /* Reap every child that has ended; remember the root's status. Returns 1
  * when the supervisor has no child left at all (the tree is gone). */
 static int mv__sup_reap(mv__sup_t *s) {
-  if (s->watch) return mv__sup_watch_reap(s);
   for (;;) {
     int st;
     struct rusage ru;
@@ -295,9 +267,6 @@ static double mv__sup_next_deadline(mv__sup_t *s) {
     d = s->next_kill;
   }
   if (s->hostfd < 0 && d > mv__now() + 0.25) d = mv__now() + 0.25;
-  /* Watch mode has no SIGCHLD for the tree: look again soon while the
-   * root is gone but its leaf is not empty yet. */
-  if (s->watch && s->root_exited && d > mv__now() + 0.01) d = mv__now() + 0.01;
   return d;
 }
 
@@ -351,7 +320,6 @@ static int mv__sup_loop(mv__sup_t *s) {
     struct pollfd p[5];
     int np = 0;
     p[np++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
-    if (s->rootfd >= 0) p[np++] = (struct pollfd){.fd = s->rootfd, .events = POLLIN};
     if (s->reaperfd >= 0) p[np++] = (struct pollfd){.fd = s->reaperfd, .events = POLLIN};
     if (s->ctl >= 0) p[np++] = (struct pollfd){.fd = s->ctl, .events = POLLIN};
     if (s->hostfd >= 0) p[np++] = (struct pollfd){.fd = s->hostfd, .events = POLLIN};
@@ -362,7 +330,6 @@ static int mv__sup_loop(mv__sup_t *s) {
     for (int i = 0; r > 0 && i < np; i++) {
       if (p[i].revents == 0) continue;
       if (p[i].fd == s->sigfd) mv__sup_on_signal(s);
-      else if (p[i].fd == s->rootfd) continue; /* seen by mv__sup_reap() */
       else if (p[i].fd == s->reaperfd) mv__sup_on_reaper(s);
       else if (p[i].fd == s->ctl) mv__sup_on_ctl(s);
       else if (p[i].fd == s->hostfd) {
@@ -482,9 +449,7 @@ static void mv__sup_report(mv__sup_t *s) {
   m.pid = s->root;
   m.wait_status = s->root_status;
   int end = s->end;
-  if (end < 0 && s->watch) {
-    end = MV_END_EXITED; /* the host reaps the root and refines this */
-  } else if (end < 0) {
+  if (end < 0) {
     end = WIFSIGNALED(s->root_status) ? MV_END_SIGNALED : MV_END_EXITED;
     if (WIFSIGNALED(s->root_status) && WTERMSIG(s->root_status) == SIGXCPU) {
       end = MV_END_LIMIT;
@@ -544,9 +509,7 @@ int mv__supervisor_main(int argc, char **argv) {
   }
   mv__sup_watch_host(&s);
 
-  s.watch = strcmp(s.o.mode, "watch") == 0;
-  s.rootfd = -1;
-  int adopt = s.watch || strcmp(s.o.mode, "adopt") == 0;
+  int adopt = strcmp(s.o.mode, "adopt") == 0;
   int rc = adopt ? mv__contain_adopt(&s.c, s.o.cgroup)
                  : mv__contain_init(&s.c, (mv_containment_t)s.o.contain);
   if (rc < 0) {
@@ -560,24 +523,7 @@ int mv__supervisor_main(int argc, char **argv) {
     mv__sup_reap(&s);
     return 0;
   }
-  if (s.watch) {
-    /* The root is the host's child, parked until we release it (fd 3):
-     * check it is that child before taking responsibility for it. */
-    s.root = s.o.adopt_pid;
-    s.rootfd = (int)syscall(SYS_pidfd_open, s.root, 0);
-    mv__procstat_t rs;
-    if (s.rootfd < 0 || mv__procstat(s.root, &rs) < 0 || rs.ppid != s.o.host) {
-      mv__msg_t m;
-      memset(&m, 0, sizeof(m));
-      m.type = MV__MSG_SPAWN_FAILED;
-      m.value = ESRCH;
-      snprintf(m.text, sizeof(m.text), "watch");
-      mv__sup_send(&s, &m);
-      return 0;
-    }
-    /* The root is not below us: its lineage starts at itself. */
-    mv__contain_set_root(&s.c, s.root, rs.start);
-  } else if (adopt) {
+  if (adopt) {
     s.root = s.o.adopt_pid;
   } else if (mv__sup_spawn(&s) < 0) {
     mv__contain_dispose(&s.c);
@@ -594,20 +540,13 @@ int mv__supervisor_main(int argc, char **argv) {
   m.start = ps.start;
   m.tier = s.c.cgroup_fd >= 0 ? 1 : 2;
   /* The leaf's name, so the host can still clean it up if we are killed
-   * (spawn mode: the leaf is ours; fork modes: the host made it). */
+   * (spawn mode: the leaf is ours; in adopt mode the host made it). */
   if (s.c.cgroup_path && !adopt) {
     const char *slash = strrchr(s.c.cgroup_path, '/');
     snprintf(m.text, sizeof(m.text), "%s", slash ? slash + 1 : "");
   }
   mv__sup_send(&s, &m);
   if (s.phase == PH_RUNNING) mv__sup_register(&s, ps.start);
-  if (s.watch) {
-    /* Release the parked task: from here on it is contained and watched. */
-    if (write(3, "1", 1) < 0) {
-      /* the task is gone already; the loop sees it */
-    }
-    close(3);
-  }
   s.next_mem = mv__now();
   s.idle_since = mv__now();
 

@@ -8,9 +8,12 @@
  *   stdout, stderr and the result channel (fd 3) are pipes read by the loop.
  *
  * Fork: host --fork--> X; X becomes a subreaper and forks T (the task,
- *   which returns MV_FORK_CHILD to the caller); X then execs the supervisor
- *   in place, which adopts T. X holds a copy of the host only until its
- *   exec; T writes its result blob into a pipe read by the loop.
+ *   which joins its cgroup leaf, when there is one, before it returns
+ *   MV_FORK_CHILD to the caller); X then execs the supervisor in place,
+ *   which adopts T. X holds a copy of the host only until its exec; T
+ *   writes its result blob into a pipe read by the loop. The supervisor
+ *   being T's parent (and a subreaper) keeps T's whole lineage below it
+ *   in both tiers, whatever T does to its cgroup membership.
  */
 #include "task_internal.h"
 
@@ -433,146 +436,6 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
   _exit(127);
 }
 
-/* T in the cgroup tier: join the leaf before any code of the caller runs,
- * then wait until the supervisor watches us (it writes one byte; EOF means
- * it could not start). The parent-death signal covers a host dying in
- * between; it is cleared once the supervisor takes over. */
-static void mv__watched_child(mv__chan_t *c, int go_r, const char *procs, long cpu_s,
-                              int capture, pid_t host, mv_child_t *ch) {
-  for (int k = 0; k < 3; k++)
-    if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
-  if (c->in[1] >= 0) close(c->in[1]);
-  close(c->ctl[0]);
-  close(c->ctl[1]);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != host) _exit(127);
-  int fd = open(procs, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
-  close(fd);
-  setsid();
-  mv__task_root_subreaper(c);
-  if (cpu_s > 0) {
-    struct rlimit rl = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
-    setrlimit(RLIMIT_CPU, &rl);
-  }
-  if (capture) {
-    dup2(c->pipes[MV__W_OUT][1], 1);
-    dup2(c->pipes[MV__W_ERR][1], 2);
-    close(c->pipes[MV__W_OUT][1]);
-    close(c->pipes[MV__W_ERR][1]);
-  }
-  char b;
-  ssize_t n;
-  do {
-    n = read(go_r, &b, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) _exit(127);
-  close(go_r);
-  prctl(PR_SET_PDEATHSIG, 0);
-  ch->res_fd = c->pipes[MV__W_RES][1];
-  ch->req_fd = c->in[0];
-  mv__wait_release(c);
-}
-
-static int mv__fork_watched(mv_task_t *t, mv__chan_t *c, const mv__start_t *s,
-                            const char *leaf, const char *procs, int exec_fd,
-                            const char *sup_path, int capture, mv_child_t *ch,
-                            mv_child_t **child) {
-  int go[2];
-  if (pipe2(go, O_CLOEXEC) < 0) {
-    int r = mv__syserror(MV_ESYS, "cannot create a pipe");
-    mv__chan_close(c);
-    rmdir(leaf);
-    free(ch);
-    return r;
-  }
-  double t0 = mv__now();
-  pid_t host = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(go[1]);
-    mv__watched_child(c, go[0], procs, s->cpu_s, capture, host, ch);
-    *child = ch;
-    return MV_FORK_CHILD;
-  }
-  free(ch);
-  close(go[0]);
-  int r = 0;
-  char **sargv = NULL;
-  if (pid < 0) {
-    r = mv__syserror(MV_EFORK, "fork() failed");
-    goto fail;
-  }
-  for (int k = 0; k < 3; k++) {
-    if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
-    c->pipes[k][1] = -1;
-  }
-  if (c->in[0] >= 0) close(c->in[0]);
-  c->in[0] = -1;
-  char *no_argv[] = {NULL};
-  sargv = mv__sup_argv(s, "watch", NULL, t->worker, t->task_id, "fork", t0, leaf, no_argv);
-  char pidopt[32];
-  snprintf(pidopt, sizeof(pidopt), "pid=%d", (int)pid);
-  size_t n = mv__strv_len(sargv);
-  char **grown = sargv ? realloc(sargv, (n + 2) * sizeof(char *)) : NULL;
-  if (grown == NULL) {
-    r = mv__error(MV_ENOMEM, "out of memory");
-    goto fail;
-  }
-  sargv = grown;
-  sargv[n] = sargv[n - 1]; /* "--" stays last */
-  sargv[n - 1] = pidopt;
-  sargv[n + 1] = NULL;
-  mv__spawn_t sp;
-  mv__spawn_init(&sp);
-  sp.exec_fd = exec_fd;
-  sp.path = sup_path;
-  sp.argv = sargv;
-  extern char **environ;
-  sp.envp = environ;
-  sp.nfds = 5;
-  sp.fds[2] = 2;
-  sp.fds[3] = go[1];
-  sp.fds[4] = c->ctl[1];
-  int err = 0;
-  const char *stage = NULL;
-  r = mv__spawn(&sp, &t->spid, NULL, &err, &stage);
-  sargv[n - 1] = NULL; /* pidopt is on the stack */
-  sargv[n - 1] = sargv[n];
-  sargv[n] = NULL;
-  if (r < 0) {
-    r = mv__error(err == EMFILE || err == ENFILE ? MV_EMFILE : MV_ESUPERVISOR,
-                  "cannot start the supervisor (%s): %s", stage ? stage : "spawn",
-                  strerror(err));
-    goto fail;
-  }
-  mv__strv_free(sargv);
-  close(go[1]);
-  close(c->ctl[1]);
-  c->ctl[1] = -1;
-  t->watched = pid;
-  t->root = pid;
-  t->leaf = mv__strdup(leaf); /* to clean up after a supervisor that was killed */
-  if ((r = mv__chan_attach(c, t)) < 0) {
-    kill(t->spid, SIGKILL);
-    waitpid(t->spid, NULL, 0);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return r;
-  }
-  return 0;
-fail:
-  mv__strv_free(sargv);
-  close(go[1]); /* the parked task reads EOF and exits */
-  if (pid > 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-  }
-  mv__chan_close(c);
-  rmdir(leaf);
-  return r;
-}
-
 int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *opts,
                  mv_task_t **out, mv_child_t **child) {
   *out = NULL;
@@ -627,20 +490,6 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
       goto fail;
     }
   }
-  if (leaf) {
-    /* cgroup tier: the leaf holds every descendant, so one fork suffices
-     * and the supervisor watches the task from the side. */
-    r = mv__fork_watched(t, &c, &s, leaf, procs, exec_fd, sup_path, capture, ch, child);
-    free(leaf);
-    free(procs);
-    if (r == MV_FORK_CHILD) return r;
-    if (r < 0) {
-      mv__task_destroy(t);
-      return r;
-    }
-    *out = t;
-    return 0;
-  }
   char *empty_argv[] = {NULL};
   sargv = mv__sup_argv(&s, "adopt", NULL, name, t->task_id, "fork", mv__now(), leaf,
                        empty_argv);
@@ -679,6 +528,9 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     return MV_FORK_CHILD;
   }
   t->spid = pid;
+  /* To clean up after a supervisor that gets killed (loop.c). */
+  if (leaf) t->leaf = leaf;
+  leaf = NULL;
   for (int k = 0; k < 3; k++) {
     if (c.pipes[k][1] >= 0) close(c.pipes[k][1]);
     c.pipes[k][1] = -1;

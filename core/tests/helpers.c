@@ -120,8 +120,7 @@ void th_die_with_parent(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* This process's cgroup v2 directory (mount + "0::" path), or "" . */
-static void th_cgroup_dir(char *out, size_t size) {
+void th_cgroup_dir(char *out, size_t size) {
   out[0] = '\0';
   char rel[1024] = "", line[4096];
   FILE *f = fopen("/proc/self/cgroup", "r");
@@ -141,18 +140,6 @@ static void th_cgroup_dir(char *out, size_t size) {
     }
   }
   fclose(f);
-}
-
-int th_leaves(void) {
-  char dir[2048];
-  th_cgroup_dir(dir, sizeof(dir));
-  DIR *d = dir[0] ? opendir(dir) : NULL;
-  if (d == NULL) return -1;
-  int n = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) n += strncmp(de->d_name, "multiverse-", 11) == 0;
-  closedir(d);
-  return n;
 }
 
 int th_leave_cgroup(void) {

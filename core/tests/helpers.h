@@ -34,9 +34,8 @@ void th_die_with_parent(void);
 /* Run a shell command, return its exit status (-1 on signal). */
 int th_system(const char *cmd);
 
-/* Number of multiverse-* cgroup leaves below this process's cgroup (-1:
- * no cgroup v2). */
-int th_leaves(void);
+/* This process's cgroup v2 directory (mount + its "0::" path), or "". */
+void th_cgroup_dir(char *out, size_t size);
 /* Move the calling process to the parent of its cgroup (what a hostile
  * task running as root can do to leave its leaf). 0 or -1. */
 int th_leave_cgroup(void);
