@@ -259,35 +259,41 @@ int mv__contain_count(mv__contain_t *c) {
   return n;
 }
 
-int mv__contain_kill_round(mv__contain_t *c) {
-  if (c->cgroup_fd >= 0) {
-    int fd = openat(c->cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      if (write(fd, "1", 1) < 0) {
-        /* the walk below still kills what it finds */
-      }
-      close(fd);
-    }
+static void mv__cgroup_kill(const mv__contain_t *c) {
+  if (c->cgroup_fd < 0) return;
+  int fd = openat(c->cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, "1", 1) < 0) {
+    /* the walk kills what it finds all the same */
   }
+  close(fd);
+}
+
+int mv__contain_kill_round(mv__contain_t *c) {
+  /* A task root that is the anchor is stopped, not killed, while it has
+   * descendants: a stopped process forks nothing, and the orphans of the
+   * descendants killed meanwhile come back to it instead of init. The
+   * leaf's atomic kill would take the root first, so it waits too. */
+  int anchored = c->anchor > 0 && c->anchor != c->self;
+  if (!anchored) mv__cgroup_kill(c);
   mv__proclist_t l = {0};
   if (mv__tree(c, &l) < 0) {
     free(l.v);
     return -1;
   }
-  /* A task root that is the anchor is stopped, not killed, while it has
-   * descendants: a stopped process forks nothing, and the orphans of the
-   * descendants killed meanwhile come back to it instead of init. */
   int n = 0;
   const mv__procstat_t *anchor = NULL;
   for (size_t i = 0; i < l.n; i++) {
     if (!mv__target(c, &l.v[i])) continue;
-    if (l.v[i].pid == c->anchor && c->anchor != c->self) {
+    if (anchored && l.v[i].pid == c->anchor) {
       anchor = &l.v[i];
       continue;
     }
     n += mv__signal_checked(&l.v[i], SIGKILL);
   }
-  if (anchor) n += mv__signal_checked(anchor, n > 0 ? SIGSTOP : SIGKILL);
+  int others = n;
+  if (anchor) n += mv__signal_checked(anchor, others > 0 ? SIGSTOP : SIGKILL);
+  if (anchored && others == 0) mv__cgroup_kill(c);
   free(l.v);
   return n;
 }
