@@ -280,6 +280,14 @@ typedef struct {
  * contained while the concurrency limit is still full, so a free slot is
  * filled at once instead of after a fork. */
 #define MV_FORK_PARKED       0x08u
+/* Fork: the task does not keep the host's close-on-exec pipe ends: each
+ * is pointed at /dev/null before the caller's code runs (the fd number
+ * stays taken, so nothing reuses it). A host whose other threads run
+ * subprocesses needs this: a pipe another thread made for a child it is
+ * starting would otherwise stay open in the task, and that thread would
+ * wait for its end-of-file until the task ended. The task's own channels
+ * are kept. */
+#define MV_FORK_CLOSE_PIPES  0x10u
 
 int mv_loop_new(mv_loop_t **out);
 /* Cancel every task, wait for their trees to die, free everything. */

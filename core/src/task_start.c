@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ typedef struct {
   int contain;
   int persistent;
   int parked;
+  int close_pipes;
   char regdir[512];   /* "" = do not register */
   int exec_fd;        /* the supervisor image, or -1 with ... */
   const char *sup_path; /* ... an override path */
@@ -70,6 +72,7 @@ static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
   s->cpu_s = opts ? opts->max_cpu_secs : 0;
   s->persistent = opts && (opts->flags & MV_TASK_PERSISTENT);
   s->parked = opts && (opts->flags & MV_FORK_PARKED);
+  s->close_pipes = opts && (opts->flags & MV_FORK_CLOSE_PIPES);
   if (s->persistent) {
     /* A warm process lives across requests: each request gets its own
      * deadline through mv_task_set_busy(). */
@@ -350,6 +353,47 @@ static void mv__task_root_subreaper(const mv__chan_t *c) {
   if (c->in[0] < 0) prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
+/* T with MV_FORK_CLOSE_PIPES: every inherited close-on-exec pipe end but
+ * the task's own is pointed at /dev/null. Close-on-exec says the host did
+ * not mean a child to keep it; a pipe end another host thread is handing
+ * to a subprocess at the moment of our fork is exactly such a one. Raw
+ * getdents64 and no malloc: the host may be multi-threaded. */
+static void mv__drop_host_pipes(const mv__chan_t *c) {
+  int keep[3] = {c->pipes[MV__W_RES][1], c->in[0], c->release[0]};
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (devnull < 0 || dfd < 0) goto done;
+  char buf[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      struct {
+        unsigned long long ino;
+        long long off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[];
+      } *d = (void *)(buf + off);
+      off += d->reclen;
+      int fd = 0, ok = d->name[0] != '\0';
+      for (const char *p = d->name; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        fd = fd * 10 + (*p - '0');
+      }
+      if (!ok || fd == dfd || fd == devnull || fd == keep[0] || fd == keep[1] || fd == keep[2])
+        continue;
+      struct stat st;
+      int fl = fcntl(fd, F_GETFD);
+      if (fl < 0 || !(fl & FD_CLOEXEC) || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) continue;
+      dup3(devnull, fd, O_CLOEXEC);
+    }
+  }
+done:
+  if (dfd >= 0) close(dfd);
+  if (devnull >= 0) close(devnull);
+}
+
 /* In X after fork: exec the supervisor in place with fd 4 = control. Only
  * returns on failure, with the fd the control socket is on by then. */
 static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
@@ -376,7 +420,7 @@ static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int c
 
 static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
                        const char *sup_path, const char *cgroup_procs, long cpu_s,
-                       int capture, mv_child_t *child_out) {
+                       int capture, int close_pipes, mv_child_t *child_out) {
   /* X: keep only the child-side ends. */
   for (int k = 0; k < 3; k++) {
     if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
@@ -405,6 +449,7 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
       close(c->pipes[MV__W_OUT][1]);
       close(c->pipes[MV__W_ERR][1]);
     }
+    if (close_pipes) mv__drop_host_pipes(c);
     child_out->res_fd = c->pipes[MV__W_RES][1];
     child_out->req_fd = c->in[0];
     mv__wait_release(c);
@@ -519,7 +564,8 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     goto fail;
   }
   if (pid == 0) {
-    mv__middle(&c, sargv, sargv[n - 1], exec_fd, sup_path, procs, s.cpu_s, capture, ch);
+    mv__middle(&c, sargv, sargv[n - 1], exec_fd, sup_path, procs, s.cpu_s, capture,
+               s.close_pipes, ch);
     /* Only T gets here. */
     free(leaf);
     free(procs);

@@ -346,3 +346,42 @@ TEST_IMPL(fork_parked_until_released) {
   ASSERT(!th_has_children());
   return 0;
 }
+
+static void sleep_then_answer(mv_child_t *ch, void *arg) {
+  (void)arg;
+  usleep(1500 * 1000);
+  mv_child_send(ch, "done", 4);
+}
+
+/* A close-on-exec pipe the host holds while it forks a task (another
+ * thread's subprocess being started): with MV_FORK_CLOSE_PIPES the task
+ * does not keep it, so the host's reader sees end-of-file as soon as the
+ * host closes its own end, not when the task ends. The task still
+ * answers through its own channel. */
+TEST_IMPL(fork_close_pipes_frees_host_pipes) {
+  for (int drop = 0; drop <= 1; drop++) {
+    mv_config_t cfg;
+    th_config(&cfg);
+    mv_loop_t *loop;
+    ASSERT_OK(mv_loop_new(&loop));
+    int p[2];
+    ASSERT_OK(pipe2(p, O_CLOEXEC));
+    mv_task_t *t = fork_task(loop, &cfg, 10, drop ? MV_FORK_CLOSE_PIPES : 0, sleep_then_answer,
+                             NULL);
+    close(p[1]);
+    double t0 = th_now();
+    char b;
+    ASSERT_EQ(read(p[0], &b, 1), 0);
+    double waited = th_now() - t0;
+    close(p[0]);
+    if (drop) ASSERT(waited < 0.5);
+    else ASSERT(waited > 1.0); /* without the flag the task held the write end */
+    const mv_report_t *r = finish(loop, t);
+    ASSERT_OK(r->status);
+    ASSERT_STR_EQ(r->result.data, "done");
+    mv_task_free(t);
+    mv_loop_free(loop);
+    mv_config_dispose(&cfg);
+  }
+  return 0;
+}

@@ -413,7 +413,11 @@ static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds)
   opts.max_cpu_secs = cpu_s;
   opts.name = PyUnicode_AsUTF8(obj->name);
   if (opts.name == NULL) goto done;
-  opts.flags = (capture ? MV_FORK_CAPTURE : 0) | (reg ? 0 : MV_TASK_NO_REGISTRY);
+  /* Tasks are forked from the dispatcher thread at moments the caller
+   * does not choose: they must not keep another thread's subprocess
+   * pipes (close-on-exec in Python, PEP 446) open. */
+  opts.flags = (capture ? MV_FORK_CAPTURE : 0) | (reg ? 0 : MV_TASK_NO_REGISTRY) |
+               MV_FORK_CLOSE_PIPES;
   if (persistent) {
     /* A pre-forked server: requests in, one framed answer each. */
     opts.flags |= MV_TASK_PERSISTENT;

@@ -51,6 +51,45 @@ def test_subprocess_works_while_tasks_run():
         h.get(timeout=30)
 
 
+def test_a_task_never_holds_another_threads_subprocess_pipes():
+    # A pipe made the way subprocess makes its child's stdout (os.pipe:
+    # close-on-exec), open while a task is forked: the task must not keep
+    # it, or the reader waits for the task to end before it sees EOF.
+    r, w = os.pipe()
+    h = mp.parallel(time.sleep)(3.0)
+    wait_until(lambda: h.pid is not None, timeout=10)
+    os.close(w)
+    t0 = time.monotonic()
+    assert os.read(r, 1) == b""
+    assert time.monotonic() - t0 < 1.0
+    os.close(r)
+    h.get(timeout=30)
+
+
+def test_subprocess_run_in_a_thread_is_not_slowed_by_tasks():
+    # The scenario as users meet it: a host thread captures a subprocess's
+    # output while tasks that live for seconds are forked at the same time.
+    took = []
+    stop = threading.Event()
+
+    def runner():
+        while not stop.is_set():
+            t0 = time.monotonic()
+            subprocess.run(["true"], capture_output=True)
+            took.append(time.monotonic() - t0)
+
+    th = threading.Thread(target=runner)
+    th.start()
+    try:
+        hs = [mp.parallel(time.sleep)(3.0) for _ in range(8)]
+        for h in hs:
+            h.get(timeout=60)
+    finally:
+        stop.set()
+        th.join()
+    assert took and max(took) < 2.0, "slowest subprocess.run: %.2f s" % max(took)
+
+
 def test_gil_is_released_while_the_loop_waits():
     loop = _core.Loop()
     try:
