@@ -59,12 +59,19 @@ def clear_cmd(how, runtime_dir, name, php_ext, cli):
 def supervisors(runtime_dir):
     """Supervisor pids of the registry's entries."""
     out = []
-    for name in os.listdir(runtime_dir):
+    try:
+        names = os.listdir(runtime_dir)
+    except FileNotFoundError:
+        return out
+    for name in names:
         if name.endswith(".entry"):
-            with open(os.path.join(runtime_dir, name)) as f:
-                for line in f:
-                    if line.startswith("supervisor_pid="):
-                        out.append(int(line.split("=", 1)[1]))
+            try:
+                with open(os.path.join(runtime_dir, name)) as f:
+                    for line in f:
+                        if line.startswith("supervisor_pid="):
+                            out.append(int(line.split("=", 1)[1]))
+            except FileNotFoundError:
+                pass  # the task ended meanwhile
     return out
 
 
@@ -133,7 +140,12 @@ def run_trial(i, seed, args):
             if end == "hostkill":
                 proc.kill()
             elif end == "supkill":
-                sups = supervisors(trial["runtime_dir"])
+                # The supervisor registers the task once it runs, which can
+                # be a moment after the tree noted itself.
+                sups, until = [], time.monotonic() + 10
+                while not sups and time.monotonic() < until:
+                    sups = supervisors(trial["runtime_dir"])
+                    time.sleep(0.005)
                 if len(sups) != 1:
                     problems.append("expected one supervisor in the registry, found %s" % sups)
                 for pid in sups:
