@@ -71,6 +71,8 @@ typedef struct {
   int new_session;            /* setsid() */
   int new_pgroup;             /* setpgid(0, 0) */
   int cgroup_fd;              /* dir fd of a cgroup to join, or -1 */
+  int fork_ok;                /* the caller is small and single-threaded: a child
+                                 bound for cgroup_fd is born there (clone3) */
   rlim_t rlimit_cpu;          /* 0 = unchanged */
   rlim_t rlimit_nofile;       /* 0 = unchanged: soft fd limit to set */
 } mv__spawn_t;
@@ -80,6 +82,10 @@ void mv__spawn_init(mv__spawn_t *s);
  * *err = errno and *stage naming the failed step ("exec", "chdir", ...). */
 int mv__spawn(const mv__spawn_t *s, pid_t *pid, int *pidfd, int *err,
               const char **stage);
+/* fork(), the child born in the cgroup cgroup_fd (clone3), for a
+ * single-threaded caller. -1 with errno ENOSYS where that cannot be done
+ * like fork() does it: the caller falls back to fork() and a join. */
+pid_t mv__fork_into_cgroup(int cgroup_fd);
 /* Steps shared with an in-place exec (after fork): fd i := fds[i], close
  * every other fd but the `keep` ones (which must be >= MV__SPAWN_MAX_FDS).
  * Async-signal-safe. Returns 0 or -errno. */

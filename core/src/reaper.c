@@ -101,6 +101,7 @@ mv__reaper_main(int sock, mv__spawn_t *sp, mv__contain_t *parent_c, const char *
   int sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 
   sp->cgroup_fd = cg;
+  sp->fork_ok = 1; /* we are small and have one thread */
   pid_t root = -1;
   int err = 0;
   const char *stage = NULL;

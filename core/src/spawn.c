@@ -18,10 +18,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,7 +43,51 @@ typedef struct {
   const mv__spawn_t *s;
   sigset_t parent_mask;
   int err_fd;                /* close-on-exec pipe: EOF means exec worked */
+  int in_cgroup;             /* born in s->cgroup_fd: no join needed */
 } mv__spawn_args_t;
+
+/* clone3(2), declared here: <linux/sched.h> clashes with glibc's CLONE_*. */
+struct mv__clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+      set_tid_size, cgroup;
+};
+#define MV__CLONE_INTO_CGROUP 0x200000000ULL
+
+/* A child born in a cgroup (Linux >= 5.7). Joining one afterwards means
+ * writing cgroup.procs, and every such migration waits out an RCU grace
+ * period: milliseconds when calls are spaced, on every call. Without
+ * CLONE_VM this is a fork, so the caller must be small or
+ * single-threaded; child_tid (when not NULL) is where the C library
+ * keeps the calling thread's id, set for the child as fork() would. */
+static pid_t mv__clone3_into(int cgroup_fd, uint64_t flags, int *pidfd, int *child_tid) {
+  struct mv__clone_args ca;
+  memset(&ca, 0, sizeof(ca));
+  ca.flags = flags | MV__CLONE_INTO_CGROUP;
+  if (pidfd) {
+    ca.flags |= CLONE_PIDFD;
+    ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+  }
+  if (child_tid) {
+    ca.flags |= CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+    ca.child_tid = (uint64_t)(uintptr_t)child_tid;
+  }
+  ca.exit_signal = SIGCHLD;
+  ca.cgroup = (uint64_t)cgroup_fd;
+  return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+pid_t mv__fork_into_cgroup(int cgroup_fd) {
+  /* fork() gives the child its own thread id in the C library's thread
+   * descriptor (raise(), abort() and pthread_* read it): find where it
+   * lives the way the kernel knows it, and have clone3 write it there. */
+  int *tid_addr = NULL;
+  if (prctl(PR_GET_TID_ADDRESS, &tid_addr, 0, 0, 0) < 0 || tid_addr == NULL ||
+      *tid_addr != (int)syscall(SYS_gettid)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return mv__clone3_into(cgroup_fd, 0, NULL, tid_addr);
+}
 
 /* The steps that can fail, reported by index through the error pipe. */
 static const char *const mv__stages[] = {"setsid", "setpgid", "cgroup", "setrlimit",
@@ -176,7 +222,7 @@ static int mv__spawn_child(void *arg) {
     stage = ST_SETPGID;
     goto fail;
   }
-  if (s->cgroup_fd >= 0) {
+  if (s->cgroup_fd >= 0 && !a->in_cgroup) {
     int pfd = openat(s->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
     if (pfd < 0 || write(pfd, "0", 1) != 1) {
       stage = ST_CGROUP;
@@ -260,15 +306,6 @@ int mv__spawn(const mv__spawn_t *s, pid_t *pid_out, int *pidfd_out, int *err,
     return mv__syserror(MV_ESYS, "cannot create a pipe");
   a.err_fd = ep[1];
 
-  size_t stack_size = 256 * 1024;
-  void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    close(ep[0]);
-    close(ep[1]);
-    return mv__syserror(MV_ENOMEM, "cannot allocate a spawn stack");
-  }
-
   /* Block every signal so no host handler runs on the child's side of the
    * shared memory before the child resets its dispositions. */
   sigset_t all;
@@ -276,14 +313,37 @@ int mv__spawn(const mv__spawn_t *s, pid_t *pid_out, int *pidfd_out, int *err,
   pthread_sigmask(SIG_SETMASK, &all, &a.parent_mask);
 
   int pidfd = -1;
-  int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-  if (pidfd_out) flags |= CLONE_PIDFD;
-  pid_t pid = clone(mv__spawn_child, (char *)stack + stack_size, flags, &a,
-                    pidfd_out ? &pidfd : NULL);
-  int clone_errno = errno;
+  pid_t pid = -1;
+  int clone_errno = ENOSYS;
+  if (s->cgroup_fd >= 0 && s->fork_ok) {
+    /* Born in the leaf: a vfork-style fork of this small process. */
+    pid = mv__clone3_into(s->cgroup_fd, CLONE_VFORK, pidfd_out ? &pidfd : NULL, NULL);
+    if (pid == 0) {
+      a.in_cgroup = 1;
+      mv__spawn_child(&a); /* exec or _exit */
+    }
+    clone_errno = errno;
+  }
+  /* Any refusal of clone3 but a lack of resources: the classic path says
+   * precisely which step fails, if one does. */
+  if (pid < 0 && clone_errno != EAGAIN && clone_errno != ENOMEM) {
+    size_t stack_size = 256 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+      pthread_sigmask(SIG_SETMASK, &a.parent_mask, NULL);
+      close(ep[0]);
+      close(ep[1]);
+      return mv__syserror(MV_ENOMEM, "cannot allocate a spawn stack");
+    }
+    int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+    if (pidfd_out) flags |= CLONE_PIDFD;
+    pid = clone(mv__spawn_child, (char *)stack + stack_size, flags, &a, pidfd_out ? &pidfd : NULL);
+    clone_errno = errno;
+    munmap(stack, stack_size);
+  }
 
   pthread_sigmask(SIG_SETMASK, &a.parent_mask, NULL);
-  munmap(stack, stack_size);
   close(ep[1]);
 
   if (pid < 0) {

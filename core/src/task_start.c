@@ -419,8 +419,8 @@ static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int c
 }
 
 static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
-                       const char *sup_path, const char *cgroup_procs, long cpu_s,
-                       int capture, int close_pipes, mv_child_t *child_out) {
+                       const char *sup_path, const char *leaf, const char *cgroup_procs,
+                       long cpu_s, int capture, int close_pipes, mv_child_t *child_out) {
   /* X: keep only the child-side ends. */
   for (int k = 0; k < 3; k++) {
     if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
@@ -428,13 +428,23 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
   if (c->in[1] >= 0) close(c->in[1]);
   close(c->ctl[0]);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  pid_t t = fork();
+  /* X has one thread (fork() left the host's others behind), so T can be
+   * born in its leaf; where it cannot, it joins it. */
+  int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  int joined = 0;
+  pid_t t = -1;
+  if (cgfd >= 0) {
+    t = mv__fork_into_cgroup(cgfd);
+    joined = t >= 0;
+  }
+  if (!joined) t = fork();
   if (t == 0) {
     /* T: the task. */
     close(c->ctl[1]);
+    if (cgfd >= 0) close(cgfd);
     setsid();
     mv__task_root_subreaper(c);
-    if (cgroup_procs) {
+    if (cgroup_procs && !joined) {
       int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
       if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
       close(fd);
@@ -455,6 +465,7 @@ static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
     mv__wait_release(c);
     return;
   }
+  if (cgfd >= 0) close(cgfd);
   if (c->release[0] >= 0) close(c->release[0]);
   if (c->release[1] >= 0) close(c->release[1]);
   for (int k = 0; k < 3; k++) {
@@ -564,7 +575,7 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     goto fail;
   }
   if (pid == 0) {
-    mv__middle(&c, sargv, sargv[n - 1], exec_fd, sup_path, procs, s.cpu_s, capture,
+    mv__middle(&c, sargv, sargv[n - 1], exec_fd, sup_path, leaf, procs, s.cpu_s, capture,
                s.close_pipes, ch);
     /* Only T gets here. */
     free(leaf);
