@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,7 +333,33 @@ static char *mv__cgroup2_mount(void) {
   return found;
 }
 
+/* The cgroup parent is resolved once per process: /proc/self/cgroup and
+ * mountinfo are parsed again only in a new process (after fork). No
+ * mutex: a forked child must never find one locked by a thread it did
+ * not inherit. A superseded entry is left allocated (once per fork), as
+ * another thread may still be reading it. */
+typedef struct {
+  pid_t pid;
+  char *dir; /* NULL: no usable cgroup */
+} mv__parent_cache_t;
+static mv__parent_cache_t *_Atomic mv__parent_cache;
+
+static char *mv__cgroup_parent_resolve(void);
+
 char *mv__cgroup_parent(void) {
+  mv__parent_cache_t *c = atomic_load(&mv__parent_cache);
+  if (c == NULL || c->pid != getpid()) {
+    mv__parent_cache_t *n = malloc(sizeof(*n));
+    if (n == NULL) return mv__cgroup_parent_resolve();
+    n->pid = getpid();
+    n->dir = mv__cgroup_parent_resolve();
+    atomic_store(&mv__parent_cache, n);
+    c = n;
+  }
+  return c->dir ? mv__strdup(c->dir) : NULL;
+}
+
+static char *mv__cgroup_parent_resolve(void) {
   char buf[4096];
   if (mv__read_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0) return NULL;
   const char *rel = NULL;
