@@ -22,7 +22,7 @@ FALLBACK_SUPERVISOR = ["supervisor.c", "reaper.c", "contain.c", "spawn.c", "regi
                        "util.c", "error.c", "worker.c", "config.c"]
 FALLBACK_LIBRARY = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
                     "contain.c", "registry.c", "capture.c", "json.c", "remote_error.c",
-                    "loop.c", "task_start.c", "env.c", "report.c", "pool.c", "image.c", "image_data.c"]
+                    "loop.c", "task_start.c", "clone_vm.c", "env.c", "report.c", "pool.c", "image.c", "image_data.c"]
 
 
 def cmake_sources(variable, fallback):

@@ -276,7 +276,7 @@ int mv__contain_kill_round(mv__contain_t *c) {
    * descendants killed meanwhile come back to it instead of init. The
    * leaf's atomic kill would take the root first, so it waits too. */
   int anchored = c->anchor > 0 && c->anchor != c->self;
-  if (!anchored) mv__cgroup_kill(c);
+  if (!anchored && !c->self_in_leaf) mv__cgroup_kill(c);
   mv__proclist_t l = {0};
   if (mv__tree(c, &l) < 0) {
     free(l.v);
@@ -294,7 +294,7 @@ int mv__contain_kill_round(mv__contain_t *c) {
   }
   int others = n;
   if (anchor) n += mv__signal_checked(anchor, others > 0 ? SIGSTOP : SIGKILL);
-  if (anchored && others == 0) mv__cgroup_kill(c);
+  if (anchored && others == 0 && !c->self_in_leaf) mv__cgroup_kill(c);
   free(l.v);
   return n;
 }
@@ -443,7 +443,11 @@ int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path) {
   mv__contain_reset(c);
   if (cgroup_path == NULL || *cgroup_path == '\0') return 0;
   char *leaf = mv__strdup(cgroup_path);
-  return leaf ? mv__contain_open(c, leaf) : -1;
+  if (leaf == NULL || mv__contain_open(c, leaf) < 0) return -1;
+  /* A supervisor born in the leaf with its task kills member by member
+   * (cgroup.kill would take it too); the host removes the leaf after. */
+  c->self_in_leaf = c->mount_len > 0 && mv__in_leaf(c, getpid());
+  return 0;
 }
 
 void mv__contain_set_root(mv__contain_t *c, pid_t root, unsigned long long start) {
@@ -455,11 +459,33 @@ const char *mv__contain_tier(const mv__contain_t *c) {
   return c->cgroup_fd >= 0 ? "cgroup" : "subreaper";
 }
 
+int mv__contain_leave(mv__contain_t *c) {
+  if (!c->self_in_leaf || c->cgroup_path == NULL) return 0;
+  const char *slash = strrchr(c->cgroup_path, '/');
+  if (slash == NULL) return -1;
+  char procs[4200];
+  snprintf(procs, sizeof(procs), "%.*s/cgroup.procs", (int)(slash - c->cgroup_path),
+           c->cgroup_path);
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int ok = write(fd, "0", 1) == 1;
+  close(fd);
+  if (ok) c->self_in_leaf = 0;
+  return ok ? 0 : -1;
+}
+
 void mv__contain_dispose(mv__contain_t *c) {
   if (c->cgroup_fd >= 0) close(c->cgroup_fd);
   c->cgroup_fd = -1;
   if (c->cgroup_path) {
-    rmdir(c->cgroup_path); /* empty by now; fails harmlessly if not */
+    /* Empty by now, but the kernel may finish the exit of the last member
+     * a moment after it was reaped. A supervisor inside the leaf leaves
+     * that to the host, which reaps it. */
+    for (int i = 0; i < 50 && !c->self_in_leaf && rmdir(c->cgroup_path) < 0 && errno == EBUSY;
+         i++) {
+      struct timespec ts = {0, 2 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
     free(c->cgroup_path);
     c->cgroup_path = NULL;
   }

@@ -102,6 +102,21 @@ void mv__reset_signals(void);
 char **mv__worker_env(const mv_config_t *cfg, const char *worker, const char *task_id,
                       int warm);
 
+/* clone_vm.c ------------------------------------------------------------- */
+/* clone3(CLONE_VM | CLONE_VFORK) running fn(arg) on a stack of its own,
+ * born in cgroup_fd when >= 0; returns the child's pid once it has exec'd
+ * or exited, or -1 (ENOSYS where unsupported). */
+pid_t mv__clone_vm(int (*fn)(void *), void *arg, int cgroup_fd);
+/* fork() of the calling thread through a middle process that shares the
+ * caller's memory (so the caller's memory is copied once, for the task)
+ * and is a child subreaper:
+ * returns 0 in the task, which is the middle's child and a fork of the
+ * caller as it was in this call; in the caller, the middle's pid once
+ * middle(arg, task pid) has exec'd (or -1 when fork failed) and returned
+ * (the middle then exits with its value). -1 with ENOSYS where
+ * unsupported: use fork(). The task is born in cgroup_fd when >= 0. */
+pid_t mv__fork_vm(int (*middle)(void *, pid_t), void *arg, int cgroup_fd);
+
 /* contain.c -------------------------------------------------------------- */
 /* A task's tree is the union of two nets: its cgroup leaf (tier "cgroup")
  * and its lineage, the descendants of `anchor`. The anchor is the
@@ -117,6 +132,8 @@ typedef struct {
   unsigned long long anchor_start; /* its start time, when it is not self */
   pid_t exclude;              /* a helper of the supervisor, never signalled */
   int breached;               /* most lineage processes seen outside the leaf */
+  int self_in_leaf;           /* the supervisor itself is a member (it was born
+                                 there with the task): no cgroup.kill */
 } mv__contain_t;
 
 /* Find a delegated writable cgroup v2 directory for leaves; returns a
@@ -143,6 +160,9 @@ int mv__contain_kill_round(mv__contain_t *c);
 /* Kill rounds until the tree is empty or timeout seconds passed (0, or
  * -1 if processes remain). For a caller that is not an event loop. */
 int mv__contain_kill_sync(mv__contain_t *c, double timeout);
+/* A supervisor inside its leaf moves itself to the leaf's parent, so
+ * the leaf can be removed without a host to do it (0 or -1). */
+int mv__contain_leave(mv__contain_t *c);
 /* Close the leaf's fd and remove the (empty) leaf. */
 void mv__contain_dispose(mv__contain_t *c);
 /* Create {parent}/multiverse-{suffix}; NULL if it cannot be used. */

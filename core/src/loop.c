@@ -228,6 +228,14 @@ static void mv__task_finish(mv_task_t *t) {
     t->spid = -1;
   }
   if (!t->exited) mv__task_orphaned(t);
+  if (t->leaf_after_reap && t->leaf) {
+    /* Empty now (the supervisor, its last member, is reaped); a moment's
+     * retry covers the kernel finishing the exit of a member. */
+    for (int i = 0; i < 100 && rmdir(t->leaf) < 0 && errno == EBUSY; i++) {
+      struct timespec ts = {0, 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+  }
   t->t_end = mv__now(); /* the report may need it */
   mv__report_build(t);
   mv__task_complete(t);

@@ -556,6 +556,10 @@ int mv__supervisor_main(int argc, char **argv) {
 
   if (s.regpath[0]) mv__registry_remove(s.regpath);
   mv__sup_report(&s);
+  /* Born in the task's leaf, we leave removing it to the host that reaps
+   * us; with the host gone, we step out and remove it ourselves. */
+  if (s.c.self_in_leaf && (s.hostfd == -2 || s.ctl < 0 || s.end == MV_END_HOSTGONE))
+    mv__contain_leave(&s.c);
   mv__contain_dispose(&s.c);
   return 0;
 }

@@ -30,6 +30,7 @@ struct mv_task_s {
   unsigned long long root_start; /* its start time (clock ticks), once STARTED */
   char *leaf;                 /* fork tasks in the cgroup tier: the leaf the host made */
   char leaf_name[64];         /* exec'd tasks: the supervisor's leaf, below our cgroup */
+  int leaf_after_reap;        /* the supervisor lived in `leaf`: remove it after reaping */
   int started, exited, spawn_failed, done, cancel_sent;
   int spawn_err;
   char spawn_stage[64];

@@ -7,13 +7,16 @@
  *   the worker reads it to EOF, and the host never blocks on a pipe write.
  *   stdout, stderr and the result channel (fd 3) are pipes read by the loop.
  *
- * Fork: host --fork--> X; X becomes a subreaper and forks T (the task,
- *   which joins its cgroup leaf, when there is one, before it returns
- *   MV_FORK_CHILD to the caller); X then execs the supervisor in place,
- *   which adopts T. X holds a copy of the host only until its exec; T
- *   writes its result blob into a pipe read by the loop. The supervisor
- *   being T's parent (and a subreaper) keeps T's whole lineage below it
- *   in both tiers, whatever T does to its cgroup membership.
+ * Fork: host --clone3(VM|VFORK)--> X --fork--> T. X shares the host's
+ *   memory (born in the task's leaf, when there is one), becomes a
+ *   subreaper and forks T with the C library's fork(); T resumes in the
+ *   host's frame (clone_vm.c) and returns MV_FORK_CHILD to the caller; X
+ *   execs the supervisor in place, which adopts T and releases the host.
+ *   Where that is unavailable, X is an ordinary fork of the host and T is
+ *   born in the leaf with clone3. T writes its result blob into a pipe
+ *   read by the loop. The supervisor being T's parent (and a subreaper)
+ *   keeps T's whole lineage below it in both tiers, whatever T does to
+ *   its cgroup membership.
  */
 #include "task_internal.h"
 
@@ -418,78 +421,111 @@ static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int c
   return 4;
 }
 
-static void mv__middle(mv__chan_t *c, char **sargv, char *pid_slot, int exec_fd,
-                       const char *sup_path, const char *leaf, const char *cgroup_procs,
-                       long cpu_s, int capture, int close_pipes, mv_child_t *child_out) {
-  /* X: keep only the child-side ends. */
-  for (int k = 0; k < 3; k++) {
+/* What the middle process X and the task T need, prepared in the host:
+ * after fork they only close, dup and exec. */
+typedef struct {
+  mv__chan_t *c;
+  char **sargv;
+  char *pid_slot;       /* sargv's "pid=" entry, filled in by X */
+  int exec_fd;
+  const char *sup_path;
+  const char *procs;    /* cgroup.procs of the leaf T joins, NULL if born there */
+  long cpu_s;
+  int capture, close_pipes;
+} mv__forking_t;
+
+/* T: drop the host's ends, become the task, wait for the release. */
+static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
+  mv__chan_t *c = f->c;
+  for (int k = 0; k < 3; k++)
     if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
-  }
   if (c->in[1] >= 0) close(c->in[1]);
   close(c->ctl[0]);
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
-  /* X has one thread (fork() left the host's others behind), so T can be
-   * born in its leaf; where it cannot, it joins it. */
-  int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-  int joined = 0;
-  pid_t t = -1;
-  if (cgfd >= 0) {
-    t = mv__fork_into_cgroup(cgfd);
-    joined = t >= 0;
+  close(c->ctl[1]);
+  setsid();
+  mv__task_root_subreaper(c);
+  if (f->procs) {
+    int fd = open(f->procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+    close(fd);
   }
-  if (!joined) t = fork();
-  if (t == 0) {
-    /* T: the task. */
-    close(c->ctl[1]);
-    if (cgfd >= 0) close(cgfd);
-    setsid();
-    mv__task_root_subreaper(c);
-    if (cgroup_procs && !joined) {
-      int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
-      close(fd);
-    }
-    if (cpu_s > 0) {
-      struct rlimit rl = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
-      setrlimit(RLIMIT_CPU, &rl);
-    }
-    if (capture) {
-      dup2(c->pipes[MV__W_OUT][1], 1);
-      dup2(c->pipes[MV__W_ERR][1], 2);
-      close(c->pipes[MV__W_OUT][1]);
-      close(c->pipes[MV__W_ERR][1]);
-    }
-    if (close_pipes) mv__drop_host_pipes(c);
-    child_out->res_fd = c->pipes[MV__W_RES][1];
-    child_out->req_fd = c->in[0];
-    mv__wait_release(c);
-    return;
+  if (f->cpu_s > 0) {
+    struct rlimit rl = {(rlim_t)f->cpu_s, (rlim_t)f->cpu_s + 1};
+    setrlimit(RLIMIT_CPU, &rl);
   }
-  if (cgfd >= 0) close(cgfd);
-  if (c->release[0] >= 0) close(c->release[0]);
-  if (c->release[1] >= 0) close(c->release[1]);
+  if (f->capture) {
+    dup2(c->pipes[MV__W_OUT][1], 1);
+    dup2(c->pipes[MV__W_ERR][1], 2);
+    close(c->pipes[MV__W_OUT][1]);
+    close(c->pipes[MV__W_ERR][1]);
+  }
+  if (f->close_pipes) mv__drop_host_pipes(c);
+  ch->res_fd = c->pipes[MV__W_RES][1];
+  ch->req_fd = c->in[0];
+  mv__wait_release(c);
+}
+
+/* X after forking T (t, or -1 if that failed): keep only the control
+ * socket and exec the supervisor, which adopts T. Returns only on
+ * failure, after telling the host and killing T. */
+static int mv__middle_exec(void *arg, pid_t t) {
+  const mv__forking_t *f = arg;
+  mv__chan_t *c = f->c;
   for (int k = 0; k < 3; k++) {
+    if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
     if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
   }
   if (c->in[0] >= 0) close(c->in[0]);
+  if (c->in[1] >= 0) close(c->in[1]);
+  if (c->release[0] >= 0) close(c->release[0]);
+  if (c->release[1] >= 0) close(c->release[1]);
+  close(c->ctl[0]);
   int ctl = c->ctl[1];
+  int err = errno;
   if (t > 0) {
-    snprintf(pid_slot, 32, "pid=%d", (int)t);
-    ctl = mv__exec_supervisor(exec_fd, sup_path, sargv, c->ctl[1]);
+    /* No snprintf: X may share the host's memory and its locks. */
+    char *p = f->pid_slot;
+    memcpy(p, "pid=", 4);
+    char digits[12];
+    int n = 0;
+    for (unsigned v = (unsigned)t; n == 0 || v > 0; v /= 10) digits[n++] = (char)('0' + v % 10);
+    p += 4;
+    while (n > 0) *p++ = digits[--n];
+    *p = '\0';
+    ctl = mv__exec_supervisor(f->exec_fd, f->sup_path, f->sargv, ctl);
+    err = errno;
   }
   /* fork or exec failed: tell the host, leave nothing behind. */
   mv__msg_t m;
   memset(&m, 0, sizeof(m));
   m.version = MV__PROTO_VERSION;
   m.type = MV__MSG_SPAWN_FAILED;
-  m.value = errno ? errno : EINVAL;
-  snprintf(m.text, sizeof(m.text), t > 0 ? "exec supervisor" : "fork");
+  m.value = err ? err : EINVAL;
+  memcpy(m.text, t > 0 ? "exec supervisor" : "fork", t > 0 ? 16 : 5);
   send(ctl, &m, sizeof(m), MSG_NOSIGNAL);
   if (t > 0) {
     kill(t, SIGKILL);
     waitpid(t, NULL, 0);
   }
-  _exit(127);
+  return 127;
+}
+
+/* The classic way, where mv__fork_vm() is unavailable: X is a fork of
+ * the host (its memory copied too), T a fork of X born in the leaf when
+ * cgfd >= 0 (X has one thread, so clone3 is safe there). Returns in T
+ * only; in X it execs or exits. */
+static void mv__middle_fork(mv__forking_t *f, int cgfd, mv_child_t *ch) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  pid_t t = -1;
+  if (cgfd >= 0 && (t = mv__fork_into_cgroup(cgfd)) >= 0) f->procs = NULL;
+  else t = fork();
+  if (t == 0) {
+    if (cgfd >= 0) close(cgfd);
+    mv__task_child(f, ch);
+    return;
+  }
+  if (cgfd >= 0) close(cgfd);
+  _exit(mv__middle_exec(f, t));
 }
 
 int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *opts,
@@ -569,14 +605,23 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     goto fail;
   }
 
-  pid_t pid = fork();
-  if (pid < 0) {
-    r = mv__syserror(MV_EFORK, "fork() failed");
-    goto fail;
+  mv__forking_t f = {&c, sargv, sargv[n - 1], exec_fd, sup_path, procs, s.cpu_s, capture,
+                      s.close_pipes};
+  int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  /* X shares the host's memory and is born in the leaf (T inherits it):
+   * the host's memory is copied once, for T. */
+  int via_vm = 1;
+  if (cgfd >= 0) f.procs = NULL;
+  pid_t pid = mv__fork_vm(mv__middle_exec, &f, cgfd);
+  if (pid < 0 && errno == ENOSYS) {
+    via_vm = 0;
+    f.procs = procs;
+    pid = fork();
+    if (pid == 0) mv__middle_fork(&f, cgfd, ch); /* returns in T only */
+  } else if (pid == 0) {
+    mv__task_child(&f, ch);
   }
   if (pid == 0) {
-    mv__middle(&c, sargv, sargv[n - 1], exec_fd, sup_path, leaf, procs, s.cpu_s, capture,
-               s.close_pipes, ch);
     /* Only T gets here. */
     free(leaf);
     free(procs);
@@ -584,6 +629,14 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
     *child = ch;
     return MV_FORK_CHILD;
   }
+  if (cgfd >= 0) close(cgfd);
+  if (pid < 0) {
+    r = mv__syserror(MV_EFORK, "fork() failed");
+    goto fail;
+  }
+  /* With X born in the leaf, the supervisor it becomes lives there too:
+   * the host removes the leaf once it has reaped it. */
+  t->leaf_after_reap = via_vm && leaf != NULL;
   t->spid = pid;
   /* To clean up after a supervisor that gets killed (loop.c). */
   if (leaf) t->leaf = leaf;
