@@ -33,7 +33,7 @@ if test "$PHP_MULTIVERSE" != "no"; then
   mv_core_sources="core/src/error.c core/src/util.c core/src/procinfo.c \
     core/src/config.c core/src/worker.c core/src/spawn.c core/src/contain.c \
     core/src/registry.c core/src/capture.c core/src/json.c core/src/loop.c \
-    core/src/task_start.c core/src/clone_vm.c core/src/env.c core/src/report.c core/src/pool.c core/src/image.c \
+    core/src/task_start.c core/src/forkserver_client.c core/src/clone_vm.c core/src/env.c core/src/report.c core/src/pool.c core/src/image.c \
     core/src/remote_error.c"
 
   dnl The core's own flags; symbols stay hidden so that only get_module is

@@ -18,11 +18,11 @@ CORE_SRC = "core/src"
 CORE_INCLUDE = "core/include"
 
 # Used only when CMakeLists.txt cannot be read (see cmake_sources()).
-FALLBACK_SUPERVISOR = ["supervisor.c", "reaper.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
+FALLBACK_SUPERVISOR = ["supervisor.c", "forkserver.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
                        "util.c", "error.c", "worker.c", "config.c"]
 FALLBACK_LIBRARY = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
                     "contain.c", "registry.c", "capture.c", "json.c", "remote_error.c",
-                    "loop.c", "task_start.c", "clone_vm.c", "env.c", "report.c", "pool.c", "image.c", "image_data.c"]
+                    "loop.c", "task_start.c", "forkserver_client.c", "clone_vm.c", "env.c", "report.c", "pool.c", "image.c", "image_data.c"]
 
 
 def cmake_sources(variable, fallback):

@@ -2,7 +2,7 @@
 # extension by core/src/image_data.c (.incbin). It is a separate program:
 # plain $(CC), none of PHP's flags, only what it needs.
 MV_SUPERVISOR_SOURCES = \
-	$(srcdir)/core/src/supervisor.c $(srcdir)/core/src/reaper.c $(srcdir)/core/src/contain.c \
+	$(srcdir)/core/src/supervisor.c $(srcdir)/core/src/forkserver.c $(srcdir)/core/src/contain.c \
 	$(srcdir)/core/src/spawn.c $(srcdir)/core/src/registry.c \
 	$(srcdir)/core/src/procinfo.c $(srcdir)/core/src/util.c \
 	$(srcdir)/core/src/error.c $(srcdir)/core/src/worker.c \

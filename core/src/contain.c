@@ -3,8 +3,8 @@
  *
  * Every task runs below its own supervisor, which is a child subreaper: a
  * descendant orphaned by setsid() + double fork is reparented to the
- * supervisor (or to the task's reaper below it) instead of init, so the
- * task's lineage is exactly the supervisor's descendants. In the cgroup
+ * supervisor instead of init, so the task's lineage is exactly the
+ * supervisor's descendants. In the cgroup
  * tier the task root also starts in a fresh cgroup v2 leaf, whose final
  * SIGKILL is one atomic write to cgroup.kill (Linux >= 5.14).
  *

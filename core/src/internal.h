@@ -168,23 +168,27 @@ void mv__contain_dispose(mv__contain_t *c);
 /* Create {parent}/multiverse-{suffix}; NULL if it cannot be used. */
 char *mv__cgroup_make_leaf(const char *parent, const char *suffix);
 
-/* reaper.c --------------------------------------------------------------- */
-/* Fork the task's reaper: it spawns sp (the worker) as its child, reports
- * to the supervisor over *fd_out (STARTED or SPAWN_FAILED, then EXITED),
- * reaps the tree and exits once it is gone. If the supervisor dies first
- * it kills the tree of c, removes the leaf and the supervisor's entry in
- * regdir. Returns 0 or -1 (errno). */
-int mv__reaper_start(mv__spawn_t *sp, const mv__contain_t *c, const char *regdir,
-                     pid_t *pid_out, int *fd_out);
-
 /* image.c ---------------------------------------------------------------- */
 /* An fd to exec the embedded supervisor from (cached per process). */
 int mv__supervisor_exec_fd(void);
 /* Path to exec instead when an override or file fallback is in use. */
 const char *mv__supervisor_path(void);
 
-/* supervisor.c: main() of the supervisor executable. */
+/* supervisor.c: main() of the supervisor executable (a task's
+ * supervisor, or with mode=forkserver the host's fork server). */
 int mv__supervisor_main(int argc, char **argv);
+/* Supervise one task: argv as the supervisor's, the worker's environment,
+ * and the host's pidfd when inherited (-1: open it). */
+int mv__supervise(int argc, char **argv, char *const *envp, int hostfd);
+
+/* forkserver.c: the fork server's main loop. */
+int mv__forkserver_main(int argc, char **argv);
+/* forkserver_client.c: have the host's fork server (started on first use,
+ * replaced if it died, forgotten after fork) start a supervisor with
+ * argv/envp and fds (stdin, stdout, stderr, result, control). */
+int mv__forkserver_spawn(char *const *argv, char *const *envp, const int fds[5]);
+/* In a forked child of the host: drop the parent's fork server. */
+void mv__forkserver_forget(void);
 
 /* capture.c -------------------------------------------------------------- */
 typedef struct {

@@ -287,6 +287,14 @@ static void mv__on_ctl(mv_task_t *t) {
       case MV__MSG_EXITED:
         t->exited = 1;
         t->exit_msg = m;
+        /* Its last word: the tree is gone. A supervisor from the fork
+         * server is not ours to reap, and the server keeps a copy of this
+         * socket (for when a supervisor dies without this message), so the
+         * report, not end-of-file, ends the task. */
+        if (t->spid <= 0) {
+          mv__task_finish(t);
+          return;
+        }
         break;
       default:
         break;

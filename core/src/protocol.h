@@ -42,4 +42,15 @@ typedef struct {
                                STARTED: the leaf's name below its parent ("" = none) */
 } mv__msg_t;
 
+/* host -> fork server (forkserver.c): start a worker's supervisor. The
+ * message carries six fds: the request (a memfd: "argc\0", the
+ * supervisor's argv, then the worker's environment, each NUL-terminated),
+ * the worker's stdin, stdout, stderr and result channel, and the task's
+ * control socket. */
+enum { MV__FS_SPAWN = 1 };
+typedef struct {
+  uint32_t version;
+  uint32_t type;
+} mv__fs_msg_t;
+
 #endif

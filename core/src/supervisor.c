@@ -1,14 +1,16 @@
 /*
  * The per-task supervisor: a small process between the host and the task.
  *
- * It is exec'd from the image embedded in the library (image.c), so it
- * carries none of the host's memory, fds or threads. It
+ * A worker's supervisor is forked from the host's fork server
+ * (forkserver.c), itself exec'd once per host from the image embedded in
+ * the library (image.c); a forked task's is exec'd in place by the middle
+ * process that forked the task. Either way it carries none of the host's
+ * memory, fds or threads. It
  *   - becomes a child subreaper (never the host: DESIGN.md), so every
  *     orphan of the task is reparented to it;
- *   - starts the worker in a new session through the task's reaper
- *     (spawn mode, reaper.c: a forked helper that kills the tree should
- *     the supervisor itself be killed), or takes over a forked task
- *     created just before its own exec (adopt mode);
+ *   - starts the worker in a new session, born in its cgroup leaf (spawn
+ *     mode), or takes over a forked task created just before its own exec
+ *     (adopt mode);
  *   - finds the tree through both nets, the leaf and the lineage
  *     (contain.c): a process that writes itself out of the leaf is still
  *     found, killed without grace, and the report says so;
@@ -22,6 +24,8 @@
  *   - records itself in the registry while the task runs;
  *   - reports start, exec failure and the final status over the control
  *     socket (fd 4), then exits.
+ * Should it be killed itself, the fork server (spawn mode) or the host
+ * (adopt mode) kills what it leaves.
  *
  * argv: key=value options, then "--" and the worker's argv (spawn mode).
  */
@@ -67,10 +71,7 @@ typedef struct {
   mv__contain_t c;
   int ctl, hostfd, sigfd;
   rlim_t nofile;        /* the soft fd limit we were given */
-  pid_t reaper;         /* spawn mode: the worker's parent (reaper.c) */
-  int reaperfd;         /* its socket, -1 once closed */
-  int reaper_alive;     /* not reaped yet */
-  int reaper_more;      /* it still had children when the worker ended */
+  char *const *envp;    /* the worker's environment */
   pid_t root;
   int root_exited, root_status;
   struct rusage ru;
@@ -145,9 +146,6 @@ static int mv__sup_reap(mv__sup_t *s) {
     struct rusage ru;
     pid_t pid = wait4(-1, &st, WNOHANG, &ru);
     if (pid > 0) {
-      if (pid == s->reaper) s->reaper_alive = 0;
-      /* The root is ours only in adopt mode, or in spawn mode after its
-       * reaper died (it was reparented to us). */
       if (pid == s->root && !s->root_exited) {
         s->root_exited = 1;
         s->root_status = st;
@@ -231,29 +229,6 @@ static void mv__sup_on_ctl(mv__sup_t *s) {
   }
 }
 
-/* The reaper's report of the worker's end (spawn mode). */
-static void mv__sup_on_reaper(mv__sup_t *s) {
-  mv__msg_t m;
-  ssize_t n = recv(s->reaperfd, &m, sizeof(m), MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  if (n <= 0) { /* the reaper is gone; wait4() tells the rest */
-    close(s->reaperfd);
-    s->reaperfd = -1;
-    return;
-  }
-  if (n != (ssize_t)sizeof(m) || m.type != MV__MSG_EXITED || s->root_exited) return;
-  s->root_exited = 1;
-  s->root_status = m.wait_status;
-  s->t_exit = (double)m.elapsed_ns / 1e9;
-  memset(&s->ru, 0, sizeof(s->ru));
-  s->ru.ru_utime.tv_sec = (time_t)(m.utime_us / 1000000);
-  s->ru.ru_utime.tv_usec = (suseconds_t)(m.utime_us % 1000000);
-  s->ru.ru_stime.tv_sec = (time_t)(m.stime_us / 1000000);
-  s->ru.ru_stime.tv_usec = (suseconds_t)(m.stime_us % 1000000);
-  s->ru.ru_maxrss = (long)m.maxrss_kb;
-  s->reaper_more = m.leftovers != 0;
-}
-
 static double mv__sup_next_deadline(mv__sup_t *s) {
   double d = 1e300;
   if (s->phase == PH_RUNNING && !s->o.parked) {
@@ -305,9 +280,7 @@ static void mv__sup_after_reap(mv__sup_t *s, int empty) {
     s->phase = PH_DONE;
     return;
   }
-  /* A reaper that found no other child when the worker ended is about to
-   * exit: wait for it instead of walking the tree. */
-  if (s->root_exited && s->phase == PH_RUNNING && !(s->reaper_alive && !s->reaper_more)) {
+  if (s->root_exited && s->phase == PH_RUNNING) {
     /* The task ended by itself but left processes behind: they go the
      * same way as a timed-out tree. */
     mv__sup_start_kill(s, -1, s->o.grace);
@@ -317,10 +290,9 @@ static void mv__sup_after_reap(mv__sup_t *s, int empty) {
 static int mv__sup_loop(mv__sup_t *s) {
   mv__sup_after_reap(s, mv__sup_reap(s));
   while (s->phase != PH_DONE) {
-    struct pollfd p[5];
+    struct pollfd p[4];
     int np = 0;
     p[np++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
-    if (s->reaperfd >= 0) p[np++] = (struct pollfd){.fd = s->reaperfd, .events = POLLIN};
     if (s->ctl >= 0) p[np++] = (struct pollfd){.fd = s->ctl, .events = POLLIN};
     if (s->hostfd >= 0) p[np++] = (struct pollfd){.fd = s->hostfd, .events = POLLIN};
     double wait = mv__sup_next_deadline(s) - mv__now();
@@ -330,7 +302,6 @@ static int mv__sup_loop(mv__sup_t *s) {
     for (int i = 0; r > 0 && i < np; i++) {
       if (p[i].revents == 0) continue;
       if (p[i].fd == s->sigfd) mv__sup_on_signal(s);
-      else if (p[i].fd == s->reaperfd) mv__sup_on_reaper(s);
       else if (p[i].fd == s->ctl) mv__sup_on_ctl(s);
       else if (p[i].fd == s->hostfd) {
         close(s->hostfd);
@@ -358,9 +329,21 @@ static int mv__sup_signals(mv__sup_t *s) {
   return s->sigfd < 0 ? -1 : 0;
 }
 
-/* Follow the host: a pidfd is readable once it has exited. Checking
- * getppid() after opening closes the race with a host that died before. */
-static void mv__sup_watch_host(mv__sup_t *s) {
+/* Follow the host: a pidfd is readable once it has exited. A supervisor
+ * forked by the fork server inherits one (hostfd); one exec'd by the host
+ * opens its own and checks getppid() after, which closes the race with a
+ * host that died before. */
+static void mv__sup_watch_host(mv__sup_t *s, int hostfd) {
+  if (hostfd >= 0) {
+    s->hostfd = hostfd;
+    struct pollfd p = {.fd = hostfd, .events = POLLIN};
+    if (poll(&p, 1, 0) == 1) {
+      close(hostfd);
+      s->hostfd = -2;
+      mv__sup_start_kill(s, MV_END_HOSTGONE, MV__HOSTGONE_GRACE);
+    }
+    return;
+  }
   s->hostfd = (int)syscall(SYS_pidfd_open, s->o.host, 0);
   if (getppid() != s->o.host) {
     if (s->hostfd >= 0) close(s->hostfd);
@@ -383,40 +366,26 @@ static int mv__sup_spawn(mv__sup_t *s) {
   mv__spawn_init(&sp);
   sp.path = s->o.argv[0];
   sp.argv = s->o.argv;
-  sp.envp = environ;
+  sp.envp = s->envp;
   sp.cwd = s->o.cwd;
   sp.nfds = 4;
   for (int i = 0; i < 4; i++) sp.fds[i] = i;
   sp.new_session = 1;
+  sp.cgroup_fd = s->c.cgroup_fd;
+  sp.fork_ok = 1; /* small and single-threaded: the worker is born in its leaf */
   sp.rlimit_cpu = (rlim_t)s->o.cpu_s;
   sp.rlimit_nofile = s->nofile;
+  int err = 0;
+  const char *stage = NULL;
   s->o.t0 = mv__now();
-  int r = mv__reaper_start(&sp, &s->c, s->o.regdir, &s->reaper, &s->reaperfd);
-  int err = errno;
+  int r = mv__spawn(&sp, &s->root, NULL, &err, &stage);
   /* The worker owns its stdio now; keep the slots busy with /dev/null so
    * nothing we open lands on 0-3 by accident. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int i = 0; i < 4 && devnull >= 0; i++) dup3(devnull, i, O_CLOEXEC);
   if (devnull > 3) close(devnull);
-  if (r < 0) {
-    mv__sup_spawn_failed(s, err, "fork reaper");
-    return -1;
-  }
-  s->c.exclude = s->reaper;
-  s->reaper_alive = 1;
-  mv__msg_t m;
-  ssize_t n;
-  do {
-    n = recv(s->reaperfd, &m, sizeof(m), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n == (ssize_t)sizeof(m) && m.type == MV__MSG_STARTED) {
-    s->root = m.pid;
-    return 0;
-  }
-  if (n == (ssize_t)sizeof(m) && m.type == MV__MSG_SPAWN_FAILED) mv__sup_send(s, &m);
-  else mv__sup_spawn_failed(s, EPIPE, "reaper");
-  while (waitpid(s->reaper, NULL, 0) < 0 && errno == EINTR) {
-  }
+  if (r == 0) return 0;
+  mv__sup_spawn_failed(s, err, stage ? stage : "spawn");
   return -1;
 }
 
@@ -442,7 +411,7 @@ static void mv__sup_register(mv__sup_t *s, unsigned long long root_start) {
     s->regpath[0] = '\0';
 }
 
-static void mv__sup_report(mv__sup_t *s) {
+static void mv__sup_report(mv__sup_t *s, int tier) {
   mv__msg_t m;
   memset(&m, 0, sizeof(m));
   m.type = MV__MSG_EXITED;
@@ -463,19 +432,25 @@ static void mv__sup_report(mv__sup_t *s) {
   m.stime_us = (int64_t)s->ru.ru_stime.tv_sec * 1000000 + s->ru.ru_stime.tv_usec;
   m.maxrss_kb = s->ru.ru_maxrss;
   m.leftovers = s->leftovers;
-  m.tier = s->c.cgroup_fd >= 0 ? 1 : 2;
+  m.tier = tier;
   m.breached = s->c.breached;
   snprintf(m.text, sizeof(m.text), "%s", s->limit);
   mv__sup_send(s, &m);
 }
 
 int mv__supervisor_main(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "mode=forkserver") == 0) return mv__forkserver_main(argc, argv);
+  return mv__supervise(argc, argv, environ, -1);
+}
+
+int mv__supervise(int argc, char **argv, char *const *envp, int hostfd) {
   mv__sup_t s;
   memset(&s, 0, sizeof(s));
   s.end = -1;
   s.ctl = MV__CTL_FD;
   s.hostfd = -1;
-  s.reaperfd = -1;
+  s.envp = envp;
   s.phase = PH_RUNNING;
   if (mv__sup_parse(&s.o, argc, argv) < 0) {
     static const char msg[] = "multiverse-supervisor: bad arguments (internal use only)\n";
@@ -507,7 +482,7 @@ int mv__supervisor_main(int argc, char **argv) {
     if (strcmp(s.o.mode, "spawn") != 0) kill(s.o.adopt_pid, SIGKILL);
     return 3;
   }
-  mv__sup_watch_host(&s);
+  mv__sup_watch_host(&s, hostfd);
 
   int adopt = strcmp(s.o.mode, "adopt") == 0;
   int rc = adopt ? mv__contain_adopt(&s.c, s.o.cgroup)
@@ -551,15 +526,16 @@ int mv__supervisor_main(int argc, char **argv) {
   s.idle_since = mv__now();
 
   mv__sup_loop(&s);
-  /* The reaper's last word may still be queued behind its exit. */
-  for (int i = 0; i < 4 && s.reaperfd >= 0 && !s.root_exited; i++) mv__sup_on_reaper(&s);
 
+  /* Everything is cleaned up before the report: the host may return to
+   * its caller as soon as it has it. */
   if (s.regpath[0]) mv__registry_remove(s.regpath);
-  mv__sup_report(&s);
+  int tier = s.c.cgroup_fd >= 0 ? 1 : 2;
   /* Born in the task's leaf, we leave removing it to the host that reaps
    * us; with the host gone, we step out and remove it ourselves. */
   if (s.c.self_in_leaf && (s.hostfd == -2 || s.ctl < 0 || s.end == MV_END_HOSTGONE))
     mv__contain_leave(&s.c);
   mv__contain_dispose(&s.c);
+  mv__sup_report(&s, tier);
   return 0;
 }

@@ -211,8 +211,6 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   mv__start_t s;
   int r = mv__start_resolve(loop, cfg, opts, &s);
   if (r < 0) return r;
-  int exec_fd = s.exec_fd;
-  const char *sup_path = s.sup_path;
 
   mv_task_t *t = mv__task_alloc(loop, opts, name, driver, s.timeout);
   if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
@@ -241,27 +239,9 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
   }
-  mv__spawn_t sp;
-  mv__spawn_init(&sp);
-  sp.exec_fd = exec_fd;
-  sp.path = sup_path;
-  sp.argv = sargv;
-  sp.envp = env;
-  sp.nfds = 5;
-  sp.fds[0] = pfd;
-  sp.fds[1] = c.pipes[MV__W_OUT][1];
-  sp.fds[2] = c.pipes[MV__W_ERR][1];
-  sp.fds[3] = c.pipes[MV__W_RES][1];
-  sp.fds[4] = c.ctl[1];
-  int err = 0;
-  const char *stage = NULL;
-  r = mv__spawn(&sp, &t->spid, NULL, &err, &stage);
-  if (r < 0) {
-    if (r == MV_ESPAWN)
-      r = mv__error(err == EMFILE || err == ENFILE ? MV_EMFILE : MV_ESUPERVISOR,
-                    "cannot start the supervisor (%s): %s", stage, strerror(err));
-    goto fail;
-  }
+  int fds[5] = {pfd, c.pipes[MV__W_OUT][1], c.pipes[MV__W_ERR][1], c.pipes[MV__W_RES][1],
+                c.ctl[1]};
+  if ((r = mv__forkserver_spawn(sargv, env, fds)) < 0) goto fail;
   close(pfd);
   pfd = -1;
   for (int k = 0; k < 3; k++) {
@@ -273,9 +253,8 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   mv__strv_free(sargv);
   mv__strv_free(env);
   if ((r = mv__chan_attach(&c, t)) < 0) {
-    /* Cannot watch it: make sure it dies, then report the failure. */
-    kill(t->spid, SIGTERM);
-    waitpid(t->spid, NULL, 0);
+    /* Cannot watch it: closing its control socket (in destroy) is the
+     * host going away for it, so it kills its tree and exits. */
     mv__task_destroy(t);
     return r;
   }
@@ -437,6 +416,7 @@ typedef struct {
 /* T: drop the host's ends, become the task, wait for the release. */
 static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
   mv__chan_t *c = f->c;
+  mv__forkserver_forget(); /* the host's, not ours */
   for (int k = 0; k < 3; k++)
     if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
   if (c->in[1] >= 0) close(c->in[1]);

@@ -50,7 +50,7 @@ int th_read_pids(const char *path, pid_t *pids, int max) {
 int th_wait_pids(const char *path, pid_t *pids, int n, double timeout) {
   double end = th_now() + timeout;
   int got = 0;
-  while ((got = th_read_pids(path, pids, 64)) < n && th_now() < end) usleep(10000);
+  while ((got = th_read_pids(path, pids, n)) < n && th_now() < end) usleep(10000);
   return got;
 }
 
@@ -83,10 +83,29 @@ int th_fd_count(void) {
 }
 
 int th_has_children(void) {
-  siginfo_t si;
-  memset(&si, 0, sizeof(si));
-  int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT);
-  return !(r < 0 && errno == ECHILD);
+  /* Every child but the process's fork server, which lives as long as
+   * the process (started by its first worker). */
+  DIR *d = opendir("/proc");
+  if (d == NULL) abort();
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    char path[300], buf[512];
+    snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) continue;
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *open = strchr(buf, '('), *close_ = strrchr(buf, ')');
+    int ppid = 0;
+    if (open == NULL || close_ == NULL || sscanf(close_ + 2, "%*c %d", &ppid) != 1) continue;
+    if (ppid != (int)getpid()) continue;
+    if (close_ - open - 1 == 13 && strncmp(open + 1, "mv-forkserver", 13) == 0) continue;
+    n++;
+  }
+  closedir(d);
+  return n > 0;
 }
 
 int th_run(const mv_config_t *cfg, const char *worker, const char *payload, double timeout,

@@ -156,8 +156,14 @@ TEST_IMPL(warm_registry_state_and_clear) {
   mv_config_runtime_dir(&w.cfg, rt, sizeof(rt));
   mv_entry_t *e;
   size_t n;
-  usleep(50000); /* the state change travels through the supervisor */
-  ASSERT_OK(mv_registry_list(rt, "warm_echo", &e, &n));
+  /* The entry and its state change travel through the supervisor. */
+  double until = th_now() + 5;
+  for (;;) {
+    ASSERT_OK(mv_registry_list(rt, "warm_echo", &e, &n));
+    if ((n == 1 && strcmp(e[0].state, "idle") == 0) || th_now() > until) break;
+    free(e);
+    usleep(10000);
+  }
   ASSERT_EQ(n, 1);
   ASSERT_STR_EQ(e[0].kind, "warm");
   ASSERT_STR_EQ(e[0].state, "idle");
