@@ -1,13 +1,20 @@
 <?php
 /*
- * PHP closures across cores: Process::map against a plain pcntl_fork +
- * socket-pair map written the way framework process pools do it, and
- * serial, for a CPU-bound closure and for 10 000 small items. Contenders
- * alternate round by round; medians and speed-ups over serial.
+ * PHP closures across cores: Process::map against a hand-written
+ * pcntl_fork + socket-pair chunked map (the way framework process pools
+ * do it) with the same number of workers (the CPU cores), and serial as a
+ * reference. Contenders alternate call by call.
+ *
+ * Target 3 (map_10k): 10 000 tiny items, fn($x) => $x * 2: all overhead.
+ * map_cpu: 2 x cores items of ~200 ms of arithmetic each.
+ *
+ * The peer's children end with posix_kill(getmypid(), SIGKILL) after
+ * writing (no PHP shutdown, like multiverse's _exit()).
  */
+require __DIR__ . '/lib.php';
+
 use Multiverse\Process;
 
-$rounds = (int) (getenv('BENCH_ROUNDS') ?: 3);
 $cores = Process::getCpuCores();
 
 /* The peer: chunk, fork one child per chunk, serialize back through a
@@ -18,6 +25,7 @@ function pcntl_map(array $items, callable $fn, int $workers): array {
     foreach ($chunks as $chunk) {
         [$a, $b] = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
         $pid = pcntl_fork();
+        if ($pid === -1) bench_fail('pcntl_fork failed');
         if ($pid === 0) {
             fclose($a);
             $out = [];
@@ -48,43 +56,37 @@ function burn(int $n): int {
     return $acc;
 }
 
-// ~200 ms per item of the CPU row
-$n = 200000;
-do {
-    $t0 = hrtime(true);
-    burn($n);
-    $took = (hrtime(true) - $t0) / 1e9;
-    if ($took < 0.05) $n *= 2;
-} while ($took < 0.05);
-$n = (int) ($n * 0.2 / $took);
-
-$rows = [
-    'php_closures_cpu' => [array_fill(0, 2 * $cores, $n), fn ($x) => burn($x)],
-    'php_closures_10k' => [range(1, 10000), fn ($x) => $x * 2 + 1],
-];
-foreach ($rows as $bench => [$items, $fn]) {
+$which = array_slice($argv, 1) ?: ['map', 'cpu'];
+$rows = [];
+if (in_array('map', $which, true)) {
+    $rows['map_10k'] = [range(1, 10000), fn ($x) => $x * 2,
+                        (int) (getenv('BENCH_MAP_ROUNDS') ?: 60)];
+}
+if (in_array('cpu', $which, true)) {
+    // ~200 ms per item
+    $n = 200000;
+    do {
+        $t0 = hrtime(true);
+        burn($n);
+        $took = (hrtime(true) - $t0) / 1e9;
+        if ($took < 0.05) $n *= 2;
+    } while ($took < 0.05);
+    $n = (int) ($n * 0.2 / $took);
+    $rows['map_cpu'] = [array_fill(0, 2 * $cores, $n), fn ($x) => burn($x),
+                        (int) (getenv('BENCH_ROUNDS') ?: 5)];
+}
+foreach ($rows as $bench => [$items, $fn, $rounds]) {
     $want = array_map($fn, $items);
     $contenders = [
-        'serial' => fn () => array_map($fn, $items),
-        'Process::map' => fn () => Process::map($items, $fn),
+        'Process::map' => fn () => Process::map($items, $fn, $cores),
         'pcntl_fork + socket pair' => fn () => pcntl_map($items, $fn, $cores),
+        'serial' => fn () => array_map($fn, $items),
     ];
-    $times = array_fill_keys(array_keys($contenders), []);
-    for ($r = 0; $r < $rounds; $r++) {
-        foreach ($contenders as $name => $c) {
-            $t0 = hrtime(true);
-            $out = $c();
-            $times[$name][] = (hrtime(true) - $t0) / 1e9;
-            if ($out !== $want) {
-                fwrite(STDERR, "$bench/$name: wrong result\n");
-                exit(1);
-            }
-        }
-    }
-    $med = function (array $v) { sort($v); return $v[intdiv(count($v), 2)]; };
-    $serial = $med($times['serial']);
-    foreach ($times as $name => $v) {
-        echo json_encode(['bench' => $bench, 'contender' => $name, 'items' => count($items),
-            'median_s' => $med($v), 'speedup_vs_serial' => $serial / $med($v), 'rounds' => $rounds]), "\n";
-    }
+    $sides = ['Process::map' => 'mv', 'pcntl_fork + socket pair' => 'peer', 'serial' => 'ref'];
+    $check = function (string $name, $out) use ($want, $bench) {
+        if ($out !== $want) bench_fail("$bench/$name: wrong result");
+    };
+    $times = bench_alternate($contenders, $rounds, 0.0, $check, 1);
+    bench_sample_rows($bench, 'back to back', $times, $sides,
+        ['items' => count($items), 'workers' => $cores]);
 }

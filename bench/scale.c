@@ -1,6 +1,10 @@
 /*
- * Scale: N concurrent sleeping tasks from one host thread, for N in
- * {1, 10, 100, 1000}. Prints one JSON line per N: time to start them all,
+ * Scale: N concurrent sleeping tasks from one host thread through the C
+ * API, for each N given (default 1, 10, 100, 1000).
+ *
+ *   mv_bench_scale [SLEEP_SECONDS [N...]]
+ *
+ * Prints one JSON line per N: time to start them all,
  * wall time to the last result, the host's CPU time and RSS growth per
  * task, and the supervisors' resident memory per task.
  */
@@ -96,7 +100,8 @@ static int run(int n, double sleep_s) {
     mv_task_free(t[i]);
   }
   double wall = now() - t0, cpu = cpu_self() - cpu0;
-  printf("{\"tasks\": %d, \"start_all_s\": %.4f, \"wall_s\": %.4f, \"host_cpu_ms_per_task\": %.4f, "
+  printf("{\"bench\": \"scale\", \"contender\": \"multiverse (C API)\", \"tasks\": %d, "
+         "\"start_all_s\": %.4f, \"wall_s\": %.4f, \"host_cpu_ms_per_task\": %.4f, "
          "\"host_kb_per_task\": %.2f, \"supervisor_kb_per_task\": %.1f, \"failed\": %d}\n",
          n, started, wall, cpu * 1000 / n, (double)(rss1 - rss0) / n, (double)sup_kb / n, failed);
   free(t);
@@ -114,6 +119,10 @@ int main(int argc, char **argv) {
   double sleep_s = argc > 1 ? atof(argv[1]) : 2.0;
   int sizes[] = {1, 10, 100, 1000};
   int rc = 0;
+  if (argc > 2) {
+    for (int i = 2; i < argc; i++) rc |= run(atoi(argv[i]), sleep_s);
+    return rc;
+  }
   for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) rc |= run(sizes[i], sleep_s);
   return rc;
 }

@@ -1,6 +1,9 @@
 """The scale benchmark's peer: N concurrent `sh -c 'sleep S; echo 1'`
 children started with subprocess.Popen from one Python process (no
-containment at all), same metrics as bench/scale.c."""
+containment at all), same metrics as bench/scale.c.
+
+    scale_peer.py [SLEEP_SECONDS [N...]]
+"""
 import json
 import resource
 import subprocess
@@ -35,7 +38,8 @@ def run(n, sleep_s):
         out, _ = p.communicate()
         failed += out.strip() != b"1"
     wall, used = time.monotonic() - t0, cpu() - cpu0
-    print(json.dumps({"tasks": n, "start_all_s": started, "wall_s": wall,
+    print(json.dumps({"bench": "scale", "contender": "subprocess.Popen (no containment)",
+                      "tasks": n, "start_all_s": started, "wall_s": wall,
                       "host_cpu_ms_per_task": used * 1000 / n,
                       "host_kb_per_task": (rss1 - rss0) / n, "supervisor_kb_per_task": 0,
                       "failed": failed}), flush=True)
@@ -43,5 +47,5 @@ def run(n, sleep_s):
 
 if __name__ == "__main__":
     s = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
-    for n in (1, 10, 100, 1000):
+    for n in [int(a) for a in sys.argv[2:]] or (1, 10, 100, 1000):
         run(n, s)

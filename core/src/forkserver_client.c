@@ -96,8 +96,10 @@ static int mv__fsc_start(void) {
   close(sv[1]);
   if (r < 0) {
     close(sv[0]);
+    /* A clone() that failed (a process limit) keeps its own detail. */
+    if (r != MV_ESPAWN) return r;
     return mv__error(err == EMFILE || err == ENFILE ? MV_EMFILE : MV_ESUPERVISOR,
-                     "cannot start the fork server (%s): %s", stage ? stage : "spawn",
+                     "cannot start the supervisor (%s): %s", stage ? stage : "spawn",
                      strerror(err));
   }
   mv__fsc_sock = sv[0];

@@ -40,6 +40,9 @@ log = logging.getLogger("multiverse")
 
 # Beyond kill_grace, how long a kill may take to be confirmed.
 _KILL_MARGIN = 5.0
+# How long an idle dispatcher keeps its thread and loop for the next call:
+# starting them again costs more than a call.
+_LINGER = 1.0
 
 
 class _Call:
@@ -162,11 +165,16 @@ class Dispatcher:
     def _run(self, loop: Any) -> None:
         self._tls.inside = True
         pool = self._pool
+        idle_since: Optional[float] = None
         try:
             while True:
+                linger: Optional[float] = None
                 with self._lock:
                     self._sleeping = False
                     batch: List[_Call] = []
+                    # The limit as it is now (set_max_concurrent_tasks() may
+                    # have changed it while the thread lingered).
+                    loop.pool_limits(self._max, self._max, bool(self._queue))
                     # A slot of the limit shared with pool servers, counted
                     # by the loop (take_slot) so neither side overshoots.
                     while self._queue and loop.take_slot():
@@ -177,10 +185,16 @@ class Dispatcher:
                             loop.give_slot()
                     idle = not batch and not self._running and not pool.calls
                     # Idle servers keep the thread, unless shutdown() or exit
-                    # wants them gone.
+                    # wants them gone; without them it lingers a moment.
                     if idle and (not pool.servers or self._closed):
-                        self._retire_thread_locked()
-                        return
+                        now = time.monotonic()
+                        idle_since = now if idle_since is None else idle_since
+                        if self._closed or now - idle_since >= _LINGER:
+                            self._retire_thread_locked()
+                            return
+                        linger = _LINGER - (now - idle_since)
+                    else:
+                        idle_since = None
                 for call in batch:
                     self._start(loop, call)
                 pool.retire(self._max)
@@ -188,7 +202,7 @@ class Dispatcher:
                 # so that pooled calls cannot starve them.
                 loop.pool_limits(self._max, self._max, bool(self._queue))
                 if self._may_sleep(loop):
-                    done, answers, need = loop.wait_events()
+                    done, answers, need = loop.wait_events(timeout=linger)
                     for server, request_id, elapsed, blob in answers:  # before ends
                         pool.answer(loop, server, request_id, elapsed, blob)
                     for task in done:
