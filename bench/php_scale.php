@@ -25,6 +25,7 @@ $watch = __DIR__ . '/scale_watch.py';
 $rounds = (int) (getenv('BENCH_SCALE_ROUNDS') ?: 3);
 $want = (int) (getenv('BENCH_SCALE_TASKS') ?: 1000);
 $fit = json_decode(shell_exec(escapeshellarg($python) . ' ' . escapeshellarg($watch) . " fit $want"), true);
+if (!is_array($fit)) bench_fail('scale_watch.py fit failed');
 $n = $fit['tasks'];
 fwrite(STDERR, "php scale: {$fit['why']}\n");
 MultiWorker::configure(['workers_path' => $workers, 'python' => $python]);

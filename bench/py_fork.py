@@ -11,7 +11,7 @@ import os
 import pickle
 
 import multiverse as mp
-from benchlib import QUICK, alternate, modes, sample_rows
+from benchlib import alternate, modes, sample_rows
 
 
 def work():

@@ -39,7 +39,7 @@ fi
 # Values already in the environment win (BENCH_SCALE_TASKS=500 bash bench/run.sh).
 for i in "${!sizes[@]}"; do
   name=${sizes[$i]%%=*}
-  if [[ -n ${!name:-} ]]; then sizes[$i]="$name=${!name}"; fi
+  if [[ -n ${!name:-} ]]; then sizes[i]="$name=${!name}"; fi
 done
 
 if [[ $(id -u) -eq 0 ]]; then

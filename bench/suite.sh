@@ -44,7 +44,7 @@ step() {
     "$tier" "$name" "$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) / 1e9 }")" >>"$out"
 }
 
-cd "${TMPDIR:-/tmp}"
+cd "${TMPDIR:-/tmp}" || exit 1
 step "tier check" $py "$here/tier_probe.py"
 # The targets
 step "1. cold worker call (PHP)" "${php[@]}" "$here/php_worker_call.php" cold

@@ -51,6 +51,7 @@
 #define MV__HOSTGONE_GRACE 0.3  /* host died: the tree must go within ~1 s */
 #define MV__KILL_ROUND 0.02     /* re-walk interval while SIGKILLing */
 #define MV__MEM_POLL 0.05       /* memory limit check interval */
+#define MV__STATE_DELAY 0.05    /* a warm process's state reaches the registry after this */
 
 typedef struct {
   const char *mode;
@@ -88,6 +89,7 @@ typedef struct {
   int busy;
   double req_deadline;   /* 0 = none */
   double idle_since;
+  double state_due;      /* when the registry should show `busy`; 0 = it does */
 } mv__sup_t;
 
 static void mv__sup_send(mv__sup_t *s, mv__msg_t *m) {
@@ -225,7 +227,10 @@ static void mv__sup_on_ctl(mv__sup_t *s) {
     s->busy = m.value != 0;
     s->req_deadline = s->busy && m.elapsed_ns > 0 ? now + (double)m.elapsed_ns / 1e9 : 0;
     s->idle_since = now;
-    mv__sup_set_state(s, s->busy ? "busy" : "idle");
+    /* The registry shows a state that lasts: a warm call flips busy and
+     * idle in well under a millisecond, and a file rewrite for each flip
+     * would cost more than the call. */
+    s->state_due = now + MV__STATE_DELAY;
   }
 }
 
@@ -236,6 +241,7 @@ static double mv__sup_next_deadline(mv__sup_t *s) {
     if (s->o.mem_kb > 0 && s->next_mem < d) d = s->next_mem;
     if (s->busy && s->req_deadline > 0 && s->req_deadline < d) d = s->req_deadline;
     if (!s->busy && s->o.idle > 0 && s->idle_since + s->o.idle < d) d = s->idle_since + s->o.idle;
+    if (s->state_due > 0 && s->state_due < d) d = s->state_due;
   } else if (s->phase == PH_GRACE) {
     d = s->kill_deadline;
   } else if (s->phase == PH_KILL) {
@@ -264,6 +270,10 @@ static void mv__sup_tick(mv__sup_t *s) {
         mv__sup_start_kill(s, MV_END_LIMIT, 0);
       }
     }
+  }
+  if (s->state_due > 0 && now >= s->state_due) {
+    s->state_due = 0;
+    mv__sup_set_state(s, s->busy ? "busy" : "idle");
   }
   if (s->phase == PH_GRACE && now >= s->kill_deadline) {
     s->phase = PH_KILL;
