@@ -122,8 +122,11 @@ def ratio_ci(a, b, seed=1, resamples=1000):
 def verdict(value, limit, ci=None):
     if value is None:
         return "not measured"
-    text = f"met ({fmt(value)} ≤ {fmt(limit)})" if value <= limit else \
-        f"**not met** ({fmt(value)} > {fmt(limit)})"
+    shown = fmt(value)
+    if shown == fmt(limit) and value != limit:  # 1.3004 is not 1.30
+        shown = f"{value:.4f}"
+    text = f"met ({shown} ≤ {fmt(limit)})" if value <= limit else \
+        f"**not met** ({shown} > {fmt(limit)})"
     if ci and ci[0] <= limit <= ci[1]:
         text += ", within noise"
     return text
@@ -476,9 +479,11 @@ def main():
                         for t in tiers)
     text = ["# Benchmark results", "",
             f"- Machine: {machine()}",
-            f"- Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+            "- Date: " + datetime.datetime.fromtimestamp(os.path.getmtime(src)).strftime(
+                "%Y-%m-%d %H:%M"),
             f"- Command: `{command}`" + (f" ({seconds} s in all, builds included; {lengths})"
                                          if seconds else ""),
+            f"- Source: {os.environ.get('BENCH_SOURCE', 'unknown')}",
             "- Tiers: " + ", ".join(f"**{t}** (as {TIER_WHO[t]}, MULTIVERSE_CONTAINMENT={t})"
                                     for t in tiers),
             "- Every multiverse row was measured in the same run as its baseline, alternating "
@@ -552,7 +557,8 @@ def main():
                  "process over the whole call; processes beyond the tasks are the host's "
                  "descendants that are not tasks, one per host process (the fork server) "
                  "excepted, which is shown in the breakdown. *their CPU* is what those processes "
-                 "used (from /proc, while the tasks wait). Targets: all started ≤ 2× bare, host "
+                 "(fork server included) used from just before the call until all tasks had "
+                 "started (from /proc): work done outside the host. Targets: all started ≤ 2× bare, host "
                  "CPU ≤ 1 ms per task, ≤ 1 process per task beyond it.", ""]
         text += [f"- {n}" for n in notes] + [""]
         text += t + [""]

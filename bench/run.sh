@@ -29,12 +29,12 @@ if [[ $quick == 1 ]]; then
   out_dir=${BENCH_OUT:-/tmp/multiverse-bench-quick}
   sizes=(BENCH_CALLS=10 BENCH_SPACED_CALLS=6 BENCH_FORK_CALLS=20 BENCH_WARM_CALLS=100
     BENCH_MAP_ROUNDS=6 BENCH_ROUNDS=1 BENCH_SCALE_ROUNDS=1 BENCH_SCALE_TASKS=200
-    SCALE_SLEEP=0.5 "SCALE_SIZES=10 100")
+    SCALE_SLEEP=0.5 "SCALE_SIZES=10 100" BENCH_SPACING=0.2)
 else
   out_dir=${BENCH_OUT:-$root/bench}
-  sizes=(BENCH_CALLS=150 BENCH_SPACED_CALLS=80 BENCH_FORK_CALLS=300 BENCH_WARM_CALLS=1000
-    BENCH_MAP_ROUNDS=60 BENCH_ROUNDS=3 BENCH_SCALE_ROUNDS=3 BENCH_SCALE_TASKS=1000
-    SCALE_SLEEP=2 "SCALE_SIZES=1 10 100 1000")
+  sizes=(BENCH_CALLS=150 BENCH_SPACED_CALLS=80 BENCH_FORK_CALLS=300 BENCH_WARM_CALLS=3000
+    BENCH_MAP_ROUNDS=200 BENCH_ROUNDS=3 BENCH_SCALE_ROUNDS=3 BENCH_SCALE_TASKS=1000
+    SCALE_SLEEP=2 "SCALE_SIZES=1 10 100 1000" BENCH_SPACING=0.2)
 fi
 # Values already in the environment win (BENCH_SCALE_TASKS=500 bash bench/run.sh).
 for i in "${!sizes[@]}"; do
@@ -48,6 +48,16 @@ if [[ $(id -u) -eq 0 ]]; then
 else
   tiers=${BENCH_TIERS:-subreaper}
   [[ $tiers == subreaper ]] || { echo "run.sh: the cgroup tier needs root" >&2; exit 1; }
+fi
+
+# What was measured: the commit, and the files that differ from it (read
+# only: no index refresh).
+source_desc=unknown
+if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+  dirty=$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no -- \
+    core ext-php ext-python config.m4 setup.py CMakeLists.txt 2>/dev/null |
+    awk '{print $2}' | paste -sd, - | sed 's/,/, /g')
+  source_desc="commit $rev${dirty:+, with uncommitted changes in $dirty}"
 fi
 
 work=$(mktemp -d /tmp/multiverse-bench.XXXXXX)
@@ -108,7 +118,7 @@ mkdir -p "$out_dir"
 cp "$work/results.jsonl" "$out_dir/results.jsonl"
 command="bash bench/run.sh"
 [[ $quick == 1 ]] && command="BENCH_QUICK=1 $command"
-/usr/bin/python3 bench/report.py "$out_dir/results.jsonl" "$out_dir/RESULTS.md" "$out_dir/chart.png" \
+BENCH_SOURCE=$source_desc /usr/bin/python3 bench/report.py "$out_dir/results.jsonl" "$out_dir/RESULTS.md" "$out_dir/chart.png" \
   "$command" "$(($(date +%s) - started))"
 echo "== wrote $out_dir/RESULTS.md, $out_dir/chart.png and $out_dir/results.jsonl ($(($(date +%s) - started)) s)"
 ((rc == 0)) || echo "== some steps failed: see the \"failed\" rows in $out_dir/RESULTS.md" >&2

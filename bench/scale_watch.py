@@ -9,8 +9,8 @@ blocks on a shared flock of LOCKFILE. Once N tasks have written their line
 (or TIMEOUT seconds passed), the observer walks /proc: every descendant of
 HOST_PID (its own subtree excepted) that is not one of the N tasks is a
 process the contender added. It prints one JSON line (counts by process
-name, their CPU time) and only then releases the lock, so that every
-task is alive while it counts. It costs the host nothing: it is a
+name, the CPU time they used since "ready") and only then releases the
+lock, so that every task is alive while it counts. It costs the host nothing: it is a
 separate process, asleep between 10 ms polls of the marker file's size.
 
 `fit`: the largest number of concurrent tasks, up to N, that this user's
@@ -88,6 +88,10 @@ def read_marks(path):
 def watch(host_pid, n, markfile, lockfile, timeout):
     lock = os.open(lockfile, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(lock, fcntl.LOCK_EX)
+    # CPU already used by the host's children (a fork server that outlives
+    # the rounds of its host): only what they use from now on is counted.
+    table = proc_table()
+    before = {p: table[p][2] for p in descendants(table, host_pid, {os.getpid()})}
     print("ready", flush=True)
     deadline = time.monotonic() + timeout
     timed_out = False
@@ -117,8 +121,8 @@ def watch(host_pid, n, markfile, lockfile, timeout):
         "tasks_in_tree": sum(1 for p in tree if p in task_pids),
         "other_procs": len(others),
         "other_by_name": by_name,
-        "other_cpu_s": sum(table[p][2] for p in others),
-        "task_cpu_s": sum(table[p][2] for p in tree if p in task_pids),
+        "other_cpu_s": float(sum(max(0.0, table[p][2] - before.get(p, 0.0)) for p in others)),
+        "task_cpu_s": float(sum(table[p][2] for p in tree if p in task_pids)),
     }
     print(json.dumps(row), flush=True)
     os.close(lock)  # every task goes on
