@@ -52,7 +52,6 @@
 #define MV__KILL_ROUND 0.02     /* re-walk interval while SIGKILLing */
 #define MV__MEM_POLL 0.05       /* memory limit check interval */
 #define MV__STATE_DELAY 0.05    /* a warm process's state reaches the registry after this */
-#define MV__REGISTER_DELAY 0.01 /* a task is registered once it has run this long */
 
 typedef struct {
   const char *mode;
@@ -91,8 +90,6 @@ typedef struct {
   double req_deadline;   /* 0 = none */
   double idle_since;
   double state_due;      /* when the registry should show `busy`; 0 = it does */
-  double register_due;   /* when to write the registry entry; 0 = done or never */
-  unsigned long long root_start;
 } mv__sup_t;
 
 static void mv__sup_send(mv__sup_t *s, mv__msg_t *m) {
@@ -245,7 +242,6 @@ static double mv__sup_next_deadline(mv__sup_t *s) {
     if (s->busy && s->req_deadline > 0 && s->req_deadline < d) d = s->req_deadline;
     if (!s->busy && s->o.idle > 0 && s->idle_since + s->o.idle < d) d = s->idle_since + s->o.idle;
     if (s->state_due > 0 && s->state_due < d) d = s->state_due;
-    if (s->register_due > 0 && s->register_due < d) d = s->register_due;
   } else if (s->phase == PH_GRACE) {
     d = s->kill_deadline;
   } else if (s->phase == PH_KILL) {
@@ -254,8 +250,6 @@ static double mv__sup_next_deadline(mv__sup_t *s) {
   if (s->hostfd < 0 && d > mv__now() + 0.25) d = mv__now() + 0.25;
   return d;
 }
-
-static void mv__sup_register(mv__sup_t *s, unsigned long long root_start);
 
 static void mv__sup_tick(mv__sup_t *s) {
   double now = mv__now();
@@ -276,13 +270,6 @@ static void mv__sup_tick(mv__sup_t *s) {
         mv__sup_start_kill(s, MV_END_LIMIT, 0);
       }
     }
-  }
-  /* Registered once it has run a moment: a task that ends at once is
-   * never written down (a file write and an unlink saved per call), and
-   * one that runs is listed within milliseconds. */
-  if (s->register_due > 0 && now >= s->register_due) {
-    s->register_due = 0;
-    if (s->phase == PH_RUNNING) mv__sup_register(s, s->root_start);
   }
   if (s->state_due > 0 && now >= s->state_due) {
     s->state_due = 0;
@@ -422,8 +409,7 @@ static void mv__sup_register(mv__sup_t *s, unsigned long long root_start) {
   snprintf(e.worker, sizeof(e.worker), "%s", s->o.worker ? s->o.worker : "");
   snprintf(e.task_id, sizeof(e.task_id), "%s", s->o.task ? s->o.task : "");
   snprintf(e.kind, sizeof(e.kind), "%s", s->o.kind);
-  snprintf(e.state, sizeof(e.state), "%s",
-           strcmp(s->o.kind, "warm") != 0 ? "running" : s->busy ? "busy" : "idle");
+  snprintf(e.state, sizeof(e.state), "%s", strcmp(s->o.kind, "warm") == 0 ? "idle" : "running");
   e.started_at = mv__wallclock();
   mv__procstat_t self;
   if (mv__procstat(getpid(), &self) < 0) return;
@@ -545,8 +531,7 @@ int mv__supervise(int argc, char **argv, char *const *envp, int hostfd) {
     snprintf(m.text, sizeof(m.text), "%s", slash ? slash + 1 : "");
   }
   mv__sup_send(&s, &m);
-  s.root_start = ps.start;
-  s.register_due = mv__now() + MV__REGISTER_DELAY;
+  if (s.phase == PH_RUNNING) mv__sup_register(&s, ps.start);
   s.next_mem = mv__now();
   s.idle_since = mv__now();
 
