@@ -30,11 +30,20 @@ if test "$PHP_MULTIVERSE" != "no"; then
     ext-php/payload.c ext-php/loops.c ext-php/job.c ext-php/fork_child.c \
     ext-php/worker_call.c ext-php/warm.c ext-php/warm_pools.c ext-php/process.c \
     ext-php/fork_process.c ext-php/process_manager.c ext-php/process_pool.c"
-  mv_core_sources="core/src/error.c core/src/util.c core/src/procinfo.c \
-    core/src/config.c core/src/worker.c core/src/spawn.c core/src/contain.c \
-    core/src/registry.c core/src/capture.c core/src/json.c core/src/loop.c \
-    core/src/task_start.c core/src/forkserver_client.c core/src/clone_vm.c core/src/env.c core/src/report.c core/src/pool.c core/src/image.c \
-    core/src/remote_error.c"
+  dnl The core's sources: core/sources.txt is the one list (CMakeLists.txt
+  dnl and setup.py read it too). image_data.c is compiled apart, below.
+  mv_sources_txt="$srcdir/core/sources.txt"
+  test -f "$mv_sources_txt" || mv_sources_txt="$ext_srcdir/core/sources.txt"
+  test -f "$mv_sources_txt" || AC_MSG_ERROR([core/sources.txt not found])
+  mv_core_sources=""
+  for mv_f in `sed -n 's/^library = //p' "$mv_sources_txt"`; do
+    test "$mv_f" = image_data.c || mv_core_sources="$mv_core_sources core/src/$mv_f"
+  done
+  MV_SUPERVISOR_SOURCES=""
+  for mv_f in `sed -n 's/^supervisor = //p' "$mv_sources_txt"`; do
+    MV_SUPERVISOR_SOURCES="$MV_SUPERVISOR_SOURCES \$(srcdir)/core/src/$mv_f"
+  done
+  PHP_SUBST([MV_SUPERVISOR_SOURCES])
 
   dnl The core's own flags; symbols stay hidden so that only get_module is
   dnl exported from the extension.

@@ -5,7 +5,8 @@ C core compiled in (no shared libmultiverse to install next to it). The
 core embeds its supervisor executable, so the build first compiles and
 links `mv-supervisor` into the build's temp dir, then compiles
 core/src/image_data.c with MV_SUPERVISOR_BIN naming that file (the same
-two steps as CMakeLists.txt, whose source lists this build reuses).
+two steps as CMakeLists.txt; both read their source lists from
+core/sources.txt, and the version from core/include/multiverse.h).
 """
 import os
 import re
@@ -17,26 +18,24 @@ from setuptools.command.build_ext import build_ext
 CORE_SRC = "core/src"
 CORE_INCLUDE = "core/include"
 
-# Used only when CMakeLists.txt cannot be read (see cmake_sources()).
-FALLBACK_SUPERVISOR = ["supervisor.c", "forkserver.c", "contain.c", "spawn.c", "registry.c", "procinfo.c",
-                       "util.c", "error.c", "worker.c", "config.c"]
-FALLBACK_LIBRARY = ["error.c", "util.c", "procinfo.c", "config.c", "worker.c", "spawn.c",
-                    "contain.c", "registry.c", "capture.c", "json.c", "remote_error.c",
-                    "loop.c", "task_start.c", "forkserver_client.c", "clone_vm.c", "env.c", "report.c", "pool.c", "image.c", "image_data.c"]
+def core_sources(kind):
+    """The core files of one kind ("supervisor" or "library") from
+    core/sources.txt, the list CMake and config.m4 read too."""
+    with open(os.path.join("core", "sources.txt")) as f:
+        for line in f:
+            name, sep, files = line.partition(" = ")
+            if sep and name == kind:
+                return files.split()
+    raise SystemExit("multiverse: core/sources.txt has no %r list" % kind)
 
 
-def cmake_sources(variable, fallback):
-    """The core files named by set(<variable> ...) in CMakeLists.txt, so
-    this build follows the core's own list when files are added."""
-    try:
-        with open("CMakeLists.txt") as f:
-            text = f.read()
-    except OSError:
-        text = ""
-    m = re.search(r"set\(\s*%s\s+(.*?)\)" % variable, text, re.S)
-    names = re.findall(r"\$\{MV_SRC\}/([\w.-]+\.c)", m.group(1)) if m else []
-    return names or [n for n in fallback
-                     if n == "remote_error.c" or os.path.exists(os.path.join(CORE_SRC, n))]
+def core_version():
+    """MV_VERSION_STRING from the public header, the one place it is written."""
+    with open(os.path.join(CORE_INCLUDE, "multiverse.h")) as f:
+        m = re.search(r'^#define MV_VERSION_STRING "([^"]+)"', f.read(), re.M)
+    if m is None:
+        raise SystemExit("multiverse: no MV_VERSION_STRING in multiverse.h")
+    return m.group(1)
 
 
 def core_path(name):
@@ -44,12 +43,11 @@ def core_path(name):
 
 
 def supervisor_sources():
-    names = cmake_sources("MV_SUPERVISOR_SOURCES", FALLBACK_SUPERVISOR) + ["supervisor_main.c"]
-    return [core_path(n) for n in names]
+    return [core_path(n) for n in core_sources("supervisor")]
 
 
 def core_library_sources():
-    return [core_path(n) for n in cmake_sources("MV_LIB_SOURCES", FALLBACK_LIBRARY)]
+    return [core_path(n) for n in core_sources("library")]
 
 
 def cjson_flags():
@@ -112,6 +110,7 @@ def extension():
 # Paths above are relative to this file, whatever the caller's cwd.
 os.chdir(os.path.dirname(os.path.abspath(__file__)))
 setup(
+    version=core_version(),
     ext_modules=[extension()],
     cmdclass={"build_ext": BuildExt},
     # build/ itself is CMake's build directory: keep setuptools' files apart.

@@ -1,13 +1,7 @@
 # The core's supervisor executable, built before it is embedded into the
 # extension by core/src/image_data.c (.incbin). It is a separate program:
 # plain $(CC), none of PHP's flags, only what it needs.
-MV_SUPERVISOR_SOURCES = \
-	$(srcdir)/core/src/supervisor.c $(srcdir)/core/src/forkserver.c $(srcdir)/core/src/contain.c \
-	$(srcdir)/core/src/spawn.c $(srcdir)/core/src/registry.c \
-	$(srcdir)/core/src/procinfo.c $(srcdir)/core/src/util.c \
-	$(srcdir)/core/src/error.c $(srcdir)/core/src/worker.c \
-	$(srcdir)/core/src/config.c $(srcdir)/core/src/supervisor_main.c
-
+# MV_SUPERVISOR_SOURCES comes from core/sources.txt (config.m4).
 mv-supervisor: $(MV_SUPERVISOR_SOURCES) $(srcdir)/core/include/multiverse.h
 	$(CC) -std=gnu11 -O2 -g -D_GNU_SOURCE -I$(srcdir)/core/include -I$(srcdir)/core/src \
 		-o mv-supervisor $(MV_SUPERVISOR_SOURCES)

@@ -16,7 +16,7 @@ Events are logged to the `multiverse` logger.
 """
 import logging as _logging
 
-from . import worker
+from . import _core, worker
 from ._dispatch import DISPATCHER as _DISPATCHER
 from ._config import config, configure
 from .errors import (
@@ -32,7 +32,7 @@ from .handle import AsyncHandle
 from .parallel import gather, map, parallel
 from .workers import clear, run_worker, running
 
-__version__ = "0.1.0"
+__version__: str = _core.CORE_VERSION
 
 __all__ = [
     "parallel",
