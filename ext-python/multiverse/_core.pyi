@@ -3,6 +3,30 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 CORE_VERSION: str
 FORK_CHILD: int
+# Status codes of reports (report["status"]) and of Error.code.
+OK: int
+EINVAL: int
+ENOMEM: int
+ENOTFOUND: int
+ESPAWN: int
+EFORK: int
+EMFILE: int
+ETIMEDOUT: int
+ECANCELED: int
+EEXIT: int
+ESIGNAL: int
+EPROTO: int
+ENORESULT: int
+ETOOBIG: int
+ELIMIT: int
+EREMOTE: int
+ESUPERVISOR: int
+EREGISTRY: int
+EBUSY: int
+EINTR: int
+EHOSTGONE: int
+ESYS: int
+name: int
 
 Config = Dict[str, Any]
 Report = Dict[str, Any]

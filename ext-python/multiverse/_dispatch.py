@@ -395,14 +395,14 @@ def _start_failed(handle: AsyncHandle, exc: BaseException) -> TaskError:
 
 
 def _log_end(handle: AsyncHandle, report: Dict[str, Any]) -> None:
-    status = report["status_name"]
+    status = report["status"]
     name, tid, elapsed = handle._name, handle._task_id, report["elapsed"]
-    if status == "MV_OK":
+    if status == _core.OK:
         if report["result"][:1] == b"E":
             log.info("task %r (id %s) raised after %.3f s", name, tid, elapsed)
         else:
             log.debug("task %r (id %s) finished in %.3f s", name, tid, elapsed)
-    elif status == "MV_ECANCELED":
+    elif status == _core.ECANCELED:
         log.info("task %r (id %s) %s", name, tid, report["message"])
     else:
         log.warning("task %r (id %s): %s", name, tid, report["message"])

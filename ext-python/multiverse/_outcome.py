@@ -11,7 +11,7 @@ import json
 import pickle
 from typing import Any, Dict, Optional, Tuple
 
-from . import _child
+from . import _child, _core
 from .errors import (
     TaskCancelledError,
     TaskCrashedError,
@@ -44,13 +44,13 @@ def task_outcome(report: Report, name: str,
                  task_id: str) -> Tuple[Optional[memoryview], Optional[TaskError]]:
     """(pickled value, None) on success, else (None, the error)."""
     common = task_fields(name, task_id, report["elapsed"])
-    status = report["status_name"]
+    status = report["status"]
     message = _strip_subject(report["message"], "task", report["worker"])
-    if status == "MV_OK":
+    if status == _core.OK:
         return blob_outcome(report["result"], common)
-    if status == "MV_ETIMEDOUT":
+    if status == _core.ETIMEDOUT:
         return None, TaskTimeoutError(message, timeout=report["timeout"] or None, **common)
-    if status == "MV_ECANCELED":
+    if status == _core.ECANCELED:
         return None, TaskCancelledError(message, **common)
     return None, TaskCrashedError(
         message,
@@ -78,13 +78,13 @@ def pool_error(report: Report, name: str, task_id: str, elapsed: float,
     """The error of a pooled call whose pool process ended under it. The
     process's report describes the process; the call's own timeout and
     elapsed time replace its."""
-    if report["status_name"] == "MV_ETIMEDOUT":
+    if report["status"] == _core.ETIMEDOUT:
         return TaskTimeoutError(
             "timed out after %g s (process tree killed)" % timeout, timeout=timeout or None,
             **task_fields(name, task_id, elapsed),
         )
     report = dict(report, elapsed=elapsed)
-    if report["status_name"] == "MV_OK":
+    if report["status"] == _core.OK:
         report["result"] = b""  # it exited cleanly without answering this call
     error = task_outcome(report, name, task_id)[1]
     assert error is not None
@@ -180,6 +180,6 @@ def worker_error(report: Report, message: Optional[str] = None,
         fields["exit_code"] = None
     if message is None:
         message = report["message"]
-    if fields["status"] == "MV_ETIMEDOUT":
+    if status is None and report["status"] == _core.ETIMEDOUT:
         return WorkerTimeoutError(message, timeout=report["timeout"], **fields)
     return WorkerError(message, **fields)

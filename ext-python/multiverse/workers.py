@@ -57,7 +57,7 @@ def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
         # Nothing was started: not found, interpreter missing, no supervisor.
         log.warning("worker %r could not start: %s", name, exc)
         raise WorkerError(str(exc), worker=name, status=exc.name) from None
-    if report["status_name"] == "MV_OK":
+    if report["status"] == _core.OK:
         try:
             result = _outcome.worker_result(report)
         except WorkerError as exc:

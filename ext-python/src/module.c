@@ -361,6 +361,13 @@ static int mvpy_exec(PyObject *m) {
   if (st->pool_type == NULL || PyModule_AddType(m, st->pool_type) < 0) return -1;
   if (PyModule_AddStringConstant(m, "CORE_VERSION", MV_VERSION_STRING) < 0) return -1;
   if (PyModule_AddIntConstant(m, "FORK_CHILD", MV_FORK_CHILD) < 0) return -1;
+  /* The core's status codes, compared as numbers by the package (OK,
+   * ETIMEDOUT, ...); the names ("MV_ETIMEDOUT") are for people. */
+  if (PyModule_AddIntConstant(m, "OK", MV_OK) < 0) return -1;
+#define XX(name, val, msg) \
+  if (PyModule_AddIntConstant(m, #name, MV_##name) < 0) return -1;
+  MV_ERRNO_MAP(XX)
+#undef XX
   return 0;
 }
 
