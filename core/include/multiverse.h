@@ -364,6 +364,12 @@ int mv_task_take_output(mv_task_t *task, mv_buf_t *out, mv_buf_t *err);
  * mv_child_send_frame(). */
 int mv_child_request_fd(const mv_child_t *child);
 int mv_child_send_frame(mv_child_t *child, const void *buf, size_t len);
+/* Fork child of a persistent task, after each request: kill and reap
+ * every process the request left behind, as a supervisor does when a task
+ * ends (the task's root is a child subreaper, so they are all its
+ * descendants). Returns how many were killed; with none (the usual case)
+ * it costs one system call. */
+int mv_child_end_request(mv_child_t *child);
 
 /* Let a task forked with MV_FORK_PARKED run. Returns 1 if it was released,
  * 0 if it was not parked or has ended. Canceling a parked task ends it

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct mv_child_s {
@@ -326,13 +327,14 @@ static void mv__wait_release(mv__chan_t *c) {
   close(c->release[0]);
 }
 
-/* A one-shot forked task's root is a child subreaper: orphans of its
- * descendants come back to it rather than to init, so its whole lineage
- * stays findable from it — by the supervisor, and by the host should the
- * supervisor be killed. (Not for persistent tasks: a pool process would
- * collect its calls' orphans as zombies.) */
+/* A forked task's root is a child subreaper: orphans of its descendants
+ * come back to it rather than to init, so its whole lineage stays
+ * findable from it — by the supervisor, by the host should the supervisor
+ * be killed, and by the root itself between the requests of a persistent
+ * task (mv_child_end_request()). */
 static void mv__task_root_subreaper(const mv__chan_t *c) {
-  if (c->in[0] < 0) prctl(PR_SET_CHILD_SUBREAPER, 1);
+  MV__UNUSED(c);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 /* T with MV_FORK_CLOSE_PIPES: every inherited close-on-exec pipe end but
@@ -662,6 +664,28 @@ int mv_child_send_frame(mv_child_t *child, const void *buf, size_t len) {
       mv__write_all(child->res_fd, buf, len) < 0)
     return mv__syserror(MV_ESYS, "cannot send the answer to the host");
   return 0;
+}
+
+int mv_child_end_request(mv_child_t *child) {
+  MV__UNUSED(child);
+  int st;
+  if (waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD) return 0;
+  /* The lineage below us, killed round after round (a dying process's
+   * children come back to us), each round's dead reaped. */
+  mv__contain_t c;
+  mv__contain_adopt(&c, NULL);
+  int killed = -1;
+  for (int round = 0; round < 5000; round++) {
+    int n = mv__contain_kill_round(&c);
+    if (killed < 0) killed = n > 0 ? n : 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
+    }
+    if (pid < 0) break; /* ECHILD: nothing is left */
+    struct timespec ts = {0, 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return killed < 0 ? 0 : killed;
 }
 
 int mv_child_send(mv_child_t *child, const void *buf, size_t len) {

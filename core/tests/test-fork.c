@@ -385,3 +385,75 @@ TEST_IMPL(fork_close_pipes_frees_host_pipes) {
   }
   return 0;
 }
+
+/* A pre-forked server whose requests leave processes behind: each
+ * request's leftovers are killed by mv_child_end_request() before the
+ * answer, and the server goes on. */
+static void serve_leaving_children(mv_child_t *ch, void *arg) {
+  const char *pidfile = arg;
+  int fd = mv_child_request_fd(ch);
+  for (;;) {
+    unsigned char hdr[8];
+    if (read(fd, hdr, 8) != 8) mv_child_exit(ch, 0);
+    char body[64];
+    size_t len = hdr[0];
+    if (len > sizeof(body) || read(fd, body, len) != (ssize_t)len) mv_child_exit(ch, 3);
+    /* a setsid child and a double-forked daemon, both ignoring SIGTERM */
+    for (int i = 0; i < 2; i++) {
+      if (fork() == 0) {
+        setsid();
+        if (i == 1 && fork() != 0) _exit(0);
+        signal(SIGTERM, SIG_IGN);
+        FILE *f = fopen(pidfile, "a");
+        fprintf(f, "%d\n", (int)getpid());
+        fclose(f);
+        for (;;) pause();
+      }
+    }
+    pid_t pids[8];
+    th_wait_pids(pidfile, pids, 2, 10);
+    int killed = mv_child_end_request(ch);
+    char answer[16];
+    int n = snprintf(answer, sizeof(answer), "%d", killed);
+    mv_child_send_frame(ch, answer, (size_t)n);
+    remove(pidfile);
+  }
+}
+
+static void on_frame(mv_task_t *t, const char *msg, size_t len, void *data) {
+  (void)t;
+  snprintf(data, 16, "%.*s", (int)len, msg);
+}
+
+TEST_IMPL(fork_persistent_end_request_kills_leftovers) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  char pidfile[256], answer[16] = "";
+  snprintf(pidfile, sizeof(pidfile), "%s/persistent-leftovers", th_tmpdir());
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = 30;
+  o.flags = MV_TASK_PERSISTENT | MV_TASK_NO_REGISTRY;
+  o.on_message = on_frame;
+  o.data = answer;
+  mv_task_t *t = NULL;
+  mv_child_t *ch = NULL;
+  int r = mv_task_fork(loop, &cfg, &o, &t, &ch);
+  if (r == MV_FORK_CHILD) serve_leaving_children(ch, pidfile);
+  ASSERT_OK(r);
+  for (int i = 0; i < 2; i++) {
+    answer[0] = '\0';
+    ASSERT_OK(mv_task_send(t, "x", 1));
+    while (answer[0] == '\0') mv_loop_wait(loop, NULL, 10);
+    ASSERT_STR_EQ(answer, "2");
+  }
+  ASSERT(!mv_task_done(t)); /* the server goes on */
+  mv_task_close_input(t);
+  while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
+  mv_task_free(t);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import pickle
-import signal
 import sys
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from . import _child, _config, _outcome
 
@@ -55,7 +53,7 @@ def serve(channel: Any) -> None:
         blob = _child.call_blob(fn, args, kwargs)
         del fn, args, kwargs, target
         _flush()
-        _kill_leftovers()
+        channel.end_request()  # what the call left behind dies, as after a forked task
         channel.send(blob)
         del blob
 
@@ -69,54 +67,6 @@ def _flush() -> None:
                 stream.flush()
         except Exception:
             pass
-
-
-def _kill_leftovers() -> None:
-    """Kill the processes the call left behind, as the supervisor does when
-    a forked task ends. The pool process is a subreaper, so everything the
-    call started and did not wait for is a child of it; with no child at
-    all (the usual case) this costs one system call."""
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return
-    for _ in range(100):
-        tree = _descendants(os.getpid())
-        for pid in tree:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            while True:
-                pid, _status = os.waitpid(-1, 0 if tree else os.WNOHANG)
-                if pid == 0:
-                    break
-        except ChildProcessError:
-            return
-
-
-def _descendants(root: int) -> List[int]:
-    # /proc/<pid>/task/<tid>/children is missing on some kernels: read
-    # every process's parent instead.
-    parents: Dict[int, List[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name, "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        parents.setdefault(int(fields[1]), []).append(int(name))
-    out: List[int] = []
-    todo = [root]
-    while todo:
-        for child in parents.get(todo.pop(), ()):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 # Host side ---------------------------------------------------------------------

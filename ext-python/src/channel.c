@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 /* Channel ------------------------------------------------------------------ */
@@ -132,6 +131,15 @@ static PyObject *channel_send(mvpy_channel *self, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
+static PyObject *channel_end_request(mvpy_channel *self, PyObject *unused) {
+  (void)unused;
+  int n;
+  Py_BEGIN_ALLOW_THREADS
+  n = mv_child_end_request(self->child);
+  Py_END_ALLOW_THREADS
+  return PyLong_FromLong(n);
+}
+
 static void channel_dealloc(mvpy_channel *self) {
   PyTypeObject *tp = Py_TYPE(self);
   free(self->buf);
@@ -144,6 +152,8 @@ static PyMethodDef channel_methods[] = {
      "recv() -> bytes | None\n--\n\nThe next request (blocking); None once the host closed the channel."},
     {"send", (PyCFunction)channel_send, METH_O,
      "send(data)\n--\n\nSend one answer (a bytes-like object)."},
+    {"end_request", (PyCFunction)channel_end_request, METH_NOARGS,
+     "end_request() -> int\n--\n\nKill and reap what the request left behind; how many."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot channel_slots[] = {
@@ -160,10 +170,6 @@ PyType_Spec mvpy_channel_spec = {
 };
 
 void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st) {
-  /* Orphans of the tasks this process runs are reparented here rather
-   * than to the supervisor, so the server can kill what a task left
-   * behind before it takes the next request. */
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
   int code = 0;
   mvpy_channel *ch = (mvpy_channel *)st->channel_type->tp_alloc(st->channel_type, 0);
   if (ch == NULL) {
