@@ -84,6 +84,20 @@ typedef enum {
   MV_CONTAIN_SUBREAPER = 2  /* supervisor subreaper + new session only */
 } mv_containment_t;
 
+/* Warm settings of a worker (API.md §1, "Warm workers"). */
+typedef struct {
+  int processes;         /* processes kept warm (>= 1) */
+  int max_requests;      /* requests per process before it is replaced; 0 = no limit */
+  double idle_timeout;   /* seconds idle before a process exits; 0 = never */
+} mv_warm_t;
+
+/* A worker named in the configuration's warm settings. */
+typedef struct {
+  char *name;
+  int warm;              /* 0: cold, whatever its multiverse.json says */
+  mv_warm_t settings;
+} mv_warm_entry_t;
+
 typedef struct {
   char *workers_path;     /* directory holding workers; NULL = "." */
   char *python;           /* NULL = {workers_path}/python/venv/bin/python if present, else python3 */
@@ -100,6 +114,10 @@ typedef struct {
    * none) adds or overrides; the MULTIVERSE_* variables come last. */
   int inherit_env;
   char **env;
+  /* Workers made warm (or kept cold) by the configuration; the others
+   * follow their multiverse.json. Set with mv_config_set_warm(). */
+  mv_warm_entry_t *warm;
+  size_t nwarm;
 } mv_config_t;
 
 #define MV_DEFAULT_KILL_GRACE 2.0
@@ -128,6 +146,19 @@ int mv_config_set_env(mv_config_t *cfg, const char *name, const char *value);
 void mv_config_clear_env(mv_config_t *cfg);
 /* 0 if name is a valid environment variable name (as above). */
 int mv_check_env_name(const char *name);
+/* Make worker `name` warm with settings (checked: processes >= 1,
+ * max_requests >= 0, idle_timeout a valid duration; MV_EINVAL names the
+ * setting), or cold with settings NULL, whatever its multiverse.json says. */
+int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings);
+/* Drop every warm setting of the configuration. */
+void mv_config_clear_warm(mv_config_t *cfg);
+/* Whether worker `name` is warm for cfg, and how: the configuration's
+ * setting, else its multiverse.json. 1 (out filled), 0 (cold), or
+ * negative (a malformed multiverse.json). */
+int mv_config_warm(const mv_config_t *cfg, const char *name, mv_warm_t *out);
+/* 1 if two configurations start a worker the same way (everything but the
+ * timeout and the warm settings; env compared as a set), else 0. */
+int mv_config_same_start(const mv_config_t *a, const mv_config_t *b);
 
 /* ------------------------------------------------------------------------
  * Worker lookup (API.md §1).
@@ -410,11 +441,6 @@ int mv_run_worker(const mv_config_t *cfg, const char *name,
  * A pool belongs to the loop (and so to the process) it was made with; free
  * it before the loop.
  */
-typedef struct {
-  int processes;         /* processes kept warm (>= 1) */
-  int max_requests;      /* requests per process before it is replaced; 0 = no limit */
-  double idle_timeout;   /* seconds idle before a process exits; 0 = never */
-} mv_warm_t;
 
 /* Parse a worker's multiverse.json: 1 if it asks to be warm (out filled),
  * 0 if not (or json is NULL), MV_EINVAL if malformed. */
@@ -431,6 +457,16 @@ int mv_pool_call(mv_pool_t *pool, const char *payload, size_t len,
 void mv_pool_stats(const mv_pool_t *pool, int *idle, int *busy);
 /* Retire every process (whole trees gone when it returns). */
 void mv_pool_free(mv_pool_t *pool);
+
+/* The loop's pool of worker `name` for cfg (mv_config_warm() decides
+ * whether it is warm): one per worker name and workers_path (made
+ * absolute, so a later change of directory does not matter), made on
+ * first use, and replaced — the old one retired — when cfg or the warm
+ * settings differ from those it was made with (mv_config_same_start()).
+ * The loop owns it: mv_loop_free() retires it, mv_loop_forget() forgets
+ * it. Returns 1 with *out, 0 if the worker is cold, negative on error. */
+int mv_loop_warm_pool(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                      mv_pool_t **out);
 
 /* ------------------------------------------------------------------------
  * Registry of running workers (per user, any process).

@@ -33,6 +33,76 @@ void mv_config_dispose(mv_config_t *cfg) {
   free(cfg->runtime_dir);
   cfg->workers_path = cfg->python = cfg->node = cfg->php = cfg->runtime_dir = NULL;
   mv_config_clear_env(cfg);
+  mv_config_clear_warm(cfg);
+}
+
+void mv_config_clear_warm(mv_config_t *cfg) {
+  for (size_t i = 0; i < cfg->nwarm; i++) free(cfg->warm[i].name);
+  free(cfg->warm);
+  cfg->warm = NULL;
+  cfg->nwarm = 0;
+}
+
+int mv__warm_check(const char *name, const mv_warm_t *w) {
+  if (w->processes < 1)
+    return mv__error(MV_EINVAL, "warm '%s': processes must be >= 1, got %d", name, w->processes);
+  if (w->max_requests < 0)
+    return mv__error(MV_EINVAL, "warm '%s': max_requests must be >= 0, got %d", name,
+                     w->max_requests);
+  char what[300];
+  snprintf(what, sizeof(what), "warm '%s': idle_timeout", name);
+  return mv_check_timeout(w->idle_timeout, what);
+}
+
+int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings) {
+  int r = mv_validate_worker_name(name);
+  if (r < 0) return r;
+  if (settings && (r = mv__warm_check(name, settings)) < 0) return r;
+  mv_warm_entry_t e = {NULL, settings != NULL, {0, 0, 0}};
+  if (settings) e.settings = *settings;
+  for (size_t i = 0; i < cfg->nwarm; i++) {
+    if (strcmp(cfg->warm[i].name, name) == 0) {
+      e.name = cfg->warm[i].name;
+      cfg->warm[i] = e;
+      return 0;
+    }
+  }
+  if ((e.name = mv__strdup(name)) == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  mv_warm_entry_t *v = realloc(cfg->warm, (cfg->nwarm + 1) * sizeof(*v));
+  if (v == NULL) {
+    free(e.name);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  v[cfg->nwarm++] = e;
+  cfg->warm = v;
+  return 0;
+}
+
+static int mv__same_str(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Is every entry of a in b? (env vectors, as sets) */
+static int mv__strv_subset(char *const *a, char *const *b) {
+  for (; a && *a; a++) {
+    int found = 0;
+    for (char *const *x = b; x && *x && !found; x++) found = strcmp(*a, *x) == 0;
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+int mv_config_same_start(const mv_config_t *a, const mv_config_t *b) {
+  char ra[1024], rb[1024];
+  if (mv_config_runtime_dir(a, ra, sizeof(ra)) < 0) ra[0] = '\0';
+  if (mv_config_runtime_dir(b, rb, sizeof(rb)) < 0) rb[0] = '\0';
+  mv_clear_error();
+  return mv__same_str(a->workers_path, b->workers_path) && mv__same_str(a->python, b->python) &&
+         mv__same_str(a->node, b->node) && mv__same_str(a->php, b->php) &&
+         strcmp(ra, rb) == 0 && a->kill_grace == b->kill_grace &&
+         a->max_output == b->max_output && a->containment == b->containment &&
+         (a->inherit_env != 0) == (b->inherit_env != 0) &&
+         mv__strv_len(a->env) == mv__strv_len(b->env) && mv__strv_subset(a->env, b->env);
 }
 
 void mv_config_clear_env(mv_config_t *cfg) {
@@ -95,6 +165,8 @@ int mv_config_copy(mv_config_t *dst, const mv_config_t *src) {
   *dst = *src;
   dst->workers_path = dst->python = dst->node = dst->php = dst->runtime_dir = NULL;
   dst->env = NULL;
+  dst->warm = NULL;
+  dst->nwarm = 0;
   int bad = mv_config_set_string(&dst->workers_path, src->workers_path) < 0 ||
             mv_config_set_string(&dst->python, src->python) < 0 ||
             mv_config_set_string(&dst->node, src->node) < 0 ||
@@ -106,6 +178,9 @@ int mv_config_copy(mv_config_t *dst, const mv_config_t *src) {
     bad = dst->env == NULL;
     for (size_t i = 0; !bad && i < n; i++) bad = (dst->env[i] = mv__strdup(src->env[i])) == NULL;
   }
+  for (size_t i = 0; !bad && i < src->nwarm; i++)
+    bad = mv_config_set_warm(dst, src->warm[i].name,
+                             src->warm[i].warm ? &src->warm[i].settings : NULL) < 0;
   if (bad) {
     mv_config_dispose(dst);
     return MV_ENOMEM;

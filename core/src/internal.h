@@ -28,6 +28,11 @@ int mv__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * ENOMEM to MV_ENOMEM when code is MV_ESYS. */
 int mv__syserror(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* config.c --------------------------------------------------------------- */
+/* Warm settings of worker `name` are usable (MV_EINVAL names the one that
+ * is not): the one check, for the configuration and for pools. */
+int mv__warm_check(const char *name, const mv_warm_t *w);
+
 /* util.c ----------------------------------------------------------------- */
 double mv__now(void);          /* CLOCK_MONOTONIC seconds */
 double mv__wallclock(void);    /* CLOCK_REALTIME seconds */

@@ -587,6 +587,7 @@ void mv_loop_free(mv_loop_t *loop) {
     mv_loop_forget(loop);
     return;
   }
+  while (loop->pools) mv_pool_free(loop->pools); /* retired: their trees gone */
   for (mv_task_t *t = loop->head; t; t = t->next)
     if (!t->done) mv_task_cancel(t);
   while (loop->running > 0) {
@@ -598,6 +599,7 @@ void mv_loop_free(mv_loop_t *loop) {
 
 void mv_loop_forget(mv_loop_t *loop) {
   if (loop == NULL) return;
+  while (loop->pools) mv__pool_forget(loop->pools);
   /* The tasks belong to the parent: free our copies, signal nothing. */
   while (loop->head) {
     mv_task_t *t = loop->head;

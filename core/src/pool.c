@@ -44,6 +44,8 @@ struct mv_pool_s {
   int nprocs;
   mv_task_t **queue;        /* requests waiting for a process, FIFO */
   size_t qhead, qlen, qcap;
+  int in_loop;              /* one of the loop's own pools (mv_loop_warm_pool) */
+  struct mv_pool_s *next_in_loop;
 };
 
 static void mv__pool_dispatch(mv_pool_t *p);
@@ -99,6 +101,28 @@ int mv_warm_parse(const char *json, mv_warm_t *out) {
   return r;
 }
 
+/* Next to mv_warm_parse(): the supervisor, which links config.c, has no
+ * JSON parser. */
+int mv_config_warm(const mv_config_t *cfg, const char *name, mv_warm_t *out) {
+  memset(out, 0, sizeof(*out));
+  for (size_t i = 0; i < cfg->nwarm; i++) {
+    if (strcmp(cfg->warm[i].name, name) != 0) continue;
+    if (!cfg->warm[i].warm) return 0;
+    *out = cfg->warm[i].settings;
+    return 1;
+  }
+  /* The worker's own multiverse.json. A worker that cannot be resolved is
+   * left to the cold path, which says why. */
+  mv_worker_t w;
+  if (mv_worker_resolve(cfg, name, &w) < 0) {
+    mv_clear_error();
+    return 0;
+  }
+  int r = w.warm_config ? mv_warm_parse(w.warm_config, out) : 0;
+  mv_worker_dispose(&w);
+  return r;
+}
+
 /* Pool ----------------------------------------------------------------- */
 
 int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
@@ -106,9 +130,7 @@ int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
   *out = NULL;
   int r = mv_validate_worker_name(name);
   if (r < 0) return r;
-  if (warm->processes < 1) return mv__error(MV_EINVAL, "warm processes must be >= 1");
-  if (warm->max_requests < 0) return mv__error(MV_EINVAL, "warm max_requests must be >= 0");
-  if ((r = mv_check_timeout(warm->idle_timeout, "warm idle_timeout")) < 0) return r;
+  if ((r = mv__warm_check(name, warm)) < 0) return r;
   mv_pool_t *p = calloc(1, sizeof(*p));
   if (p == NULL) return mv__error(MV_ENOMEM, "out of memory");
   p->loop = loop;
@@ -431,40 +453,117 @@ void mv_pool_stats(const mv_pool_t *p, int *idle, int *busy) {
   }
 }
 
-void mv_pool_free(mv_pool_t *p) {
-  if (p == NULL) return;
-  if (p->loop->owner != getpid()) {
-    /* A forked child's copy: the processes are the parent's. */
-    while (p->procs) {
-      mv__proc_t *pr = p->procs;
-      p->procs = pr->next;
-      free(pr->sent);
-      free(pr);
-    }
-  } else {
-    while (p->qlen > 0) mv__pool_cancel(p->queue[p->qhead]);
-    /* Retire every process and wait until its tree is gone. */
-    for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {
-      if (pr->req) mv_task_cancel(pr->task);
-      else mv_task_close_input(pr->task);
-      pr->retiring = 1;
-    }
-    /* A process that ignores end of file gets kill_grace to exit, then its
-     * tree is killed: freeing a pool never hangs on a worker. */
-    double give_up = mv__now() + p->cfg.kill_grace;
-    int forced = 0;
-    while (p->procs) {
-      double left = give_up - mv__now();
-      if (!forced && left <= 0) {
-        for (mv__proc_t *pr = p->procs; pr; pr = pr->next) mv_task_cancel(pr->task);
-        forced = 1;
-      }
-      int r = mv_loop_wait(p->loop, p->procs->task, forced ? -1 : left);
-      if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) break;
+/* Drop a pool from its loop's set. */
+static void mv__pool_unlink(mv_pool_t *p) {
+  if (!p->in_loop) return;
+  for (mv_pool_t **pp = &p->loop->pools; *pp; pp = &(*pp)->next_in_loop) {
+    if (*pp == p) {
+      *pp = p->next_in_loop;
+      break;
     }
   }
+  p->in_loop = 0;
+}
+
+static void mv__pool_dispose(mv_pool_t *p) {
   free(p->queue);
   free(p->name);
   mv_config_dispose(&p->cfg);
   free(p);
+}
+
+void mv__pool_forget(mv_pool_t *p) {
+  /* A forked child's copy (or a loop forgotten): the processes are not
+   * ours to signal; their tasks are freed with the loop. */
+  mv__pool_unlink(p);
+  while (p->procs) {
+    mv__proc_t *pr = p->procs;
+    p->procs = pr->next;
+    free(pr->sent);
+    free(pr);
+  }
+  mv__pool_dispose(p);
+}
+
+void mv_pool_free(mv_pool_t *p) {
+  if (p == NULL) return;
+  if (p->loop->owner != getpid()) {
+    mv__pool_forget(p);
+    return;
+  }
+  mv__pool_unlink(p);
+  while (p->qlen > 0) mv__pool_cancel(p->queue[p->qhead]);
+  /* Retire every process and wait until its tree is gone. */
+  for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {
+    if (pr->req) mv_task_cancel(pr->task);
+    else mv_task_close_input(pr->task);
+    pr->retiring = 1;
+  }
+  /* A process that ignores end of file gets kill_grace to exit, then its
+   * tree is killed: freeing a pool never hangs on a worker. */
+  double give_up = mv__now() + p->cfg.kill_grace;
+  int forced = 0;
+  while (p->procs) {
+    double left = give_up - mv__now();
+    if (!forced && left <= 0) {
+      for (mv__proc_t *pr = p->procs; pr; pr = pr->next) mv_task_cancel(pr->task);
+      forced = 1;
+    }
+    int r = mv_loop_wait(p->loop, p->procs->task, forced ? -1 : left);
+    if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) break;
+  }
+  mv__pool_dispose(p);
+}
+
+/* workers_path as the core sees it from here, made absolute. */
+static char *mv__absolute_path(const char *path) {
+  if (path && path[0] == '/') return mv__strdup(path);
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == NULL) return mv__strdup(path ? path : ".");
+  if (path == NULL || strcmp(path, ".") == 0) return mv__strdup(cwd);
+  return mv__asprintf("%s/%s", cwd, path);
+}
+
+static int mv__warm_same(const mv_warm_t *a, const mv_warm_t *b) {
+  return a->processes == b->processes && a->max_requests == b->max_requests &&
+         a->idle_timeout == b->idle_timeout;
+}
+
+int mv_loop_warm_pool(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                      mv_pool_t **out) {
+  *out = NULL;
+  mv_warm_t warm;
+  int r = mv_config_warm(cfg, name, &warm);
+  if (r <= 0) return r;
+  mv_config_t want;
+  if (mv_config_copy(&want, cfg) < 0) return mv__error(MV_ENOMEM, "out of memory");
+  char *path = mv__absolute_path(cfg->workers_path);
+  if (path == NULL) {
+    mv_config_dispose(&want);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  free(want.workers_path);
+  want.workers_path = path;
+  mv_pool_t *p = loop->pools;
+  while (p && !(strcmp(p->name, name) == 0 && strcmp(p->cfg.workers_path, path) == 0))
+    p = p->next_in_loop;
+  /* Made with other settings: retired before its replacement starts, so
+   * a long-lived host never keeps stale copies of a worker running. */
+  if (p && !(mv_config_same_start(&p->cfg, &want) && mv__warm_same(&p->warm, &warm))) {
+    mv_pool_free(p);
+    p = NULL;
+  }
+  if (p == NULL) {
+    r = mv_pool_new(loop, &want, name, &warm, &p);
+    if (r < 0) {
+      mv_config_dispose(&want);
+      return r;
+    }
+    p->in_loop = 1;
+    p->next_in_loop = loop->pools;
+    loop->pools = p;
+  }
+  mv_config_dispose(&want);
+  *out = p;
+  return 1;
 }

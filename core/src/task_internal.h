@@ -76,6 +76,7 @@ struct mv_loop_s {
   size_t count;               /* not yet freed */
   unsigned long completed;    /* completions so far */
   unsigned long delivered;    /* persistent tasks' messages handed to on_message so far */
+  struct mv_pool_s *pools;    /* the loop's own warm pools (mv_loop_warm_pool) */
   int in_wait;
   /* The batch being dispatched, so a task finished (and maybe freed by a
    * callback) mid-batch has its pending events dropped. */
@@ -104,6 +105,8 @@ void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size);
 
 /* pool.c: cancel a request of a warm pool. */
 int mv__pool_cancel(mv_task_t *req);
+/* pool.c: free a pool's memory without touching its processes. */
+void mv__pool_forget(struct mv_pool_s *p);
 
 /* loop.c: end a task that has no process of its own (a warm request). */
 void mv__task_complete(mv_task_t *t);

@@ -276,3 +276,90 @@ TEST_IMPL(warm_free_ends_a_worker_ignoring_eof) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* The pid of the process a call of `pool` ran in. */
+static pid_t pool_pid(mv_loop_t *loop, mv_pool_t *pool) {
+  mv_task_t *t;
+  ASSERT_OK(mv_pool_call(pool, "{}", 2, NULL, &t));
+  while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
+  ASSERT_OK(mv_task_report(t)->status);
+  pid_t pid = mv_task_report(t)->pid;
+  mv_task_free(t);
+  return pid;
+}
+
+/* The loop's own pools: one per worker and workers_path, kept while the
+ * configuration that starts the worker stays the same, replaced (the old
+ * processes retired) when it changes; the configuration can make a
+ * worker warm or cold whatever its multiverse.json says. */
+TEST_IMPL(warm_loop_pools_follow_the_configuration) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_pool_t *a, *b;
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &a), 1); /* its multiverse.json */
+  pid_t first = pool_pid(loop, a);
+  /* The timeout is per call; an equal copy of the configuration is the
+   * same configuration. */
+  mv_config_t same;
+  ASSERT_OK(mv_config_copy(&same, &cfg));
+  same.timeout = 99;
+  ASSERT_EQ(mv_loop_warm_pool(loop, &same, "warm_echo", &b), 1);
+  ASSERT(b == a);
+  ASSERT_EQ(pool_pid(loop, b), first);
+  /* env in another order is the same env. */
+  ASSERT_OK(mv_config_set_env(&cfg, "A", "1"));
+  ASSERT_OK(mv_config_set_env(&cfg, "B", "2"));
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &a), 1);
+  pid_t second = pool_pid(loop, a);
+  ASSERT(second != first);
+  ASSERT(!th_alive(first)); /* retired before its replacement started */
+  ASSERT_OK(mv_config_set_env(&same, "B", "2"));
+  ASSERT_OK(mv_config_set_env(&same, "A", "1"));
+  ASSERT_EQ(mv_loop_warm_pool(loop, &same, "warm_echo", &b), 1);
+  ASSERT(b == a);
+  /* Other warm settings from the configuration: a new pool. */
+  mv_warm_t two = {2, 0, 0};
+  ASSERT_OK(mv_config_set_warm(&cfg, "warm_echo", &two));
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &b), 1);
+  ASSERT(b != a);
+  int idle, busy;
+  pool_pid(loop, b);
+  mv_pool_stats(b, &idle, &busy);
+  ASSERT_EQ(idle + busy, 1); /* processes start on demand */
+  /* Cold by configuration, and a worker without multiverse.json. */
+  ASSERT_OK(mv_config_set_warm(&cfg, "warm_echo", NULL));
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &b), 0);
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "echo", &b), 0);
+  /* Warm by configuration. */
+  mv_warm_t one = {1, 0, 0};
+  ASSERT_OK(mv_config_set_warm(&cfg, "echo_warmable", &one));
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){0, 0, 0}), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "warm 'x': processes must be >= 1, got 0");
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, -1, 0}), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "max_requests must be >= 0");
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, 0, -1}), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "idle_timeout must be >= 0");
+  ASSERT_EQ(mv_config_set_warm(&cfg, "../x", &one), MV_EINVAL);
+  /* A relative workers_path is made absolute: a later chdir keeps the pool. */
+  char here[4096];
+  ASSERT(getcwd(here, sizeof(here)) != NULL);
+  ASSERT_OK(chdir(MV_TEST_FIXTURES));
+  mv_config_set_string(&cfg.workers_path, "workers");
+  mv_config_set_warm(&cfg, "warm_echo", &one);
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &a), 1);
+  ASSERT_OK(chdir("/"));
+  mv_config_set_string(&cfg.workers_path, MV_TEST_FIXTURES "/workers");
+  ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &b), 1);
+  ASSERT(b == a);
+  ASSERT_OK(chdir(here));
+  pid_t last = pool_pid(loop, b);
+  /* The loop retires its pools when it is freed. */
+  mv_loop_free(loop);
+  ASSERT(!th_alive(last));
+  mv_config_dispose(&same);
+  mv_config_dispose(&cfg);
+  ASSERT(!th_has_children());
+  return 0;
+}
