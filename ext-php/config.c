@@ -1,7 +1,9 @@
 /*
  * Configuration: the INI settings (multiverse.*) are the base, and
  * MultiWorker::configure() overrides them for the rest of the request.
- * configure()'s "warm" option (worker => warm settings) is kept by warm.c.
+ * configure()'s "warm" option (worker => warm settings) goes into the
+ * configuration too (mv_config_set_warm): the core checks the settings and,
+ * with each worker's multiverse.json, decides which workers are warm.
  * The worker's environment: inherit_env comes from multiverse.inherit_env
  * unless configure() sets it; env (name => value) exists only as a
  * configure() option, since an INI string could not hold a map (and
@@ -15,6 +17,7 @@
 #include "config.h"
 #endif
 
+#include <limits.h>
 #include <math.h>
 
 #include "php.h"
@@ -32,7 +35,8 @@ enum {
   MVPHP_OPT_MAX_OUTPUT = 1u << 6,
   MVPHP_OPT_RUNTIME_DIR = 1u << 7,
   MVPHP_OPT_INHERIT_ENV = 1u << 8,
-  MVPHP_OPT_ENV = 1u << 9
+  MVPHP_OPT_ENV = 1u << 9,
+  MVPHP_OPT_WARM = 1u << 10
 };
 
 /* An empty INI string means "not set" (the core's default applies). */
@@ -67,6 +71,9 @@ void mvphp_config_build(mv_config_t *out) {
     mv_config_set_env(out, name, eq + 1);
     efree(name);
   }
+  /* warm has none either, for the same reason; validated when set. */
+  for (size_t i = 0; (m & MVPHP_OPT_WARM) && i < ov->nwarm; i++)
+    mv_config_set_warm(out, ov->warm[i].name, ov->warm[i].warm ? &ov->warm[i].settings : NULL);
 }
 
 void mvphp_config_request_shutdown(void) {
@@ -94,6 +101,7 @@ static const mvphp_option_t mvphp_options[] = {
   {"node", MVPHP_OPT_NODE},                 {"php", MVPHP_OPT_PHP},
   {"max_output", MVPHP_OPT_MAX_OUTPUT},     {"runtime_dir", MVPHP_OPT_RUNTIME_DIR},
   {"inherit_env", MVPHP_OPT_INHERIT_ENV},   {"env", MVPHP_OPT_ENV},
+  {"warm", MVPHP_OPT_WARM},
 };
 
 #define MVPHP_KNOWN_OPTIONS                                                                  \
@@ -145,6 +153,99 @@ static zend_result mvphp_option_env(mv_config_t *next, zval *v) {
   return SUCCESS;
 }
 
+/* One warm setting of worker `worker`: an int for processes and
+ * max_requests (`integer`), else a number. Only the type, and for an int
+ * whether the core's C int can hold it, are checked here: the ranges are
+ * the core's, which mv_config_set_warm() checks for every binding alike. */
+static zend_result mvphp_warm_number(zval *v, const char *worker, const char *key, bool integer,
+                                     double *out) {
+  ZVAL_DEREF(v);
+  if (Z_TYPE_P(v) == IS_DOUBLE && !integer) {
+    *out = Z_DVAL_P(v);
+    return SUCCESS;
+  }
+  if (Z_TYPE_P(v) != IS_LONG) {
+    zend_argument_type_error(1, "option \"warm\": \"%s\" of worker \"%s\" must be of type %s, %s given",
+                             key, worker, integer ? "int" : "float", zend_zval_type_name(v));
+    return FAILURE;
+  }
+  if (integer && (Z_LVAL_P(v) < INT_MIN || Z_LVAL_P(v) > INT_MAX)) {
+    zend_argument_value_error(1, "option \"warm\": \"%s\" of worker \"%s\" is out of range, got "
+                              ZEND_LONG_FMT, key, worker, Z_LVAL_P(v));
+    return FAILURE;
+  }
+  *out = (double)Z_LVAL_P(v);
+  return SUCCESS;
+}
+
+/* One worker of the "warm" option: true (the defaults), false (cold,
+ * whatever its multiverse.json says), or an array of processes /
+ * max_requests / idle_timeout. Stored into `next` by the core, which
+ * rejects out-of-range settings with a message naming the worker and the
+ * setting. */
+static zend_result mvphp_warm_entry(mv_config_t *next, const char *worker, zval *v) {
+  ZVAL_DEREF(v);
+  mv_warm_t w = {1, 0, 0};
+  if (Z_TYPE_P(v) == IS_ARRAY) {
+    zend_string *k;
+    zval *e;
+    ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(v), k, e) {
+      double d; /* an int's value fits: checked by mvphp_warm_number() */
+      if (k && zend_string_equals_literal(k, "processes")) {
+        if (mvphp_warm_number(e, worker, "processes", true, &d) == FAILURE) return FAILURE;
+        w.processes = (int)d;
+      } else if (k && zend_string_equals_literal(k, "max_requests")) {
+        if (mvphp_warm_number(e, worker, "max_requests", true, &d) == FAILURE) return FAILURE;
+        w.max_requests = (int)d;
+      } else if (k && zend_string_equals_literal(k, "idle_timeout")) {
+        if (mvphp_warm_number(e, worker, "idle_timeout", false, &w.idle_timeout) == FAILURE)
+          return FAILURE;
+      } else {
+        zend_argument_value_error(1, "option \"warm\": worker \"%s\" has unknown setting \"%s\" "
+                                  "(known: processes, max_requests, idle_timeout)",
+                                  worker, k ? ZSTR_VAL(k) : "(integer key)");
+        return FAILURE;
+      }
+    } ZEND_HASH_FOREACH_END();
+  } else if (Z_TYPE_P(v) != IS_TRUE && Z_TYPE_P(v) != IS_FALSE) {
+    zend_argument_type_error(1, "option \"warm\": worker \"%s\" must be array|bool, %s given",
+                             worker, zend_zval_type_name(v));
+    return FAILURE;
+  }
+  if (mv_config_set_warm(next, worker, Z_TYPE_P(v) == IS_FALSE ? NULL : &w) < 0) {
+    zend_argument_value_error(1, "option \"warm\" is invalid: %s", mv_last_error());
+    return FAILURE;
+  }
+  return SUCCESS;
+}
+
+/* The "warm" option: worker name => settings, replacing the map of an
+ * earlier configure(). The keys are checked here, where a name holding a
+ * NUL can still be shown (escaped) and an integer key told apart. */
+static zend_result mvphp_option_warm(mv_config_t *next, zval *v) {
+  if (Z_TYPE_P(v) != IS_ARRAY) {
+    mvphp_option_type_error("warm", "?array (worker => settings)", v);
+    return FAILURE;
+  }
+  mv_config_clear_warm(next);
+  zend_string *name;
+  zend_ulong idx;
+  zval *e;
+  ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(v), idx, name, e) {
+    if (name == NULL || strlen(ZSTR_VAL(name)) != ZSTR_LEN(name) ||
+        mv_validate_worker_name(ZSTR_VAL(name)) < 0) {
+      zend_string *shown = name ? mvphp_printable(ZSTR_VAL(name), ZSTR_LEN(name), 64)
+                                : zend_ulong_to_str(idx);
+      zend_argument_value_error(1, "option \"warm\" must map worker names to settings, got key \"%s\"",
+                                ZSTR_VAL(shown));
+      zend_string_release(shown);
+      return FAILURE;
+    }
+    if (mvphp_warm_entry(next, ZSTR_VAL(name), e) == FAILURE) return FAILURE;
+  } ZEND_HASH_FOREACH_END();
+  return SUCCESS;
+}
+
 /* Check one option and store it into `next`. */
 static zend_result mvphp_option_apply(mv_config_t *next, unsigned bit, const char *key,
                                       zval *v) {
@@ -159,6 +260,8 @@ static zend_result mvphp_option_apply(mv_config_t *next, unsigned bit, const cha
       return SUCCESS;
     case MVPHP_OPT_ENV:
       return mvphp_option_env(next, v);
+    case MVPHP_OPT_WARM:
+      return mvphp_option_warm(next, v);
     case MVPHP_OPT_TIMEOUT:
     case MVPHP_OPT_KILL_GRACE: {
       double d;
@@ -224,10 +327,6 @@ void mvphp_config_configure(HashTable *options) {
     return;
   }
   unsigned mask = MVPHP_G(override_mask), reset = 0;
-  /* "warm": worker => settings (warm.c); applied with the rest. */
-  zval warm;
-  int warm_given = 0;
-  ZVAL_UNDEF(&warm);
   zend_string *key;
   zend_ulong idx;
   zval *v;
@@ -238,13 +337,6 @@ void mvphp_config_configure(HashTable *options) {
       goto fail;
     }
     ZVAL_DEREF(v);
-    if (zend_string_equals_literal(key, "warm")) {
-      zval_ptr_dtor(&warm);
-      ZVAL_UNDEF(&warm);
-      warm_given = 1;
-      if (Z_TYPE_P(v) != IS_NULL && mvphp_warm_check(v, &warm) == FAILURE) goto fail;
-      continue;
-    }
     unsigned bit = 0;
     for (size_t i = 0; bit == 0 && i < sizeof(mvphp_options) / sizeof(mvphp_options[0]); i++) {
       if (zend_string_equals_cstr(key, mvphp_options[i].name, strlen(mvphp_options[i].name)))
@@ -268,10 +360,8 @@ void mvphp_config_configure(HashTable *options) {
   mv_config_dispose(&MVPHP_G(overrides));
   MVPHP_G(overrides) = next;
   MVPHP_G(override_mask) = mask;
-  if (warm_given) mvphp_warm_set(Z_ISUNDEF(warm) ? NULL : &warm);
   return;
 fail:
-  zval_ptr_dtor(&warm);
   mv_config_dispose(&next);
 }
 
@@ -305,6 +395,23 @@ void mvphp_config_to_array(zval *out) {
   char dir[1024];
   if (mv_config_runtime_dir(&cfg, dir, sizeof(dir)) == 0) add_assoc_string(out, "runtime_dir", dir);
   else mvphp_add_str(out, "runtime_dir", cfg.runtime_dir);
-  mvphp_warm_to_array(out);
+  /* The "warm" option as configured: the defaults filled in, false kept
+   * (the workers' multiverse.json files are not part of it). */
+  zval warm;
+  array_init(&warm);
+  for (size_t i = 0; i < cfg.nwarm; i++) {
+    const mv_warm_entry_t *e = &cfg.warm[i];
+    zval w;
+    if (e->warm) {
+      array_init_size(&w, 3);
+      add_assoc_long(&w, "processes", e->settings.processes);
+      add_assoc_long(&w, "max_requests", e->settings.max_requests);
+      add_assoc_double(&w, "idle_timeout", e->settings.idle_timeout);
+    } else {
+      ZVAL_FALSE(&w);
+    }
+    add_assoc_zval(&warm, e->name, &w);
+  }
+  add_assoc_zval(out, "warm", &warm);
   mv_config_dispose(&cfg);
 }

@@ -4,10 +4,10 @@
  * Who owns which loop:
  *   - MultiWorker uses one loop per process, created on first use and
  *     recreated when getpid() no longer matches its creator (the process
- *     was forked by pcntl_fork or by us). The warm pools live in it, so it
- *     lives as long as they do: across requests (FPM workers, the CLI
- *     server), until module shutdown. It is malloc'd and referenced by
- *     nothing a request allocates;
+ *     was forked by pcntl_fork or by us). The core keeps the warm pools in
+ *     it (mv_loop_warm_pool), so it lives as long as they do: across
+ *     requests (FPM workers, the CLI server), until module shutdown. It is
+ *     malloc'd and referenced by nothing a request allocates;
  *   - each ForkProcess and ProcessManager object owns one (a ForkProcess
  *     made by ProcessManager::add() shares the manager's);
  *   - Process::run/map/filter/reduce and ProcessPool's methods use a
@@ -97,15 +97,14 @@ void mvphp_loop_release(mvphp_loop_t *l) {
   pefree(l, l->persistent);
 }
 
-/* Drop MultiWorker's loop with its pools: pools first, they need the loop.
- * In the owner the pools' processes retire and what else runs in the loop
- * is killed; in a forked child both are forgotten. `abandoned`: the other
- * references were held by calls a fatal error cut short, whose memory went
- * with the request. */
+/* Drop MultiWorker's loop with its pools. In the owner the core retires
+ * the pools' processes (mv_loop_free) and kills what else runs in the
+ * loop; in a forked child both are forgotten (mv_loop_forget). `abandoned`:
+ * the other references were held by calls a fatal error cut short, whose
+ * memory went with the request. */
 static void mvphp_worker_loop_drop(bool abandoned) {
   mvphp_loop_t *w = MVPHP_G(worker_loop);
   if (w == NULL) return;
-  mvphp_warm_pools_free();
   MVPHP_G(worker_loop) = NULL;
   mvphp_loop_close(w);
   if (abandoned) w->refs = 1;
@@ -165,7 +164,7 @@ void mvphp_worker_loop_request_end(void) {
    * workers, requests queued or in flight) cannot be told apart from the
    * pools' any more, so everything goes, pools included. */
   bool abandoned = w->refs > 1;
-  if (abandoned || !mvphp_loop_ours(w) || mvphp_warm_pools_count() == 0)
+  if (abandoned || !mvphp_loop_ours(w) || !w->warm_pools)
     mvphp_worker_loop_drop(abandoned);
 }
 

@@ -96,7 +96,6 @@ static PHP_GINIT_FUNCTION(multiverse) {
 #endif
   memset(multiverse_globals, 0, sizeof(*multiverse_globals));
   mv_config_init(&multiverse_globals->overrides);
-  ZVAL_UNDEF(&multiverse_globals->warm_config);
 }
 
 static PHP_MINIT_FUNCTION(multiverse) {
@@ -141,7 +140,6 @@ static PHP_RINIT_FUNCTION(multiverse) {
 static PHP_RSHUTDOWN_FUNCTION(multiverse) {
   (void)type;
   (void)module_number;
-  mvphp_warm_request_shutdown();
   mvphp_worker_loop_request_end();
   mvphp_loops_shutdown();
   mvphp_config_request_shutdown();

@@ -10,8 +10,6 @@
  *   job.c             one task (worker or fork) from start to outcome
  *   fork_child.c      what a forked child does: run, send the outcome, _exit
  *   worker_call.c     MultiWorker::run/runMany/clear/running
- *   warm.c            which workers are warm (configure()'s "warm", multiverse.json)
- *   warm_pools.c      the process's warm pools, kept across requests
  *   process.c         Process::* (chunked map/filter/reduce, run, fork, ...)
  *   fork_process.c    ForkProcess
  *   process_manager.c ProcessManager
@@ -35,8 +33,9 @@ extern zend_module_entry multiverse_module_entry;
  * holds for a request is on one list, so that a forked child can drop all
  * of its copies (mv_loop_forget) before it uses the library itself, and so
  * that loops left behind by a fatal error are reclaimed at request end.
- * MultiWorker's loop is the exception: it holds the warm pools, which live
- * with the process, so it is kept apart (MVPHP_G(worker_loop)).
+ * MultiWorker's loop is the exception: the core keeps the warm pools in it
+ * (mv_loop_warm_pool), and they live with the process, so it is kept apart
+ * (MVPHP_G(worker_loop)).
  */
 typedef struct mvphp_loop {
   mv_loop_t *loop;           /* NULL once forgotten or freed */
@@ -45,6 +44,13 @@ typedef struct mvphp_loop {
   /* MultiWorker's loop: malloc'd and off the request's list, because the
    * warm pools in it outlive the request. */
   bool persistent;
+  /* MultiWorker's loop: the core made a warm pool in it
+   * (mv_loop_warm_pool), so it is kept across requests from then on. The
+   * core does not say how many pools a loop holds, but it retires one only
+   * to put its replacement in its place, so the loop keeps at least one
+   * (unless making the replacement ran out of memory: then an empty loop
+   * is kept, which costs only its fds). */
+  bool warm_pools;
   struct mvphp_loop *prev, *next;
 } mvphp_loop_t;
 
@@ -66,11 +72,12 @@ void mvphp_loops_forget_all(void);
 void mvphp_loops_shutdown(void);
 
 /* The process-wide loop MultiWorker uses, created lazily and recreated
- * when the process is not the one that created it (after pcntl_fork). It
- * holds the warm pools and so lives across requests while they exist. */
+ * when the process is not the one that created it (after pcntl_fork). The
+ * core keeps the warm pools in it, so once it has one it lives across
+ * requests. */
 mvphp_loop_t *mvphp_worker_loop(void);
 /* Request end: keep MultiWorker's loop for its warm pools, or free it
- * (no pools, or a fatal error abandoned calls in it). */
+ * (it never had one, or a fatal error abandoned calls in it). */
 void mvphp_worker_loop_request_end(void);
 /* Module shutdown: retire the warm pools, free MultiWorker's loop. */
 void mvphp_worker_loop_shutdown(void);
@@ -161,33 +168,6 @@ static inline void mvphp_array_put(zval *arr, zval *key, zval *v) {
   if (Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL_P(arr), Z_STR_P(key), v);
   else zend_hash_index_update(Z_ARRVAL_P(arr), (zend_ulong)Z_LVAL_P(key), v);
 }
-
-/* ------------------------------------------------------------------------
- * Warm workers (warm.c, warm_pools.c)
- */
-/* The pool serving `name` when it is a warm worker (1, *out set), 0 when it
- * is cold, negative (mv_last_error) when its multiverse.json is bad or the
- * pool cannot be made. `lw` must be MultiWorker's loop. */
-int mvphp_warm_pool(mvphp_loop_t *lw, const mv_config_t *cfg, const char *name,
-                    mv_pool_t **out);
-/* Validate configure()'s "warm" option into a normalised array; throws. */
-zend_result mvphp_warm_check(zval *option, zval *normalised);
-/* Install a normalised "warm" option (NULL: none); takes ownership. */
-void mvphp_warm_set(zval *normalised);
-void mvphp_warm_to_array(zval *arr);
-/* Request end: configure()'s "warm" option lasts one request. */
-void mvphp_warm_request_shutdown(void);
-
-/* The process's pool for `name` as `cfg` and `warm` describe it, made on
- * first use in `lw` (MultiWorker's loop) and kept across requests. */
-int mvphp_warm_pools_get(mvphp_loop_t *lw, const mv_config_t *cfg, const char *name,
-                         const mv_warm_t *warm, mv_pool_t **out);
-/* How many pools the process holds. */
-size_t mvphp_warm_pools_count(void);
-/* Free every pool: in the owner its processes retire (whole trees gone);
- * in a forked child the copies are dropped without touching them. Must run
- * before the loop the pools live in goes away. */
-void mvphp_warm_pools_free(void);
 
 /* ------------------------------------------------------------------------
  * Jobs (job.c): one task, worker or fork, from start to outcome.
@@ -325,13 +305,9 @@ ZEND_BEGIN_MODULE_GLOBALS(multiverse)
    * override_mask replace the INI value. */
   mv_config_t overrides;
   unsigned override_mask;
-  /* configure()'s "warm" option (normalised array, or UNDEF) */
-  zval warm_config;
   /* loops */
   mvphp_loop_t *loops;
   mvphp_loop_t *worker_loop;
-  /* warm pools (in worker_loop), malloc'd: they outlive requests */
-  struct mvphp_warm_pool *warm_pools;
 ZEND_END_MODULE_GLOBALS(multiverse)
 
 ZEND_EXTERN_MODULE_GLOBALS(multiverse)

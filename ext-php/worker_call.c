@@ -8,8 +8,9 @@
  * running in MultiWorker's loop and, when calls fail, throws the first
  * failure by key order only after every call has ended, with getErrors()
  * holding each failed call's exception under its key. Calls to warm
- * workers go to their pool (warm.c, warm_pools.c) and are otherwise the
- * same.
+ * workers go to their pool, which the core keeps in MultiWorker's loop
+ * (mv_loop_warm_pool: the configuration's "warm" option, else the
+ * worker's multiverse.json, decides), and are otherwise the same.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -89,7 +90,8 @@ static void mvphp_call_start(void *ctx, size_t i) {
   mvphp_call_t *c = &x->calls[i];
   mv_pool_t *pool = NULL;
   mv_clear_error();
-  int r = mvphp_warm_pool(x->lw, x->cfg, ZSTR_VAL(c->name), &pool);
+  int r = mv_loop_warm_pool(x->lw->loop, x->cfg, ZSTR_VAL(c->name), &pool);
+  if (r > 0) x->lw->warm_pools = true;
   if (r < 0) {
     mvphp_job_fail(&c->job, ZSTR_VAL(c->name), "",
                    *mv_last_error() ? mv_last_error() : mv_strerror(r));

@@ -205,9 +205,9 @@ ok - the child's warm process ended with the child
 TypeError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" must be of type ?array (worker => settings), string given
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" must map worker names to settings, got key "../x"
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" must map worker names to settings, got key "0"
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": "processes" of worker "w" must be between 1 and 1e9
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" is invalid: warm 'w': processes must be >= 1, got 0
 TypeError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": "processes" of worker "w" must be of type int, float given
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": "idle_timeout" of worker "w" must be between 0 and 1e9
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" is invalid: warm 'w': idle_timeout must be >= 0, got -1
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": worker "w" has unknown setting "threads" (known: processes, max_requests, idle_timeout)
 TypeError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": worker "w" must be array|bool, int given
 int(0)

@@ -238,6 +238,11 @@ CASES = [
          r"env: the value of 'PORT' must be a str, not int", checks=(fact_is("env", {}),)),
     Case("py", "configure_inherit_env_wrong_type", "TypeError",
          r"inherit_env must be a bool, not str", checks=(fact_is("inherit_env", True),)),
+    Case("py", "configure_warm_bad_value", "ValueError",
+         r"^warm 'other': processes must be >= 1, got 0$",
+         checks=(fact_is("warm", {"echo": False}), fact_is("timeout", 0.0))),
+    Case("py", "configure_warm_wrong_type", "TypeError",
+         r"^warm 'echo': processes must be an int, not str$", checks=(fact_is("warm", {}),)),
     # -- end of Python errors and options --
     # -- PHP errors and options --
     Case("php", "payload_deep", "ValueError",
@@ -252,6 +257,12 @@ CASES = [
     Case("php", "configure_env_nul", "ValueError",
          r'option "env": the value of variable "TOKEN" must not contain NUL',
          checks=(fact_is("env", []),)),
+    Case("php", "configure_warm_range", "ValueError",
+         r"option \"warm\" is invalid: warm 'ocr': processes must be >= 1, got 0",
+         checks=(fact_is("timeout", 0.0), fact_is("warm", []))),
+    Case("php", "configure_warm_type", "TypeError",
+         r'option "warm": "idle_timeout" of worker "ocr" must be of type float, string given',
+         checks=(fact_is("warm", []),)),
     # -- end of PHP errors and options --
     # -- registry --
     # -- end of registry --
