@@ -2,18 +2,19 @@
 
 The options and their meaning are PHP's (`multiverse.*` INI settings, and
 configure()'s "warm" option), so one mental model covers both languages.
-The core's options are kept as a dict and handed to the core on every
-call; unset options take the core's defaults. "warm" is the package's own
-(the core gets the settings per pool): it is kept apart, normalised.
-"env" is kept as a plain dict sorted by name, so that two equal mappings
-give equal configurations (warm pools are keyed by them).
+The options are kept as a dict and handed to the core on every call
+(ext-python/src/config.c turns it into an mv_config_t); unset options
+take the core's defaults. The core checks the values: configure() has it
+convert the new configuration into one that is thrown away, so nothing
+is stored unless every value is valid. "env" is kept as a plain dict
+sorted by name, "warm" as the core holds it (True spelled out as the
+default settings), so that equal configurations compare equal.
 """
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Mapping
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Tuple
 
 from . import _core
 from .errors import WorkerError
@@ -32,10 +33,6 @@ OPTIONS = (
     "warm",
 )
 
-# Settings of one warm worker, with their defaults (as PHP's).
-WARM_KEYS = ("processes", "max_requests", "idle_timeout")
-WARM_DEFAULTS: Dict[str, Any] = {"processes": 1, "max_requests": 0, "idle_timeout": 0.0}
-
 DEFAULTS: Dict[str, Any] = {
     "workers_path": None,   # "." (the current directory)
     "timeout": 0.0,         # unlimited
@@ -52,12 +49,10 @@ DEFAULTS: Dict[str, Any] = {
 
 _lock = threading.Lock()
 _values: Dict[str, Any] = {}
-# worker name -> False (never warm) or its settings (WARM_KEYS)
-_warm: Dict[str, Union[bool, Dict[str, Any]]] = {}
-# Bumped when configure() changes a core option: pool processes made with
-# an older configuration are retired without comparing dicts on each call.
+# Bumped when configure() changes an option: pool processes made with an
+# older configuration are retired, and a warm call waits for the calls
+# made with an older one, without comparing dicts on each call.
 _version = 0
-_UNSET: Any = object()
 
 
 def configure(**options: Any) -> None:
@@ -66,7 +61,8 @@ def configure(**options: Any) -> None:
     Unknown names raise TypeError, invalid values ValueError/TypeError
     naming the option; nothing changes unless every value is valid. An
     option set to None goes back to its default. `warm` maps worker names
-    to warm settings (see check_warm()) and replaces the whole mapping.
+    to warm settings (True, False or a dict of processes, max_requests,
+    idle_timeout) and replaces the whole mapping.
     `env` (a mapping of str -> str) adds or overrides variables of a
     worker's environment, `inherit_env=False` leaves it only PATH, HOME,
     LANG, LC_*, TZ and TMPDIR of the host's; neither applies to forked
@@ -78,11 +74,10 @@ def configure(**options: Any) -> None:
             raise TypeError(
                 "configure() got an unknown option %r (known: %s)" % (key, ", ".join(OPTIONS))
             )
-    warm = options.pop("warm", _UNSET)
-    if warm is not _UNSET and warm is not None:
-        warm = check_warm(warm)
+    # {} is the default of both: stored as unset, so it compares equal to it.
+    if options.get("warm") is not None:
+        options["warm"] = check_warm(options["warm"]) or None
     if options.get("env") is not None:
-        # {} is the default: stored as unset, so it compares equal to it.
         options["env"] = check_env(options["env"]) or None
     with _lock:
         merged = dict(_values)
@@ -96,9 +91,6 @@ def configure(**options: Any) -> None:
             _version += 1
         _values.clear()
         _values.update(merged)
-        if warm is not _UNSET:
-            _warm.clear()
-            _warm.update(warm or {})
 
 
 def check_env(value: Any) -> Dict[str, str]:
@@ -117,63 +109,28 @@ def check_env(value: Any) -> Dict[str, str]:
     return dict(sorted(items))
 
 
-def check_warm(value: Any) -> Dict[str, Union[bool, Dict[str, Any]]]:
-    """configure(warm=...) -> {name: False | settings}, or TypeError /
-    ValueError naming the worker and setting at fault.
+def check_warm(value: Any) -> Dict[str, Any]:
+    """configure(warm=...) -> {name: False | {processes, max_requests,
+    idle_timeout}} as the core holds it (a copy: later changes to the
+    caller's mappings do not reach it).
 
     True means the default settings (one process, no request limit, no
     idle timeout), as in PHP; a dict sets some of them; False keeps a
-    worker cold even if its multiverse.json asks to be warm."""
-    if not isinstance(value, dict):
+    worker cold even if its multiverse.json asks to be warm. Mappings are
+    copied into dicts here; the core's conversion checks the names and the
+    types (TypeError), the core the values (ValueError with its message,
+    naming the worker and the setting)."""
+    if not isinstance(value, Mapping):
         raise TypeError("warm must be a dict of worker name -> settings (True, False or a dict), "
                         "not %s" % type(value).__name__)
-    out: Dict[str, Union[bool, Dict[str, Any]]] = {}
-    for name, entry in value.items():
-        if not isinstance(name, str):
-            raise TypeError("warm: worker names must be str, got %r" % (name,))
-        try:
-            _core.validate_worker_name(name)
-        except ValueError as exc:
-            raise ValueError("warm: %s" % exc) from None
-        if entry is False:
-            out[name] = False
-            continue
-        settings = dict(WARM_DEFAULTS)
-        if isinstance(entry, dict):
-            for key, v in entry.items():
-                if key not in WARM_KEYS:
-                    raise TypeError("warm: worker %r has an unknown setting %r (known: %s)"
-                                    % (name, key, ", ".join(WARM_KEYS)))
-                settings[key] = _warm_value(name, key, v)
-        elif entry is not True:
-            raise TypeError("warm: worker %r must be True, False or a dict of settings, not %s"
-                            % (name, type(entry).__name__))
-        out[name] = settings
-    return out
-
-
-def _warm_value(name: str, key: str, v: Any) -> Any:
-    integer = key != "idle_timeout"
-    if isinstance(v, bool) or not isinstance(v, int if integer else (int, float)):
-        raise TypeError("warm: %r of worker %r must be %s, not %s"
-                        % (key, name, "an int" if integer else "a number of seconds",
-                           type(v).__name__))
-    low = 1 if key == "processes" else 0
-    if not (math.isfinite(v) and low <= v <= 1e9):
-        raise ValueError("warm: %r of worker %r must be between %d and 1e9, got %r"
-                         % (key, name, low, v))
-    return int(v) if integer else float(v)
-
-
-def warm_setting(name: str) -> Optional[Union[bool, Dict[str, Any]]]:
-    """configure()'s warm entry for `name`: None if not named there."""
-    with _lock:
-        entry = _warm.get(name)
-        return dict(entry) if isinstance(entry, dict) else entry
+    plain = {name: dict(entry) if isinstance(entry, Mapping) else entry
+             for name, entry in value.items()}
+    settings: Dict[str, Any] = _core.warm_settings(plain)
+    return settings
 
 
 def version() -> int:
-    """Changes whenever configure() changes a core option."""
+    """Changes whenever configure() changes an option."""
     return _version
 
 
@@ -181,6 +138,12 @@ def current() -> Dict[str, Any]:
     """The options explicitly set, as the dict the core functions take."""
     with _lock:
         return dict(_values)
+
+
+def snapshot() -> Tuple[int, Dict[str, Any]]:
+    """version() and current(), taken together."""
+    with _lock:
+        return _version, dict(_values)
 
 
 def config() -> Dict[str, Any]:
@@ -197,8 +160,7 @@ def config() -> Dict[str, Any]:
         # core's exception class is private.
         raise WorkerError("config() failed: %s" % exc, status=exc.name) from None
     out["env"] = dict(out["env"])
-    with _lock:
-        out["warm"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _warm.items()}
+    out["warm"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in out["warm"].items()}
     return out
 
 

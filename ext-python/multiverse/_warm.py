@@ -1,27 +1,37 @@
-"""Warm workers: pools of started worker processes that run_worker() reuses.
+"""Warm workers: run_worker() through the core's pools of started worker
+processes.
 
-All pools of this process live in one core loop of their own, the warm
-loop, apart from the dispatcher's loop of @parallel tasks: warm processes
-outlive every call, while the dispatcher's loop comes and goes with its
-thread. There is no thread for it either. A caller waiting for its answer
-drives the loop itself with the GIL released (Loop.wait); callers that
-arrive while another one drives wait on a condition, which the driver
-notifies whenever requests end, and the first of them takes over driving
-when the driver's own answer is in. So any number of threads may call warm
-workers at once, up to the pool's size in parallel, and a lone caller
-pays no thread hand-off.
+The pools are the core's: the loop keeps one per worker name and
+workers_path (mv_loop_warm_pool), made on first use and replaced, its old
+processes retired, when the configuration or the warm settings differ
+from those it was made with. They live in one core loop of their own, the
+warm loop, apart from the dispatcher's loop of @parallel tasks: warm
+processes outlive every call, while the dispatcher's loop comes and goes
+with its thread. There is no thread for it either. A caller waiting for
+its answer drives the loop itself with the GIL released (Loop.wait);
+callers that arrive while another one drives wait on a condition, which
+the driver notifies whenever requests end, and the first of them takes
+over driving when the driver's own answer is in. So any number of threads
+may call warm workers at once, up to the pool's size in parallel, and a
+lone caller pays no thread hand-off.
+
+The core retires a replaced pool at once, killing the calls it is
+serving. So that a configure() never fails calls already made, the calls
+in flight are counted per worker with the configuration they were made
+with, and a call whose configuration would replace their pool (the core
+compares them: _core.replaces) waits until they have returned: the old
+processes retire once their calls are done.
 
 Pools belong to the process that made them: after os.fork() the child
-forgets the parent's (without touching its processes) and makes its own.
-A pool is replaced when the configuration it was made with changes; the
-old one retires once its last call has returned.
+forgets the parent's loop (without touching its processes) and makes its
+own.
 """
 from __future__ import annotations
 
 import atexit
 import os
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _core
 
@@ -29,17 +39,30 @@ from . import _core
 _SLICE = 0.2
 
 
-class _Entry:
-    """One worker's pool and the configuration it was made with."""
+class _Flight:
+    """The calls in flight to one worker, and the configuration (with its
+    version) the first of them was made with."""
 
-    __slots__ = ("pool", "loop", "key", "calls", "retired")
+    __slots__ = ("version", "cfg", "calls")
 
-    def __init__(self, pool: Any, loop: Any, key: str) -> None:
-        self.pool = pool
-        self.loop = loop
-        self.key = key
-        self.calls = 0          # calls in flight
-        self.retired = False    # replaced: close once calls == 0
+    def __init__(self, version: int, cfg: Dict[str, Any]) -> None:
+        self.version = version
+        self.cfg = cfg
+        self.calls = 0
+
+
+def _acquire(lock: Any) -> Optional[BaseException]:
+    """Take `lock` whatever happens: taking it may be interrupted by a
+    signal handler that raises (Ctrl-C), and bookkeeping that must happen
+    would be skipped. Returns what was raised meanwhile, for the caller to
+    raise once it is done."""
+    pending: Optional[BaseException] = None
+    while True:
+        try:
+            lock.acquire()
+            return pending
+        except BaseException as exc:
+            pending = exc
 
 
 class Hub:
@@ -49,62 +72,71 @@ class Hub:
     def _reset(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._loop: Any = None
-        self._pools: Dict[str, _Entry] = {}
+        # worker name -> its calls in flight
+        self._flights: Dict[str, _Flight] = {}
         self._driving = False
 
     # -- calls --------------------------------------------------------------------
-    def call(self, name: str, warm: Dict[str, Any], cfg: Dict[str, Any], data: bytes,
-             timeout: Optional[float]) -> Dict[str, Any]:
-        """Send one request to `name`'s pool and return its report."""
-        entry, task = self._submit(name, warm, cfg, data, timeout)
+    def call(self, name: str, cfg: Dict[str, Any], version: int, data: bytes,
+             timeout: Optional[float]) -> Optional[Dict[str, Any]]:
+        """Send one request to `name`'s pool for `cfg` (configuration
+        `version`) and return its report; None when the core finds the
+        worker cold for `cfg`."""
+        loop, task = self._submit(name, cfg, version, data, timeout)
+        if task is None:
+            return None
         try:
             try:
-                self._wait(task, entry.loop)
+                self._wait(task, loop)
             except BaseException:
                 # Ctrl-C while waiting: the warm process serving the request
                 # is killed (whole tree) and the call ends once it is gone.
                 task.cancel()
                 try:
-                    self._wait(task, entry.loop)
+                    self._wait(task, loop)
                 except BaseException:
                     pass
                 raise
         finally:
-            self._done_with(entry)
+            self._done_with(name)
         report: Optional[Dict[str, Any]] = task.report()
         if report is None:  # the loop was closed under the call
             raise RuntimeError("warm pools were closed while the call was waiting")
         return report
 
-    def _submit(self, name: str, warm: Dict[str, Any], cfg: Dict[str, Any], data: bytes,
-                timeout: Optional[float]) -> Any:
-        key = pool_key(cfg, warm)
-        stale = None
+    def _submit(self, name: str, cfg: Dict[str, Any], version: int, data: bytes,
+                timeout: Optional[float]) -> Tuple[Any, Any]:
         with self._cond:
+            # Calls in flight made with another configuration: if this one
+            # would replace their pool, the core would kill them, so it
+            # waits. Their callers drive the loop meanwhile.
+            flight = self._flights.get(name)
+            while (flight is not None and flight.version != version
+                   and _core.replaces(name, flight.cfg, cfg)):
+                self._cond.wait(_SLICE)
+                flight = self._flights.get(name)
             if self._loop is None:
                 self._loop = _core.Loop()
-            entry = self._pools.get(name)
-            if entry is not None and entry.key != key:
-                entry.retired = True
-                del self._pools[name]
-                if entry.calls == 0:
-                    stale = entry
-                entry = None
-            if entry is None:
-                pool = self._loop.warm_pool(name, config=cfg, **warm)
-                entry = self._pools[name] = _Entry(pool, self._loop, key)
-            task = entry.pool.call(data, timeout=timeout)
-            entry.calls += 1
-        if stale is not None:
-            stale.pool.close()
-        return entry, task
+            loop = self._loop
+            task = loop.warm_call(name, data, config=cfg, timeout=timeout)
+            if task is not None:
+                if flight is None:
+                    flight = self._flights[name] = _Flight(version, cfg)
+                flight.calls += 1
+        return loop, task
 
-    def _done_with(self, entry: _Entry) -> None:
-        with self._cond:
-            entry.calls -= 1
-            close = entry.retired and entry.calls == 0
-        if close:
-            entry.pool.close()
+    def _done_with(self, name: str) -> None:
+        pending = _acquire(self._cond)
+        try:
+            flight = self._flights[name]
+            flight.calls -= 1
+            if flight.calls == 0:
+                del self._flights[name]
+                self._cond.notify_all()
+        finally:
+            self._cond.release()
+        if pending is not None:
+            raise pending
 
     def _wait(self, task: Any, loop: Any) -> None:
         while not task.done:
@@ -125,15 +157,8 @@ class Hub:
                 self._stop_driving()
 
     def _stop_driving(self) -> None:
-        # Taking the lock may be interrupted by a signal handler that raises
-        # (Ctrl-C): the flag must be cleared anyway, or nobody would drive.
-        pending: Optional[BaseException] = None
-        while True:
-            try:
-                self._cond.acquire()
-                break
-            except BaseException as exc:
-                pending = exc
+        # The flag must be cleared even on Ctrl-C, or nobody would drive.
+        pending = _acquire(self._cond)
         try:
             self._driving = False
             self._cond.notify_all()
@@ -143,20 +168,11 @@ class Hub:
             raise pending
 
     # -- state -------------------------------------------------------------------------
-    def stats(self) -> Dict[str, Any]:
-        """{name: (idle, busy)} of this process's pools."""
-        with self._cond:
-            entries = list(self._pools.items())
-        return {name: e.pool.stats() for name, e in entries if not e.pool.closed}
-
     def close(self) -> None:
-        """Retire every pool (shutdown, interpreter exit)."""
+        """Retire every pool (shutdown, interpreter exit): calls in flight
+        are canceled, idle processes get end of file."""
         with self._cond:
-            loop, pools = self._loop, list(self._pools.values())
-            self._loop = None
-            self._pools = {}
-        for entry in pools:
-            entry.pool.close()
+            loop, self._loop = self._loop, None
         if loop is not None:
             loop.close()
 
@@ -169,21 +185,6 @@ class Hub:
                 loop.forget()
             except RuntimeError:
                 pass
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
-    return value
-
-
-def pool_key(cfg: Dict[str, Any], warm: Dict[str, Any]) -> str:
-    """What a pool was made with, as a string to compare: every option
-    (env and inherit_env included, which the pool's processes were started
-    with) and the warm settings. Mappings are sorted at every level, so
-    equal configurations give equal keys whatever order they were built
-    in, and a different one always gives a new pool."""
-    return repr((_canonical(cfg), _canonical(warm)))
 
 
 def _close_at_exit() -> None:

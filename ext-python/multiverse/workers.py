@@ -2,9 +2,10 @@
 
 Same contract and same registry as PHP's MultiWorker::run(), ::running()
 and ::clear(): a worker started here is listed and killable from PHP
-(`php artisan multiverse:clear`) and the other way round. A warm worker
-(multiverse.json or configure(warm=...)) is called through its pool
-(_warm.py); the result and the errors are the same as a cold call's.
+(`php artisan multiverse:clear`) and the other way round. A worker the
+core finds warm (configure(warm=...), else its multiverse.json) is called
+through its pool (_warm.py); the result and the errors are the same as a
+cold call's.
 """
 from __future__ import annotations
 
@@ -43,15 +44,15 @@ def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
         data = json.dumps({} if payload is None else payload, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
         raise type(exc)("payload cannot be JSON-encoded: %s" % exc) from None
-    cfg = _config.current()
+    version, cfg = _config.snapshot()
     if workers_path is not None:
         cfg["workers_path"] = os.fspath(workers_path)
-    warm = _warm_settings(name, cfg)
+    warm = _is_warm(name, cfg)
     log.debug("worker %r starting%s", name, " (warm)" if warm else "")
     try:
-        if warm:
-            report = HUB.call(name, warm, cfg, data, timeout)
-        else:
+        # None: cold after all (its multiverse.json changed since the check).
+        report = HUB.call(name, cfg, version, data, timeout) if warm else None
+        if report is None:
             report = _core.run_worker(cfg, name, data, -1.0 if timeout is None else timeout)
     except _core.Error as exc:
         # Nothing was started: not found, interpreter missing, no supervisor.
@@ -69,19 +70,13 @@ def run_worker(name: str, payload: Any = None, timeout: Optional[float] = None,
     raise _outcome.worker_error(report)
 
 
-def _warm_settings(name: str, cfg: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """The pool settings if `name` is warm: configure(warm=...) first (False
-    keeps it cold), else its multiverse.json."""
-    entry = _config.warm_setting(name)
-    if entry is False:
-        return None
-    if isinstance(entry, dict):
-        return entry
+def _is_warm(name: str, cfg: Dict[str, Any]) -> bool:
+    """Whether the core calls `name` warm for `cfg`: its warm entry
+    (False keeps it cold), else its multiverse.json."""
     try:
-        settings: Optional[Dict[str, Any]] = _core.worker_warm(cfg, name)
+        return _core.worker_warm(cfg, name) is not None
     except ValueError as exc:
         raise WorkerError("worker %r: %s" % (name, exc), worker=name, status="MV_EINVAL") from None
-    return settings
 
 
 def _registry_error(what: str, worker: Optional[str], exc: Any) -> WorkerError:

@@ -4,10 +4,14 @@
  * The package keeps the configuration as a plain dict (configure() in
  * multiverse/_config.py) and hands it to every call, so the core's config
  * stays a value owned by the caller, as multiverse.h asks. Key names are
- * the same as PHP's INI settings and configure() options.
+ * the same as PHP's INI settings and configure() options. Types are
+ * checked here (only the binding sees Python objects); values are checked
+ * by the core where it has a setter that checks them (env names, warm
+ * settings), and the ValueError carries its message.
  */
 #include "mvpy.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -183,6 +187,107 @@ static int mvpy_set_bool(int *field, PyObject *value, const char *key) {
   return 0;
 }
 
+/* The core's verdict on one worker's warm settings (NULL: cold). */
+static int mvpy_warm_set(mv_config_t *cfg, const char *name, const mv_warm_t *settings) {
+  int r = mv_config_set_warm(cfg, name, settings);
+  if (r == MV_ENOMEM) PyErr_NoMemory();
+  else if (r < 0) PyErr_SetString(PyExc_ValueError, mv_last_error());
+  return r < 0 ? -1 : 0;
+}
+
+/* processes / max_requests: an int that fits C's, whose range the core
+ * checks. */
+static int mvpy_warm_int(const char *name, const char *key, PyObject *v, int *out) {
+  if (PyBool_Check(v) || !PyLong_Check(v)) {
+    PyErr_Format(PyExc_TypeError, "warm '%s': %s must be an int, not %.100s", name, key,
+                 Py_TYPE(v)->tp_name);
+    return -1;
+  }
+  int overflow;
+  long long n = PyLong_AsLongLongAndOverflow(v, &overflow);
+  if (n == -1 && PyErr_Occurred()) return -1;
+  if (overflow || n > INT_MAX || n < INT_MIN) {
+    PyErr_Format(PyExc_ValueError, "warm '%s': %s is out of range, got %R", name, key, v);
+    return -1;
+  }
+  *out = (int)n;
+  return 0;
+}
+
+/* idle_timeout: a number of seconds, whose range the core checks. */
+static int mvpy_warm_seconds(const char *name, PyObject *v, double *out) {
+  if (PyBool_Check(v) || !(PyFloat_Check(v) || PyLong_Check(v))) {
+    PyErr_Format(PyExc_TypeError, "warm '%s': idle_timeout must be a number of seconds, not %.100s",
+                 name, Py_TYPE(v)->tp_name);
+    return -1;
+  }
+  *out = PyFloat_AsDouble(v);
+  return *out == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* Compared as a whole: a C string compare would stop at a NUL in k. */
+static int mvpy_is_key(PyObject *k, const char *key) {
+  return PyUnicode_Check(k) && PyUnicode_CompareWithASCIIString(k, key) == 0;
+}
+
+/* One `warm` entry: True (one process, no request limit, no idle
+ * timeout), False (cold whatever its multiverse.json says) or a dict of
+ * some of the settings. The types are checked here, the name and the
+ * values by the core. */
+static int mvpy_warm_entry(mv_config_t *cfg, PyObject *k, PyObject *v) {
+  const char *name = mvpy_worker_name(k, "warm: ");
+  if (name == NULL) return -1;
+  if (v == Py_False) return mvpy_warm_set(cfg, name, NULL);
+  mv_warm_t w = {1, 0, 0.0};
+  if (v != Py_True) {
+    if (!PyDict_Check(v)) {
+      PyErr_Format(PyExc_TypeError,
+                   "warm '%s' must be True, False or a dict of settings, not %.100s", name,
+                   Py_TYPE(v)->tp_name);
+      return -1;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *sk, *sv;
+    while (PyDict_Next(v, &pos, &sk, &sv)) {
+      int r;
+      if (mvpy_is_key(sk, "processes")) r = mvpy_warm_int(name, "processes", sv, &w.processes);
+      else if (mvpy_is_key(sk, "max_requests"))
+        r = mvpy_warm_int(name, "max_requests", sv, &w.max_requests);
+      else if (mvpy_is_key(sk, "idle_timeout")) r = mvpy_warm_seconds(name, sv, &w.idle_timeout);
+      else {
+        PyErr_Format(PyExc_TypeError,
+                     "warm '%s': unknown setting %R (known: processes, max_requests, "
+                     "idle_timeout)",
+                     name, sk);
+        r = -1;
+      }
+      if (r < 0) return -1;
+    }
+  }
+  return mvpy_warm_set(cfg, name, &w);
+}
+
+int mvpy_config_set_warm(mv_config_t *cfg, PyObject *value) {
+  mv_config_clear_warm(cfg);
+  if (value == Py_None) return 0;
+  if (!PyDict_Check(value)) {
+    PyErr_Format(PyExc_TypeError,
+                 "warm must be a dict of worker name -> settings (True, False or a dict), "
+                 "not %.100s",
+                 Py_TYPE(value)->tp_name);
+    return -1;
+  }
+  Py_ssize_t pos = 0;
+  PyObject *k, *v;
+  while (PyDict_Next(value, &pos, &k, &v)) {
+    if (mvpy_warm_entry(cfg, k, v) < 0) {
+      mv_config_clear_warm(cfg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int mvpy_config_item(mv_config_t *cfg, const char *key, PyObject *value) {
   if (strcmp(key, "workers_path") == 0) return mvpy_set_path(&cfg->workers_path, value, key);
   if (strcmp(key, "python") == 0) return mvpy_set_path(&cfg->python, value, key);
@@ -190,6 +295,7 @@ static int mvpy_config_item(mv_config_t *cfg, const char *key, PyObject *value) 
   if (strcmp(key, "php") == 0) return mvpy_set_path(&cfg->php, value, key);
   if (strcmp(key, "runtime_dir") == 0) return mvpy_set_path(&cfg->runtime_dir, value, key);
   if (strcmp(key, "env") == 0) return mvpy_set_env(cfg, value);
+  if (strcmp(key, "warm") == 0) return mvpy_config_set_warm(cfg, value);
   /* None for the numeric options means: the core's default. */
   if (value == Py_None) {
     if (strcmp(key, "timeout") == 0 || strcmp(key, "kill_grace") == 0 ||

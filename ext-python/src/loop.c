@@ -191,8 +191,8 @@ static mvpy_task *loop_forget(mvpy_loop *l) {
   mvpy_io_forget(l);
   mvpy_reqs_clear(l);
   mvpy_task *chain = loop_with_ready(l, loop_detach_all(l));
-  if (l->loop) mvpy_pools_release(l); /* copies only: the processes are the parent's */
   mv_loop_t *core = loop_take(l);
+  /* Its warm pools go with it, as copies: the processes are the parent's. */
   if (core) mv_loop_forget(core);
   return chain;
 }
@@ -202,8 +202,8 @@ static mvpy_task *loop_forget(mvpy_loop *l) {
 static mvpy_task *loop_shutdown(mvpy_loop *l) {
   mvpy_io_stop(l); /* from here on, this thread alone drives the loop */
   pthread_mutex_lock(&l->mu);
-  /* Warm processes retire first: a pool must be freed before its loop. */
-  mvpy_pools_release(l);
+  /* Warm calls in flight are canceled with the rest (their processes
+   * killed); mv_loop_free() then retires the idle warm processes. */
   for (mvpy_task *t = l->running; t; t = t->next) mv_task_cancel(t->task);
   while (l->running) {
     int r = mv_loop_wait(l->loop, NULL, -1);
@@ -349,7 +349,6 @@ void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj) {
   obj->t_start = mvpy_monotonic();
   STORE(obj->loop, l);
   STORE(obj->state, MVPY_TASK_RUNNING);
-  Py_INCREF(obj); /* the loop's reference, handed out by wait() */
   list_push(&l->running, obj);
   STORE(l->nrunning, l->nrunning + 1);
 }
@@ -358,6 +357,7 @@ void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj) {
 static void loop_adopt(mvpy_loop *self, mvpy_task *obj, mv_task_t *core) {
   obj->task = core;
   snprintf(obj->task_id, sizeof(obj->task_id), "%s", mv_task_id(core));
+  Py_INCREF(obj); /* the loop's reference, handed out by wait() */
   mvpy_loop_link(self, obj);
 }
 
@@ -366,7 +366,6 @@ void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj) {
   STORE(l->nrunning, l->nrunning - 1);
   STORE(obj->loop, NULL);
   STORE(obj->state, MVPY_TASK_NEW);
-  Py_DECREF(obj); /* the caller still holds its own reference */
 }
 
 static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds) {
@@ -645,10 +644,13 @@ static PyMethodDef loop_methods[] = {
     {"pool_stats", (PyCFunction)mvpy_loop_pool_stats, METH_NOARGS,
      "pool_stats() -> (queued, idle, busy, servers, free_slots)\n--\n\n"
      "The pool's state, and the slots of the shared limit free now."},
-    {"warm_pool", (PyCFunction)(void (*)(void))mvpy_loop_warm_pool, METH_VARARGS | METH_KEYWORDS,
-     "warm_pool(name, *, config=None, processes=1, max_requests=0, idle_timeout=0.0)\n"
-     "          -> WarmPool\n--\n\n"
-     "A pool of warm processes of worker `name` in this loop (API.md section 1)."},
+    {"warm_call", (PyCFunction)(void (*)(void))mvpy_loop_warm_call, METH_VARARGS | METH_KEYWORDS,
+     "warm_call(name, payload, *, config=None, timeout=None, task_id=None)\n"
+     "          -> Task | None\n--\n\n"
+     "Queue one request to the loop's warm pool of worker `name` for config\n"
+     "(made, or replaced, as the configuration asks: API.md section 1); the\n"
+     "Task ends like a cold worker's. None when the worker is cold for config.\n"
+     "timeout None = the config's timeout."},
     {"wakeup", (PyCFunction)loop_wakeup, METH_NOARGS,
      "wakeup()\n--\n\nMake a concurrent wait() return. Safe from any thread."},
     {"fileno", (PyCFunction)loop_fileno, METH_NOARGS,

@@ -265,10 +265,10 @@ static int mvpy_name_unprintable(const char *s, Py_ssize_t len) {
   return 0;
 }
 
-static PyObject *mvpy_validate_worker_name(PyObject *module, PyObject *arg) {
-  (void)module;
+const char *mvpy_worker_name(PyObject *arg, const char *what) {
   if (!PyUnicode_Check(arg)) {
-    PyErr_Format(PyExc_TypeError, "worker name must be a str, not %.100s", Py_TYPE(arg)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%sworker name must be a str, not %.100s", what,
+                 Py_TYPE(arg)->tp_name);
     return NULL;
   }
   Py_ssize_t len;
@@ -278,7 +278,7 @@ static PyObject *mvpy_validate_worker_name(PyObject *module, PyObject *arg) {
   int bad = name == NULL || (Py_ssize_t)strlen(name) != len;
   if (!bad && mv_validate_worker_name(name) < 0) {
     if (!mvpy_name_unprintable(name, len) || len > 255) {
-      PyErr_SetString(PyExc_ValueError, mv_last_error());
+      PyErr_Format(PyExc_ValueError, "%s%s", what, mv_last_error());
       return NULL;
     }
     bad = 1;
@@ -288,12 +288,18 @@ static PyObject *mvpy_validate_worker_name(PyObject *module, PyObject *arg) {
     PyObject *r = mvpy_short_repr(arg);
     if (r != NULL)
       PyErr_Format(PyExc_ValueError,
-                   "invalid worker name %U: only letters, digits, '_' and '-' are allowed "
+                   "%sinvalid worker name %U: only letters, digits, '_' and '-' are allowed "
                    "(no paths, no NUL or control characters)",
-                   r);
+                   what, r);
     Py_XDECREF(r);
     return NULL;
   }
+  return name;
+}
+
+static PyObject *mvpy_validate_worker_name(PyObject *module, PyObject *arg) {
+  (void)module;
+  if (mvpy_worker_name(arg, "") == NULL) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -333,9 +339,20 @@ static PyMethodDef mvpy_methods[] = {
      "validate_worker_name(name)\n--\n\nValueError unless name is a valid worker name."},
     {"worker_warm", (PyCFunction)(void (*)(void))mvpy_worker_warm, METH_VARARGS | METH_KEYWORDS,
      "worker_warm(config, name) -> dict | None\n--\n\n"
-     "The warm settings of the worker's multiverse.json (processes,\n"
-     "max_requests, idle_timeout), or None when it is not warm or cannot be\n"
-     "found. ValueError names a malformed multiverse.json."},
+     "The settings the worker is warm with for config (processes,\n"
+     "max_requests, idle_timeout): the config's `warm` entry, else its\n"
+     "multiverse.json. None when it is cold or cannot be found. ValueError\n"
+     "names a malformed multiverse.json."},
+    {"replaces", mvpy_warm_replaces, METH_VARARGS,
+     "replaces(name, old, new) -> bool\n--\n\n"
+     "Whether the warm pool of worker `name` for config `new` replaces (retires)\n"
+     "the one made for config `old`: the core's comparison, as\n"
+     "Loop.warm_call() makes it."},
+    {"warm_settings", mvpy_warm_settings, METH_O,
+     "warm_settings(warm) -> dict\n--\n\n"
+     "The `warm` option as the core holds it: worker name -> False or\n"
+     "{processes, max_requests, idle_timeout} (True: the defaults).\n"
+     "TypeError/ValueError name the worker and the setting at fault."},
     {"check_config", mvpy_check_config, METH_O,
      "check_config(config)\n--\n\nValueError naming the first invalid value."},
     {NULL, NULL, 0, NULL}};
@@ -357,8 +374,6 @@ static int mvpy_exec(PyObject *m) {
   if (st->task_type == NULL || PyModule_AddType(m, st->task_type) < 0) return -1;
   st->channel_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_channel_spec, NULL);
   if (st->channel_type == NULL || PyModule_AddType(m, st->channel_type) < 0) return -1;
-  st->pool_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_pool_spec, NULL);
-  if (st->pool_type == NULL || PyModule_AddType(m, st->pool_type) < 0) return -1;
   if (PyModule_AddStringConstant(m, "CORE_VERSION", MV_VERSION_STRING) < 0) return -1;
   if (PyModule_AddIntConstant(m, "FORK_CHILD", MV_FORK_CHILD) < 0) return -1;
   /* The core's status codes, compared as numbers by the package (OK,
@@ -377,7 +392,6 @@ static int mvpy_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->loop_type);
   Py_VISIT(st->task_type);
   Py_VISIT(st->channel_type);
-  Py_VISIT(st->pool_type);
   return 0;
 }
 
@@ -387,7 +401,6 @@ static int mvpy_clear(PyObject *m) {
   Py_CLEAR(st->loop_type);
   Py_CLEAR(st->task_type);
   Py_CLEAR(st->channel_type);
-  Py_CLEAR(st->pool_type);
   return 0;
 }
 

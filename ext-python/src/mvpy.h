@@ -20,12 +20,10 @@ typedef struct {
   PyTypeObject *loop_type;
   PyTypeObject *task_type;
   PyTypeObject *channel_type;
-  PyTypeObject *pool_type;
   PyObject *error;            /* multiverse._core.Error */
 } mvpy_state;
 
 typedef struct mvpy_task mvpy_task;
-typedef struct mvpy_pool mvpy_pool;
 
 /* An answer of a pool server (prefork.c), queued until wait_events()
  * hands it out. `task` is borrowed: it is alive while it runs (the loop's
@@ -69,7 +67,6 @@ typedef struct {
   mvpy_task *running;         /* tasks started and not finished (strong refs) */
   mvpy_task *finished;        /* finished, not yet handed out by wait() (strong refs) */
   size_t nrunning;
-  mvpy_pool *pools;           /* warm pools made in this loop (warm.c) */
   int lockers;                /* threads in mvpy_loop_lock() waiting for `mu` */
   /*
    * Event mode (prefork.c), entered by the first wait_events(): an I/O
@@ -162,27 +159,22 @@ void mvpy_flush_std(void);
 /* getpid() without a system call on every check (the owner checks run on
  * every pooled call): cached, and refreshed in the child of every fork(). */
 pid_t mvpy_getpid(void);
+/* The UTF-8 of a valid worker name (owned by the str), or NULL with a
+ * TypeError/ValueError whose message starts with `what` ("" or "warm: ").
+ * A NUL or a control character is refused here and shown as repr(): the
+ * core would see a shorter name, or print it badly. */
+const char *mvpy_worker_name(PyObject *arg, const char *what);
 
 /* config.c: fill cfg (already mv_config_init()ed) from a mapping or None.
  * Returns 0, or -1 with an exception set. */
 int mvpy_config_from(PyObject *mapping, mv_config_t *cfg);
+/* The `warm` option (a dict, or None) -> mv_config_set_warm() calls,
+ * replacing cfg's warm settings. Returns 0, or -1 with an exception set. */
+int mvpy_config_set_warm(mv_config_t *cfg, PyObject *value);
 
 /* report.c: a dict describing a report. */
 PyObject *mvpy_report_dict(const mv_report_t *r);
 PyObject *mvpy_entry_dict(const mv_entry_t *e, double now);
-
-/*
- * A warm pool (core mv_pool_t) made in a loop. The loop keeps a list of its
- * pools (under `mu`) so that closing or forgetting the loop frees them
- * first: a pool must go before its loop.
- */
-struct mvpy_pool {
-  PyObject_HEAD
-  mvpy_loop *loop;            /* strong reference */
-  mv_pool_t *pool;            /* NULL once closed */
-  mvpy_pool *prev, *next;     /* links in loop->pools */
-  PyObject *name;             /* str */
-};
 
 /* loop.c */
 extern PyType_Spec mvpy_loop_spec;
@@ -208,11 +200,13 @@ int mvpy_wait_timeout(PyObject *timeout_obj, double *timeout);
  * config's), the task id (NULL: a new one), and `obj` as the data of the
  * loop's on_done. */
 void mvpy_task_opts(mv_task_opts_t *opts, double timeout, const char *task_id, mvpy_task *obj);
-/* Count `obj` as running in the loop (mu and the GIL held). A warm call
- * is linked before its core task exists: the request may end inside
- * mv_pool_call(). */
+/* Count `obj` as running in the loop (mu held; the GIL is not needed).
+ * The caller has given the loop its reference (Py_INCREF) beforehand, and
+ * wait() hands it out. A warm call is linked before its core task exists:
+ * the request may end inside mv_pool_call(). */
 void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj);
-/* Undo mvpy_loop_link() when the core task could not be made. */
+/* Undo mvpy_loop_link() when the core task could not be made (mu held);
+ * the caller drops the loop's reference once it holds the GIL again. */
 void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj);
 /* The core's on_done for tasks of a loop (data = the mvpy_task). */
 void mvpy_loop_on_done(mv_task_t *core, void *data);
@@ -249,14 +243,11 @@ extern PyType_Spec mvpy_channel_spec;
 /* Call serve(Channel) and _exit(). Never returns. */
 void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st);
 
-/* warm.c: warm worker pools */
-extern PyType_Spec mvpy_pool_spec;
-PyObject *mvpy_loop_warm_pool(mvpy_loop *l, PyObject *args, PyObject *kwds);
-/* Free the loop's pools before its core loop goes (mu held, no GIL). In
- * the owner this retires their processes; in a forked child it only
- * frees the copies. */
-void mvpy_pools_release(mvpy_loop *l);
+/* warm.c: warm workers, through the core loop's own pools */
+PyObject *mvpy_loop_warm_call(mvpy_loop *l, PyObject *args, PyObject *kwds);
 PyObject *mvpy_worker_warm(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *mvpy_warm_settings(PyObject *module, PyObject *warm);
+PyObject *mvpy_warm_replaces(PyObject *module, PyObject *args);
 
 /* task.c */
 extern PyType_Spec mvpy_task_spec;

@@ -6,6 +6,7 @@ from types import MappingProxyType
 import pytest
 
 import multiverse as mp
+from multiverse import _core
 from multiverse._warm import HUB
 
 SECRET = "MV_TEST_SECRET"
@@ -155,15 +156,14 @@ def test_a_warm_pool_is_replaced_when_env_or_inherit_env_changes():
     assert SECRET not in third["env"] and third["env"]["A_VAR"] == "changed"
 
 
-def test_pool_keys_do_not_depend_on_mapping_order():
-    from multiverse._warm import pool_key
-
-    one = {"timeout": 1.0, "env": {"A": "1", "B": "2"}}
-    other = {"env": {"B": "2", "A": "1"}, "timeout": 1.0}
-    assert pool_key(one, {"processes": 1, "max_requests": 0}) == \
-        pool_key(other, {"max_requests": 0, "processes": 1})
-    assert pool_key(one, {}) != pool_key(dict(one, inherit_env=False), {})
-    assert pool_key(one, {}) != pool_key(dict(one, env={"A": "1", "B": "3"}), {})
+def test_the_core_compares_env_as_a_set():
+    # What replaces a pool is the core's call (mv_config_same_start).
+    one = {"timeout": 1.0, "env": {"A": "1", "B": "2"}, "warm": {"env_dump": True}}
+    other = {"env": {"B": "2", "A": "1"}, "timeout": 1.0, "warm": {"env_dump": True}}
+    assert not _core.replaces("env_dump", one, other)
+    assert _core.replaces("env_dump", one, dict(one, inherit_env=False))
+    assert _core.replaces("env_dump", one, dict(one, env={"A": "1", "B": "3"}))
+    assert _core.replaces("env_dump", one, dict(one, env={"A": "1"}))
 
 
 # -- forked tasks are copies of the host: env options do not apply ------------------

@@ -2,12 +2,15 @@
 with the guarantees of a cold call (API.md §1, issue 7)."""
 import os
 import shutil
+import sys
 import threading
 import time
+from types import MappingProxyType
 
 import pytest
 
 import multiverse as mp
+from multiverse import _config, _core
 from multiverse._warm import HUB
 from conftest import wait_until
 from proctools import alive, in_forked_child, survivors, wait_for_pids
@@ -157,9 +160,14 @@ def test_a_node_worker_written_to_the_framing():
 
 
 def test_configure_false_keeps_a_worker_cold():
+    warm_pid = call()["pid"]  # its multiverse.json makes it warm
     mp.configure(warm={"warm_sdk": False})
-    assert call()["served"] == call()["served"] == 1  # a new process each time
+    first, second = call(), call()
+    assert first["served"] == second["served"] == 1  # a new process each time
+    assert first["warm"] is None and len({warm_pid, first["pid"], second["pid"]}) == 3
     assert mp.config()["warm"] == {"warm_sdk": False}
+    mp.configure(warm=None)
+    assert call()["pid"] == warm_pid  # its pool was left alone meanwhile
 
 
 def test_a_changed_configuration_replaces_the_pool():
@@ -170,20 +178,126 @@ def test_a_changed_configuration_replaces_the_pool():
     assert survivors([first], timeout=5) == []
 
 
+def test_the_same_settings_keep_the_warm_process():
+    first = call()["pid"]
+    # The settings its multiverse.json asks for, now from configure().
+    mp.configure(warm={"warm_sdk": {"processes": 1}})
+    assert call()["pid"] == first
+    mp.configure(warm={"warm_sdk": {"processes": 1, "max_requests": 0}}, timeout=30)
+    assert call()["pid"] == first
+    mp.configure(python=sys.executable, kill_grace=1.0)  # the values they had
+    assert call()["pid"] == first
+    # A timeout does not change how a process starts, so it keeps the pool,
+    # and calls get the configuration's timeout, not the pool's.
+    mp.configure(timeout=0.5)
+    with pytest.raises(mp.WorkerTimeoutError) as info:
+        call({"sleep": 2})
+    assert info.value.timeout == 0.5
+
+
+@pytest.mark.parametrize("change", ["python", "warm", "idle_timeout", "inherit_env", "env"])
+def test_a_change_of_how_processes_start_replaces_the_pool(change, tmp_path):
+    first = call()
+    if change == "python":
+        link = tmp_path / "python3"
+        link.symlink_to(sys.executable)
+        mp.configure(python=str(link))
+    elif change == "warm":
+        mp.configure(warm={"warm_sdk": {"max_requests": 100}})
+    elif change == "idle_timeout":
+        mp.configure(warm={"warm_sdk": {"idle_timeout": 60}})
+    elif change == "inherit_env":
+        # PYTHONPATH, which finds the SDK, is passed on explicitly.
+        mp.configure(inherit_env=False, env={"PYTHONPATH": os.environ["PYTHONPATH"]})
+    else:
+        mp.configure(env={"MV_TEST_CHANGE": "1"})
+    second = call()
+    assert second["pid"] != first["pid"] and second["served"] == 1
+    assert survivors([first["pid"]], timeout=5) == []
+    assert call()["pid"] == second["pid"]
+
+
+def test_a_call_in_flight_ends_normally_when_its_pool_is_replaced():
+    first = call()["pid"]
+    results = []
+    worker = threading.Thread(target=lambda: results.append(call({"sleep": 1.0})))
+    worker.start()
+    assert wait_until(lambda: [e for e in mp.running("warm_sdk") if e["state"] == "busy"])
+    mp.configure(env={"MV_TEST_CHANGE": "1"})
+    second = call()  # waits for the call in flight: the old pool retires after it
+    worker.join()
+    assert results and results[0]["pid"] == first and results[0]["echo"] == {"sleep": 1.0}
+    assert second["pid"] != first
+    assert survivors([first], timeout=5) == []
+
+
+def test_a_change_that_keeps_the_pool_does_not_wait_for_calls_in_flight():
+    mp.configure(warm={"warm_sdk": {"processes": 2}})
+    call()
+    worker = threading.Thread(target=call, args=({"sleep": 2.0},))
+    worker.start()
+    assert wait_until(lambda: [e for e in mp.running("warm_sdk") if e["state"] == "busy"])
+    mp.configure(timeout=30)
+    t0 = time.monotonic()
+    call()  # the pool's second process, at once
+    took = time.monotonic() - t0
+    worker.join()
+    assert took < 1.5
+    assert len(mp.running("warm_sdk")) == 2
+
+
+def test_the_core_decides_what_replaces_a_pool():
+    base = _config.current()
+
+    def replaces(**change):
+        return _core.replaces("warm_sdk", base, dict(base, **change))
+
+    assert not replaces()
+    assert not replaces(timeout=5.0)
+    assert not replaces(warm={"warm_sdk": {"processes": 1}})  # as its multiverse.json
+    assert not replaces(warm={"warm_sdk": False})  # cold: its pool is left alone
+    assert replaces(warm={"warm_sdk": {"processes": 2}})
+    assert replaces(kill_grace=0.5)
+    assert replaces(python="/usr/bin/env")
+    assert replaces(max_output=1024)
+
+
 def test_warm_settings_are_validated():
-    with pytest.raises(TypeError, match="procs"):
+    with pytest.raises(TypeError, match="unknown setting 'procs'"):
         mp.configure(warm={"warm_sdk": {"procs": 2}})
-    with pytest.raises(ValueError, match="processes"):
+    # Values are checked by the core: its words.
+    with pytest.raises(ValueError, match="^warm 'warm_sdk': processes must be >= 1, got 0$"):
         mp.configure(warm={"warm_sdk": {"processes": 0}})
-    with pytest.raises(TypeError, match="max_requests"):
+    with pytest.raises(ValueError, match="^warm 'warm_sdk': max_requests must be >= 0, got -1$"):
+        mp.configure(warm={"warm_sdk": {"max_requests": -1}})
+    with pytest.raises(ValueError, match="^warm 'warm_sdk': idle_timeout must be >= 0, got -1$"):
+        mp.configure(warm={"warm_sdk": {"idle_timeout": -1}})
+    with pytest.raises(ValueError, match="idle_timeout must be a number, got NAN"):
+        mp.configure(warm={"warm_sdk": {"idle_timeout": float("nan")}})
+    with pytest.raises(ValueError, match="processes is out of range"):
+        mp.configure(warm={"warm_sdk": {"processes": 2 ** 40}})
+    # Types are the binding's to check.
+    with pytest.raises(TypeError, match="max_requests must be an int, not float"):
         mp.configure(warm={"warm_sdk": {"max_requests": 1.5}})
+    with pytest.raises(TypeError, match="processes must be an int, not bool"):
+        mp.configure(warm={"warm_sdk": {"processes": True}})
+    with pytest.raises(TypeError, match="idle_timeout must be a number of seconds, not str"):
+        mp.configure(warm={"warm_sdk": {"idle_timeout": "5"}})
     with pytest.raises(TypeError, match="dict"):
         mp.configure(warm=["warm_sdk"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^warm: invalid worker name '../x'"):
         mp.configure(warm={"../x": True})
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"^warm: invalid worker name 'a\\x00b'"):
+        mp.configure(warm={"a\x00b": True})
+    with pytest.raises(TypeError, match="worker name must be a str, not int"):
+        mp.configure(warm={1: True})
+    with pytest.raises(TypeError, match="True, False or a dict of settings, not str"):
         mp.configure(warm={"warm_sdk": "yes"})
-    mp.configure(warm={"warm_sdk": True, "other": {"idle_timeout": 2}})
+    # A bad entry anywhere leaves everything as it was.
+    with pytest.raises(ValueError):
+        mp.configure(warm={"ok": True, "warm_sdk": {"processes": 0}}, timeout=5)
+    assert mp.config()["warm"] == {} and mp.config()["timeout"] == 0.0
+    mp.configure(warm={"warm_sdk": True, "other": MappingProxyType({"idle_timeout": 2})})
     assert mp.config()["warm"] == {
         "warm_sdk": {"processes": 1, "max_requests": 0, "idle_timeout": 0.0},
         "other": {"processes": 1, "max_requests": 0, "idle_timeout": 2.0},
