@@ -279,6 +279,7 @@ void mv_report_dispose(mv_report_t *r);
 typedef struct mv_loop_s mv_loop_t;
 typedef struct mv_task_s mv_task_t;
 typedef void (*mv_done_cb)(mv_task_t *task, void *data);
+typedef void (*mv_start_cb)(mv_task_t *task, void *data);
 
 typedef struct {
   double timeout;          /* seconds; <0 = use cfg->timeout; 0 = none */
@@ -292,6 +293,9 @@ typedef struct {
   /* Persistent tasks (MV_TASK_PERSISTENT) only: */
   void (*on_message)(mv_task_t *task, const char *msg, size_t len, void *data);
   double idle_timeout;     /* the supervisor ends the task after this long idle; 0 = never */
+  /* Reserved tasks (mv_task_reserve) only: called when a task that waited
+   * gets its slot; the binding then forks it (mv_task_fork_reserved). */
+  mv_start_cb on_start;
 } mv_task_opts_t;
 
 /* Flags for mv_task_opts_t.flags */
@@ -320,6 +324,20 @@ typedef struct {
  * are kept. */
 #define MV_FORK_CLOSE_PIPES  0x10u
 
+/*
+ * The concurrency limit: at most `limit` tasks of a loop run at once, and
+ * the others wait their turn in one FIFO, whatever their kind: exec'd
+ * workers (mv_task_spawn_worker/argv), requests to a pool (mv_pool_call)
+ * and forks that wait for a slot (mv_task_reserve). A task that waits is a
+ * task like any other (wait for it, cancel it, free it; its timeout and
+ * elapsed time count from when it starts); mv_task_queued() says it has
+ * not started yet. A queued exec'd worker that cannot start when its turn
+ * comes ends with MV_END_SPAWN_FAILED. Persistent tasks (the processes of
+ * pools) are not counted, and mv_task_fork() starts at once, counted even
+ * beyond the limit. Queued tasks start from whatever call freed a slot
+ * (mv_loop_wait, mv_task_cancel, mv_task_free, mv_loop_set_limit), which
+ * is also where on_start of a reserved task is called.
+ */
 int mv_loop_new(mv_loop_t **out);
 /* Cancel every task, wait for their trees to die, free everything. */
 void mv_loop_free(mv_loop_t *loop);
@@ -329,6 +347,12 @@ void mv_loop_forget(mv_loop_t *loop);
 pid_t mv_loop_owner(const mv_loop_t *loop);
 /* Tasks started and not yet collected by mv_task_free(). */
 size_t mv_loop_active(const mv_loop_t *loop);
+/* Set the loop's concurrency limit (0 = none, the default; >= 0).
+ * Raising it starts waiting tasks at once. */
+int mv_loop_set_limit(mv_loop_t *loop, int limit);
+int mv_loop_limit(const mv_loop_t *loop);
+/* Tasks waiting for a slot. */
+size_t mv_loop_queued(const mv_loop_t *loop);
 /* An fd that becomes readable when mv_loop_wait() has work (for asyncio
  * or external loops). */
 int mv_loop_fd(const mv_loop_t *loop);
@@ -370,6 +394,21 @@ typedef struct mv_child_s mv_child_t;
 int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg,
                  const mv_task_opts_t *opts, mv_task_t **out,
                  mv_child_t **child);
+/* A fork that waits for its turn in the loop's limit. Returns 1 if the task
+ * holds a slot now (fork it at once with mv_task_fork_reserved()), 0 if it
+ * waits in the FIFO (opts.on_start(task, data) is called when it gets its
+ * slot; fork it then, from whatever thread may fork), or a negative error.
+ * opts sets on_done, data, task_id and name; the fork's own options are
+ * given to mv_task_fork_reserved(). Until then the task runs nothing: a
+ * binding that cannot fork it must still call mv_task_fork_reserved() or
+ * cancel it, or its slot stays taken. */
+int mv_task_reserve(mv_loop_t *loop, const mv_task_opts_t *opts, mv_task_t **out);
+/* Fork a reserved task that holds its slot: like mv_task_fork() (same
+ * return values; opts gives timeout, limits and flags). On failure the
+ * task ends at once with the error as its report (MV_END_SPAWN_FAILED),
+ * and its on_done is called. */
+int mv_task_fork_reserved(mv_task_t *task, const mv_config_t *cfg,
+                          const mv_task_opts_t *opts, mv_child_t **child);
 /* Append bytes to the child's result blob (blocking, any size). */
 int mv_child_send(mv_child_t *child, const void *buf, size_t len);
 /* End the child: _exit(code) without running atexit or destructors. */
@@ -415,6 +454,9 @@ int mv_task_cancel(mv_task_t *task);
  * non-default signal). SIGTERM/SIGKILL go to the whole tree via cancel. */
 int mv_task_signal(mv_task_t *task, int signum);
 int mv_task_done(const mv_task_t *task);
+/* 1 while the task waits for a slot of the loop's limit (or, reserved,
+ * for the binding to fork it). */
+int mv_task_queued(const mv_task_t *task);
 pid_t mv_task_pid(const mv_task_t *task);
 const char *mv_task_id(const mv_task_t *task);
 void *mv_task_data(const mv_task_t *task);
@@ -455,6 +497,32 @@ int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
 int mv_pool_call(mv_pool_t *pool, const char *payload, size_t len,
                  const mv_task_opts_t *opts, mv_task_t **out);
 void mv_pool_stats(const mv_pool_t *pool, int *idle, int *busy);
+
+/* A pool of forked servers: processes that are forks of the host, each a
+ * persistent fork task (framed requests, mv_child_request_fd() and
+ * mv_child_send_frame() in the child, mv_child_end_request() after each),
+ * fed by mv_pool_call() like a warm worker's. A request's report holds the
+ * server's answer as its result (MV_RESULT_PIPE, status MV_OK) or, when
+ * its process died (timeout, cancel, crash, clear()), why; the process is
+ * then replaced on demand. The pool never forks by itself: when it wants
+ * a process it calls on_need(pool, data) (from whatever call queued or
+ * ended a request), and the binding forks one with mv_pool_fork(), at once
+ * or later from a thread that may fork. */
+typedef void (*mv_pool_need_cb)(mv_pool_t *pool, void *data);
+typedef struct {
+  const char *name;        /* the processes' and requests' name (reports, registry) */
+  mv_warm_t size;          /* processes at most, max_requests, idle_timeout */
+  unsigned flags;          /* MV_FORK_CAPTURE, MV_FORK_CLOSE_PIPES, MV_TASK_NO_REGISTRY */
+  mv_pool_need_cb on_need;
+  void *data;
+} mv_fork_pool_opts_t;
+int mv_pool_new_forked(mv_loop_t *loop, const mv_config_t *cfg,
+                       const mv_fork_pool_opts_t *opts, mv_pool_t **out);
+/* Fork one server of the pool: 0 in the host, MV_FORK_CHILD in the server
+ * (which serves until its request channel ends, then mv_child_exit()), or
+ * an error; requests waiting fail with it when the pool has no process
+ * left to serve them. */
+int mv_pool_fork(mv_pool_t *pool, mv_child_t **child);
 /* Retire every process (whole trees gone when it returns). */
 void mv_pool_free(mv_pool_t *pool);
 

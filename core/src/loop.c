@@ -94,6 +94,12 @@ static void mv__watch_close(mv_task_t *t, int k) {
 }
 
 int mv__loop_add_task(mv_loop_t *loop, mv_task_t *t) {
+  int r = mv__loop_watch(loop, t);
+  if (r == 0) mv__loop_link(loop, t);
+  return r;
+}
+
+int mv__loop_watch(mv_loop_t *loop, mv_task_t *t) {
   for (int k = 0; k < MV__W_COUNT; k++) {
     if (t->w[k].fd < 0) continue;
     mv__set_nonblock(t->w[k].fd, 1);
@@ -102,7 +108,6 @@ int mv__loop_add_task(mv_loop_t *loop, mv_task_t *t) {
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, t->w[k].fd, &ev) < 0)
       return mv__syserror(MV_ESYS, "epoll_ctl");
   }
-  mv__loop_link(loop, t);
   return 0;
 }
 
@@ -252,7 +257,29 @@ void mv__task_complete(mv_task_t *t) {
     mv__watch_t *w = loop->batch[i].data.ptr;
     if (w && w->task == t) loop->batch[i].data.ptr = NULL;
   }
+  /* The next task waiting gets the slot first: on_done may free t. */
+  mv__slot_give(t);
   if (t->on_done) t->on_done(t, t->data);
+}
+
+void mv__task_fail(mv_task_t *t, int status, mv_end_t end, const char *message) {
+  mv_report_t *r = &t->report;
+  mv_report_dispose(r);
+  memset(r, 0, sizeof(*r));
+  r->status = status;
+  r->end = end;
+  r->exit_code = -1;
+  r->pid = -1;
+  r->timeout = t->timeout;
+  r->worker = mv__strdup(t->worker);
+  r->driver = t->driver;
+  r->tier = "";
+  r->message = mv__strdup(message && *message ? message : mv_strerror(status));
+  snprintf(r->task_id, sizeof(r->task_id), "%s", t->task_id);
+  t->queued = 0;
+  t->reserved = 0;
+  t->t_end = mv__now();
+  mv__task_complete(t);
 }
 
 static void mv__on_ctl(mv_task_t *t) {
@@ -410,6 +437,16 @@ int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
 }
 
 int mv_task_cancel(mv_task_t *t) {
+  if (t->done) return 0;
+  if (t->queued || t->reserved) {
+    /* It never started: it ends now. */
+    mv__loop_dequeue(t);
+    char *msg = mv__asprintf("%s '%s' was canceled before it started",
+                             t->driver == MV_DRIVER_FORK ? "task" : "worker", t->worker);
+    mv__task_fail(t, MV_ECANCELED, MV_END_CANCELED, msg);
+    free(msg);
+    return 1;
+  }
   if (t->pool) return mv__pool_cancel(t);
   if (t->done || t->cancel_sent) return t->done ? 0 : 1;
   mv__msg_t m;
@@ -425,6 +462,8 @@ int mv_task_cancel(mv_task_t *t) {
 int mv_task_signal(mv_task_t *t, int signum) {
   if (signum <= 0 || signum >= _NSIG) return mv__error(MV_EINVAL, "invalid signal %d", signum);
   if (t->done) return 0;
+  if (t->queued || t->reserved)
+    return signum == SIGTERM || signum == SIGKILL ? mv_task_cancel(t) : 0;
   if (t->pool) return signum == SIGTERM || signum == SIGKILL ? mv__pool_cancel(t) : 0;
   if (signum == SIGTERM) return mv_task_cancel(t);
   mv__msg_t m;
@@ -549,6 +588,7 @@ void mv__task_destroy(mv_task_t *t) {
     if (k < 3) mv__capture_dispose(&t->cap[k]);
   }
   mv_report_dispose(&t->report);
+  mv__deferred_free(t->deferred);
   free(t->payload);
   free(t->inbuf);
   free(t->fbuf);
@@ -568,7 +608,7 @@ static void mv__unlink(mv_task_t *t) {
 
 void mv_task_free(mv_task_t *t) {
   if (t == NULL) return;
-  if (t->pool && !t->done) mv__pool_cancel(t);
+  if (t->queued || t->reserved || (t->pool && !t->done)) mv_task_cancel(t);
   if (!t->done) {
     mv_task_cancel(t);
     while (!t->done) {
@@ -586,6 +626,14 @@ void mv_loop_free(mv_loop_t *loop) {
   if (loop->owner != getpid()) {
     mv_loop_forget(loop);
     return;
+  }
+  /* Those waiting first, so that no slot freed below starts one. */
+  while (loop->q_head) mv_task_cancel(loop->q_head);
+  for (;;) { /* a canceled task's on_done may free it: look again each time */
+    mv_task_t *t = loop->head;
+    while (t && !t->reserved) t = t->next;
+    if (t == NULL) break;
+    mv_task_cancel(t);
   }
   while (loop->pools) mv_pool_free(loop->pools); /* retired: their trees gone */
   for (mv_task_t *t = loop->head; t; t = t->next)

@@ -1,4 +1,13 @@
 /*
+ * Pools: processes started once and reused, one request at a time each.
+ * The processes of a warm worker are exec'd here (mv_pool_new); those of
+ * a pool of forked servers are forked by the binding when the pool asks
+ * for one (mv_pool_new_forked: on_need, then mv_pool_fork), because only
+ * the binding knows how to fork its runtime and what the child serves.
+ * Everything else is the same for both and written once below: which
+ * process takes a request, its deadline, what a process that dies does to
+ * its request, replacing it, retiring it.
+ *
  * Warm workers: processes of one worker started once and reused.
  *
  * Each warm process is a persistent task under its own supervisor, exactly
@@ -46,9 +55,19 @@ struct mv_pool_s {
   size_t qhead, qlen, qcap;
   int in_loop;              /* one of the loop's own pools (mv_loop_warm_pool) */
   struct mv_pool_s *next_in_loop;
+  /* A pool of forked servers (mv_pool_new_forked): the binding forks
+   * each process when the pool asks (on_need -> mv_pool_fork). */
+  int forked;
+  unsigned fork_flags;
+  mv_pool_need_cb on_need;
+  void *need_data;
+  int starting;             /* asked for, not forked yet */
 };
 
 static void mv__pool_dispatch(mv_pool_t *p);
+static mv_task_t *mv__queue_pop(mv_pool_t *p);
+static void mv__req_finish(mv_task_t *req);
+static void mv__proc_opts(mv_pool_t *p, struct mv__proc_s *pr, mv_task_opts_t *o);
 
 static void mv__buf_copy(mv_buf_t *dst, const mv_buf_t *src) {
   *dst = *src;
@@ -145,6 +164,59 @@ int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
   return 0;
 }
 
+int mv_pool_new_forked(mv_loop_t *loop, const mv_config_t *cfg,
+                       const mv_fork_pool_opts_t *opts, mv_pool_t **out) {
+  *out = NULL;
+  if (opts == NULL || opts->on_need == NULL)
+    return mv__error(MV_EINVAL, "a pool of forked processes needs on_need");
+  if (opts->flags & ~(MV_FORK_CAPTURE | MV_FORK_CLOSE_PIPES | MV_TASK_NO_REGISTRY))
+    return mv__error(MV_EINVAL, "pool flags may only be MV_FORK_CAPTURE, MV_FORK_CLOSE_PIPES "
+                                "and MV_TASK_NO_REGISTRY");
+  int r = mv_pool_new(loop, cfg, opts->name ? opts->name : "pool", &opts->size, out);
+  if (r < 0) return r;
+  (*out)->forked = 1;
+  (*out)->fork_flags = opts->flags;
+  (*out)->on_need = opts->on_need;
+  (*out)->need_data = opts->data;
+  return 0;
+}
+
+int mv_pool_fork(mv_pool_t *p, mv_child_t **child) {
+  *child = NULL;
+  if (!p->forked) return mv__error(MV_EINVAL, "pool '%s' is not a pool of forked processes",
+                                   p->name);
+  if (p->starting > 0) p->starting--;
+  mv__proc_t *pr = calloc(1, sizeof(*pr));
+  int r = pr ? 0 : mv__error(MV_ENOMEM, "out of memory");
+  if (r == 0) {
+    pr->pool = p;
+    mv_task_opts_t o;
+    mv__proc_opts(p, pr, &o);
+    r = mv_task_fork(p->loop, &p->cfg, &o, &pr->task, child);
+    if (r == MV_FORK_CHILD) return r; /* the binding serves requests here */
+  }
+  if (r < 0) {
+    free(pr);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", mv_last_error());
+    /* Without a process, or one on its way, nothing would serve the
+     * requests waiting: they fail with the reason. */
+    while (p->nprocs == 0 && p->starting == 0 && p->qlen > 0) {
+      mv_task_t *req = mv__queue_pop(p);
+      req->report.status = r;
+      req->report.end = MV_END_SPAWN_FAILED;
+      req->report.message = mv__strdup(msg);
+      mv__req_finish(req);
+    }
+    return mv__error(r, "%s", msg);
+  }
+  pr->next = p->procs;
+  p->procs = pr;
+  p->nprocs++;
+  mv__pool_dispatch(p);
+  return 0;
+}
+
 static int mv__queue_push(mv_pool_t *p, mv_task_t *req) {
   if (p->qhead + p->qlen == p->qcap) {
     if (p->qhead > 0) {
@@ -179,7 +251,8 @@ static void mv__queue_remove(mv_pool_t *p, mv_task_t *req) {
   }
 }
 
-/* Fill a request's report from the answer line. */
+/* Fill a request's report from the answer line (a forked server's answer
+ * is the binding's to read: its bytes are the result). */
 static void mv__req_answered(mv_task_t *req, mv__proc_t *pr, const char *msg, size_t len) {
   mv_report_t *r = &req->report;
   r->end = MV_END_EXITED;
@@ -189,8 +262,13 @@ static void mv__req_answered(mv_task_t *req, mv__proc_t *pr, const char *msg, si
     r->result.data[len] = '\0';
     r->result.len = r->result.total = len;
   }
-  r->result_source = MV_RESULT_CHANNEL;
   mv_task_take_output(pr->task, &r->out, &r->err);
+  if (pr->pool->forked) {
+    r->result_source = MV_RESULT_PIPE;
+    r->status = r->result.data ? MV_OK : MV_ENOMEM;
+    return;
+  }
+  r->result_source = MV_RESULT_CHANNEL;
   char detail[512] = "";
   int have_remote =
       r->result.data && mv__json_structured_error(r->result.data, r->result.len, &r->remote) > 0;
@@ -201,6 +279,7 @@ static void mv__req_answered(mv_task_t *req, mv__proc_t *pr, const char *msg, si
 /* Fill a request's report when its process ended without answering. */
 static void mv__req_orphaned(mv_task_t *req, const mv_report_t *pr) {
   mv_report_t *r = &req->report;
+  const char *what = req->driver == MV_DRIVER_FORK ? "task" : "worker";
   r->end = pr->end;
   r->exit_code = pr->exit_code;
   r->signal = pr->signal;
@@ -218,19 +297,23 @@ static void mv__req_orphaned(mv_task_t *req, const mv_report_t *pr) {
     /* Exited cleanly with a request in flight: it does not speak the
      * warm protocol (one JSON line on fd 3 per line on stdin). */
     r->status = MV_ENORESULT;
-    r->message = mv__asprintf("warm worker '%s' exited without answering the request "
-                              "(a warm worker answers each line on stdin with one line "
-                              "on fd 3)",
-                              r->worker);
+    r->message = req->driver == MV_DRIVER_FORK
+                     ? mv__asprintf("the pool process of task '%s' exited without answering",
+                                    r->worker)
+                     : mv__asprintf("warm worker '%s' exited without answering the request "
+                                    "(a warm worker answers each line on stdin with one line "
+                                    "on fd 3)",
+                                    r->worker);
   } else if (pr->status == MV_ETIMEDOUT) {
     /* The deadline was the request's: the process itself has none. */
     r->status = pr->status;
-    r->message = mv__asprintf("worker '%s' timed out after %g s (process tree killed)",
+    r->message = mv__asprintf("%s '%s' timed out after %g s (process tree killed)", what,
                               r->worker, req->timeout);
   } else {
     r->status = pr->status;
-    r->message = mv__asprintf("%s%s", pr->message ? pr->message : "warm worker failed",
-                              " (warm process replaced)");
+    r->message = mv__asprintf("%s%s", pr->message ? pr->message : "pool process failed",
+                              req->driver == MV_DRIVER_FORK ? " (pool process replaced)"
+                                                            : " (warm process replaced)");
   }
 }
 
@@ -298,7 +381,8 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
     if (req->canceled) {
       req->report.status = MV_ECANCELED;
       free(req->report.message);
-      req->report.message = mv__asprintf("warm worker '%s' request was canceled", p->name);
+      req->report.message = mv__asprintf("%s '%s' request was canceled",
+                                         p->forked ? "task" : "warm worker", p->name);
     }
   }
   mv_task_free(t);
@@ -306,6 +390,17 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
   free(pr);
   if (req) mv__req_finish(req);
   mv__pool_dispatch(p);
+}
+
+static void mv__proc_opts(mv_pool_t *p, mv__proc_t *pr, mv_task_opts_t *o) {
+  memset(o, 0, sizeof(*o));
+  o->timeout = 0;
+  o->flags = MV_TASK_PERSISTENT | p->fork_flags;
+  o->name = p->name;
+  o->on_message = mv__proc_on_message;
+  o->on_done = mv__proc_on_done;
+  o->data = pr;
+  o->idle_timeout = p->warm.idle_timeout;
 }
 
 static mv__proc_t *mv__proc_start(mv_pool_t *p, int *err) {
@@ -316,13 +411,7 @@ static mv__proc_t *mv__proc_start(mv_pool_t *p, int *err) {
   }
   pr->pool = p;
   mv_task_opts_t o;
-  memset(&o, 0, sizeof(o));
-  o.timeout = 0;
-  o.flags = MV_TASK_PERSISTENT;
-  o.on_message = mv__proc_on_message;
-  o.on_done = mv__proc_on_done;
-  o.data = pr;
-  o.idle_timeout = p->warm.idle_timeout;
+  mv__proc_opts(p, pr, &o);
   int r = mv_task_spawn_worker(p->loop, &p->cfg, p->name, NULL, 0, &o, &pr->task);
   if (r < 0) {
     free(pr);
@@ -370,6 +459,15 @@ static void mv__pool_dispatch(mv_pool_t *p) {
     mv__proc_t *idle = NULL;
     for (mv__proc_t *pr = p->procs; pr; pr = pr->next)
       if (!pr->req && !pr->retiring && !pr->task->done) idle = pr;
+    if (idle == NULL && p->forked) {
+      /* Ask the binding for one more process per request that no
+       * process asked for already will take; it may fork right away
+       * (mv_pool_fork dispatches again) or later. */
+      if (p->nprocs + p->starting >= p->warm.processes || (int)p->qlen <= p->starting) return;
+      p->starting++;
+      p->on_need(p, p->need_data);
+      continue;
+    }
     if (idle == NULL && p->nprocs < p->warm.processes) {
       int err = 0;
       idle = mv__proc_start(p, &err);
@@ -390,6 +488,13 @@ static void mv__pool_dispatch(mv_pool_t *p) {
   }
 }
 
+/* `begin` of a request that waited for a slot of the loop's limit. */
+static int mv__req_begin(mv_task_t *req) {
+  if (mv__queue_push(req->pool, req) < 0) return mv__error(MV_ENOMEM, "out of memory");
+  mv__pool_dispatch(req->pool);
+  return 0;
+}
+
 int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_opts_t *opts,
                  mv_task_t **out) {
   *out = NULL;
@@ -402,15 +507,19 @@ int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_op
     if (r < 0) return r;
     timeout = opts->timeout;
   }
-  mv_worker_t w;
-  int r = mv_worker_resolve(&p->cfg, p->name, &w);
-  if (r < 0) return r;
-  mv_task_t *req = mv__task_alloc(p->loop, opts, p->name, w.driver, timeout);
-  mv_worker_dispose(&w);
+  mv_driver_t driver = MV_DRIVER_FORK;
+  if (!p->forked) {
+    mv_worker_t w;
+    int r = mv_worker_resolve(&p->cfg, p->name, &w);
+    if (r < 0) return r;
+    driver = w.driver;
+    mv_worker_dispose(&w);
+  }
+  mv_task_t *req = mv__task_alloc(p->loop, opts, p->name, driver, timeout);
   if (req == NULL) return mv__error(MV_ENOMEM, "out of memory");
   req->pool = p;
   req->payload = malloc(len ? len : 1);
-  if (req->payload == NULL || mv__queue_push(p, req) < 0) {
+  if (req->payload == NULL) {
     mv__task_destroy(req);
     return mv__error(MV_ENOMEM, "out of memory");
   }
@@ -421,9 +530,20 @@ int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_op
   rep->driver = req->driver;
   snprintf(rep->task_id, sizeof(rep->task_id), "%s", req->task_id);
   rep->tier = "subreaper";
-  mv__loop_link(p->loop, req);
-  mv__pool_dispatch(p);
   *out = req;
+  if (!mv__loop_room(p->loop)) {
+    /* The loop's limit is reached: it waits there for a slot first. */
+    mv__loop_enqueue(p->loop, req, mv__req_begin);
+    return 0;
+  }
+  if (mv__queue_push(p, req) < 0) {
+    *out = NULL;
+    mv__task_destroy(req);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  mv__loop_link(p->loop, req);
+  mv__slot_take(req);
+  mv__pool_dispatch(p);
   return 0;
 }
 
@@ -439,8 +559,8 @@ int mv__pool_cancel(mv_task_t *req) {
   mv__queue_remove(p, req);
   req->report.status = MV_ECANCELED;
   req->report.end = MV_END_CANCELED;
-  req->report.message = mv__asprintf("warm worker '%s' request was canceled before it started",
-                                     p->name);
+  req->report.message = mv__asprintf("%s '%s' request was canceled before it started",
+                                     p->forked ? "task" : "warm worker", p->name);
   mv__req_finish(req);
   return 1;
 }
@@ -492,6 +612,12 @@ void mv_pool_free(mv_pool_t *p) {
     return;
   }
   mv__pool_unlink(p);
+  for (;;) { /* its requests still waiting for a slot of the loop */
+    mv_task_t *t = p->loop->q_head;
+    while (t && t->pool != p) t = t->qnext;
+    if (t == NULL) break;
+    mv_task_cancel(t);
+  }
   while (p->qlen > 0) mv__pool_cancel(p->queue[p->qhead]);
   /* Retire every process and wait until its tree is gone. */
   for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {

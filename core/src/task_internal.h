@@ -65,6 +65,14 @@ struct mv_task_s {
   size_t payload_len;
   struct mv__proc_s *proc;    /* the warm process serving it, while in flight */
   int canceled;
+  /* the loop's concurrency limit (queue.c) */
+  int queued;                 /* waiting in the loop's FIFO for a slot */
+  int has_slot;               /* counted in the loop's limit */
+  mv_task_t *qnext;
+  int (*begin)(mv_task_t *);  /* starts it when its turn comes */
+  struct mv__deferred_s *deferred; /* what begin needs: an exec'd task's start */
+  mv_start_cb on_start;       /* a reserved task: the binding forks it ... */
+  int reserved;               /* ... and has not yet */
 };
 
 struct mv_loop_s {
@@ -82,10 +90,19 @@ struct mv_loop_s {
    * callback) mid-batch has its pending events dropped. */
   struct epoll_event *batch;
   int batch_n;
+  /* The concurrency limit (queue.c): tasks holding a slot, and those
+   * waiting for one, first come first served. */
+  int limit;                  /* 0 = none */
+  size_t slots;
+  mv_task_t *q_head, *q_tail;
+  size_t queued;
+  int admitting;
 };
 
 /* loop.c */
 int mv__loop_add_task(mv_loop_t *loop, mv_task_t *t);
+/* Watch the fds of a task already linked (a queued task that starts). */
+int mv__loop_watch(mv_loop_t *loop, mv_task_t *t);
 /* Handle what the supervisor already said, without waiting (a warm
  * process that died while idle is noticed before it gets a request). */
 void mv__task_poll(mv_task_t *t);
@@ -110,5 +127,26 @@ void mv__pool_forget(struct mv_pool_s *p);
 
 /* loop.c: end a task that has no process of its own (a warm request). */
 void mv__task_complete(mv_task_t *t);
+/* loop.c: end a task that never started (queued, or its start failed)
+ * with `status` and its own report. */
+void mv__task_fail(mv_task_t *t, int status, mv_end_t end, const char *message);
+
+/* queue.c: the loop's limit. A task that needs no slot (a persistent
+ * one) never calls these. */
+/* 1 if a new task may start now (a slot is free and nobody waits). */
+int mv__loop_room(const mv_loop_t *loop);
+/* Count t in the limit (it starts now). */
+void mv__slot_take(mv_task_t *t);
+/* Link t into the loop and put it at the end of the FIFO; `begin` starts
+ * it when its turn comes. */
+void mv__loop_enqueue(mv_loop_t *loop, mv_task_t *t, int (*begin)(mv_task_t *));
+/* Take t out of the FIFO (canceled or freed before its turn). */
+void mv__loop_dequeue(mv_task_t *t);
+/* t ended: give its slot to the next task waiting. */
+void mv__slot_give(mv_task_t *t);
+/* Start queued tasks while slots are free. */
+void mv__loop_admit(mv_loop_t *loop);
+/* task_start.c: an exec'd task's deferred start. */
+void mv__deferred_free(struct mv__deferred_s *d);
 
 #endif

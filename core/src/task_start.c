@@ -201,30 +201,71 @@ static int mv__chan_attach(mv__chan_t *c, mv_task_t *t) {
   c->release[0] = -1;
   t->release_fd = c->release[1];
   c->release[1] = -1;
-  return mv__loop_add_task(t->loop, t);
+  /* A task that waited for its turn is linked already. */
+  return t->begin ? mv__loop_watch(t->loop, t) : mv__loop_add_task(t->loop, t);
 }
 
-static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
-                          mv_driver_t driver, char *const argv[], const char *cwd,
-                          const char *payload, size_t len, const mv_task_opts_t *opts,
-                          mv_task_t **out) {
-  *out = NULL;
-  mv__start_t s;
-  int r = mv__start_resolve(loop, cfg, opts, &s);
-  if (r < 0) return r;
+/* What a queued exec'd task needs to start when its turn comes (copies:
+ * the caller's are gone by then). */
+typedef struct mv__deferred_s {
+  mv_config_t cfg;
+  char **argv;
+  char *cwd;
+  char *payload;
+  size_t len;
+  mv_task_opts_t opts;
+} mv__deferred_t;
 
-  mv_task_t *t = mv__task_alloc(loop, opts, name, driver, s.timeout);
-  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
-  t->script = mv__strdup(argv[0] ? argv[mv__strv_len(argv) - 1] : "");
+void mv__deferred_free(mv__deferred_t *d) {
+  if (d == NULL) return;
+  mv_config_dispose(&d->cfg);
+  mv__strv_free(d->argv);
+  free(d->cwd);
+  free(d->payload);
+  free(d);
+}
+
+static mv__deferred_t *mv__deferred_new(const mv_config_t *cfg, char *const argv[],
+                                        const char *cwd, const char *payload, size_t len,
+                                        const mv_task_opts_t *opts) {
+  mv__deferred_t *d = calloc(1, sizeof(*d));
+  if (d == NULL) return NULL;
+  size_t n = mv__strv_len(argv);
+  d->argv = calloc(n + 1, sizeof(char *));
+  d->payload = malloc(len ? len : 1);
+  int ok = d->argv && d->payload && mv_config_copy(&d->cfg, cfg) == 0;
+  for (size_t i = 0; ok && i < n; i++) ok = (d->argv[i] = mv__strdup(argv[i])) != NULL;
+  if (ok && cwd) ok = (d->cwd = mv__strdup(cwd)) != NULL;
+  if (!ok) {
+    mv__deferred_free(d);
+    return NULL;
+  }
+  if (len) memcpy(d->payload, payload, len);
+  d->len = len;
+  if (opts) d->opts = *opts;
+  /* The task has its id and name already; callbacks and data are the
+   * task's too. */
+  d->opts.task_id = NULL;
+  d->opts.name = NULL;
+  return d;
+}
+
+/* Start the supervisor of an exec'd task into t (allocated, maybe linked
+ * already). On failure everything made here is undone and t is left to
+ * the caller. */
+static int mv__exec_into(mv_task_t *t, const mv__start_t *s, const mv_config_t *cfg,
+                         const char *name, char *const argv[], const char *cwd,
+                         const char *payload, size_t len, const mv_task_opts_t *opts) {
+  if (t->script == NULL) t->script = mv__strdup(argv[0] ? argv[mv__strv_len(argv) - 1] : "");
   for (int k = 0; k < 3; k++) mv__capture_init(&t->cap[k], cfg->max_output, k == MV__W_ERR);
 
   mv__chan_t c;
   mv__chan_init(&c);
-  int pfd = -1;
+  int pfd = -1, r;
   char **sargv = NULL, **env = NULL;
   static const int want[3] = {1, 1, 1};
-  if ((r = mv__chan_open(&c, want, s.persistent)) < 0) goto fail;
-  if (s.persistent) {
+  if ((r = mv__chan_open(&c, want, s->persistent)) < 0) goto fail;
+  if (s->persistent) {
     /* Requests arrive one per line on a pipe instead of one payload. */
     t->frame = MV__FRAME_LINES;
     t->on_message = opts->on_message;
@@ -233,9 +274,9 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   } else if ((pfd = r = mv__payload_fd(payload, len)) < 0) {
     goto fail;
   }
-  sargv = mv__sup_argv(&s, "spawn", cwd, name, t->task_id, s.persistent ? "warm" : "exec", 0,
+  sargv = mv__sup_argv(s, "spawn", cwd, name, t->task_id, s->persistent ? "warm" : "exec", 0,
                        NULL, argv);
-  env = mv__worker_env(cfg, name, t->task_id, s.persistent);
+  env = mv__worker_env(cfg, name, t->task_id, s->persistent);
   if (sargv == NULL || env == NULL) {
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
@@ -254,20 +295,65 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
   mv__strv_free(sargv);
   mv__strv_free(env);
   if ((r = mv__chan_attach(&c, t)) < 0) {
-    /* Cannot watch it: closing its control socket (in destroy) is the
-     * host going away for it, so it kills its tree and exits. */
-    mv__task_destroy(t);
-    return r;
+    /* Cannot watch it: closing its control socket is the host going away
+     * for it, so it kills its tree and exits. */
+    for (int k = 0; k < MV__W_COUNT; k++) {
+      if (t->w[k].fd >= 0) close(t->w[k].fd);
+      t->w[k].fd = -1;
+    }
   }
-  *out = t;
-  return 0;
+  return r;
 fail:
   if (pfd >= 0) close(pfd);
   mv__chan_close(&c);
   mv__strv_free(sargv);
   mv__strv_free(env);
-  mv__task_destroy(t);
   return r;
+}
+
+/* `begin` of a queued exec'd task. */
+static int mv__exec_begin(mv_task_t *t) {
+  mv__deferred_t *d = t->deferred;
+  mv__start_t s;
+  int r = mv__start_resolve(t->loop, &d->cfg, &d->opts, &s);
+  if (r == 0) {
+    r = mv__exec_into(t, &s, &d->cfg, t->worker, d->argv, d->cwd, d->payload, d->len,
+                      &d->opts);
+  }
+  t->deferred = NULL;
+  mv__deferred_free(d);
+  return r;
+}
+
+static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
+                          mv_driver_t driver, char *const argv[], const char *cwd,
+                          const char *payload, size_t len, const mv_task_opts_t *opts,
+                          mv_task_t **out) {
+  *out = NULL;
+  mv__start_t s;
+  int r = mv__start_resolve(loop, cfg, opts, &s);
+  if (r < 0) return r;
+
+  mv_task_t *t = mv__task_alloc(loop, opts, name, driver, s.timeout);
+  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  if (!s.persistent && !mv__loop_room(loop)) {
+    /* Its turn comes later: keep what it needs to start then. */
+    if ((t->deferred = mv__deferred_new(cfg, argv, cwd, payload, len, opts)) == NULL) {
+      mv__task_destroy(t);
+      return mv__error(MV_ENOMEM, "out of memory");
+    }
+    t->script = mv__strdup(argv[0] ? argv[mv__strv_len(argv) - 1] : "");
+    mv__loop_enqueue(loop, t, mv__exec_begin);
+    *out = t;
+    return 0;
+  }
+  if ((r = mv__exec_into(t, &s, cfg, name, argv, cwd, payload, len, opts)) < 0) {
+    mv__task_destroy(t);
+    return r;
+  }
+  if (!s.persistent) mv__slot_take(t);
+  *out = t;
+  return 0;
 }
 
 int mv_task_spawn_worker(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
@@ -510,21 +596,18 @@ static void mv__middle_fork(mv__forking_t *f, int cgfd, mv_child_t *ch) {
   _exit(mv__middle_exec(f, t));
 }
 
-int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *opts,
-                 mv_task_t **out, mv_child_t **child) {
-  *out = NULL;
-  *child = NULL;
-  mv__start_t s;
-  int r = mv__start_resolve(loop, cfg, opts, &s);
-  if (r < 0) return r;
+/* Fork the host into t (allocated, maybe linked already). On failure
+ * everything made here is undone and t is left to the caller. */
+static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t *cfg,
+                         const mv_task_opts_t *opts, mv_child_t **child) {
+  const mv__start_t s = *sp;
+  int r;
   int exec_fd = s.exec_fd;
   const char *sup_path = s.sup_path;
-
-  const char *name = opts && opts->name ? opts->name : "fork";
+  const char *name = t->worker;
   int capture = opts && (opts->flags & MV_FORK_CAPTURE);
-  mv_task_t *t = mv__task_alloc(loop, opts, name, MV_DRIVER_FORK, s.timeout);
-  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
   t->is_fork = 1;
+  t->timeout = s.timeout;
   for (int k = 0; k < 3; k++)
     mv__capture_init(&t->cap[k], k == MV__W_RES ? (size_t)-1 / 2 : cfg->max_output,
                      k == MV__W_ERR);
@@ -638,10 +721,14 @@ int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *
   if ((r = mv__chan_attach(&c, t)) < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    mv__task_destroy(t);
+    t->spid = -1;
+    for (int k = 0; k < MV__W_COUNT; k++) {
+      if (t->w[k].fd >= 0) close(t->w[k].fd);
+      t->w[k].fd = -1;
+    }
+    if (t->leaf) rmdir(t->leaf);
     return r;
   }
-  *out = t;
   return 0;
 fail:
   mv__chan_close(&c);
@@ -650,7 +737,83 @@ fail:
   free(procs);
   mv__strv_free(sargv);
   free(ch);
-  mv__task_destroy(t);
+  return r;
+}
+
+int mv_task_fork(mv_loop_t *loop, const mv_config_t *cfg, const mv_task_opts_t *opts,
+                 mv_task_t **out, mv_child_t **child) {
+  *out = NULL;
+  *child = NULL;
+  mv__start_t s;
+  int r = mv__start_resolve(loop, cfg, opts, &s);
+  if (r < 0) return r;
+  const char *name = opts && opts->name ? opts->name : "fork";
+  mv_task_t *t = mv__task_alloc(loop, opts, name, MV_DRIVER_FORK, s.timeout);
+  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  r = mv__fork_into(t, &s, cfg, opts, child);
+  if (r == MV_FORK_CHILD) return r;
+  if (r < 0) {
+    mv__task_destroy(t);
+    return r;
+  }
+  if (!s.persistent) mv__slot_take(t);
+  *out = t;
+  return 0;
+}
+
+/* `begin` of a reserved task: its slot is there, the binding forks it. */
+static int mv__reserved_begin(mv_task_t *t) {
+  t->reserved = 1;
+  if (t->on_start) t->on_start(t, t->data);
+  return 0;
+}
+
+int mv_task_reserve(mv_loop_t *loop, const mv_task_opts_t *opts, mv_task_t **out) {
+  *out = NULL;
+  if (loop->owner != getpid())
+    return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
+                     (int)loop->owner);
+  const char *name = opts && opts->name ? opts->name : "fork";
+  mv_task_t *t = mv__task_alloc(loop, opts, name, MV_DRIVER_FORK, 0);
+  if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  t->is_fork = 1;
+  t->on_start = opts ? opts->on_start : NULL;
+  *out = t;
+  if (!mv__loop_room(loop)) {
+    mv__loop_enqueue(loop, t, mv__reserved_begin);
+    return 0;
+  }
+  /* Linked as a queued task would be, holding its slot at once. */
+  t->begin = mv__reserved_begin;
+  t->reserved = 1;
+  mv__loop_link(loop, t);
+  mv__slot_take(t);
+  return 1;
+}
+
+int mv_task_fork_reserved(mv_task_t *t, const mv_config_t *cfg, const mv_task_opts_t *opts,
+                          mv_child_t **child) {
+  *child = NULL;
+  if (t->done) return mv__error(MV_ECANCELED, "task %s has ended (canceled?)", t->task_id);
+  if (!t->reserved)
+    return mv__error(MV_EINVAL, "task %s %s", t->task_id,
+                     t->queued ? "has no slot yet (wait for on_start)" : "is not reserved");
+  mv__start_t s;
+  int r = mv__start_resolve(t->loop, cfg, opts, &s);
+  if (r == 0 && s.persistent)
+    r = mv__error(MV_EINVAL, "a reserved task cannot be persistent");
+  if (r == 0) {
+    t->t_start = mv__now();
+    r = mv__fork_into(t, &s, cfg, opts, child);
+    if (r == MV_FORK_CHILD) return r;
+  }
+  t->reserved = 0;
+  if (r < 0) {
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", mv_last_error());
+    mv__task_fail(t, r, MV_END_SPAWN_FAILED, msg);
+    mv__error(r, "%s", msg);
+  }
   return r;
 }
 
