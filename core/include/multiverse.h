@@ -309,12 +309,6 @@ typedef struct {
  * mv_child_request_fd() and answers with mv_child_send_frame(), both framed
  * as an 8-byte little-endian length followed by the bytes. */
 #define MV_TASK_PERSISTENT   0x04u
-/* Fork: create the task now but keep it from running the caller's code
- * until mv_task_release(). Its timeout and elapsed time count from the
- * release. A binding uses it to have the next queued task forked and
- * contained while the concurrency limit is still full, so a free slot is
- * filled at once instead of after a fork. */
-#define MV_FORK_PARKED       0x08u
 /* Fork: the task does not keep the host's close-on-exec pipe ends: each
  * is pointed at /dev/null before the caller's code runs (the fd number
  * stays taken, so nothing reuses it). A host whose other threads run
@@ -440,11 +434,6 @@ int mv_child_send_frame(mv_child_t *child, const void *buf, size_t len);
  * descendants). Returns how many were killed; with none (the usual case)
  * it costs one system call. */
 int mv_child_end_request(mv_child_t *child);
-
-/* Let a task forked with MV_FORK_PARKED run. Returns 1 if it was released,
- * 0 if it was not parked or has ended. Canceling a parked task ends it
- * before it ran any of the caller's code. */
-int mv_task_release(mv_task_t *task);
 
 /* Kill the task's tree (SIGTERM, grace, SIGKILL). Returns at once; the
  * task ends with MV_END_CANCELED. Returns 1 if a kill was sent, 0 if the

@@ -66,7 +66,6 @@ mv_task_t *mv__task_alloc(mv_loop_t *loop, const mv_task_opts_t *opts,
   t->loop = loop;
   for (int i = 0; i < MV__W_COUNT; i++) t->w[i] = (mv__watch_t){t, i, -1};
   t->spid = -1;
-  t->release_fd = -1;
   t->driver = d;
   t->timeout = timeout;
   t->worker = mv__strdup(worker ? worker : "");
@@ -216,10 +215,6 @@ static void mv__task_finish(mv_task_t *t) {
   }
   mv__watch_close(t, MV__W_CTL);
   mv__watch_close(t, MV__W_IN);
-  if (t->release_fd >= 0) { /* ended while parked: it never ran */
-    close(t->release_fd);
-    t->release_fd = -1;
-  }
   if (t->frame == MV__FRAME_LINES && t->flen > 0 && t->on_message) {
     /* a last answer without its newline still counts */
     t->loop->delivered++;
@@ -541,24 +536,6 @@ int mv_task_take_output(mv_task_t *t, mv_buf_t *out, mv_buf_t *err) {
   return 0;
 }
 
-int mv_task_release(mv_task_t *t) {
-  if (t->release_fd < 0 || t->done) return 0;
-  /* The supervisor's clock first, so the timeout never counts the park. */
-  mv__msg_t m;
-  memset(&m, 0, sizeof(m));
-  m.version = MV__PROTO_VERSION;
-  m.type = MV__MSG_START;
-  send(t->w[MV__W_CTL].fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ssize_t n;
-  do {
-    n = write(t->release_fd, "1", 1);
-  } while (n < 0 && errno == EINTR);
-  close(t->release_fd);
-  t->release_fd = -1;
-  t->t_start = mv__now();
-  return n == 1;
-}
-
 int mv_task_done(const mv_task_t *t) { return t->done; }
 pid_t mv_task_pid(const mv_task_t *t) { return t->root > 0 ? t->root : -1; }
 const char *mv_task_id(const mv_task_t *t) { return t->task_id; }
@@ -582,7 +559,6 @@ int mv_task_take_report(mv_task_t *t, mv_report_t *out) {
 }
 
 void mv__task_destroy(mv_task_t *t) {
-  if (t->release_fd >= 0) close(t->release_fd);
   for (int k = 0; k < MV__W_COUNT; k++) {
     if (t->w[k].fd >= 0) close(t->w[k].fd);
     if (k < 3) mv__capture_dispose(&t->cap[k]);

@@ -21,7 +21,6 @@ enum {
   MV__MSG_SIGNAL = 11,      /* deliver `value` to every process of the tree */
   MV__MSG_BUSY = 12,        /* persistent task: value = busy (1) or idle (0);
                                elapsed_ns = deadline of the request, 0 = none */
-  MV__MSG_START = 13        /* a parked task was released: its clock starts */
 };
 
 typedef struct {

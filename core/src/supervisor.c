@@ -57,7 +57,6 @@ typedef struct {
   const char *mode;
   pid_t adopt_pid;
   double grace, timeout, t0, idle;
-  int parked;           /* the task waits for the host's release: no clock yet */
   long mem_kb, cpu_s;
   int contain;
   const char *cgroup, *cwd, *regdir, *worker, *task, *kind;
@@ -121,7 +120,6 @@ static int mv__sup_parse(mv__sup_opts_t *o, int argc, char **argv) {
     else if (KEY("timeout")) o->timeout = strtod(v, NULL);
     else if (KEY("t0")) o->t0 = strtod(v, NULL);
     else if (KEY("idle")) o->idle = strtod(v, NULL);
-    else if (KEY("parked")) o->parked = atoi(v);
     else if (KEY("mem_kb")) o->mem_kb = atol(v);
     else if (KEY("cpu_s")) o->cpu_s = atol(v);
     else if (KEY("contain")) o->contain = atoi(v);
@@ -218,10 +216,6 @@ static void mv__sup_on_ctl(mv__sup_t *s) {
     mv__sup_start_kill(s, MV_END_CANCELED, g);
   } else if (m.type == MV__MSG_SIGNAL && m.value > 0 && m.value < _NSIG) {
     mv__contain_signal_all(&s->c, m.value);
-  } else if (m.type == MV__MSG_START) {
-    s->o.parked = 0;
-    s->o.t0 = mv__now();
-    s->next_mem = s->o.t0;
   } else if (m.type == MV__MSG_BUSY) {
     double now = mv__now();
     s->busy = m.value != 0;
@@ -236,7 +230,7 @@ static void mv__sup_on_ctl(mv__sup_t *s) {
 
 static double mv__sup_next_deadline(mv__sup_t *s) {
   double d = 1e300;
-  if (s->phase == PH_RUNNING && !s->o.parked) {
+  if (s->phase == PH_RUNNING) {
     if (s->o.timeout > 0) d = s->o.t0 + s->o.timeout;
     if (s->o.mem_kb > 0 && s->next_mem < d) d = s->next_mem;
     if (s->busy && s->req_deadline > 0 && s->req_deadline < d) d = s->req_deadline;
@@ -256,7 +250,7 @@ static void mv__sup_tick(mv__sup_t *s) {
   if (s->hostfd < 0 && getppid() != s->o.host) {
     mv__sup_start_kill(s, MV_END_HOSTGONE, MV__HOSTGONE_GRACE);
   }
-  if (s->phase == PH_RUNNING && !s->o.parked) {
+  if (s->phase == PH_RUNNING) {
     if ((s->o.timeout > 0 && now >= s->o.t0 + s->o.timeout) ||
         (s->busy && s->req_deadline > 0 && now >= s->req_deadline)) {
       mv__sup_start_kill(s, MV_END_TIMEOUT, s->o.grace);

@@ -58,7 +58,6 @@ struct mv_task_s {
   size_t flen, fcap;
   size_t max_message;
   int tier;                   /* from STARTED: 1 cgroup, 2 subreaper */
-  int release_fd;             /* parked fork: write a byte to let it run, else -1 */
   /* a request served by a warm pool: no process of its own */
   struct mv_pool_s *pool;
   char *payload;

@@ -45,7 +45,6 @@ typedef struct {
   long mem_kb, cpu_s;
   int contain;
   int persistent;
-  int parked;
   int close_pipes;
   char regdir[512];   /* "" = do not register */
   int exec_fd;        /* the supervisor image, or -1 with ... */
@@ -75,7 +74,6 @@ static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
   s->mem_kb = opts ? opts->max_memory_kb : 0;
   s->cpu_s = opts ? opts->max_cpu_secs : 0;
   s->persistent = opts && (opts->flags & MV_TASK_PERSISTENT);
-  s->parked = opts && (opts->flags & MV_FORK_PARKED);
   s->close_pipes = opts && (opts->flags & MV_FORK_CLOSE_PIPES);
   if (s->persistent) {
     /* A warm process lives across requests: each request gets its own
@@ -111,7 +109,6 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
   v[i++] = mv__asprintf("mem_kb=%ld", s->mem_kb);
   v[i++] = mv__asprintf("cpu_s=%ld", s->cpu_s);
   v[i++] = mv__asprintf("idle=%.6f", s->idle);
-  v[i++] = mv__asprintf("parked=%d", s->parked);
   v[i++] = mv__asprintf("contain=%d", s->contain);
   v[i++] = mv__asprintf("host=%d", (int)getpid());
   v[i++] = mv__asprintf("regdir=%s", s->regdir);
@@ -156,21 +153,18 @@ typedef struct {
   int pipes[3][2];
   int in[2];
   int ctl[2];
-  int release[2];   /* parked forks: the task waits for a byte on [0] */
 } mv__chan_t;
 
 static void mv__chan_init(mv__chan_t *c) {
   for (int k = 0; k < 3; k++) c->pipes[k][0] = c->pipes[k][1] = -1;
   c->in[0] = c->in[1] = -1;
   c->ctl[0] = c->ctl[1] = -1;
-  c->release[0] = c->release[1] = -1;
 }
 
 static void mv__chan_close(mv__chan_t *c) {
   for (int k = 0; k < 3; k++) mv__close_pair(c->pipes[k]);
   mv__close_pair(c->in);
   mv__close_pair(c->ctl);
-  mv__close_pair(c->release);
 }
 
 static int mv__chan_open(mv__chan_t *c, const int want[3], int persistent) {
@@ -197,10 +191,6 @@ static int mv__chan_attach(mv__chan_t *c, mv_task_t *t) {
   c->ctl[0] = -1;
   t->w[MV__W_IN].fd = c->in[1];
   c->in[1] = -1;
-  if (c->release[0] >= 0) close(c->release[0]);
-  c->release[0] = -1;
-  t->release_fd = c->release[1];
-  c->release[1] = -1;
   /* A task that waited for its turn is linked already. */
   return t->begin ? mv__loop_watch(t->loop, t) : mv__loop_add_task(t->loop, t);
 }
@@ -399,20 +389,6 @@ int mv_task_spawn_argv(mv_loop_t *loop, const mv_config_t *cfg, char *const argv
 
 /* Fork -------------------------------------------------------------------- */
 
-/* A parked task waits here, contained and supervised, until the host
- * releases it; end-of-file means it was let go of without running. */
-static void mv__wait_release(mv__chan_t *c) {
-  if (c->release[0] < 0) return;
-  close(c->release[1]);
-  char b;
-  ssize_t n;
-  do {
-    n = read(c->release[0], &b, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) _exit(0);
-  close(c->release[0]);
-}
-
 /* A forked task's root is a child subreaper: orphans of its descendants
  * come back to it rather than to init, so its whole lineage stays
  * findable from it — by the supervisor, by the host should the supervisor
@@ -429,7 +405,7 @@ static void mv__task_root_subreaper(const mv__chan_t *c) {
  * to a subprocess at the moment of our fork is exactly such a one. Raw
  * getdents64 and no malloc: the host may be multi-threaded. */
 static void mv__drop_host_pipes(const mv__chan_t *c) {
-  int keep[3] = {c->pipes[MV__W_RES][1], c->in[0], c->release[0]};
+  int keep[2] = {c->pipes[MV__W_RES][1], c->in[0]};
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (devnull < 0 || dfd < 0) goto done;
@@ -451,7 +427,7 @@ static void mv__drop_host_pipes(const mv__chan_t *c) {
         ok = *p >= '0' && *p <= '9';
         fd = fd * 10 + (*p - '0');
       }
-      if (!ok || fd == dfd || fd == devnull || fd == keep[0] || fd == keep[1] || fd == keep[2])
+      if (!ok || fd == dfd || fd == devnull || fd == keep[0] || fd == keep[1])
         continue;
       struct stat st;
       int fl = fcntl(fd, F_GETFD);
@@ -501,7 +477,7 @@ typedef struct {
   int capture, close_pipes;
 } mv__forking_t;
 
-/* T: drop the host's ends, become the task, wait for the release. */
+/* T: drop the host's ends, become the task. */
 static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
   mv__chan_t *c = f->c;
   mv__forkserver_forget(); /* the host's, not ours */
@@ -530,7 +506,6 @@ static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
   if (f->close_pipes) mv__drop_host_pipes(c);
   ch->res_fd = c->pipes[MV__W_RES][1];
   ch->req_fd = c->in[0];
-  mv__wait_release(c);
 }
 
 /* X after forking T (t, or -1 if that failed): keep only the control
@@ -545,8 +520,6 @@ static int mv__middle_exec(void *arg, pid_t t) {
   }
   if (c->in[0] >= 0) close(c->in[0]);
   if (c->in[1] >= 0) close(c->in[1]);
-  if (c->release[0] >= 0) close(c->release[0]);
-  if (c->release[1] >= 0) close(c->release[1]);
   close(c->ctl[0]);
   int ctl = c->ctl[1];
   int err = errno;
@@ -624,10 +597,6 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
     goto fail;
   }
   if ((r = mv__chan_open(&c, want, s.persistent)) < 0) goto fail;
-  if (s.parked && pipe2(c.release, O_CLOEXEC) < 0) {
-    r = mv__syserror(MV_ESYS, "cannot create a pipe");
-    goto fail;
-  }
   if (s.persistent) {
     t->frame = MV__FRAME_LENGTH;
     t->on_message = opts->on_message;

@@ -304,49 +304,6 @@ TEST_IMPL(fork_persistent_wait_returns_on_message) {
   return 0;
 }
 
-static void mark_and_send(mv_child_t *ch, void *arg) {
-  close(open((const char *)arg, O_CREAT | O_WRONLY, 0644));
-  mv_child_send(ch, "ran", 3);
-}
-
-/* A parked task is forked and supervised but runs nothing until released;
- * its timeout counts from the release; canceling it means it never ran. */
-TEST_IMPL(fork_parked_until_released) {
-  const mv_containment_t tiers[2] = {MV_CONTAIN_SUBREAPER, MV_CONTAIN_AUTO};
-  for (int i = 0; i < 2; i++) {
-    mv_config_t cfg;
-    th_config(&cfg);
-    cfg.containment = tiers[i];
-    mv_loop_t *loop;
-    ASSERT_OK(mv_loop_new(&loop));
-    char marks[2][256];
-    mv_task_t *t[2];
-    for (int k = 0; k < 2; k++) {
-      snprintf(marks[k], sizeof(marks[k]), "%s/parked-%d-%d", th_tmpdir(), i, k);
-      t[k] = fork_task(loop, &cfg, 0.3, MV_FORK_PARKED, mark_and_send, marks[k]);
-    }
-    ASSERT_EQ(mv_loop_wait(loop, NULL, 0.6), MV_ETIMEDOUT); /* longer than the timeout */
-    ASSERT(access(marks[0], F_OK) != 0 && access(marks[1], F_OK) != 0);
-    ASSERT(mv_task_pid(t[0]) > 0);
-    ASSERT_EQ(mv_task_release(t[0]), 1);
-    ASSERT_EQ(mv_task_release(t[0]), 0);
-    const mv_report_t *r = finish(loop, t[0]);
-    ASSERT_OK(r->status);
-    ASSERT_STR_EQ(r->result.data, "ran");
-    ASSERT(r->elapsed < 0.3);
-    ASSERT_EQ(mv_task_cancel(t[1]), 1);
-    r = finish(loop, t[1]);
-    ASSERT_EQ(r->status, MV_ECANCELED);
-    ASSERT(access(marks[1], F_OK) != 0);
-    mv_task_free(t[0]);
-    mv_task_free(t[1]);
-    mv_loop_free(loop);
-    mv_config_dispose(&cfg);
-  }
-  ASSERT(!th_has_children());
-  return 0;
-}
-
 static void sleep_then_answer(mv_child_t *ch, void *arg) {
   (void)arg;
   usleep(1500 * 1000);
