@@ -1,4 +1,24 @@
 /*
+ * The data flow of a call, host side (this file is where it all meets):
+ *
+ *  binding            queue.c            task_start.c          supervisor
+ *  ───────            ───────            ────────────          ──────────
+ *  spawn/fork/  ──▶   a slot free? ──no─▶ FIFO (mv_task_t,
+ *  pool call          │yes               queued) ─┐ a slot frees
+ *                     ▼                            ▼
+ *                   start now ──────────▶ fork server / middle ─▶ adopts or
+ *                                         process: pipes + ctl     spawns the
+ *                                         socket into this loop    task, owns
+ *                                                                  its tree
+ *  pool.c: a request takes a slot, then an idle process of its pool
+ *  (exec'd, or forked by the binding on on_need); the answer ends it.
+ *
+ *  mv_loop_wait ◀── epoll: stdout/stderr/result pipes, control socket ◀──
+ *        │          (STARTED, EXITED = the tree is gone)
+ *        ▼
+ *  report.c builds the report ─▶ on_done ─▶ the slot goes to the next in
+ *  the FIFO ─▶ the binding reads the report, raises or returns.
+ *
  * The host's event loop: one epoll set over every task's pipes (stdout,
  * stderr, result) and control socket, driven by whichever thread calls
  * mv_loop_wait(). Timeouts are enforced by each task's supervisor, so the
