@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The C core's tests: plain, under ASan+UBSan, a subset under valgrind, and
+# The C core's tests: plain, under ASan+UBSan, the threaded parts under
+# ThreadSanitizer, a subset under valgrind, and
 # the traceback parser fuzzer for a bounded time (FUZZ_SECONDS, default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,11 +38,16 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest -j2 --output-on-failure --timeout 300)
 
+echo "== core: ThreadSanitizer (the loop shared by threads, the limit, the pools)"
+scripts/build-core.sh build-tsan -DMV_TSAN=ON -DCMAKE_C_COMPILER=clang
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+   ctest -j2 --output-on-failure --timeout 300 -R '^(sched_|queue_|pool_fork_)')
+
 echo "== core: valgrind (host-side library paths)"
 # Forked function tasks end with _exit() by design, which valgrind reports
 # as leaks in the child: the fork tests run under ASan above instead. The
 # supervisor is exec'd by path because valgrind cannot exec a memfd.
-subset=$(build/mv_tests --list | grep -E '^(unit_|spawn_|contain_timeout|contain_cancel|loop_wait|loop_never|registry_pid|registry_skips|registry_runtime)')
+subset=$(build/mv_tests --list | grep -E '^(unit_|spawn_|contain_timeout|contain_cancel|loop_wait|loop_never|registry_pid|registry_skips|registry_runtime|queue_(limit|raising|cancel|task))')
 MULTIVERSE_SUPERVISOR=$root/build/supervisor/mv-supervisor \
   valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
   build/mv_tests $subset

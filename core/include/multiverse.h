@@ -464,6 +464,35 @@ int mv_run_worker(const mv_config_t *cfg, const char *name,
                   mv_report_t *out);
 
 /* ------------------------------------------------------------------------
+ * A loop shared by threads.
+ *
+ * The loop and its tasks are single-threaded. A scheduler makes one loop
+ * usable from any thread: take its lock (mv_sched_lock, which wakes the
+ * thread driving the loop so that it steps aside) around any mv_* call on
+ * its loop, tasks and pools. With the event thread (mv_sched_start_thread)
+ * the loop is always driven, and the callbacks of its tasks and pools
+ * (on_done, on_start, on_need, on_message) run on that thread with the
+ * lock held: they may use the loop directly, and must not block or take
+ * the lock. Without it, mv_sched_wait() drives the loop in the caller.
+ */
+typedef struct mv_sched_s mv_sched_t;
+int mv_sched_new(mv_sched_t **out);
+mv_loop_t *mv_sched_loop(mv_sched_t *sched);
+int mv_sched_start_thread(mv_sched_t *sched);
+void mv_sched_lock(mv_sched_t *sched);
+void mv_sched_unlock(mv_sched_t *sched);
+/* Wait until `task` is done (or, when NULL, until a round of the loop:
+ * some task ended or a message arrived), or timeout seconds (<0 =
+ * forever). 0, MV_ETIMEDOUT, MV_EINTR (a signal, or mv_sched_wakeup()). */
+int mv_sched_wait(mv_sched_t *sched, mv_task_t *task, double timeout);
+/* Make threads in mv_sched_wait() look again (any thread). */
+int mv_sched_wakeup(mv_sched_t *sched);
+/* Stop the event thread, cancel every task and wait for the trees. */
+void mv_sched_free(mv_sched_t *sched);
+/* In a forked child: drop the parent's copy, signalling nothing. */
+void mv_sched_forget(mv_sched_t *sched);
+
+/* ------------------------------------------------------------------------
  * Warm workers: started once, reused for many calls (API.md §1).
  *
  * A warm worker reads one JSON payload per line on stdin and answers each

@@ -1,0 +1,251 @@
+/*
+ * A loop shared by threads (mv_sched_t), with an optional event thread.
+ *
+ * The core loop is single-threaded: whoever drives it (mv_loop_wait)
+ * holds `mu` while it sleeps in epoll, and so does every other use of the
+ * loop. A thread that wants the loop (mv_sched_lock) counts itself in
+ * `lockers` and wakes the loop through its wakeup fd; the driver, back
+ * from epoll, sees lockers waiting and steps aside on `hcv` until none is
+ * left, then drives on. So a submission costs one wakeup and one mutex
+ * hand-over, and the driver never needs a timer to look at the queue.
+ *
+ * With the event thread the loop is always driven (a binding whose own
+ * threads cannot sleep in the loop: Python's, which must not hold the
+ * GIL there); the callbacks of tasks and pools (on_done, on_start,
+ * on_need, on_message) then run on that thread, with `mu` held: they may
+ * use the loop directly and must not block. Threads that wait for a task
+ * sleep on `done_cv` under `wmu`, not `mu` (which the event thread holds
+ * while it sleeps in epoll), and the event thread signals it after each
+ * round.
+ * Without it, mv_sched_wait() drives the loop in the caller's thread.
+ *
+ * After fork() the child must mv_sched_forget() its copy: the thread does
+ * not exist there, and the tasks are the parent's.
+ */
+#include "task_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mv_sched_s {
+  mv_loop_t *loop;
+  pthread_mutex_t mu;
+  pthread_cond_t hcv;       /* with mu: no locker left (the driver may go on) */
+  pthread_mutex_t wmu;      /* guards only done_cv and `ends`: a waiter sleeps
+                               without mu, which the driver holds in epoll */
+  pthread_cond_t done_cv;   /* with wmu: a round of the loop ended */
+  unsigned long ends;       /* under wmu: rounds so far */
+  int kicks;                /* under wmu: mv_sched_wakeup() calls not seen yet */
+  int lockers;              /* threads waiting for mu (atomic) */
+  int driving;              /* under mu: a thread is in mv_loop_wait() */
+  pthread_t thread;
+  int has_thread;
+  int stop;                 /* under mu */
+  int failed;               /* under mu: the event thread's loop failed */
+};
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_SEQ_CST)
+
+int mv_sched_new(mv_sched_t **out) {
+  *out = NULL;
+  mv_sched_t *s = calloc(1, sizeof(*s));
+  if (s == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  int r = mv_loop_new(&s->loop);
+  if (r < 0) {
+    free(s);
+    return r;
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->wmu, NULL);
+  pthread_cond_init(&s->hcv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->done_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  *out = s;
+  return 0;
+}
+
+mv_loop_t *mv_sched_loop(mv_sched_t *s) { return s->loop; }
+
+void mv_sched_lock(mv_sched_t *s) {
+  ADD(s->lockers, 1);
+  mv_loop_wakeup(s->loop); /* the driver steps aside */
+  pthread_mutex_lock(&s->mu);
+  ADD(s->lockers, -1);
+}
+
+void mv_sched_unlock(mv_sched_t *s) {
+  /* Tasks may have been added: an idle event thread looks again. */
+  pthread_cond_broadcast(&s->hcv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* One round of the loop by the thread holding mu; then let lockers in. */
+static int mv__sched_round(mv_sched_t *s, mv_task_t *task, double timeout) {
+  s->driving = 1;
+  int r = mv_loop_wait(s->loop, task, timeout);
+  s->driving = 0;
+  pthread_mutex_lock(&s->wmu);
+  s->ends++;
+  pthread_cond_broadcast(&s->done_cv);
+  pthread_mutex_unlock(&s->wmu);
+  while (LOAD(s->lockers) > 0) pthread_cond_wait(&s->hcv, &s->mu);
+  return r;
+}
+
+static void *mv__sched_main(void *arg) {
+  mv_sched_t *s = arg;
+  /* Signals are for the binding's threads. */
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, NULL);
+  pthread_mutex_lock(&s->mu);
+  while (!s->stop) {
+    while (LOAD(s->lockers) > 0) pthread_cond_wait(&s->hcv, &s->mu);
+    if (s->stop) break;
+    if (mv_loop_active(s->loop) == 0) {
+      /* Nothing to drive: sleep until a locker has been (unlock). */
+      pthread_cond_wait(&s->hcv, &s->mu);
+      continue;
+    }
+    int r = mv__sched_round(s, NULL, -1);
+    if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) {
+      s->failed = 1;
+      pthread_mutex_lock(&s->wmu);
+      s->ends++;
+      pthread_cond_broadcast(&s->done_cv);
+      pthread_mutex_unlock(&s->wmu);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+int mv_sched_start_thread(mv_sched_t *s) {
+  pthread_mutex_lock(&s->mu);
+  int e = 0;
+  if (!s->has_thread) {
+    s->stop = 0;
+    e = pthread_create(&s->thread, NULL, mv__sched_main, s);
+    if (e == 0) s->has_thread = 1;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (e != 0) {
+    errno = e;
+    return mv__syserror(MV_ESYS, "cannot start the event thread");
+  }
+  return 0;
+}
+
+static void mv__sched_stop_thread(mv_sched_t *s) {
+  if (!s->has_thread) return;
+  mv_sched_lock(s);
+  s->stop = 1;
+  mv_sched_unlock(s);
+  pthread_join(s->thread, NULL);
+  s->has_thread = 0;
+}
+
+static void mv__deadline(struct timespec *ts, double seconds) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  double end = (double)ts->tv_sec + (double)ts->tv_nsec / 1e9 + seconds;
+  ts->tv_sec = (time_t)end;
+  ts->tv_nsec = (long)((end - (double)ts->tv_sec) * 1e9);
+}
+
+/* With the event thread: sleep on done_cv until the task is done. */
+static int mv__sched_wait_thread(mv_sched_t *s, mv_task_t *task, double timeout) {
+  double until = timeout >= 0 ? mv__now() + timeout : 0;
+  for (;;) {
+    /* `ends` before the look at the task: an end after the look bumps it. */
+    pthread_mutex_lock(&s->wmu);
+    unsigned long seen = s->ends;
+    pthread_mutex_unlock(&s->wmu);
+    mv_sched_lock(s);
+    int done = task ? mv_task_done(task) : mv_loop_active(s->loop) == 0;
+    int failed = s->failed;
+    mv_sched_unlock(s);
+    if (done) return 0;
+    if (failed) return mv__error(MV_ESYS, "the event thread stopped: its loop failed");
+    double left = timeout >= 0 ? until - mv__now() : -1;
+    if (timeout >= 0 && left <= 0) return MV_ETIMEDOUT;
+    pthread_mutex_lock(&s->wmu);
+    int woke = 0;
+    while (s->ends == seen && !woke) {
+      if (timeout >= 0) {
+        struct timespec ts;
+        mv__deadline(&ts, left);
+        if (pthread_cond_timedwait(&s->done_cv, &s->wmu, &ts) != 0) woke = 1;
+      } else {
+        pthread_cond_wait(&s->done_cv, &s->wmu);
+      }
+    }
+    int kicked = s->ends != seen && s->kicks > 0;
+    if (kicked) s->kicks--;
+    pthread_mutex_unlock(&s->wmu);
+    if (kicked) return MV_EINTR;
+    if (!task) return 0; /* a round happened */
+  }
+}
+
+int mv_sched_wait(mv_sched_t *s, mv_task_t *task, double timeout) {
+  if (s->has_thread) return mv__sched_wait_thread(s, task, timeout);
+  double until = timeout >= 0 ? mv__now() + timeout : 0;
+  mv_sched_lock(s);
+  int r = 0;
+  for (;;) {
+    if (task ? mv_task_done(task) : mv_loop_active(s->loop) == 0) break;
+    double left = timeout >= 0 ? until - mv__now() : -1;
+    if (timeout >= 0 && left <= 0) {
+      r = MV_ETIMEDOUT;
+      break;
+    }
+    r = mv__sched_round(s, task, left);
+    if (r == MV_ETIMEDOUT) r = 0;
+    /* MV_EINTR: a signal or mv_sched_wakeup(), the binding's turn; or a
+     * locker's wakeup, which it may report spuriously: harmless. */
+    if (r < 0 || !task) break;
+  }
+  mv_sched_unlock(s);
+  return r;
+}
+
+int mv_sched_wakeup(mv_sched_t *s) {
+  pthread_mutex_lock(&s->wmu);
+  s->kicks++;
+  s->ends++;
+  pthread_cond_broadcast(&s->done_cv);
+  pthread_mutex_unlock(&s->wmu);
+  return mv_loop_wakeup(s->loop);
+}
+
+void mv_sched_free(mv_sched_t *s) {
+  if (s == NULL) return;
+  if (mv_loop_owner(s->loop) != getpid()) {
+    mv_sched_forget(s);
+    return;
+  }
+  mv__sched_stop_thread(s);
+  mv_loop_free(s->loop); /* cancels every task and waits for the trees */
+  pthread_cond_destroy(&s->done_cv);
+  pthread_cond_destroy(&s->hcv);
+  pthread_mutex_destroy(&s->wmu);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+void mv_sched_forget(mv_sched_t *s) {
+  if (s == NULL) return;
+  /* The thread and the locks' holders exist in the parent only: their
+   * state here is a copy, so nothing here is joined or unlocked. */
+  mv_loop_forget(s->loop);
+  free(s);
+}

@@ -1,0 +1,179 @@
+/* A loop shared by threads (mv_sched_t): run under ThreadSanitizer too
+ * (scripts/test-core.sh). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "multiverse.h"
+#include "task.h"
+
+#define THREADS 4
+#define PER_THREAD 5
+
+typedef struct {
+  mv_sched_t *sched;
+  mv_config_t *cfg;
+  int index;
+  int ok;
+} worker_arg_t;
+
+/* Counts what runs at once (the tasks' on_done run with the lock held). */
+static int running_now, running_max, callbacks_off_main;
+static pthread_t main_thread;
+
+static void on_done(mv_task_t *t, void *data) {
+  (void)t;
+  (void)data;
+  running_now--;
+  if (!pthread_equal(pthread_self(), main_thread)) callbacks_off_main++;
+}
+
+static void *submit_and_wait(void *p) {
+  worker_arg_t *a = p;
+  char *argv[] = {"/bin/sh", "-c", "sleep 0.05; echo 1", NULL};
+  mv_task_t *t[PER_THREAD];
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = -1;
+  o.flags = MV_TASK_NO_REGISTRY;
+  o.on_done = on_done;
+  for (int i = 0; i < PER_THREAD; i++) {
+    mv_sched_lock(a->sched);
+    if (mv_task_spawn_argv(mv_sched_loop(a->sched), a->cfg, argv, NULL, "", 0, &o, &t[i]) < 0)
+      abort();
+    running_now++;
+    int started = running_now - (int)mv_loop_queued(mv_sched_loop(a->sched));
+    if (started > running_max) running_max = started;
+    mv_sched_unlock(a->sched);
+  }
+  a->ok = 0;
+  for (int i = 0; i < PER_THREAD; i++) {
+    while (mv_sched_wait(a->sched, t[i], -1) == MV_EINTR) {
+    }
+    mv_sched_lock(a->sched);
+    const mv_report_t *r = mv_task_report(t[i]);
+    a->ok += r && r->status == MV_OK;
+    mv_task_free(t[i]);
+    mv_sched_unlock(a->sched);
+  }
+  return NULL;
+}
+
+static int run_threads(mv_sched_t *s, mv_config_t *cfg) {
+  pthread_t th[THREADS];
+  worker_arg_t args[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    args[i] = (worker_arg_t){s, cfg, i, 0};
+    if (pthread_create(&th[i], NULL, submit_and_wait, &args[i]) != 0) abort();
+  }
+  int ok = 0;
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(th[i], NULL);
+    ok += args[i].ok;
+  }
+  return ok;
+}
+
+TEST_IMPL(sched_threads_share_one_loop_and_limit) {
+  main_thread = pthread_self();
+  for (int with_thread = 0; with_thread < 2; with_thread++) {
+    mv_config_t cfg;
+    th_config(&cfg);
+    mv_sched_t *s;
+    ASSERT_OK(mv_sched_new(&s));
+    if (with_thread) ASSERT_OK(mv_sched_start_thread(s));
+    mv_sched_lock(s);
+    ASSERT_OK(mv_loop_set_limit(mv_sched_loop(s), 3));
+    running_now = running_max = callbacks_off_main = 0;
+    mv_sched_unlock(s);
+    ASSERT_EQ(run_threads(s, &cfg), THREADS * PER_THREAD);
+    mv_sched_lock(s);
+    ASSERT(running_max <= 3);
+    ASSERT_EQ(running_now, 0);
+    /* Every callback ran on a thread other than this one: the event
+     * thread, or (without it) the submitting threads that waited. */
+    ASSERT_EQ(callbacks_off_main, THREADS * PER_THREAD);
+    ASSERT_EQ(mv_loop_active(mv_sched_loop(s)), 0);
+    mv_sched_unlock(s);
+    mv_sched_free(s);
+    ASSERT(!th_has_children());
+    mv_config_dispose(&cfg);
+  }
+  return 0;
+}
+
+/* A reserved fork whose slot comes on the event thread: the binding is
+ * told there (on_start, lock held) and forks from its own thread. */
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  mv_task_t *ready;
+} ready_t;
+
+static void on_start(mv_task_t *t, void *data) {
+  ready_t *r = data;
+  pthread_mutex_lock(&r->mu);
+  r->ready = t;
+  pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+TEST_IMPL(sched_reserved_fork_from_the_binding_thread) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_sched_t *s;
+  ASSERT_OK(mv_sched_new(&s));
+  ASSERT_OK(mv_sched_start_thread(s));
+  ready_t rd = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
+  char *argv[] = {"/bin/sh", "-c", "sleep 0.2; echo 1", NULL};
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = -1;
+  o.flags = MV_TASK_NO_REGISTRY;
+  mv_task_t *first, *forked;
+  mv_sched_lock(s);
+  ASSERT_OK(mv_loop_set_limit(mv_sched_loop(s), 1));
+  ASSERT_OK(mv_task_spawn_argv(mv_sched_loop(s), &cfg, argv, NULL, "", 0, &o, &first));
+  o.on_start = on_start;
+  o.data = &rd;
+  ASSERT_EQ(mv_task_reserve(mv_sched_loop(s), &o, &forked), 0);
+  mv_sched_unlock(s);
+  pthread_mutex_lock(&rd.mu);
+  while (rd.ready == NULL) pthread_cond_wait(&rd.cv, &rd.mu);
+  pthread_mutex_unlock(&rd.mu);
+  ASSERT(rd.ready == forked);
+  mv_sched_lock(s);
+  ASSERT(mv_task_done(first)); /* its slot was first's */
+  mv_child_t *child;
+  memset(&o, 0, sizeof(o));
+  o.timeout = 5;
+  o.flags = MV_TASK_NO_REGISTRY;
+  int r = mv_task_fork_reserved(forked, &cfg, &o, &child);
+  if (r == MV_FORK_CHILD) {
+    mv_child_send(child, "forked", 6);
+    mv_child_exit(child, 0);
+  }
+  ASSERT_OK(r);
+  mv_sched_unlock(s);
+  ASSERT_OK(mv_sched_wait(s, forked, -1));
+  mv_sched_lock(s);
+  ASSERT_STR_EQ(mv_task_report(forked)->result.data, "forked");
+  mv_task_free(first);
+  mv_task_free(forked);
+  mv_sched_unlock(s);
+  /* A wait with a timeout times out; freeing with tasks running kills
+   * them. */
+  mv_task_t *slow;
+  char *sleep_argv[] = {"/bin/sleep", "30", NULL};
+  mv_sched_lock(s);
+  ASSERT_OK(mv_task_spawn_argv(mv_sched_loop(s), &cfg, sleep_argv, NULL, "", 0, &o, &slow));
+  mv_sched_unlock(s);
+  ASSERT_EQ(mv_sched_wait(s, slow, 0.2), MV_ETIMEDOUT);
+  mv_sched_free(s);
+  ASSERT(!th_has_children());
+  mv_config_dispose(&cfg);
+  return 0;
+}
