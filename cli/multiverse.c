@@ -641,7 +641,8 @@ static int cmd_clear(int argc, char **argv, mv_config_t *cfg) {
     return 2;
   }
   int killed = 0;
-  r = mv_registry_clear(dir, optind < argc ? argv[optind] : NULL, cfg->kill_grace + 10.0, &killed);
+  r = mv_registry_clear(dir, optind < argc ? argv[optind] : NULL, cfg->kill_grace + MV_CLEAR_MARGIN,
+                         &killed);
   printf("%d\n", killed);
   if (r < 0) {
     fprintf(stderr, "multiverse: %s: %s\n", mv_err_name(r), mv_last_error());

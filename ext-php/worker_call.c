@@ -248,10 +248,9 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
   mvphp_config_build(&cfg);
   char dir[1024];
   int killed = 0, r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
-  /* Each tree needs at most kill_grace to die after SIGTERM; the margin
-   * covers supervisors that are busy or slow to be scheduled. */
-  if (r == 0) r = mv_registry_clear(dir, worker ? ZSTR_VAL(worker) : NULL, cfg.kill_grace + 10.0,
-                                    &killed);
+  if (r == 0)
+    r = mv_registry_clear(dir, worker ? ZSTR_VAL(worker) : NULL,
+                          cfg.kill_grace + MV_CLEAR_MARGIN, &killed);
   mv_config_dispose(&cfg);
   if (r < 0) {
     zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "clear() failed: %s", mv_last_error());

@@ -573,7 +573,11 @@ typedef struct {
 int mv_registry_list(const char *runtime_dir, const char *worker,
                      mv_entry_t **entries, size_t *count);
 /* Kill live entries' trees (SIGTERM, grace, SIGKILL, done by each entry's
- * supervisor) and wait until they are gone. *killed = number of trees. */
+ * supervisor) and wait until they are gone. *killed = number of trees.
+ * Every caller waits kill_grace + MV_CLEAR_MARGIN: each tree needs at most
+ * kill_grace after SIGTERM, and the margin covers supervisors that are
+ * busy or slow to be scheduled. */
+#define MV_CLEAR_MARGIN 10.0
 int mv_registry_clear(const char *runtime_dir, const char *worker,
                       double wait_timeout, int *killed);
 

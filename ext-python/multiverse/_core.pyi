@@ -3,6 +3,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 CORE_VERSION: str
 FORK_CHILD: int
+CLEAR_MARGIN: float
 # Status codes of reports (report["status"]) and of Error.code.
 OK: int
 EINVAL: int

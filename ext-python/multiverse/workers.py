@@ -22,7 +22,7 @@ from .parallel import _check_timeout
 log = logging.getLogger("multiverse")
 
 # Beyond kill_grace, how long clear() waits for trees to be confirmed dead.
-_CLEAR_MARGIN = 5.0
+_CLEAR_MARGIN: float = _core.CLEAR_MARGIN  # the core's, as PHP and the CLI use
 
 
 def _check_name(name: Any, what: str = "name") -> str:

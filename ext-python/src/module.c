@@ -376,6 +376,10 @@ static int mvpy_exec(PyObject *m) {
   if (st->channel_type == NULL || PyModule_AddType(m, st->channel_type) < 0) return -1;
   if (PyModule_AddStringConstant(m, "CORE_VERSION", MV_VERSION_STRING) < 0) return -1;
   if (PyModule_AddIntConstant(m, "FORK_CHILD", MV_FORK_CHILD) < 0) return -1;
+  PyObject *margin = PyFloat_FromDouble(MV_CLEAR_MARGIN);
+  int bad = margin == NULL || PyModule_AddObjectRef(m, "CLEAR_MARGIN", margin) < 0;
+  Py_XDECREF(margin);
+  if (bad) return -1;
   /* The core's status codes, compared as numbers by the package (OK,
    * ETIMEDOUT, ...); the names ("MV_ETIMEDOUT") are for people. */
   if (PyModule_AddIntConstant(m, "OK", MV_OK) < 0) return -1;
