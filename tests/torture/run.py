@@ -137,15 +137,19 @@ def run_trial(i, seed, args):
             deadline = time.monotonic() + 20
             while len(tree.read_pids(trial["pidfile"])) < want and time.monotonic() < deadline:
                 time.sleep(0.005)
-            if end == "hostkill":
-                proc.kill()
-            elif end == "supkill":
+            sups = []
+            if end in ("supkill", "clear"):
                 # The supervisor registers the task once it runs, which can
-                # be a moment after the tree noted itself.
-                sups, until = [], time.monotonic() + 10
+                # be a moment after the tree noted itself (a forked task
+                # runs before its supervisor is exec'd): clear() kills what
+                # the registry lists.
+                until = time.monotonic() + 10
                 while not sups and time.monotonic() < until:
                     sups = supervisors(trial["runtime_dir"])
                     time.sleep(0.005)
+            if end == "hostkill":
+                proc.kill()
+            elif end == "supkill":
                 if len(sups) != 1:
                     problems.append("expected one supervisor in the registry, found %s" % sups)
                 for pid in sups:
