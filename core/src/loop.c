@@ -557,7 +557,10 @@ int mv_task_take_output(mv_task_t *t, mv_buf_t *out, mv_buf_t *err) {
 }
 
 int mv_task_done(const mv_task_t *t) { return t->done; }
-pid_t mv_task_pid(const mv_task_t *t) { return t->root > 0 ? t->root : -1; }
+pid_t mv_task_pid(const mv_task_t *t) {
+  if (t->pool) return mv__pool_request_pid(t);
+  return t->root > 0 ? t->root : -1;
+}
 const char *mv_task_id(const mv_task_t *t) { return t->task_id; }
 void *mv_task_data(const mv_task_t *t) { return t->data; }
 

@@ -119,6 +119,9 @@ void mv__report_result(mv_report_t *r, const char *what, int have_remote, const 
 /* ": Type: first line of message" of a remote error, for messages. */
 void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size);
 
+/* pool.c: the pid of the process serving a request (its report's once it
+ * ended, -1 while it waits). */
+pid_t mv__pool_request_pid(const mv_task_t *req);
 /* pool.c: cancel a request of a warm pool. */
 int mv__pool_cancel(mv_task_t *req);
 /* pool.c: free a pool's memory without touching its processes. */

@@ -119,6 +119,14 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   ASSERT_EQ(busy, 0);
   for (int i = 0; i < 6; i++) mv_task_free(t[i]);
 
+  /* A request without a deadline: its supervisor is not told (no busy
+   * flip); it is served all the same. */
+  mv_task_t *free_run = call(pool, "no-deadline", 0);
+  while (!mv_task_done(free_run)) mv_loop_wait(loop, free_run, -1);
+  ASSERT_EQ(mv_task_report(free_run)->status, MV_OK);
+  ASSERT_CONTAINS(mv_task_report(free_run)->result.data, ":no-deadline");
+  mv_task_free(free_run);
+
   /* What a request leaves behind dies with it; the process serves on. */
   mv_task_t *o = call(pool, "orphan", 5);
   while (!mv_task_done(o)) mv_loop_wait(loop, o, -1);
@@ -145,8 +153,11 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   mv_task_free(t2);
   mv_task_free(t3);
 
-  /* Canceling a request in flight kills its process. */
+  /* Canceling a request in flight kills its process. While it runs, its
+   * pid is the serving process's. */
   mv_task_t *c = call(pool, "sleep:5", 5);
+  ASSERT(mv_task_pid(c) > 0);
+  ASSERT(th_alive(mv_task_pid(c)));
   mv_loop_wait(loop, NULL, 0.1);
   ASSERT_EQ(mv_task_cancel(c), 1);
   while (!mv_task_done(c)) mv_loop_wait(loop, c, -1);
@@ -178,6 +189,7 @@ TEST_IMPL(pool_fork_binding_forks_later) {
   mv_task_t *t[3];
   for (int i = 0; i < 3; i++) t[i] = call(pool, "a", 5);
   ASSERT_EQ(need.asked, 3);
+  ASSERT_EQ(mv_task_pid(t[0]), -1); /* no process serves it yet */
   ASSERT_EQ(mv_task_done(t[0]), 0);
   /* One process now: it serves the requests one after the other, two at
    * most (max_requests), and the pool asks for no more meanwhile. */
