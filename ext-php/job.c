@@ -283,14 +283,19 @@ static int mvphp_jobs_pending(mvphp_job_t **jobs, size_t n) {
   return pending;
 }
 
-/* A signal handler threw: nothing else starts, and what runs is killed
- * before the exception goes on. Those still waiting for a slot go first,
- * so that no slot freed after them starts one; then those that have a slot
- * but no process yet; then the running ones. */
-static void mvphp_jobs_abort(mvphp_job_t **jobs, size_t n) {
+/* Take back every job that has not started: those waiting for a slot
+ * first, so that no slot freed after them starts one, then those holding
+ * one. */
+static void mvphp_jobs_withdraw(mvphp_job_t **jobs, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (mvphp_job_waiting(jobs[i]) && !jobs[i]->has_slot) mvphp_job_withdraw(jobs[i]);
   for (size_t i = 0; i < n; i++) mvphp_job_withdraw(jobs[i]);
+}
+
+/* A signal handler threw: nothing else starts, and what runs is killed
+ * before the exception goes on. */
+static void mvphp_jobs_abort(mvphp_job_t **jobs, size_t n) {
+  mvphp_jobs_withdraw(jobs, n);
   for (size_t i = 0; i < n; i++) mvphp_job_cancel_wait(jobs[i]);
 }
 
@@ -314,11 +319,22 @@ zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
                            mvphp_job_starter start, void *ctx) {
   int found = mvphp_batch_begin(lw, n, limit);
-  /* All at once, in order: the first `limit` start now, the others wait in
-   * the loop's FIFO in this order. */
-  for (size_t i = 0; i < n; i++)
-    if (jobs[i]->state == MVPHP_JOB_NEW) start(ctx, i);
-  zend_result r = mvphp_jobs_wait(lw, jobs, n);
+  zend_result r = FAILURE;
+  zend_try {
+    /* All at once, in order: the first `limit` start now, the others wait
+     * in the loop's FIFO in this order. */
+    for (size_t i = 0; i < n; i++)
+      if (jobs[i]->state == MVPHP_JOB_NEW) start(ctx, i);
+    r = mvphp_jobs_wait(lw, jobs, n);
+  } zend_catch {
+    /* A fatal error (max_execution_time, a signal handler's) ends the
+     * request from here. What has not started must never start (shutdown
+     * functions may still run the loop), and the limit goes with the
+     * batch; what runs is left to the request's end (loops.c). */
+    mvphp_jobs_withdraw(jobs, n);
+    mvphp_batch_end(lw, found);
+    zend_bailout();
+  } zend_end_try();
   mvphp_batch_end(lw, found);
   return r;
 }
