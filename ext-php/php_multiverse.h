@@ -7,7 +7,8 @@
  *   exceptions.c      WorkerException family: getters and builders from reports
  *   payload.c         JSON in (payload) and out (worker results)
  *   loops.c           event loops owned by this process, waiting, after-fork
- *   job.c             one task (worker or fork) from start to outcome
+ *   job.c             one task (worker or fork) from start to outcome, and
+ *                     batches of them under the loop's concurrency limit
  *   fork_child.c      what a forked child does: run, send the outcome, _exit
  *   worker_call.c     MultiWorker::run/runMany/clear/running
  *   process.c         Process::* (chunked map/filter/reduce, run, fork, ...)
