@@ -104,8 +104,12 @@ static void mvphp_fork_body(void *arg, zval *result) {
   mvphp_call(&o->fn, Z_TYPE(o->args) == IS_ARRAY ? Z_ARRVAL(o->args) : NULL, result);
 }
 
-zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loop_t *lw) {
+zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loop_t *lw,
+                                     bool queue) {
   mvphp_fork_obj *o = mvphp_fork_from(obj);
+  /* Waiting for its turn in a run() and wanted now: it leaves the queue
+   * and starts as a process that was never queued would. */
+  if (!queue) mvphp_job_withdraw(&o->job);
   if (o->job.state != MVPHP_JOB_NEW) return SUCCESS;
   if (Z_ISUNDEF(o->fn)) {
     zend_throw_error(NULL, "ForkProcess has no callable (its constructor was not called)");
@@ -118,12 +122,14 @@ zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loo
   /* A loop from another process (this object was copied by a fork) is of
    * no use here: start with a loop of our own. */
   if (mvphp_loop_ensure(&o->lw) == FAILURE) return FAILURE;
-  mvphp_job_start_fork(&o->job, o->lw, timeout, "closure", mvphp_fork_body, o);
-  return o->job.state == MVPHP_JOB_RUNNING ? SUCCESS : FAILURE;
+  mvphp_fork_spec_t spec = {mvphp_fork_body, o, timeout, "closure"};
+  if (queue) mvphp_job_queue_fork(&o->job, o->lw, &spec);
+  else mvphp_job_start_fork(&o->job, o->lw, &spec);
+  return o->job.state == MVPHP_JOB_DONE ? FAILURE : SUCCESS;
 }
 
 zend_result mvphp_fork_process_start_or_throw(zend_object *obj) {
-  if (mvphp_fork_process_start(obj, -1, NULL) == SUCCESS) return SUCCESS;
+  if (mvphp_fork_process_start(obj, -1, NULL, false) == SUCCESS) return SUCCESS;
   mvphp_job_t *j = mvphp_fork_process_job(obj);
   if (!EG(exception) && Z_TYPE(j->error) == IS_OBJECT) mvphp_throw(&j->error);
   return FAILURE;
@@ -147,9 +153,9 @@ static void mvphp_fork_refresh(mvphp_fork_obj *o) {
   mvphp_job_poll(&o->job);
 }
 
-/* Start a NEW job on demand, then block until it is done. */
+/* Start a job not started yet on demand, then block until it is done. */
 static zend_result mvphp_fork_finish(mvphp_fork_obj *o, double timeout) {
-  if (o->job.state == MVPHP_JOB_NEW && mvphp_fork_process_start_or_throw(&o->std) == FAILURE)
+  if (mvphp_job_unstarted(&o->job) && mvphp_fork_process_start_or_throw(&o->std) == FAILURE)
     return FAILURE;
   if (o->job.state != MVPHP_JOB_RUNNING) return SUCCESS;
   int r = mvphp_wait(o->lw, o->job.task, timeout);
@@ -206,7 +212,7 @@ ZEND_METHOD(Multiverse_ForkProcess, __construct) {
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
   mvphp_fork_obj *o = mvphp_fork_from(Z_OBJ_P(ZEND_THIS));
-  if (o->job.state != MVPHP_JOB_NEW) {
+  if (!mvphp_job_unstarted(&o->job)) {
     zend_throw_error(NULL, "cannot call the constructor of a started ForkProcess");
     RETURN_THROWS();
   }
@@ -216,7 +222,7 @@ ZEND_METHOD(Multiverse_ForkProcess, __construct) {
 ZEND_METHOD(Multiverse_ForkProcess, start) {
   ZEND_PARSE_PARAMETERS_NONE();
   mvphp_fork_obj *o = mvphp_fork_from(Z_OBJ_P(ZEND_THIS));
-  if (o->job.state != MVPHP_JOB_NEW) RETURN_FALSE;
+  if (!mvphp_job_unstarted(&o->job)) RETURN_FALSE;
   if (mvphp_fork_process_start_or_throw(&o->std) == FAILURE) RETURN_THROWS();
   RETURN_TRUE;
 }

@@ -3,7 +3,11 @@
  * outcome: it holds the core task while it runs and, once the task is
  * done, the decoded result or the exception that describes the failure.
  * Batches (runMany, Process::run, map chunks, ProcessManager::run) are
- * arrays of jobs driven by mvphp_jobs_run().
+ * arrays of jobs handed to the core at once by mvphp_jobs_run(): the
+ * loop's concurrency limit and its one FIFO decide when each starts.
+ * Workers (spawned, or calls to a warm pool) start by themselves when
+ * their turn comes; a fork waits reserved (QUEUED) and is forked by
+ * mvphp_jobs_wait() once the core says its turn came.
  *
  * Every operation first checks that the job belongs to this process: after
  * a fork the child holds copies of the parent's jobs, whose tasks it must
@@ -13,6 +17,7 @@
 #include "config.h"
 #endif
 
+#include <limits.h>
 #include <unistd.h>
 
 #include "php.h"
@@ -37,11 +42,22 @@ void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const 
   mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver, message);
 }
 
-static void mvphp_job_started(mvphp_job_t *j, mvphp_loop_t *lw, mv_task_t *t) {
+static void mvphp_job_started(mvphp_job_t *j, mvphp_loop_t *lw, mv_task_t *t,
+                              mvphp_job_state state) {
   j->lw = mvphp_loop_addref(lw);
   j->task = t;
   j->owner = getpid();
-  j->state = MVPHP_JOB_RUNNING;
+  j->state = state;
+}
+
+/* Let go of the task: ours is freed (a running one killed and waited for,
+ * one that has not started ended unstarted); a copy in another process
+ * only drops its reference. */
+static void mvphp_job_drop_task(mvphp_job_t *j) {
+  if (!mvphp_job_foreign(j)) mv_task_free(j->task);
+  j->task = NULL;
+  mvphp_loop_release(j->lw);
+  j->lw = NULL;
 }
 
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
@@ -56,25 +72,93 @@ void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t 
                : mv_task_spawn_worker(lw->loop, cfg, name, ZSTR_VAL(payload), ZSTR_LEN(payload),
                                       &o, &t);
   if (r < 0) mvphp_job_fail(j, name, "", mv_last_error());
-  else mvphp_job_started(j, lw, t);
+  else mvphp_job_started(j, lw, t, MVPHP_JOB_RUNNING);
 }
 
-void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, double timeout, const char *name,
-                          mvphp_child_body body, void *arg) {
+/* Fork the job's child: through its reservation when it is QUEUED (its
+ * turn has come), else at once. Returns only in the parent; a failed fork
+ * leaves the job DONE with the error, as one that could not start. */
+static void mvphp_job_fork(mvphp_job_t *j, mvphp_loop_t *lw) {
   mv_config_t cfg;
   mvphp_config_build(&cfg);
   mv_task_opts_t o;
   memset(&o, 0, sizeof(o));
-  o.timeout = timeout;
-  o.name = name;
-  mv_task_t *t = NULL;
+  o.timeout = j->fork.timeout;
+  o.name = j->fork.name;
+  mv_task_t *t = j->task;
   mv_child_t *child = NULL;
   mv_clear_error();
-  int r = mv_task_fork(lw->loop, &cfg, &o, &t, &child);
+  int r = t ? mv_task_fork_reserved(t, &cfg, &o, &child)
+            : mv_task_fork(lw->loop, &cfg, &o, &t, &child);
   mv_config_dispose(&cfg);
-  if (r == MV_FORK_CHILD) mvphp_child_main(child, body, arg); /* never returns */
-  if (r < 0) mvphp_job_fail(j, name, "fork", mv_last_error());
-  else mvphp_job_started(j, lw, t);
+  if (r == MV_FORK_CHILD) mvphp_child_main(child, j->fork.body, j->fork.arg); /* never returns */
+  if (r < 0) {
+    /* A reserved task that could not be forked has ended (its report says
+     * the same): the job fails as a fork that could not start always did. */
+    char *msg = estrdup(mv_last_error());
+    if (j->task) mvphp_job_drop_task(j);
+    mvphp_job_fail(j, j->fork.name, "fork", msg);
+    efree(msg);
+  } else if (j->task) {
+    j->state = MVPHP_JOB_RUNNING;
+  } else {
+    mvphp_job_started(j, lw, t, MVPHP_JOB_RUNNING);
+  }
+}
+
+void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spec_t *spec) {
+  j->fork = *spec;
+  mvphp_job_fork(j, lw);
+}
+
+/* The core's on_start: a QUEUED fork got its slot. Called from inside the
+ * core (mv_loop_wait, mv_task_cancel, ...), so it only takes note: the
+ * fork is made by mvphp_jobs_wait() once the core has returned. Forking
+ * here would run the child's PHP code on the core's stack, and could start
+ * a child in the middle of killing a tree. */
+static void mvphp_job_on_start(mv_task_t *t, void *data) {
+  (void)t;
+  ((mvphp_job_t *)data)->has_slot = true;
+}
+
+void mvphp_job_queue_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spec_t *spec) {
+  j->fork = *spec;
+  j->has_slot = false;
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.name = spec->name;
+  o.on_start = mvphp_job_on_start;
+  o.data = j;
+  mv_task_t *t;
+  mv_clear_error();
+  int r = mv_task_reserve(lw->loop, &o, &t);
+  if (r < 0) {
+    mvphp_job_fail(j, spec->name, "fork", mv_last_error());
+    return;
+  }
+  mvphp_job_started(j, lw, t, MVPHP_JOB_QUEUED);
+  /* 1: a slot is free, and it is ours now. */
+  if (r == 1) mvphp_job_fork(j, lw);
+}
+
+/* QUEUED with its slot: fork it. */
+static int mvphp_job_fork_due(mvphp_job_t *j) {
+  if (j->state != MVPHP_JOB_QUEUED || !j->has_slot || mvphp_job_foreign(j)) return 0;
+  mvphp_job_fork(j, j->lw);
+  return 1;
+}
+
+/* Not started yet and ours: QUEUED, or a worker in the loop's FIFO. */
+static int mvphp_job_waiting(const mvphp_job_t *j) {
+  if (j->state == MVPHP_JOB_QUEUED) return !mvphp_job_foreign(j);
+  return j->state == MVPHP_JOB_RUNNING && !mvphp_job_foreign(j) && mv_task_queued(j->task);
+}
+
+void mvphp_job_withdraw(mvphp_job_t *j) {
+  if (j->state != MVPHP_JOB_QUEUED && !mvphp_job_waiting(j)) return;
+  mvphp_job_drop_task(j);
+  j->has_slot = false;
+  j->state = MVPHP_JOB_NEW;
 }
 
 static void mvphp_job_worker_outcome(mvphp_job_t *j, const mv_report_t *r) {
@@ -107,11 +191,8 @@ static void mvphp_job_collect(mvphp_job_t *j) {
   if (j->kind == MVPHP_JOB_WORKER) mvphp_job_worker_outcome(j, &r);
   else mvphp_fork_outcome(j, &r);
   mv_report_dispose(&r);
-  mv_task_free(j->task);
-  j->task = NULL;
+  mvphp_job_drop_task(j);
   j->state = MVPHP_JOB_DONE;
-  mvphp_loop_release(j->lw);
-  j->lw = NULL;
 }
 
 int mvphp_job_poll(mvphp_job_t *j) {
@@ -130,14 +211,7 @@ void mvphp_job_cancel_wait(mvphp_job_t *j) {
 }
 
 void mvphp_job_dispose(mvphp_job_t *j) {
-  if (j->state == MVPHP_JOB_RUNNING) {
-    /* Ours: kill the tree and wait for it (mv_task_free does both). A
-     * copy in another process only drops its reference. */
-    if (!mvphp_job_foreign(j)) mv_task_free(j->task);
-    j->task = NULL;
-    mvphp_loop_release(j->lw);
-    j->lw = NULL;
-  }
+  if (j->state == MVPHP_JOB_RUNNING || j->state == MVPHP_JOB_QUEUED) mvphp_job_drop_task(j);
   zval_ptr_dtor(&j->value);
   zval_ptr_dtor(&j->error);
   ZVAL_UNDEF(&j->value);
@@ -156,37 +230,113 @@ pid_t mvphp_job_pid(mvphp_job_t *j) {
   return pid;
 }
 
-zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
-                           mvphp_job_starter start, void *ctx) {
-  size_t running = 0, next = 0;
-  if (limit == 0) limit = 1;
+/* Batches ---------------------------------------------------------------- */
+
+/*
+ * The loop's limit is the batch's while it runs, and 0 (none) otherwise.
+ * A loop serves many calls in turn (MultiWorker's lives with the process
+ * for its warm pools, a ProcessManager's with the object), and a limit
+ * left behind would hold back the next call that sets none: a run(), a
+ * ForkProcess::start(), a batch with no more jobs than its limit (which
+ * needs none: they all start at once). So the outermost batch sets its
+ * limit whatever it finds (a stale one is replaced, never obeyed) and
+ * leaves 0 when it ends, its tasks all ended or withdrawn.
+ *
+ * A batch can run inside another (a signal handler's call while the other
+ * waits). The loop has one FIFO: the inner batch's tasks start after those
+ * the outer one has waiting, and while it runs its limit, if it needs one,
+ * is the loop's; the outer's is put back when it ends.
+ */
+static int mvphp_batch_begin(mvphp_loop_t *lw, size_t n, size_t limit) {
+  int found = mv_loop_limit(lw->loop);
+  int want = n > limit ? (int)MIN(limit, (size_t)INT_MAX) : 0;
+  if (lw->batches++ == 0 || want > 0) mv_loop_set_limit(lw->loop, want);
+  return found;
+}
+
+static void mvphp_batch_end(mvphp_loop_t *lw, int found) {
+  /* The loop may be gone (a forked child forgot it): nothing to put back. */
+  if (!mvphp_loop_ours(lw)) return;
+  mv_loop_set_limit(lw->loop, --lw->batches > 0 ? found : 0);
+}
+
+/* Fork the QUEUED jobs whose turn came, in order. A fork that fails frees
+ * its slot for the next one: go on until there is none. */
+static void mvphp_jobs_fork_due(mvphp_job_t **jobs, size_t n) {
+  int forked;
+  do {
+    forked = 0;
+    for (size_t i = 0; i < n; i++) forked |= mvphp_job_fork_due(jobs[i]);
+  } while (forked);
+}
+
+/* Collect what ended; 1 if any job is still QUEUED or RUNNING here. */
+static int mvphp_jobs_pending(mvphp_job_t **jobs, size_t n) {
+  int pending = 0;
+  for (size_t i = 0; i < n; i++) {
+    mvphp_job_t *j = jobs[i];
+    if (j->state == MVPHP_JOB_RUNNING) mvphp_job_poll(j);
+    /* Another process's (copied by a fork) never ends here. */
+    if ((j->state == MVPHP_JOB_RUNNING || j->state == MVPHP_JOB_QUEUED) && !mvphp_job_foreign(j))
+      pending = 1;
+  }
+  return pending;
+}
+
+/* Take back every job that has not started: those waiting for a slot
+ * first, so that no slot freed after them starts one, then those holding
+ * one. */
+static void mvphp_jobs_withdraw(mvphp_job_t **jobs, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (jobs[i]->state == MVPHP_JOB_RUNNING && !mvphp_job_poll(jobs[i])) running++;
+    if (mvphp_job_waiting(jobs[i]) && !jobs[i]->has_slot) mvphp_job_withdraw(jobs[i]);
+  for (size_t i = 0; i < n; i++) mvphp_job_withdraw(jobs[i]);
+}
+
+/* A signal handler threw: nothing else starts, and what runs is killed
+ * before the exception goes on. */
+static void mvphp_jobs_abort(mvphp_job_t **jobs, size_t n) {
+  mvphp_jobs_withdraw(jobs, n);
+  for (size_t i = 0; i < n; i++) mvphp_job_cancel_wait(jobs[i]);
+}
+
+zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
   for (;;) {
-    while (running < limit && next < n) {
-      mvphp_job_t *j = jobs[next];
-      if (j->state == MVPHP_JOB_NEW) {
-        start(ctx, next);
-        if (j->state == MVPHP_JOB_RUNNING) running++;
-      }
-      next++;
-    }
-    if (running == 0 && next >= n) return SUCCESS;
+    mvphp_jobs_fork_due(jobs, n);
+    if (!mvphp_jobs_pending(jobs, n)) return SUCCESS;
+    /* Returns when a task ended (and maybe gave its slot to a QUEUED one)
+     * or a signal was handled. */
     int r = mvphp_wait(lw, NULL, -1);
     if (r == MVPHP_WAIT_EXCEPTION || (r < 0 && r != MV_ETIMEDOUT && r != MV_EINTR)) {
-      /* A signal handler threw (or the loop broke): nothing else starts,
-       * and what runs is killed before the exception goes on. */
       if (r != MVPHP_WAIT_EXCEPTION)
         zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "waiting for tasks failed: %s",
                                 mv_last_error());
-      for (size_t i = 0; i < n; i++) mvphp_job_cancel_wait(jobs[i]);
+      mvphp_jobs_abort(jobs, n);
       return FAILURE;
     }
-    /* Jobs past `next` may run too: started before this call. */
-    for (size_t i = 0; i < n; i++) {
-      if (jobs[i]->state == MVPHP_JOB_RUNNING && mvphp_job_poll(jobs[i])) running--;
-    }
   }
+}
+
+zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
+                           mvphp_job_starter start, void *ctx) {
+  int found = mvphp_batch_begin(lw, n, limit);
+  zend_result r = FAILURE;
+  zend_try {
+    /* All at once, in order: the first `limit` start now, the others wait
+     * in the loop's FIFO in this order. */
+    for (size_t i = 0; i < n; i++)
+      if (jobs[i]->state == MVPHP_JOB_NEW) start(ctx, i);
+    r = mvphp_jobs_wait(lw, jobs, n);
+  } zend_catch {
+    /* A fatal error (max_execution_time, a signal handler's) ends the
+     * request from here. What has not started must never start (shutdown
+     * functions may still run the loop), and the limit goes with the
+     * batch; what runs is left to the request's end (loops.c). */
+    mvphp_jobs_withdraw(jobs, n);
+    mvphp_batch_end(lw, found);
+    zend_bailout();
+  } zend_end_try();
+  mvphp_batch_end(lw, found);
+  return r;
 }
 
 int mvphp_jobs_throw_first(mvphp_job_t **jobs, size_t n, zval *keys, int batch) {

@@ -7,7 +7,8 @@
  *   exceptions.c      WorkerException family: getters and builders from reports
  *   payload.c         JSON in (payload) and out (worker results)
  *   loops.c           event loops owned by this process, waiting, after-fork
- *   job.c             one task (worker or fork) from start to outcome
+ *   job.c             one task (worker or fork) from start to outcome, and
+ *                     batches of them under the loop's concurrency limit
  *   fork_child.c      what a forked child does: run, send the outcome, _exit
  *   worker_call.c     MultiWorker::run/runMany/clear/running
  *   process.c         Process::* (chunked map/filter/reduce, run, fork, ...)
@@ -51,6 +52,9 @@ typedef struct mvphp_loop {
    * (unless making the replacement ran out of memory: then an empty loop
    * is kept, which costs only its fds). */
   bool warm_pools;
+  /* Batches (job.c) running on the loop right now: more than one when a
+   * signal handler's call runs inside another's wait. */
+  unsigned batches;
   struct mvphp_loop *prev, *next;
 } mvphp_loop_t;
 
@@ -171,18 +175,38 @@ static inline void mvphp_array_put(zval *arr, zval *key, zval *v) {
 
 /* ------------------------------------------------------------------------
  * Jobs (job.c): one task, worker or fork, from start to outcome.
+ *
+ * QUEUED is a fork handed to the loop's limit (mv_task_reserve) that has
+ * not been forked yet: it runs nothing, and to the user it has not
+ * started. A worker waiting in the loop's FIFO is RUNNING: the core starts
+ * it by itself.
  */
-typedef enum { MVPHP_JOB_NEW = 0, MVPHP_JOB_RUNNING = 1, MVPHP_JOB_DONE = 2 } mvphp_job_state;
+typedef enum {
+  MVPHP_JOB_NEW = 0,
+  MVPHP_JOB_RUNNING = 1,
+  MVPHP_JOB_DONE = 2,
+  MVPHP_JOB_QUEUED = 3
+} mvphp_job_state;
 typedef enum { MVPHP_JOB_WORKER = 0, MVPHP_JOB_FORK = 1 } mvphp_job_kind;
 
 /* Runs in the forked child: fill *result, or leave an exception pending. */
 typedef void (*mvphp_child_body)(void *arg, zval *result);
 
+/* What a fork runs and how: kept in the job while it is QUEUED. */
+typedef struct {
+  mvphp_child_body body;
+  void *arg;
+  double timeout;            /* < 0: the configured timeout */
+  const char *name;          /* static */
+} mvphp_fork_spec_t;
+
 typedef struct {
   mvphp_job_kind kind;
   mvphp_job_state state;
-  mvphp_loop_t *lw;          /* reference held while RUNNING */
+  mvphp_loop_t *lw;          /* reference held while QUEUED or RUNNING */
   mv_task_t *task;
+  mvphp_fork_spec_t fork;    /* QUEUED */
+  bool has_slot;             /* QUEUED: its turn came; fork it now */
   pid_t owner;               /* the process that started it */
   pid_t pid;                 /* the task's root process, once known */
   zend_long exit_code;       /* valid when DONE and has_exit_code */
@@ -203,10 +227,20 @@ void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const 
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
                             const char *name, zend_string *payload, double timeout,
                             mv_pool_t *pool);
-/* Fork a child that runs body(arg). Returns only in the parent. A failed
+/* Fork a child that runs spec->body(spec->arg) now, even beyond the
+ * loop's limit (ForkProcess::start). Returns only in the parent. A failed
  * fork leaves the job DONE with the error set. */
-void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, double timeout,
-                          const char *name, mvphp_child_body body, void *arg);
+void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spec_t *spec);
+/* The same in its turn of the loop's limit: forked now if a slot is free,
+ * else QUEUED until mvphp_jobs_wait() forks it. */
+void mvphp_job_queue_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spec_t *spec);
+/* Not started yet, to the user: NEW or QUEUED. */
+static inline int mvphp_job_unstarted(const mvphp_job_t *j) {
+  return j->state == MVPHP_JOB_NEW || j->state == MVPHP_JOB_QUEUED;
+}
+/* Take back a job that has not started (QUEUED, or a worker still in the
+ * loop's FIFO): it is NEW again, as if never handed over. */
+void mvphp_job_withdraw(mvphp_job_t *j);
 /* If the task is done, collect its outcome. Returns 1 when DONE. */
 int mvphp_job_poll(mvphp_job_t *j);
 /* The job belongs to another process (a copy after fork). */
@@ -219,13 +253,18 @@ void mvphp_job_dispose(mvphp_job_t *j);
  * report that it started). */
 pid_t mvphp_job_pid(mvphp_job_t *j);
 
-/* Run jobs[0..n) with at most `limit` running at once. start(ctx, i) starts
- * job i (which must be NEW). Jobs already RUNNING count toward the limit.
- * Returns SUCCESS when all are DONE, FAILURE when an exception is pending
- * (a signal handler threw); running jobs are then cancelled. */
+/* Run jobs[0..n) on lw with at most `limit` running at once, started in
+ * order: the loop's limit and FIFO schedule them. start(ctx, i) hands job
+ * i (NEW) to the core: mvphp_job_start_worker, mvphp_job_queue_fork. Jobs
+ * already running on lw hold their slots. Returns as mvphp_jobs_wait(). */
 typedef void (*mvphp_job_starter)(void *ctx, size_t i);
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
                            mvphp_job_starter start, void *ctx);
+/* Wait until none of jobs[0..n) is QUEUED or RUNNING (in this process),
+ * forking the QUEUED ones as their turn comes. SUCCESS when they are all
+ * DONE (or NEW); FAILURE when an exception is pending (a signal handler
+ * threw): then those not started are withdrawn and the others killed. */
+zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n);
 /* Throw the first failed job (in order) with getErrors() = key => exception
  * for every failure (only when `batch`); keys[i] names job i (NULL: use
  * i). Returns 1 if something was thrown. */
@@ -260,10 +299,13 @@ void mvphp_fork_process_new(zval *out, zval *fn, HashTable *args, mvphp_loop_t *
 /* The job inside a ForkProcess object. */
 mvphp_job_t *mvphp_fork_process_job(zend_object *obj);
 /* Start a ForkProcess object with a per-task timeout (<0: configured), on
- * `lw` when given (the object is rebound to it), else on its own loop.
- * FAILURE: an exception was thrown, or the fork failed and the job holds
- * the error (not thrown). Starting a started one is a no-op. */
-zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loop_t *lw);
+ * `lw` when given (the object is rebound to it), else on its own loop:
+ * at once, or in its turn of the loop's limit when `queue` (a batch; it
+ * may then be QUEUED). FAILURE: an exception was thrown, or the fork
+ * failed and the job holds the error (not thrown). Starting a started one
+ * is a no-op; a QUEUED one started at once leaves its turn. */
+zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loop_t *lw,
+                                     bool queue);
 /* mvphp_fork_process_start() with the configured timeout, on the loop
  * the object is bound to (else its own); on FAILURE an exception is
  * pending, a failed fork's error included. */

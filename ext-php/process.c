@@ -131,8 +131,8 @@ static void mvphp_reduce_rethrow(void) {
 
 static void mvphp_chunk_start(void *ctx, size_t i) {
   mvphp_chunk_ctx *x = ctx;
-  mvphp_job_start_fork(&x->jobs[i], x->lw, -1, MVPHP_FORK_NAME, mvphp_chunk_body,
-                       &x->chunks[i]);
+  mvphp_fork_spec_t spec = {mvphp_chunk_body, &x->chunks[i], -1, MVPHP_FORK_NAME};
+  mvphp_job_queue_fork(&x->jobs[i], x->lw, &spec);
 }
 
 void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
@@ -236,8 +236,8 @@ typedef struct {
 
 static void mvphp_run_start(void *ctx, size_t i) {
   mvphp_run_ctx *x = ctx;
-  mvphp_job_start_fork(&x->jobs[i], x->lw, x->timeout, MVPHP_FORK_NAME, mvphp_task_body,
-                       &x->callables[i]);
+  mvphp_fork_spec_t spec = {mvphp_task_body, &x->callables[i], x->timeout, MVPHP_FORK_NAME};
+  mvphp_job_queue_fork(&x->jobs[i], x->lw, &spec);
 }
 
 ZEND_METHOD(Multiverse_Process, run) {

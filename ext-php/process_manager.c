@@ -88,14 +88,12 @@ static void mvphp_manager_refresh(mvphp_manager_obj *m, mvphp_job_t **jobs, size
 typedef struct {
   mvphp_manager_obj *m;
   double timeout;
-  int start;
 } mvphp_manager_ctx;
 
 static void mvphp_manager_start(void *ctx, size_t i) {
   mvphp_manager_ctx *x = ctx;
-  if (!x->start) return;
   zval *p = zend_hash_index_find(Z_ARRVAL(x->m->procs), i);
-  if (p) mvphp_fork_process_start(Z_OBJ_P(p), x->timeout, x->m->lw);
+  if (p) mvphp_fork_process_start(Z_OBJ_P(p), x->timeout, x->m->lw, true);
 }
 
 /* Results in add() order, of the processes that ran; or the first failure. */
@@ -122,8 +120,8 @@ static void mvphp_manager_results(zval *return_value, mvphp_job_t **jobs, size_t
   efree(done);
 }
 
-static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, double timeout,
-                                int start) {
+/* run() (start: limit > 0) or wait() (limit 0: start nothing). */
+static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, double timeout) {
   mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
   size_t n;
   mvphp_job_t **jobs = mvphp_manager_jobs(m, &n);
@@ -134,9 +132,10 @@ static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, doub
       efree(jobs);
       RETURN_THROWS();
     }
-    mvphp_manager_ctx ctx = {m, timeout, start};
-    if (mvphp_jobs_run(m->lw, jobs, n, limit ? limit : n, mvphp_manager_start, &ctx) ==
-        FAILURE) {
+    mvphp_manager_ctx ctx = {m, timeout};
+    zend_result r = limit > 0 ? mvphp_jobs_run(m->lw, jobs, n, limit, mvphp_manager_start, &ctx)
+                              : mvphp_jobs_wait(m->lw, jobs, n);
+    if (r == FAILURE) {
       efree(jobs);
       RETURN_THROWS();
     }
@@ -173,12 +172,12 @@ ZEND_METHOD(Multiverse_ProcessManager, run) {
   size_t limit;
   if (mvphp_concurrency_limit(&limit, max, 1) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 2) == FAILURE) RETURN_THROWS();
-  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, limit, timeout_null ? -1 : timeout, 1);
+  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, limit, timeout_null ? -1 : timeout);
 }
 
 ZEND_METHOD(Multiverse_ProcessManager, wait) {
   ZEND_PARSE_PARAMETERS_NONE();
-  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, 0, -1, 0);
+  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, 0, -1);
 }
 
 static zend_long mvphp_manager_running(mvphp_manager_obj *m) {

@@ -4,13 +4,14 @@
  *
  * Every argument is checked before anything is spawned: the worker name
  * (no paths, no shell), the timeout, the payload's JSON encoding. run() is
- * runMany() with one call; runMany() keeps up to $concurrency workers
- * running in MultiWorker's loop and, when calls fail, throws the first
- * failure by key order only after every call has ended, with getErrors()
- * holding each failed call's exception under its key. Calls to warm
- * workers go to their pool, which the core keeps in MultiWorker's loop
- * (mv_loop_warm_pool: the configuration's "warm" option, else the
- * worker's multiverse.json, decides), and are otherwise the same.
+ * runMany() with one call; runMany() hands every call to MultiWorker's loop
+ * at once, whose limit keeps up to $concurrency running (job.c), and, when
+ * calls fail, throws the first failure by key order only after every call
+ * has ended, with getErrors() holding each failed call's exception under
+ * its key. Calls to warm workers go to their pool, which the core keeps in
+ * MultiWorker's loop (mv_loop_warm_pool: the configuration's "warm"
+ * option, else the worker's multiverse.json, decides), and are otherwise
+ * the same.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
