@@ -462,7 +462,7 @@ int mv_task_cancel(mv_task_t *t) {
     free(msg);
     return 1;
   }
-  if (t->pool) return mv__pool_cancel(t);
+  if (t->kind == MV__TASK_REQUEST) return mv__pool_cancel(t);
   if (t->done || t->cancel_sent) return t->done ? 0 : 1;
   mv__msg_t m;
   memset(&m, 0, sizeof(m));
@@ -479,7 +479,7 @@ int mv_task_signal(mv_task_t *t, int signum) {
   if (t->done) return 0;
   if (t->queued || t->reserved)
     return signum == SIGTERM || signum == SIGKILL ? mv_task_cancel(t) : 0;
-  if (t->pool) return signum == SIGTERM || signum == SIGKILL ? mv__pool_cancel(t) : 0;
+  if (t->kind == MV__TASK_REQUEST) return signum == SIGTERM || signum == SIGKILL ? mv__pool_cancel(t) : 0;
   if (signum == SIGTERM) return mv_task_cancel(t);
   mv__msg_t m;
   memset(&m, 0, sizeof(m));
@@ -558,7 +558,7 @@ int mv_task_take_output(mv_task_t *t, mv_buf_t *out, mv_buf_t *err) {
 
 int mv_task_done(const mv_task_t *t) { return t->done; }
 pid_t mv_task_pid(const mv_task_t *t) {
-  if (t->pool) return mv__pool_request_pid(t);
+  if (t->kind == MV__TASK_REQUEST) return mv__pool_request_pid(t);
   return t->root > 0 ? t->root : -1;
 }
 const char *mv_task_id(const mv_task_t *t) { return t->task_id; }
@@ -607,7 +607,7 @@ static void mv__unlink(mv_task_t *t) {
 
 void mv_task_free(mv_task_t *t) {
   if (t == NULL) return;
-  if (t->queued || t->reserved || (t->pool && !t->done)) mv_task_cancel(t);
+  if (t->queued || t->reserved || (t->kind == MV__TASK_REQUEST && !t->done)) mv_task_cancel(t);
   if (!t->done) {
     mv_task_cancel(t);
     while (!t->done) {

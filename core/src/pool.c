@@ -527,6 +527,7 @@ int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_op
   }
   mv_task_t *req = mv__task_alloc(p->loop, opts, p->name, driver, timeout);
   if (req == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  req->kind = MV__TASK_REQUEST;
   req->pool = p;
   req->payload = malloc(len ? len : 1);
   if (req->payload == NULL) {

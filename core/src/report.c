@@ -56,7 +56,7 @@ static void mv__stderr_tail(const mv_buf_t *err, char *buf, size_t size) {
 }
 
 static const char *mv__what(const mv_task_t *t) {
-  return t->is_fork ? "task" : "worker";
+  return t->kind == MV__TASK_FORK ? "task" : "worker";
 }
 
 static void mv__classify(mv_task_t *t, mv_report_t *r) {
@@ -74,7 +74,7 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
                                                    "the pids cgroup)"
                        : t->spawn_err == EMFILE  ? " (file descriptor limit reached)"
                                                  : "";
-    if (t->is_fork || r->spawn_what == NULL || r->spawn_what[0] == '\0')
+    if (t->kind == MV__TASK_FORK || r->spawn_what == NULL || r->spawn_what[0] == '\0')
       r->message = mv__asprintf("cannot start %s '%s': %s failed: %s%s", mv__what(t), r->worker,
                                 t->spawn_stage, strerror(t->spawn_err), hint);
     else
@@ -96,7 +96,7 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
 
   /* The remote error: the SDK's structured error first, else stderr. */
   int have_remote = 0;
-  if (!t->is_fork && r->result.len)
+  if (t->kind != MV__TASK_FORK && r->result.len)
     have_remote = mv__json_structured_error(r->result.data, r->result.len, &r->remote) > 0;
   int failed = r->end != MV_END_EXITED || r->exit_code != 0 || have_remote;
   if (failed && !have_remote && r->err.len)
@@ -144,7 +144,7 @@ static void mv__classify(mv_task_t *t, mv_report_t *r) {
                               r->exit_code, detail);
     return;
   }
-  if (t->is_fork) {
+  if (t->kind == MV__TASK_FORK) {
     r->status = have_remote ? MV_EREMOTE : MV_OK;
     return;
   }
@@ -203,7 +203,7 @@ void mv__report_build(mv_task_t *t) {
   mv__capture_finish(&t->cap[MV__W_ERR], &r->err);
   mv_buf_t res;
   mv__capture_finish(&t->cap[MV__W_RES], &res);
-  if (t->is_fork) {
+  if (t->kind == MV__TASK_FORK) {
     r->result = res;
     r->result_source = MV_RESULT_PIPE;
   } else if (res.total > 0) {

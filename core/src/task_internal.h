@@ -21,33 +21,47 @@ typedef struct {
   int fd;
 } mv__watch_t;
 
+/* What a task is. Every kind is a task of the loop like any other (wait
+ * for it, cancel it, free it, read its report); what differs is where its
+ * process comes from. */
+typedef enum {
+  MV__TASK_EXEC = 0,     /* a program exec'd under its supervisor (a worker, an argv) */
+  MV__TASK_FORK = 1,     /* a fork of the host adopted by its supervisor */
+  MV__TASK_REQUEST = 2   /* a request served by a process of a pool: none of its own */
+} mv__task_kind_t;
+
 struct mv_task_s {
+  mv__task_kind_t kind;
   mv_loop_t *loop;
   mv_task_t *prev, *next;
-  mv__watch_t w[MV__W_COUNT];
-  pid_t spid;                 /* supervisor (our direct child) */
-  pid_t root;                 /* the task's root process, once STARTED */
-  unsigned long long root_start; /* its start time (clock ticks), once STARTED */
-  char *leaf;                 /* fork tasks in the cgroup tier: the leaf the host made */
-  char leaf_name[64];         /* exec'd tasks: the supervisor's leaf, below our cgroup */
-  int leaf_after_reap;        /* the supervisor lived in `leaf`: remove it after reaping */
-  int started, exited, spawn_failed, done, cancel_sent;
-  int spawn_err;
-  char spawn_stage[64];
-  mv__msg_t exit_msg;
-  mv__capture_t cap[3];       /* out, err, result */
-  double t_start, t_end;
-  double timeout;
-  int is_fork;
-  mv_driver_t driver;
-  char *worker;
-  char *script;               /* what was exec'd (for exec errors) */
   char task_id[40];
+  char *worker;
+  mv_driver_t driver;
+  double timeout;
+  double t_start, t_end;
+  int done;
   mv_done_cb on_done;
   void *data;
   mv_report_t report;
   int report_taken;
-  /* persistent tasks */
+
+  /* EXEC and FORK: the process, its supervisor, their channels. */
+  mv__watch_t w[MV__W_COUNT];
+  pid_t spid;                 /* supervisor (our direct child) */
+  pid_t root;                 /* the task's root process, once STARTED (REQUEST:
+                                 the process that served it) */
+  unsigned long long root_start; /* its start time (clock ticks), once STARTED */
+  char *leaf;                 /* fork tasks in the cgroup tier: the leaf the host made */
+  char leaf_name[64];         /* exec'd tasks: the supervisor's leaf, below our cgroup */
+  int leaf_after_reap;        /* the supervisor lived in `leaf`: remove it after reaping */
+  int started, exited, spawn_failed, cancel_sent;
+  int spawn_err;
+  char spawn_stage[64];
+  mv__msg_t exit_msg;
+  mv__capture_t cap[3];       /* out, err, result */
+  char *script;               /* what was exec'd (for exec errors) */
+  int tier;                   /* from STARTED: 1 cgroup, 2 subreaper */
+  /* ... persistent ones (the processes of pools) */
   int frame;                  /* 0 = not persistent, else MV__FRAME_* */
   void (*on_message)(mv_task_t *, const char *, size_t, void *);
   char *inbuf;                /* requests not yet written to W_IN */
@@ -57,20 +71,21 @@ struct mv_task_s {
   char *fbuf;                 /* partial message read from W_RES */
   size_t flen, fcap;
   size_t max_message;
-  int tier;                   /* from STARTED: 1 cgroup, 2 subreaper */
-  /* a request served by a warm pool: no process of its own */
+
+  /* REQUEST: the pool, the payload until a process takes it. */
   struct mv_pool_s *pool;
   char *payload;
   size_t payload_len;
-  struct mv__proc_s *proc;    /* the warm process serving it, while in flight */
+  struct mv__proc_s *proc;    /* the process serving it, while in flight */
   int canceled;
-  /* the loop's concurrency limit (queue.c) */
+
+  /* Every kind: the loop's concurrency limit (queue.c). */
   int queued;                 /* waiting in the loop's FIFO for a slot */
   int has_slot;               /* counted in the loop's limit */
   mv_task_t *qnext;
   int (*begin)(mv_task_t *);  /* starts it when its turn comes */
   struct mv__deferred_s *deferred; /* what begin needs: an exec'd task's start */
-  mv_start_cb on_start;       /* a reserved task: the binding forks it ... */
+  mv_start_cb on_start;       /* a reserved FORK: the binding forks it ... */
   int reserved;               /* ... and has not yet */
 };
 

@@ -579,7 +579,7 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
   const char *sup_path = s.sup_path;
   const char *name = t->worker;
   int capture = opts && (opts->flags & MV_FORK_CAPTURE);
-  t->is_fork = 1;
+  t->kind = MV__TASK_FORK;
   t->timeout = s.timeout;
   for (int k = 0; k < 3; k++)
     mv__capture_init(&t->cap[k], k == MV__W_RES ? (size_t)-1 / 2 : cfg->max_output,
@@ -745,7 +745,7 @@ int mv_task_reserve(mv_loop_t *loop, const mv_task_opts_t *opts, mv_task_t **out
   const char *name = opts && opts->name ? opts->name : "fork";
   mv_task_t *t = mv__task_alloc(loop, opts, name, MV_DRIVER_FORK, 0);
   if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
-  t->is_fork = 1;
+  t->kind = MV__TASK_FORK;
   t->on_start = opts ? opts->on_start : NULL;
   *out = t;
   if (!mv__loop_room(loop)) {
