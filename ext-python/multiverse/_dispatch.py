@@ -74,6 +74,8 @@ class Dispatcher:
         self._running: Dict[Any, _Call] = {}   # core Task -> call: reserved, forked or pooled
         self._active: Set[AsyncHandle] = set()        # queued, starting or running
         self._thread: Optional[threading.Thread] = None
+        # A thread that retired and may still be closing its loop.
+        self._closing: Optional[threading.Thread] = None
         self._loop: Any = None
         self._pool = _prefork.Pool()
         self._sleeping = False  # the thread waits in the loop: submit() must wake it
@@ -180,6 +182,8 @@ class Dispatcher:
                         call = self._queue.popleft()
                         if call.handle._begin_start():
                             batch.append(call)
+                    # Pool processes of an older configuration or limit retire.
+                    self._pool.refresh(loop, self._max)
                     idle = not batch and not self._running
                     # Pool processes keep the thread, unless shutdown() or exit
                     # wants them gone; without them it lingers a moment.
@@ -222,6 +226,7 @@ class Dispatcher:
         """The thread is about to end with its loop: the next submit()
         starts a new thread, with a new loop and pool."""
         if self._thread is threading.current_thread():
+            self._closing = self._thread
             self._thread = None
             self._loop = None
             self._pool = _prefork.Pool()
@@ -360,13 +365,16 @@ class Dispatcher:
     def _close_pool(self) -> None:
         """Kill the pool processes (shutdown(), exit; the shutdown flag is
         set): the thread, which stays for them, wakes up, sees the flag and
-        closes its loop."""
+        closes its loop. One that retired by itself may be closing it still:
+        it is waited for too."""
         with self._lock:
             thread = self._thread
             if thread is not None:
                 self._loop.wakeup()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self.kill_wait())
+            closing = self._closing
+        for t in (closing, thread):
+            if t is not None and t is not threading.current_thread():
+                t.join(self.kill_wait())
 
     def reset_shutdown(self) -> None:
         with self._lock:

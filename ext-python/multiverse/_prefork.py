@@ -90,14 +90,10 @@ class Pool:
         self._made_for: Optional[Tuple[int, int]] = None  # (config version, processes)
 
     def submit(self, loop: Any, call: Any, processes: int) -> Any:
-        """Send a pooled call to the pool; returns its Task. A new
-        configuration or concurrency limit makes a new pool (at most that
-        many processes); the old one retires once its calls are done."""
+        """Send a pooled call to the pool; returns its Task."""
         handle = call.handle
         if self._made_for != (_config.version(), processes):
-            version, config = _config.snapshot()
-            loop.pool_setup(config, processes, POOL_NAME)
-            self._made_for = (version, processes)
+            self._setup(loop, processes)
         task = loop.pool_call(call.payload, _call_timeout(call), handle._name, handle._task_id)
         call.payload = None
         handle._begin_start()
@@ -105,6 +101,20 @@ class Pool:
         # counts from when a process takes the call.
         handle._started(task)
         return task
+
+    def refresh(self, loop: Any, processes: int) -> None:
+        """Once a pool was made: a new one if the configuration or the
+        concurrency limit changed since."""
+        if self._made_for is not None and self._made_for != (_config.version(), processes):
+            self._setup(loop, processes)
+
+    def _setup(self, loop: Any, processes: int) -> None:
+        # A pool of at most `processes` processes (the concurrency limit),
+        # forked with the current configuration. The one it replaces takes
+        # no more calls and retires once its calls are done.
+        version, config = _config.snapshot()
+        loop.pool_setup(config, processes, POOL_NAME)
+        self._made_for = (version, processes)
 
     def ended(self, task: Any, call: Any, loop: Any, fork: Callable[[Any, Any], None]) -> None:
         """A pooled call's Task ended: the answer, or why its process died.

@@ -205,6 +205,39 @@ static mvpy_task *loop_forget(mvpy_loop *l, int keep_pids) {
   return chain;
 }
 
+/* Cancel every running task (mu held), those waiting for their turn
+ * first, so that no slot given back starts one. A task that never started
+ * ends at once and leaves the running list: the list is copied first. */
+static void loop_cancel_all(mvpy_loop *l) {
+  size_t n = 0;
+  for (mvpy_task *t = l->running; t; t = t->next) n++;
+  mv_task_t **all = n ? malloc(n * sizeof(*all)) : NULL;
+  if (all == NULL) {
+    /* No memory for the copy: the next task is read before each cancel
+     * (only the canceled task can leave the list). */
+    for (int pass = 0; pass < 2; pass++) {
+      mvpy_task *next;
+      for (mvpy_task *t = l->running; t; t = next) {
+        next = t->next;
+        if (t->task && (pass == 1 || mv_task_queued(t->task))) mv_task_cancel(t->task);
+      }
+    }
+    return;
+  }
+  size_t i = 0;
+  for (mvpy_task *t = l->running; t; t = t->next) all[i++] = t->task;
+  /* The core tasks are freed only when collected, not meanwhile. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (i = 0; i < n; i++) {
+      if (all[i] && (pass == 1 || mv_task_queued(all[i]))) {
+        mv_task_cancel(all[i]);
+        all[i] = NULL;
+      }
+    }
+  }
+  free(all);
+}
+
 /* Cancel everything, wait for every tree to die, free the core loop.
  * Called without the GIL. */
 static mvpy_task *loop_shutdown(mvpy_loop *l) {
@@ -216,7 +249,7 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   mvpy_pools_free(l);
   /* Warm calls in flight are canceled with the rest (their processes
    * killed); mv_loop_free() then retires the idle warm processes. */
-  for (mvpy_task *t = l->running; t; t = t->next) mv_task_cancel(t->task);
+  loop_cancel_all(l);
   while (l->running) {
     int r = mv_loop_wait(l->loop, NULL, -1);
     if (r < 0 && r != MV_EINTR) break;
@@ -227,6 +260,9 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   chain = chain_prepend(loop_detach_all(l), chain);
   mv_loop_t *core = loop_take(l);
   mv_loop_free(core);
+  /* What is left of the pools: the table of pids, and calls handed over
+   * as the loop closed (they never ran). */
+  chain = chain_prepend(mvpy_pool_forget(l, 0), chain);
   pthread_mutex_unlock(&l->mu);
   return chain;
 }

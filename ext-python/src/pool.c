@@ -406,9 +406,11 @@ static void *io_main(void *arg) {
     if (mv_loop_active(l->loop) == 0) break; /* nothing to drive: wait_events() restarts it */
     double sleep = io_publish(l);
     /* From here a call handed over wakes the loop (pool_call); one handed
-     * over just before is passed on first. */
+     * over just before is passed on first. So is a thread that wants the
+     * loop: the wake-up it sent may have been taken by a wait inside the
+     * core (mv_pool_free() in pools_reap()). */
     STORE(l->in_epoll, 1);
-    if (LOAD(l->inbox) != NULL) {
+    if (LOAD(l->inbox) != NULL || LOAD(l->lockers) > 0) {
       STORE(l->in_epoll, 0);
       continue;
     }
