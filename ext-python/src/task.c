@@ -83,7 +83,6 @@ static int task_do_cancel(mv_task_t *t, int unused) {
 
 static int task_do_signal(mv_task_t *t, int sig) { return mv_task_signal(t, sig); }
 
-
 static PyObject *task_cancel(mvpy_task *self, PyObject *unused) {
   (void)unused;
   return PyBool_FromLong(task_with_core(self, task_do_cancel, 0) > 0);
