@@ -206,36 +206,23 @@ static mvpy_task *loop_forget(mvpy_loop *l, int keep_pids) {
 }
 
 /* Cancel every running task (mu held), those waiting for their turn
- * first, so that no slot given back starts one. A task that never started
- * ends at once and leaves the running list: the list is copied first. */
+ * first, so that no slot given back starts one. */
 static void loop_cancel_all(mvpy_loop *l) {
-  size_t n = 0;
-  for (mvpy_task *t = l->running; t; t = t->next) n++;
-  mv_task_t **all = n ? malloc(n * sizeof(*all)) : NULL;
-  if (all == NULL) {
-    /* No memory for the copy: the next task is read before each cancel
-     * (only the canceled task can leave the list). */
-    for (int pass = 0; pass < 2; pass++) {
-      mvpy_task *next;
-      for (mvpy_task *t = l->running; t; t = next) {
-        next = t->next;
-        if (t->task && (pass == 1 || mv_task_queued(t->task))) mv_task_cancel(t->task);
-      }
-    }
-    return;
-  }
-  size_t i = 0;
-  for (mvpy_task *t = l->running; t; t = t->next) all[i++] = t->task;
-  /* The core tasks are freed only when collected, not meanwhile. */
   for (int pass = 0; pass < 2; pass++) {
-    for (i = 0; i < n; i++) {
-      if (all[i] && (pass == 1 || mv_task_queued(all[i]))) {
-        mv_task_cancel(all[i]);
-        all[i] = NULL;
+    mvpy_task *t = l->running;
+    while (t) {
+      mv_task_t *core = t->task;
+      if (core && (pass == 1 || mv_task_queued(core))) {
+        mv_task_cancel(core);
+        /* One that never started has ended, and left the list. */
+        if (mv_task_done(core)) {
+          t = l->running;
+          continue;
+        }
       }
+      t = t->next;
     }
   }
-  free(all);
 }
 
 /* Cancel everything, wait for every tree to die, free the core loop.
