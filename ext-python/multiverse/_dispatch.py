@@ -148,8 +148,10 @@ class Dispatcher:
         with self._lock:
             self._max = n
             if self._loop is not None:
-                # Raising it starts waiting calls at once.
+                # Raising it starts waiting calls at once; lowering it retires
+                # the pool processes beyond it.
                 self._loop.set_limit(n)
+                self._pool.refresh(self._loop, n)
 
     def active_count(self) -> int:
         with self._lock:
@@ -182,7 +184,7 @@ class Dispatcher:
                         call = self._queue.popleft()
                         if call.handle._begin_start():
                             batch.append(call)
-                    # Pool processes of an older configuration or limit retire.
+                    # Pool processes of an older configuration retire.
                     self._pool.refresh(loop, self._max)
                     idle = not batch and not self._running
                     # Pool processes keep the thread, unless shutdown() or exit

@@ -82,18 +82,18 @@ def request_payload(fn: Any, unwrap: bool, args: Any, kwargs: Any) -> Optional[b
 
 
 class Pool:
-    """The dispatcher's side of the pool: the configuration and size it
-    was made for. submit() runs with the dispatcher's lock held, the rest
-    on the dispatcher's thread."""
+    """The dispatcher's side of the pool: the configuration and the
+    concurrency limits it was made for. submit() and refresh() run with the
+    dispatcher's lock held, ended() on the dispatcher's thread."""
 
     def __init__(self) -> None:
-        self._made_for: Optional[Tuple[int, int]] = None  # (config version, processes)
+        self._version: Optional[int] = None  # configuration it was made with, None: no pool
+        self._peak = 0  # the highest limit since: processes it may have
 
-    def submit(self, loop: Any, call: Any, processes: int) -> Any:
+    def submit(self, loop: Any, call: Any, limit: int) -> Any:
         """Send a pooled call to the pool; returns its Task."""
         handle = call.handle
-        if self._made_for != (_config.version(), processes):
-            self._setup(loop, processes)
+        self._check(loop, limit)
         task = loop.pool_call(call.payload, _call_timeout(call), handle._name, handle._task_id)
         call.payload = None
         handle._begin_start()
@@ -102,19 +102,28 @@ class Pool:
         handle._started(task)
         return task
 
-    def refresh(self, loop: Any, processes: int) -> None:
-        """Once a pool was made: a new one if the configuration or the
-        concurrency limit changed since."""
-        if self._made_for is not None and self._made_for != (_config.version(), processes):
-            self._setup(loop, processes)
+    def refresh(self, loop: Any, limit: int) -> None:
+        """Once a pool was made: a new one if the configuration changed or
+        the limit went down since."""
+        if self._version is not None:
+            self._check(loop, limit)
 
-    def _setup(self, loop: Any, processes: int) -> None:
-        # A pool of at most `processes` processes (the concurrency limit),
-        # forked with the current configuration. The one it replaces takes
-        # no more calls and retires once its calls are done.
+    def _check(self, loop: Any, limit: int) -> None:
+        if self._version != _config.version() or limit < self._peak:
+            self._setup(loop, limit)
+        elif limit > self._peak:
+            self._peak = limit
+
+    def _setup(self, loop: Any, limit: int) -> None:
+        # The pool forks as many processes as the loop's limit lets calls
+        # run at once, with the current configuration. The one it replaces
+        # takes no more calls and retires once its calls are done: so its
+        # processes beyond a lower limit go, and none made with an older
+        # configuration serves a new call.
         version, config = _config.snapshot()
-        loop.pool_setup(config, processes, POOL_NAME)
-        self._made_for = (version, processes)
+        loop.pool_setup(config, 0, POOL_NAME)
+        self._version = version
+        self._peak = limit
 
     def ended(self, task: Any, call: Any, loop: Any, fork: Callable[[Any, Any], None]) -> None:
         """A pooled call's Task ended: the answer, or why its process died.

@@ -834,10 +834,11 @@ static PyMethodDef loop_methods[] = {
      "fork now and how many pool processes to fork (pool_fork)."},
     {"pool_setup", (PyCFunction)(void (*)(void))mvpy_loop_pool_setup,
      METH_VARARGS | METH_KEYWORDS,
-     "pool_setup(config, processes, name='pool')\n--\n\n"
+     "pool_setup(config, processes=0, name='pool')\n--\n\n"
      "Make the pool of forked processes that pool_call() sends calls to, for\n"
-     "config, with at most `processes` processes. The pool it replaces takes\n"
-     "no more calls and retires once its calls have ended."},
+     "config, with at most `processes` processes (0: as many as the loop's\n"
+     "limit lets run). The pool it replaces takes no more calls and retires\n"
+     "once its calls have ended."},
     {"pool_call", (PyCFunction)(void (*)(void))mvpy_loop_pool_call,
      METH_VARARGS | METH_KEYWORDS,
      "pool_call(payload, timeout, name, task_id=None) -> Task\n--\n\n"

@@ -27,7 +27,7 @@ typedef struct {
 typedef struct mvpy_task mvpy_task;
 typedef struct mvpy_loop mvpy_loop;
 
-/* A pool of forked servers (pool.c): the core's pool, and what the
+/* A pool of forked processes (pool.c): the core's pool, and what the
  * binding counts about it. Under the loop's mu. */
 typedef struct mvpy_fpool {
   struct mvpy_fpool *next;
@@ -49,7 +49,9 @@ typedef struct mvpy_fpool {
  *   - a thread holding `mu` without the GIL never waits for the GIL before
  *     releasing `mu` (wait() and close() drop `mu` first).
  * `wmu` guards only the `loop` pointer for those wakeups, so a wakeup never
- * touches a loop that close() is freeing.
+ * touches a loop that close() is freeing. `qmu` (the inbox) and `emu`
+ * (events for wait_events()) are taken alone or under `mu`, never the
+ * other way round, and nothing waits while holding them but on `ecv`.
  */
 struct mvpy_loop {
   PyObject_HEAD
@@ -66,7 +68,7 @@ struct mvpy_loop {
    * of the loop, which never takes the GIL, drives the core loop (holding
    * `mu` as wait() does) and collects what happened into `ready`,
    * `starts` and `need` under `emu`; wait_events() sleeps on `ecv` and
-   * hands that to Python. So the core gives pool servers their next
+   * hands that to Python. So the core gives pool processes their next
    * request while the Python threads fight over the GIL. A thread that
    * needs `mu` (mvpy_loop_lock) wakes the I/O thread, which waits on `hcv`
    * until no such thread is left.
@@ -208,7 +210,7 @@ void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj);
 /* The core's on_done for tasks of a loop (data = the mvpy_task). */
 void mvpy_loop_on_done(mv_task_t *core, void *data);
 
-/* pool.c: event mode and the pool of forked servers (the core's pool
+/* pool.c: event mode and the pool of forked processes (the core's pool
  * engine), as the loop's I/O thread drives them */
 /* Pass the pooled calls handed over to the core, in order (mu held, no
  * GIL needed). mvpy_loop_lock() does it for every thread that takes mu. */
@@ -246,7 +248,7 @@ PyObject *mvpy_chain_to_list(mvpy_task *chain);
  * own (mu held, no GIL). */
 void mvpy_loop_fail(mvpy_loop *l, mvpy_task *t, int status, const char *message);
 
-/* channel.c: the child side of a pool server */
+/* channel.c: the child side of a pool process */
 extern PyType_Spec mvpy_channel_spec;
 /* Call serve(Channel) and _exit(). Never returns. `pids`: the table of
  * running requests (mvpy_loop.pids), written as each request is read. */

@@ -10,7 +10,9 @@
  *   - Pooled calls are handed over by any thread (pool_call) through the
  *     loop's inbox, under `qmu` only, so that a caller never waits for the
  *     loop; whoever holds `mu` next passes them to mv_pool_call() in order
- *     (mvpy_pool_drain: the I/O thread, or mvpy_loop_lock()).
+ *     (mvpy_pool_drain: the I/O thread, or mvpy_loop_lock()). The loop is
+ *     woken for one only when it could start at once (want_calls); else
+ *     the next end, which makes room, wakes it anyway.
  *   - The I/O thread drives the core loop without the GIL, so that the
  *     core hands a process its next request while Python threads hold the
  *     GIL, and collects what the Python side must act on for
@@ -33,6 +35,7 @@
 #include "mvpy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,11 +240,18 @@ mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids) {
 PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   static char *kwlist[] = {"config", "processes", "name", NULL};
   PyObject *config;
-  int processes;
+  int processes = 0;
   const char *name = "pool";
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oi|s:pool_setup", kwlist, &config, &processes,
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|is:pool_setup", kwlist, &config, &processes,
                                    &name))
     return NULL;
+  if (processes < 0) {
+    PyErr_SetString(PyExc_ValueError, "processes must be >= 0");
+    return NULL;
+  }
+  /* 0: as many as the loop's limit lets run at once (the pool asks for a
+   * process only for a call that holds a slot and finds none idle). */
+  if (processes == 0) processes = INT_MAX;
   if (mvpy_loop_check(l) < 0) return NULL;
   mv_config_t cfg;
   mv_config_init(&cfg);
@@ -360,10 +370,14 @@ static double io_publish(mvpy_loop *l) {
     mv_pool_stats(fp->pool, &idle, &busy);
     procs += idle + busy;
     waiting += fp->out - busy;
-    /* A call handed over now would get a process of the current pool at
-     * once (an idle one, or a new one), unless calls wait for a slot. */
-    if (fp == l->pools && !fp->retired)
-      startable = mv_loop_queued(l->loop) == 0 && (idle > 0 || idle + busy < fp->size);
+    /* A call handed over now could get a process of the current pool at
+     * once: an idle one, or a new one if the limit has room (each busy
+     * process holds a slot), unless calls wait for a slot already. */
+    if (fp == l->pools && !fp->retired) {
+      int limit = mv_loop_limit(l->loop);
+      startable = mv_loop_queued(l->loop) == 0 &&
+                  (idle > 0 || (idle + busy < fp->size && (limit == 0 || idle + busy < limit)));
+    }
   }
   STORE(l->want_calls, startable);
   int gone = procs == 0 && LOAD(l->procs) > 0;
