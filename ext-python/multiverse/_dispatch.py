@@ -1,25 +1,24 @@
 """The dispatcher: one background thread that owns the core Loop.
 
-Callers only append to a queue and wake the thread. The thread forks
-queued calls while fewer than the concurrency limit run, sleeps in the
-loop with the GIL released, and resolves handles as tasks end. When
-nothing is queued or running it exits and closes its loop, so an idle host
-has exactly the threads and fds it had before; the next call starts a new
-one.
+Callers only append to a queue and wake the thread. The thread reserves
+each queued call a slot of the loop's concurrency limit (Loop.reserve: the
+core keeps one FIFO for every kind of task) and forks it when its turn
+comes, sleeps with the GIL released while the loop's own thread drives the
+loop, and resolves handles as tasks end. When nothing is queued or running
+it exits and closes its loop, so an idle host has exactly the threads and
+fds it had before; the next call starts a new one.
 
-Pooled calls (_prefork.py) go from the caller straight into the loop's
-queue of pooled calls, which the C side feeds to the pool's servers while
-the thread sleeps; the thread forks servers when the loop asks for them
-and resolves handles from their answers. Servers are tasks of the loop, so
-while there are any the thread stays, asleep, ready for the next pooled
+Pooled calls (_prefork.py) go from the caller straight to the core's pool
+(Loop.pool_call), which gives them to the pool's processes while the
+thread sleeps; the thread forks the processes the pool asks for and
+resolves handles from the answers. Pool processes are tasks of the loop,
+so while there are any the thread stays, asleep, ready for the next pooled
 call (starting a thread would cost more than the call); shutdown() and
-interpreter exit end it, and the servers with it. Pooled and forked calls
-share the concurrency limit: servers busy plus forked tasks running stay
-within it.
+interpreter exit end it, and the processes with it. Pooled and forked
+calls share the loop's concurrency limit (Loop.set_limit).
 
 Cancelling and reading pids go straight to the C Task, which is safe from
-any thread (see ext-python/src/mvpy.h); a pooled call's handle gets a
-_prefork.Request instead.
+any thread (see ext-python/src/mvpy.h), whatever the kind of call.
 """
 from __future__ import annotations
 
@@ -47,9 +46,10 @@ _LINGER = 1.0
 
 class _Call:
     """A call: its handle, the child-side runner and fork options; for a
-    pooled call also the pickled request (None: it forks)."""
+    pooled call also the pickled request (None: it forks) until it is
+    sent, and `pooled` while the pool runs it."""
 
-    __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s", "payload", "request")
+    __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s", "payload", "pooled")
 
     def __init__(self, handle: AsyncHandle, runner: Optional[Callable[[], Any]],
                  timeout: Optional[float], mem_kb: int, cpu_s: int,
@@ -60,7 +60,7 @@ class _Call:
         self.mem_kb = mem_kb
         self.cpu_s = cpu_s
         self.payload = payload
-        self.request: Optional[_prefork.Request] = None
+        self.pooled = payload is not None
 
 
 class Dispatcher:
@@ -70,12 +70,14 @@ class Dispatcher:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._queue: Deque[_Call] = collections.deque()   # calls that fork
-        self._running: Dict[Any, AsyncHandle] = {}   # core Task -> handle
+        self._queue: Deque[_Call] = collections.deque()   # calls that fork, not reserved yet
+        self._running: Dict[Any, _Call] = {}   # core Task -> call: reserved, forked or pooled
         self._active: Set[AsyncHandle] = set()        # queued, starting or running
         self._thread: Optional[threading.Thread] = None
+        # A thread that retired and may still be closing its loop.
+        self._closing: Optional[threading.Thread] = None
         self._loop: Any = None
-        self._pool = _prefork.Pool(self._lock, self._fork_now)
+        self._pool = _prefork.Pool()
         self._sleeping = False  # the thread waits in the loop: submit() must wake it
         self._closed = False
         self._tls = threading.local()
@@ -97,7 +99,10 @@ class Dispatcher:
                     raise err from err.__cause__
             self._active.add(call.handle)
             if call.payload is not None:
-                self._pool.submit(self._loop, call)  # wakes the loop itself if needed
+                # Handed to the loop without waiting for it; its thread passes
+                # it to the pool.
+                task = self._pool.submit(self._loop, call, self._max)
+                self._running[task] = call
                 return
             self._queue.append(call)
             # One wakeup per sleep: the thread looks at the whole queue
@@ -110,6 +115,7 @@ class Dispatcher:
         # Both may fail (no fds, no threads left): then nothing is queued and
         # the caller gets the exception.
         loop = _core.Loop()
+        loop.set_limit(self._max)
         thread = threading.Thread(target=self._run, args=(loop,), name="multiverse-dispatcher",
                                   daemon=True)
         try:
@@ -141,8 +147,11 @@ class Dispatcher:
             raise ValueError("n must be >= 1, got %d" % n)
         with self._lock:
             self._max = n
-            if self._thread is not None:
-                self._loop.wakeup()
+            if self._loop is not None:
+                # Raising it starts waiting calls at once; lowering it retires
+                # the pool processes beyond it.
+                self._loop.set_limit(n)
+                self._pool.refresh(self._loop, n)
 
     def active_count(self) -> int:
         with self._lock:
@@ -164,7 +173,6 @@ class Dispatcher:
     # -- the thread ------------------------------------------------------------------
     def _run(self, loop: Any) -> None:
         self._tls.inside = True
-        pool = self._pool
         idle_since: Optional[float] = None
         try:
             while True:
@@ -172,21 +180,16 @@ class Dispatcher:
                 with self._lock:
                     self._sleeping = False
                     batch: List[_Call] = []
-                    # The limit as it is now (set_max_concurrent_tasks() may
-                    # have changed it while the thread lingered).
-                    loop.pool_limits(self._max, self._max, bool(self._queue))
-                    # A slot of the limit shared with pool servers, counted
-                    # by the loop (take_slot) so neither side overshoots.
-                    while self._queue and loop.take_slot():
+                    while self._queue:
                         call = self._queue.popleft()
                         if call.handle._begin_start():
                             batch.append(call)
-                        else:
-                            loop.give_slot()
-                    idle = not batch and not self._running and not pool.calls
-                    # Idle servers keep the thread, unless shutdown() or exit
+                    # Pool processes of an older configuration retire.
+                    self._pool.refresh(loop, self._max)
+                    idle = not batch and not self._running
+                    # Pool processes keep the thread, unless shutdown() or exit
                     # wants them gone; without them it lingers a moment.
-                    if idle and (not pool.servers or self._closed):
+                    if idle and (not loop.processes or self._closed):
                         now = time.monotonic()
                         idle_since = now if idle_since is None else idle_since
                         if self._closed or now - idle_since >= _LINGER:
@@ -196,19 +199,18 @@ class Dispatcher:
                     else:
                         idle_since = None
                 for call in batch:
-                    self._start(loop, call)
-                pool.retire(self._max)
-                # While forked calls wait, one slot is held back for them,
-                # so that pooled calls cannot starve them.
-                loop.pool_limits(self._max, self._max, bool(self._queue))
-                if self._may_sleep(loop):
-                    done, answers, need = loop.wait_events(timeout=linger)
-                    for server, request_id, elapsed, blob in answers:  # before ends
-                        pool.answer(loop, server, request_id, elapsed, blob)
+                    self._reserve(loop, call)
+                if self._may_sleep():
+                    done, starts, need = loop.wait_events(timeout=linger)
                     for task in done:
-                        self._finish(loop, task, pool)
+                        self._finish(loop, task)
+                    for task in starts:  # their turn came: fork them
+                        with self._lock:
+                            turn = self._running.get(task)
+                        if turn is not None:
+                            self._fork(loop, turn, task)
                     if need:
-                        pool.start_servers(loop, need, self._max)
+                        self._fork_pool(loop, need)
         except BaseException:
             log.exception("multiverse dispatcher failed; its running tasks are cancelled")
             with self._lock:
@@ -218,36 +220,74 @@ class Dispatcher:
             for call in queued:
                 call.handle._resolve_cancelled("the dispatcher failed before the task started")
         finally:
+            # Every task of the loop ends here, canceled if it had not.
             for task in loop.close():
-                self._finish(loop, task, pool)
-            pool.fail_all("cancelled: the dispatcher stopped before the task started")
+                self._finish(loop, task)
 
     def _retire_thread_locked(self) -> None:
         """The thread is about to end with its loop: the next submit()
         starts a new thread, with a new loop and pool."""
         if self._thread is threading.current_thread():
+            self._closing = self._thread
             self._thread = None
             self._loop = None
-            self._pool = _prefork.Pool(self._lock, self._fork_now)
+            self._pool = _prefork.Pool()
 
-    def _may_sleep(self, loop: Any) -> bool:
-        """False if queued calls can start now; else mark the thread as
+    def _may_sleep(self) -> bool:
+        """False if calls were queued meanwhile; else mark the thread as
         sleeping, so that the next submit() wakes it."""
         with self._lock:
-            if self._queue and loop.pool_stats()[4] > 0:
+            if self._queue:
                 return False
             self._sleeping = True
             return True
 
+    def _reserve(self, loop: Any, call: _Call) -> None:
+        """Give a queued call its place in the loop's FIFO; fork it if its
+        turn is now (else wait_events() says when)."""
+        handle = call.handle
+        try:
+            task, now = loop.reserve(name=handle._name, task_id=handle._task_id)
+        except Exception as exc:
+            handle._resolve_error(_start_failed(handle, exc))
+            return
+        with self._lock:
+            self._running[task] = call
+        if handle._reserved(task):
+            task.cancel()  # cancelled meanwhile: it ends before it ran
+        elif now:
+            self._fork(loop, call, task)
+
+    def _fork(self, loop: Any, call: _Call, task: Any) -> None:
+        """Fork a reserved call whose turn came."""
+        handle = call.handle
+        try:
+            forked = loop.fork_reserved(
+                task,
+                call.runner,
+                timeout=call.timeout,
+                max_memory_kb=call.mem_kb,
+                max_cpu_secs=call.cpu_s,
+                config=_config.current(),
+            )
+        except Exception as exc:
+            # The task has ended with the error: its end finds the handle
+            # resolved.
+            handle._resolve_error(_start_failed(handle, exc))
+            return
+        finally:
+            call.runner = None  # the child has its copy; drop the arguments here
+        if not forked:
+            return  # cancelled before its fork: its end resolves the handle
+        log.debug("task %r (id %s) started", handle._name, handle._task_id)
+        if handle._started(task):
+            task.cancel()
+
     def _fork_now(self, loop: Any, call: _Call) -> None:
         """A pooled call that has to fork after all: at once, counted in
         the limit even if that is reached (it was counted as a pool call)."""
-        loop.take_slot(force=True)
-        self._start(loop, call)
-
-    def _start(self, loop: Any, call: _Call) -> None:
-        """Fork a call whose slot is taken (take_slot)."""
         handle = call.handle
+        call.pooled = False
         try:
             task = loop.fork_call(
                 call.runner,
@@ -260,24 +300,35 @@ class Dispatcher:
             )
         except Exception as exc:
             handle._resolve_error(_start_failed(handle, exc))
-            loop.give_slot()
             return
         finally:
-            call.runner = None  # the child has its copy; drop the arguments here
+            call.runner = None
         with self._lock:
-            self._running[task] = handle
+            self._running[task] = call
         log.debug("task %r (id %s) started", handle._name, handle._task_id)
         if handle._started(task):
             task.cancel()
 
-    def _finish(self, loop: Any, task: Any, pool: _prefork.Pool) -> None:
-        if pool.ended(task):
-            return
+    def _fork_pool(self, loop: Any, count: int) -> None:
+        """Fork the processes the pool asked for. Each is forked, or fails:
+        the pool fails the calls waiting when it has no process left, and
+        they fork on their own."""
+        for _ in range(count):
+            try:
+                if not loop.pool_fork(_prefork.serve):
+                    return
+            except Exception as exc:
+                log.warning("cannot fork a pool process: %s", exc)
+
+    def _finish(self, loop: Any, task: Any) -> None:
         with self._lock:
-            handle = self._running.pop(task, None)
-        if handle is None:
+            call = self._running.pop(task, None)
+        if call is None:
             return
-        loop.give_slot()
+        if call.pooled:
+            self._pool.ended(task, call, loop, self._fork_now)
+            return
+        handle = call.handle
         report = task.report()
         if report is None:  # forgotten: cannot happen in the owner process
             handle._resolve_cancelled("the task was lost")
@@ -316,13 +367,16 @@ class Dispatcher:
     def _close_pool(self) -> None:
         """Kill the pool processes (shutdown(), exit; the shutdown flag is
         set): the thread, which stays for them, wakes up, sees the flag and
-        closes its loop."""
+        closes its loop. One that retired by itself may be closing it still:
+        it is waited for too."""
         with self._lock:
             thread = self._thread
             if thread is not None:
                 self._loop.wakeup()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self.kill_wait())
+            closing = self._closing
+        for t in (closing, thread):
+            if t is not None and t is not threading.current_thread():
+                t.join(self.kill_wait())
 
     def reset_shutdown(self) -> None:
         with self._lock:
@@ -330,13 +384,18 @@ class Dispatcher:
 
     def _cancel_queued(self, why: str) -> None:
         with self._lock:
-            queued = list(self._queue)
+            queued = [call.handle for call in self._queue]
             self._queue.clear()
-            loop, pool = self._loop, self._pool
-        for call in queued:
-            call.handle._resolve_cancelled(why)
+            loop = self._loop
         if loop is not None:
-            pool.cancel_queued(loop, why)
+            # Waiting for their turn in the loop: reserved and pooled calls.
+            for task in loop.cancel_queued():
+                with self._lock:
+                    call = self._running.get(task)
+                if call is not None:
+                    queued.append(call.handle)
+        for handle in queued:
+            handle._resolve_cancelled(why)
 
     def _snapshot(self) -> List[AsyncHandle]:
         with self._lock:

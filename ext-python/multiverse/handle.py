@@ -233,6 +233,13 @@ class AsyncHandle:
             self._cancel_requested = True
             return self._task
 
+    def _reserved(self, task: Any) -> bool:
+        """Record the core task of a call waiting for its turn (cancel()
+        cancels it there); True if a cancel arrived meanwhile."""
+        with self._lock:
+            self._task = task
+            return self._cancel_requested
+
     def _started(self, task: Any) -> bool:
         """Record the running task; True if a cancel arrived meanwhile."""
         with self._lock:

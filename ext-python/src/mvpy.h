@@ -12,6 +12,7 @@
 #include <Python.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "multiverse.h"
@@ -24,27 +25,19 @@ typedef struct {
 } mvpy_state;
 
 typedef struct mvpy_task mvpy_task;
+typedef struct mvpy_loop mvpy_loop;
 
-/* An answer of a pool server (prefork.c), queued until wait_events()
- * hands it out. `task` is borrowed: it is alive while it runs (the loop's
- * reference) and, once finished, until the same wait_events() hands it out. */
-typedef struct mvpy_msg {
-  struct mvpy_msg *next;
-  mvpy_task *task;
-  long long req;              /* the request it answers */
-  double elapsed;             /* seconds from sending the request to the answer */
-  size_t len;
-  char data[];
-} mvpy_msg;
-
-/* A pooled call waiting for a pool server (prefork.c). */
-typedef struct mvpy_req {
-  struct mvpy_req *next;
-  long long id;
-  double timeout;             /* 0 = none */
-  size_t len;
-  char data[];
-} mvpy_req;
+/* A pool of forked processes (pool.c): the core's pool, and what the
+ * binding counts about it. Under the loop's mu. */
+typedef struct mvpy_fpool {
+  struct mvpy_fpool *next;
+  mvpy_loop *owner;
+  mv_pool_t *pool;
+  int size;                   /* processes at most */
+  int need;                   /* processes it asked for (on_need) not forked yet */
+  long out;                   /* requests made and not ended */
+  int retired;                /* takes no new request; freed once `out` is 0 */
+} mvpy_fpool;
 
 /*
  * A Loop wraps one mv_loop_t. The core loop is single-threaded, so every
@@ -56,9 +49,11 @@ typedef struct mvpy_req {
  *   - a thread holding `mu` without the GIL never waits for the GIL before
  *     releasing `mu` (wait() and close() drop `mu` first).
  * `wmu` guards only the `loop` pointer for those wakeups, so a wakeup never
- * touches a loop that close() is freeing.
+ * touches a loop that close() is freeing. `qmu` (the inbox) and `emu`
+ * (events for wait_events()) are taken alone or under `mu`, never the
+ * other way round, and nothing waits while holding them but on `ecv`.
  */
-typedef struct {
+struct mvpy_loop {
   PyObject_HEAD
   mv_loop_t *loop;            /* NULL once closed or forgotten */
   pid_t owner;                /* process that created the loop */
@@ -69,48 +64,51 @@ typedef struct {
   size_t nrunning;
   int lockers;                /* threads in mvpy_loop_lock() waiting for `mu` */
   /*
-   * Event mode (prefork.c), entered by the first wait_events(): an I/O
-   * thread of the loop, which never takes the GIL, drives the core loop
-   * (holding `mu` as wait() does), feeds queued pooled calls to idle pool
-   * servers and collects what happened into `ready`/`msgs`/`need` under
-   * `emu`; wait_events() sleeps on `ecv` and hands that to Python. So
-   * servers keep getting calls while the Python threads fight over the
-   * GIL. A thread that needs `mu` (mvpy_loop_lock) wakes the I/O thread,
-   * which waits on `hcv` until no such thread is left.
+   * Event mode (pool.c), entered by the first wait_events(): an I/O thread
+   * of the loop, which never takes the GIL, drives the core loop (holding
+   * `mu` as wait() does) and collects what happened into `ready`,
+   * `starts` and `need` under `emu`; wait_events() sleeps on `ecv` and
+   * hands that to Python. So the core gives pool processes their next
+   * request while the Python threads fight over the GIL. A thread that
+   * needs `mu` (mvpy_loop_lock) wakes the I/O thread, which waits on `hcv`
+   * until no such thread is left.
    */
   pthread_t io;
   int io_started;             /* the thread runs (it clears this when it ends) */
   int io_joinable;            /* a thread was started and not joined yet */
   int io_stop, io_failed;
-  int kicked;                 /* under emu: a call was queued while no thread ran */
+  int kicked;                 /* under emu: a call was handed over while no thread ran */
   pthread_cond_t hcv;         /* with mu: lockers are done, or a task was added */
   pthread_mutex_t emu;
   pthread_cond_t ecv;         /* with emu: something for wait_events() */
   mvpy_task *ready;           /* under emu: ended and collected, not yet handed out */
-  mvpy_msg *msgs, *msgs_last; /* under emu: answers of pool servers, oldest first */
-  size_t nmsgs;               /* under emu: how many */
-  double msgs_since;          /* under emu: when the oldest arrived */
-  int need;                   /* under emu: pool servers to fork */
+  size_t nready;              /* under emu: how many */
+  double ready_since;         /* under emu: when the oldest was collected */
+  mvpy_task *starts, *starts_last; /* under emu: reserved tasks whose turn came (borrowed) */
+  int need;                   /* under emu: pool processes asked for, not handed out */
+  int procs;                  /* pool processes, as last seen (atomic) */
   unsigned long py_wakes;     /* wakeup() calls ... */
   unsigned long py_seen;      /* ... of which wait_events() returned for these */
   char io_error[256];
-  /* Pooled calls waiting for a server: their own mutex, so that a caller
-   * queues one without waiting for the loop. */
+  /* Pooled calls handed over by any thread, for whoever holds `mu` next
+   * to pass to the core (mv_pool_call), in order: a caller never waits
+   * for the loop. Under `qmu`. */
   pthread_mutex_t qmu;
-  mvpy_req *q_head, *q_tail;  /* under qmu */
-  size_t q_len;               /* under qmu */
+  mvpy_task *inbox, *inbox_last;
+  size_t inbox_len;
+  unsigned long long serial;  /* under qmu: the last request's number */
   int in_epoll;               /* the I/O thread sleeps in the core loop ... */
-  int want_calls;             /* ... and would give a queued call to a server at once */
-  /* One concurrency limit for pooled calls and forked tasks: servers
-   * busy + slots taken by forked tasks <= limit, less `hold` (one slot
-   * kept free for forked calls waiting, so pooled calls cannot starve
-   * them). Checked and counted under mu by this thread and take_slot(). */
-  int limit;
-  int hold;
-  int forks;                  /* under mu: slots taken by forked tasks */
-  int servers_max;            /* servers to keep */
-  int servers_busy;           /* under mu */
-} mvpy_loop;
+  int want_calls;             /* ... and a call handed over could start at once */
+  mvpy_fpool *pools;          /* under mu: the current pool first, then retired ones */
+  /* Shared with the pool processes: which process runs request n (the
+   * core tells a request's pid only once it has ended). */
+  uint64_t *pids;
+};
+
+/* Slots of the table of running pool requests (mvpy_loop.pids): a slot
+ * holds serial << 22 | pid (pids are below 2^22 on Linux). */
+#define MVPY_PID_SLOTS 4096
+#define MVPY_PID_BITS 22
 
 enum { MVPY_TASK_NEW = 0, MVPY_TASK_RUNNING = 1, MVPY_TASK_DONE = 2 };
 
@@ -132,14 +130,15 @@ struct mvpy_task {
   char task_id[40];
   PyObject *name;             /* str */
   PyObject *data;             /* free slot for the binding's bookkeeping */
-  /* pool servers (prefork.c), under the loop's mu */
-  int server;                 /* a persistent fork task of the pre-forked pool */
-  int retiring;               /* no more requests: input closed once idle */
-  int timed;                  /* a request deadline is armed in the supervisor */
-  long long req;              /* request in flight, 0 = idle */
-  double sent_at;
-  long long ended_req;        /* request in flight when it ended, 0 = none */
-  double ended_elapsed;
+  /* A pooled call (pool.c): its request while it waits in the inbox, the
+   * pool it went to, its number (pids), and the link of the inbox or of
+   * the loop's `starts`. */
+  char *payload;
+  size_t payload_len;
+  double timeout;
+  mvpy_fpool *fpool;
+  unsigned long long serial;
+  mvpy_task *qnext;
 };
 
 /* module.c */
@@ -211,15 +210,27 @@ void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj);
 /* The core's on_done for tasks of a loop (data = the mvpy_task). */
 void mvpy_loop_on_done(mv_task_t *core, void *data);
 
-/* prefork.c: the host side of the pre-forked pool */
-/* The core's on_message of a server: queue the answer, feed the server
- * its next request (mu held, no GIL). */
-void mvpy_server_on_message(mv_task_t *core, const char *msg, size_t len, void *data);
-/* A server ended (from the loop's on_done, mu held): note its request. */
-void mvpy_server_ended(mvpy_loop *l, mvpy_task *t);
-/* Free queued answers / requests. */
-void mvpy_msgs_clear(mvpy_loop *l);
-void mvpy_reqs_clear(mvpy_loop *l);
+/* pool.c: event mode and the pool of forked processes (the core's pool
+ * engine), as the loop's I/O thread drives them */
+/* Pass the pooled calls handed over to the core, in order (mu held, no
+ * GIL needed). mvpy_loop_lock() does it for every thread that takes mu. */
+void mvpy_pool_drain(mvpy_loop *l);
+/* The core's on_done of a pooled call (from mvpy_loop_on_done, mu held). */
+void mvpy_pool_request_ended(mvpy_task *t);
+/* The pid of the pool process running request t, or -1 (mu held). */
+pid_t mvpy_pool_request_pid(mvpy_loop *l, const mvpy_task *t);
+/* The core's on_start of a reserved task: hand it to wait_events(). */
+void mvpy_on_start(mv_task_t *core, void *data);
+/* Free every pool (close(): their processes retired, the requests
+ * canceled; a forked child: forgotten). mu held, no GIL. */
+void mvpy_pools_free(mvpy_loop *l);
+/* The next pool that asked for a process (its need taken), or NULL (mu
+ * held). */
+mvpy_fpool *mvpy_pool_needing(mvpy_loop *l);
+/* Forked child: forget the calls handed over and not passed on (their
+ * objects, as a chain to release), the events not handed out, and the
+ * pools; `keep_pids`: a pool process keeps the table of pids. */
+mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids);
 /* Event mode: stop and join the I/O thread (owner, no GIL, mu not held);
  * in a forked child, forget it (it does not exist there). */
 void mvpy_io_stop(mvpy_loop *l);
@@ -227,21 +238,21 @@ void mvpy_io_forget(mvpy_loop *l);
 /* The collected-task chain not handed out yet (emu taken inside). */
 mvpy_task *mvpy_take_ready(mvpy_loop *l);
 PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds);
-PyObject *mvpy_loop_pool_submit(mvpy_loop *l, PyObject *args, PyObject *kwds);
-PyObject *mvpy_loop_pool_cancel(mvpy_loop *l, PyObject *args, PyObject *kwds);
-PyObject *mvpy_loop_pool_limits(mvpy_loop *l, PyObject *args);
-PyObject *mvpy_loop_take_slot(mvpy_loop *l, PyObject *args, PyObject *kwds);
-PyObject *mvpy_loop_give_slot(mvpy_loop *l, PyObject *unused);
-PyObject *mvpy_loop_pool_pid(mvpy_loop *l, PyObject *arg);
-PyObject *mvpy_loop_pool_stats(mvpy_loop *l, PyObject *unused);
+PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds);
+PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds);
+PyObject *mvpy_loop_get_processes(mvpy_loop *l, void *closure);
 /* loop.c helpers it uses */
 mvpy_task *mvpy_loop_collect(mvpy_loop *l);
 PyObject *mvpy_chain_to_list(mvpy_task *chain);
+/* End `t` (linked in the loop, without a core task) with an error of its
+ * own (mu held, no GIL). */
+void mvpy_loop_fail(mvpy_loop *l, mvpy_task *t, int status, const char *message);
 
-/* channel.c: the child side of a pool server */
+/* channel.c: the child side of a pool process */
 extern PyType_Spec mvpy_channel_spec;
-/* Call serve(Channel) and _exit(). Never returns. */
-void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st);
+/* Call serve(Channel) and _exit(). Never returns. `pids`: the table of
+ * running requests (mvpy_loop.pids), written as each request is read. */
+void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st, uint64_t *pids);
 
 /* warm.c: warm workers, through the core loop's own pools */
 PyObject *mvpy_loop_warm_call(mvpy_loop *l, PyObject *args, PyObject *kwds);
@@ -253,7 +264,8 @@ PyObject *mvpy_warm_replaces(PyObject *module, PyObject *args);
 extern PyType_Spec mvpy_task_spec;
 mvpy_task *mvpy_task_create(mvpy_state *st, PyObject *name, const char *task_id);
 /* Move a finished core task's report into the object and free the core
- * task. Called under the loop's mu, without the GIL. */
+ * task (a task without one keeps the report it has). Called under the
+ * loop's mu, without the GIL. */
 void mvpy_task_collect(mvpy_task *t);
 
 #endif /* MVPY_H */

@@ -27,12 +27,13 @@ mvpy_task *mvpy_task_create(mvpy_state *st, PyObject *name, const char *task_id)
 }
 
 void mvpy_task_collect(mvpy_task *t) {
-  if (t->task == NULL) return;
-  if (mv_task_take_report(t->task, &t->report) == 0) t->have_report = 1;
+  if (t->task != NULL) {
+    if (mv_task_take_report(t->task, &t->report) == 0) t->have_report = 1;
+    mv_task_free(t->task); /* done: unlinks and frees, never waits */
+    t->task = NULL;
+  }
   if (t->pid <= 0 && t->have_report && t->report.pid > 0)
     __atomic_store_n(&t->pid, t->report.pid, __ATOMIC_RELEASE);
-  mv_task_free(t->task); /* done: unlinks and frees, never waits */
-  t->task = NULL;
   __atomic_store_n(&t->loop, NULL, __ATOMIC_RELEASE);
   __atomic_store_n(&t->state, MVPY_TASK_DONE, __ATOMIC_RELEASE);
 }
@@ -54,6 +55,7 @@ static void task_dealloc(mvpy_task *self) {
   PyObject_GC_UnTrack(self);
   task_clear(self);
   Py_CLEAR(self->name);
+  free(self->payload); /* handed over, and the loop forgotten before it went on */
   /* A running task is referenced by its loop, so `task` is NULL here
    * unless the loop was forgotten in a forked child, where the core task
    * was already released with it. */
@@ -81,11 +83,6 @@ static int task_do_cancel(mv_task_t *t, int unused) {
 
 static int task_do_signal(mv_task_t *t, int sig) { return mv_task_signal(t, sig); }
 
-static int task_do_pid(mv_task_t *t, int unused) {
-  (void)unused;
-  return (int)mv_task_pid(t);
-}
-
 static PyObject *task_cancel(mvpy_task *self, PyObject *unused) {
   (void)unused;
   return PyBool_FromLong(task_with_core(self, task_do_cancel, 0) > 0);
@@ -102,27 +99,21 @@ static PyObject *task_signal(mvpy_task *self, PyObject *arg) {
   return PyBool_FromLong(r > 0);
 }
 
-/* Pool servers: no more requests; the task sees end of file. */
-static PyObject *task_close_input(mvpy_task *self, PyObject *unused) {
-  (void)unused;
-  mvpy_loop *l = LOAD(self->loop);
-  if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
-  mvpy_loop_lock(l);
-  int r = -1;
-  if (self->task && mvpy_loop_ours(l)) {
-    /* A pool server takes no more calls; one busy now closes its input
-     * when it answers (prefork.c). */
-    if (self->server) self->retiring = 1;
-    r = self->server && self->req ? 0 : mv_task_close_input(self->task);
-  }
-  mvpy_loop_unlock(l);
-  return PyBool_FromLong(r == 0);
-}
-
 static PyObject *task_report(mvpy_task *self, PyObject *unused) {
   (void)unused;
   if (LOAD(self->state) != MVPY_TASK_DONE || !self->have_report) Py_RETURN_NONE;
   return mvpy_report_dict(&self->report);
+}
+
+/* The few facts a pooled call's answer needs, without building the whole
+ * report: (status, ended by a failed start, seconds, pid, result). */
+static PyObject *task_outcome(mvpy_task *self, PyObject *unused) {
+  (void)unused;
+  if (LOAD(self->state) != MVPY_TASK_DONE || !self->have_report) Py_RETURN_NONE;
+  const mv_report_t *r = &self->report;
+  return Py_BuildValue("(iOdiy#)", r->status, r->end == MV_END_SPAWN_FAILED ? Py_True : Py_False,
+                       r->elapsed, (int)r->pid, r->result.data ? r->result.data : "",
+                       (Py_ssize_t)(r->result.data ? r->result.len : 0));
 }
 
 static PyObject *task_elapsed(mvpy_task *self, PyObject *unused) {
@@ -137,10 +128,16 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
   (void)closure;
   pid_t pid = LOAD(self->pid);
   /* The supervisor announces the pid shortly after the start; ask the
-   * loop if it has not been seen yet. */
-  if (pid <= 0 && LOAD(self->state) == MVPY_TASK_RUNNING) {
-    pid = (pid_t)task_with_core(self, task_do_pid, 0);
-    if (pid > 0) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
+   * loop if it has not been seen yet. A pooled call is served by a process
+   * of the pool: it may change until the call ends (a process that died
+   * is replaced), so it is not kept. */
+  mvpy_loop *l = LOAD(self->loop);
+  if (pid <= 0 && l != NULL && LOAD(self->state) == MVPY_TASK_RUNNING) {
+    mvpy_loop_lock(l);
+    if (self->task && mvpy_loop_ours(l))
+      pid = self->serial ? mvpy_pool_request_pid(l, self) : mv_task_pid(self->task);
+    mvpy_loop_unlock(l);
+    if (pid > 0 && !self->serial) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
   }
   if (pid <= 0) Py_RETURN_NONE;
   return PyLong_FromLong((long)pid);
@@ -162,10 +159,15 @@ static PyObject *task_get_name(mvpy_task *self, void *closure) {
   return self->name;
 }
 
-static PyObject *task_get_pool_request(mvpy_task *self, void *closure) {
+static PyObject *task_get_queued(mvpy_task *self, void *closure) {
   (void)closure;
-  if (LOAD(self->state) != MVPY_TASK_DONE || self->ended_req == 0) Py_RETURN_NONE;
-  return Py_BuildValue("(Ld)", self->ended_req, self->ended_elapsed);
+  mvpy_loop *l = LOAD(self->loop);
+  int q = 0;
+  if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
+  mvpy_loop_lock(l);
+  if (self->task && mvpy_loop_ours(l)) q = mv_task_queued(self->task);
+  mvpy_loop_unlock(l);
+  return PyBool_FromLong(q);
 }
 
 static PyObject *task_get_data(mvpy_task *self, void *closure) {
@@ -194,10 +196,12 @@ static PyMethodDef task_methods[] = {
      "once; True if a kill was sent."},
     {"signal", (PyCFunction)task_signal, METH_O,
      "signal(signum) -> bool\n--\n\nDeliver a signal to the task's tree."},
-    {"close_input", (PyCFunction)task_close_input, METH_NOARGS,
-     "close_input() -> bool\n--\n\nPersistent tasks: no more requests; the task sees end of file."},
     {"report", (PyCFunction)task_report, METH_NOARGS,
      "report() -> dict | None\n--\n\nWhat the task did, once it is done."},
+    {"outcome", (PyCFunction)task_outcome, METH_NOARGS,
+     "outcome() -> (int, bool, float, int, bytes) | None\n--\n\n"
+     "Once done: status, whether it ended because it could not start,\n"
+     "seconds, pid (-1: none) and result bytes."},
     {"elapsed", (PyCFunction)task_elapsed, METH_NOARGS,
      "elapsed() -> float\n--\n\nSeconds since the start (final once done)."},
     {NULL, NULL, 0, NULL}};
@@ -207,8 +211,8 @@ static PyGetSetDef task_getset[] = {
     {"done", (getter)task_get_done, NULL, "True once the task ended and was collected.", NULL},
     {"task_id", (getter)task_get_task_id, NULL, "The task id (also in the registry).", NULL},
     {"name", (getter)task_get_name, NULL, "The task's name.", NULL},
-    {"pool_request", (getter)task_get_pool_request, NULL,
-     "A pool server that ended: (request id, seconds) of the call it was running, or None.",
+    {"queued", (getter)task_get_queued, NULL,
+     "True while it waits for its turn in the loop's limit (or, reserved, to be forked).",
      NULL},
     {"data", (getter)task_get_data, (setter)task_set_data, "Free slot for the caller.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
@@ -220,7 +224,7 @@ static PyType_Slot task_slots[] = {
     {Py_tp_repr, task_repr},
     {Py_tp_methods, task_methods},
     {Py_tp_getset, task_getset},
-    {Py_tp_doc, "A task started by Loop.fork_call() or Loop.spawn_worker()."},
+    {Py_tp_doc, "A task of a Loop: forked, reserved, a worker, a warm or a pooled call."},
     {0, NULL}};
 
 PyType_Spec mvpy_task_spec = {

@@ -206,6 +206,35 @@ def test_pooled_and_forked_calls_share_the_concurrency_limit():
     assert time.monotonic() - t0 >= 0.75  # one after the other, whichever first
 
 
+def test_shutdown_cancel_pending_cancels_pooled_calls_waiting_their_turn():
+    mp.set_max_concurrent_tasks(1)
+    running = sleep_then(0.3, "ran")
+    queued = [sleep_then(0.3, i) for i in range(3)]
+    assert wait_until(lambda: running.pid is not None)  # a pool process has it
+    assert mp.shutdown(timeout_secs=30, cancel_pending=True) is True
+    assert running.get() == "ran"
+    for h in queued:
+        assert h.is_cancelled()
+        with pytest.raises(mp.TaskCancelledError):
+            h.get()
+    # shutdown() returns once the pool processes are gone.
+    assert [e for e in mp.running() if e["worker"] == "multiverse-pool"] == []
+
+
+def test_a_lower_limit_or_a_new_configuration_retires_pool_processes():
+    mp.set_max_concurrent_tasks(2)
+    first = whoami().get()
+    mp.set_max_concurrent_tasks(3)
+    assert whoami().get() == first  # a higher limit keeps them
+    mp.set_max_concurrent_tasks(1)
+    assert survivors([first], timeout=5) == []  # idle: retired at once
+    second = whoami().get()
+    assert second != first
+    mp.configure(kill_grace=0.5)
+    assert whoami().get() != second
+    assert survivors([second], timeout=5) == []
+
+
 def test_coroutines_and_map():
     assert coroutine(4).get() == 12
     assert mp.map(square, range(50), pool=True) == [x * x for x in range(50)]
