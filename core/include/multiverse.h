@@ -289,7 +289,8 @@ typedef struct {
   const char *name;        /* report/registry name for forks (NULL = "fork") */
   mv_done_cb on_done;      /* called from mv_loop_wait() when the task ends */
   void *data;
-  unsigned flags;
+  unsigned flags;          /* mv_task_flag_t */
+  unsigned fork_flags;     /* mv_fork_flag_t */
   /* Persistent tasks (MV_TASK_PERSISTENT) only: */
   void (*on_message)(mv_task_t *task, const char *msg, size_t len, void *data);
   double idle_timeout;     /* the supervisor ends the task after this long idle; 0 = never */
@@ -298,25 +299,32 @@ typedef struct {
   mv_start_cb on_start;
 } mv_task_opts_t;
 
-/* Flags for mv_task_opts_t.flags */
-#define MV_TASK_NO_REGISTRY  0x01u  /* do not record in runtime_dir */
-#define MV_FORK_CAPTURE      0x02u  /* fork: capture stdout/stderr instead of inheriting */
-/* A long-lived task that serves requests (warm workers, pre-forked pools):
- * requests go in through mv_task_send() and each complete message on the
- * result channel is handed to opts.on_message. An exec'd worker gets its
- * requests on stdin and answers on fd 3, one JSON document per line (and
- * MULTIVERSE_WARM=1 in its environment); a forked task reads requests from
- * mv_child_request_fd() and answers with mv_child_send_frame(), both framed
- * as an 8-byte little-endian length followed by the bytes. */
-#define MV_TASK_PERSISTENT   0x04u
-/* Fork: the task does not keep the host's close-on-exec pipe ends: each
- * is pointed at /dev/null before the caller's code runs (the fd number
- * stays taken, so nothing reuses it). A host whose other threads run
- * subprocesses needs this: a pipe another thread made for a child it is
- * starting would otherwise stay open in the task, and that thread would
- * wait for its end-of-file until the task ended. The task's own channels
- * are kept. */
-#define MV_FORK_CLOSE_PIPES  0x10u
+/* mv_task_opts_t.flags: any task. */
+typedef enum {
+  MV_TASK_NO_REGISTRY = 0x01u,  /* do not record in runtime_dir */
+  /* A long-lived task that serves requests (the processes of pools):
+   * requests go in through mv_task_send() and each complete message on
+   * the result channel is handed to opts.on_message. An exec'd worker gets
+   * its requests on stdin and answers on fd 3, one JSON document per line
+   * (and MULTIVERSE_WARM=1 in its environment); a forked task reads
+   * requests from mv_child_request_fd() and answers with
+   * mv_child_send_frame(), both framed as an 8-byte little-endian length
+   * followed by the bytes. */
+  MV_TASK_PERSISTENT = 0x02u
+} mv_task_flag_t;
+
+/* mv_task_opts_t.fork_flags: forked tasks only. */
+typedef enum {
+  MV_FORK_CAPTURE = 0x01u,      /* capture stdout/stderr instead of inheriting them */
+  /* The task does not keep the host's close-on-exec pipe ends: each is
+   * pointed at /dev/null before the caller's code runs (the fd number
+   * stays taken, so nothing reuses it). A host whose other threads run
+   * subprocesses needs this: a pipe another thread made for a child it is
+   * starting would otherwise stay open in the task, and that thread would
+   * wait for its end-of-file until the task ended. The task's own
+   * channels are kept. */
+  MV_FORK_CLOSE_PIPES = 0x02u
+} mv_fork_flag_t;
 
 /*
  * The concurrency limit: at most `limit` tasks of a loop run at once, and
@@ -532,7 +540,8 @@ typedef void (*mv_pool_need_cb)(mv_pool_t *pool, void *data);
 typedef struct {
   const char *name;        /* the processes' and requests' name (reports, registry) */
   mv_warm_t size;          /* processes at most, max_requests, idle_timeout */
-  unsigned flags;          /* MV_FORK_CAPTURE, MV_FORK_CLOSE_PIPES, MV_TASK_NO_REGISTRY */
+  unsigned flags;          /* MV_TASK_NO_REGISTRY */
+  unsigned fork_flags;     /* mv_fork_flag_t */
   mv_pool_need_cb on_need;
   void *data;
 } mv_fork_pool_opts_t;

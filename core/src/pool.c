@@ -59,7 +59,7 @@ struct mv_pool_s {
   /* A pool of forked servers (mv_pool_new_forked): the binding forks
    * each process when the pool asks (on_need -> mv_pool_fork). */
   int forked;
-  unsigned fork_flags;
+  unsigned flags, fork_flags;
   mv_pool_need_cb on_need;
   void *need_data;
   int starting;             /* asked for, not forked yet */
@@ -170,13 +170,15 @@ int mv_pool_new_forked(mv_loop_t *loop, const mv_config_t *cfg,
   *out = NULL;
   if (opts == NULL || opts->on_need == NULL)
     return mv__error(MV_EINVAL, "a pool of forked processes needs on_need");
-  if (opts->flags & ~(MV_FORK_CAPTURE | MV_FORK_CLOSE_PIPES | MV_TASK_NO_REGISTRY))
-    return mv__error(MV_EINVAL, "pool flags may only be MV_FORK_CAPTURE, MV_FORK_CLOSE_PIPES "
-                                "and MV_TASK_NO_REGISTRY");
+  if ((opts->flags & ~(unsigned)MV_TASK_NO_REGISTRY) ||
+      (opts->fork_flags & ~(unsigned)(MV_FORK_CAPTURE | MV_FORK_CLOSE_PIPES)))
+    return mv__error(MV_EINVAL, "a pool's flags may only be MV_TASK_NO_REGISTRY, its "
+                                "fork_flags MV_FORK_CAPTURE and MV_FORK_CLOSE_PIPES");
   int r = mv_pool_new(loop, cfg, opts->name ? opts->name : "pool", &opts->size, out);
   if (r < 0) return r;
   (*out)->forked = 1;
-  (*out)->fork_flags = opts->flags;
+  (*out)->flags = opts->flags;
+  (*out)->fork_flags = opts->fork_flags;
   (*out)->on_need = opts->on_need;
   (*out)->need_data = opts->data;
   return 0;
@@ -399,7 +401,8 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
 static void mv__proc_opts(mv_pool_t *p, mv__proc_t *pr, mv_task_opts_t *o) {
   memset(o, 0, sizeof(*o));
   o->timeout = 0;
-  o->flags = MV_TASK_PERSISTENT | p->fork_flags;
+  o->flags = MV_TASK_PERSISTENT | p->flags;
+  o->fork_flags = p->fork_flags;
   o->name = p->name;
   o->on_message = mv__proc_on_message;
   o->on_done = mv__proc_on_done;

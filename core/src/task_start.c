@@ -74,7 +74,7 @@ static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
   s->mem_kb = opts ? opts->max_memory_kb : 0;
   s->cpu_s = opts ? opts->max_cpu_secs : 0;
   s->persistent = opts && (opts->flags & MV_TASK_PERSISTENT);
-  s->close_pipes = opts && (opts->flags & MV_FORK_CLOSE_PIPES);
+  s->close_pipes = opts && (opts->fork_flags & MV_FORK_CLOSE_PIPES);
   if (s->persistent) {
     /* A warm process lives across requests: each request gets its own
      * deadline through mv_task_set_busy(). */
@@ -578,7 +578,7 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
   int exec_fd = s.exec_fd;
   const char *sup_path = s.sup_path;
   const char *name = t->worker;
-  int capture = opts && (opts->flags & MV_FORK_CAPTURE);
+  int capture = opts && (opts->fork_flags & MV_FORK_CAPTURE);
   t->kind = MV__TASK_FORK;
   t->timeout = s.timeout;
   for (int k = 0; k < 3; k++)

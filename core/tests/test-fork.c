@@ -14,12 +14,13 @@
 
 typedef void (*child_fn)(mv_child_t *ch, void *arg);
 
-static mv_task_t *fork_task(mv_loop_t *loop, mv_config_t *cfg, double timeout, unsigned flags,
-                            child_fn fn, void *arg) {
+static mv_task_t *fork_task(mv_loop_t *loop, mv_config_t *cfg, double timeout,
+                            unsigned fork_flags, child_fn fn, void *arg) {
   mv_task_opts_t o;
   memset(&o, 0, sizeof(o));
   o.timeout = timeout;
-  o.flags = flags | MV_TASK_NO_REGISTRY;
+  o.flags = MV_TASK_NO_REGISTRY;
+  o.fork_flags = fork_flags;
   mv_task_t *t = NULL;
   mv_child_t *ch = NULL;
   int r = mv_task_fork(loop, cfg, &o, &t, &ch);

@@ -490,8 +490,8 @@ static int fork_opts(mv_task_opts_t *opts, mvpy_task *obj, const char *task_id,
   mvpy_task_opts(opts, timeout, task_id, obj);
   opts->max_memory_kb = mem_kb;
   opts->max_cpu_secs = cpu_s;
-  opts->flags = (capture ? MV_FORK_CAPTURE : 0) | (reg ? 0 : MV_TASK_NO_REGISTRY) |
-                MV_FORK_CLOSE_PIPES;
+  opts->flags = reg ? 0 : MV_TASK_NO_REGISTRY;
+  opts->fork_flags = (capture ? MV_FORK_CAPTURE : 0) | MV_FORK_CLOSE_PIPES;
   if (obj && (opts->name = PyUnicode_AsUTF8(obj->name)) == NULL) return -1;
   return 0;
 }

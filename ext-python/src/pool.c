@@ -277,7 +277,7 @@ PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   po.size.processes = processes;
   /* Forked from the dispatcher thread at moments the caller does not
    * choose: no other thread's subprocess pipes (see fork_call). */
-  po.flags = MV_FORK_CLOSE_PIPES;
+  po.fork_flags = MV_FORK_CLOSE_PIPES;
   po.on_need = pool_on_need;
   po.data = fp;
   int r, closed;
