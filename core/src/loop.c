@@ -320,6 +320,7 @@ static void mv__on_ctl(mv_task_t *t) {
         t->root_start = m.start;
         t->tier = m.tier;
         snprintf(t->leaf_name, sizeof(t->leaf_name), "%.63s", m.text);
+        if (t->on_started) t->on_started(t);
         break;
       case MV__MSG_SPAWN_FAILED:
         t->spawn_failed = 1;

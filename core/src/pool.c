@@ -69,6 +69,7 @@ static void mv__pool_dispatch(mv_pool_t *p);
 static mv_task_t *mv__queue_pop(mv_pool_t *p);
 static void mv__req_finish(mv_task_t *req);
 static void mv__proc_opts(mv_pool_t *p, struct mv__proc_s *pr, mv_task_opts_t *o);
+static void mv__proc_on_started(mv_task_t *t);
 
 static void mv__buf_copy(mv_buf_t *dst, const mv_buf_t *src) {
   *dst = *src;
@@ -213,6 +214,7 @@ int mv_pool_fork(mv_pool_t *p, mv_child_t **child) {
     }
     return mv__error(r, "%s", msg);
   }
+  pr->task->on_started = mv__proc_on_started;
   pr->next = p->procs;
   p->procs = pr;
   p->nprocs++;
@@ -398,6 +400,11 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
   mv__pool_dispatch(p);
 }
 
+static void mv__proc_on_started(mv_task_t *t) {
+  mv__proc_t *pr = t->data;
+  mv__pool_dispatch(pr->pool);
+}
+
 static void mv__proc_opts(mv_pool_t *p, mv__proc_t *pr, mv_task_opts_t *o) {
   memset(o, 0, sizeof(*o));
   o->timeout = 0;
@@ -425,6 +432,7 @@ static mv__proc_t *mv__proc_start(mv_pool_t *p, int *err) {
     *err = r;
     return NULL;
   }
+  pr->task->on_started = mv__proc_on_started;
   pr->next = p->procs;
   p->procs = pr;
   p->nprocs++;
@@ -470,28 +478,34 @@ static void mv__pool_dispatch(mv_pool_t *p) {
   }
   while (p->qlen > 0) {
     mv__proc_t *idle = NULL;
-    for (mv__proc_t *pr = p->procs; pr; pr = pr->next)
-      if (!pr->req && !pr->retiring && !pr->task->done) idle = pr;
-    if (idle == NULL && p->forked) {
-      /* Ask the binding for one more process per request that no
-       * process asked for already will take; it may fork right away
-       * (mv_pool_fork dispatches again) or later. */
-      if (p->nprocs + p->starting >= p->warm.processes || (int)p->qlen <= p->starting) return;
-      p->starting++;
-      p->on_need(p, p->need_data);
-      continue;
+    int coming = p->starting; /* processes on their way: asked for, or not yet started */
+    for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {
+      if (pr->req || pr->retiring || pr->task->done) continue;
+      /* A process takes requests once its supervisor has registered it,
+       * so clear() after an answer always finds the process (its STARTED
+       * dispatches again). */
+      if (pr->task->started) idle = pr;
+      else coming++;
     }
-    if (idle == NULL && p->nprocs < p->warm.processes) {
+    if (idle == NULL) {
+      /* One more process per request that none on its way will take. */
+      if (p->nprocs + p->starting >= p->warm.processes || (int)p->qlen <= coming) return;
+      if (p->forked) {
+        /* The binding forks it, right away (mv_pool_fork dispatches
+         * again) or later. */
+        p->starting++;
+        p->on_need(p, p->need_data);
+        continue;
+      }
       int err = 0;
-      idle = mv__proc_start(p, &err);
-      if (idle == NULL) {
+      if (mv__proc_start(p, &err) == NULL) {
         mv_task_t *req = mv__queue_pop(p);
         req->report.status = err;
         req->report.message = mv__strdup(mv_last_error());
         req->report.end = MV_END_SPAWN_FAILED;
         mv__req_finish(req);
-        continue;
       }
+      continue;
     }
     if (idle == NULL) return;
     mv_task_t *req = mv__queue_pop(p);

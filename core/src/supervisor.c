@@ -524,8 +524,11 @@ int mv__supervise(int argc, char **argv, char *const *envp, int hostfd) {
     const char *slash = strrchr(s.c.cgroup_path, '/');
     snprintf(m.text, sizeof(m.text), "%s", slash ? slash + 1 : "");
   }
-  mv__sup_send(&s, &m);
+  /* Registered before the host hears of it: a task the host knows has
+   * started is one clear() finds (a pool gives a process no request
+   * before that). */
   if (s.phase == PH_RUNNING) mv__sup_register(&s, ps.start);
+  mv__sup_send(&s, &m);
   s.next_mem = mv__now();
   s.idle_since = mv__now();
 

@@ -90,6 +90,19 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   mv_pool_t *pool;
   ASSERT_EQ(mv_pool_new_forked(loop, &cfg, NULL, &pool), MV_EINVAL);
   ASSERT_OK(mv_pool_new_forked(loop, &cfg, &po, &pool));
+  /* The first answer comes from a process already in the registry (a
+   * process takes requests only once its supervisor registered it): a
+   * clear() right after it finds the process. */
+  mv_task_t *first = call(pool, "first", 5);
+  while (!mv_task_done(first)) mv_loop_wait(loop, first, -1);
+  ASSERT_EQ(mv_task_report(first)->status, MV_OK);
+  mv_entry_t *entries;
+  size_t n;
+  ASSERT_OK(mv_registry_list(cfg.runtime_dir, "servers", &entries, &n));
+  ASSERT_EQ(n, 1);
+  ASSERT_EQ(entries[0].pid, answer_pid(first));
+  free(entries);
+  mv_task_free(first);
   mv_task_t *t[6];
   for (int i = 0; i < 6; i++) t[i] = call(pool, "sleep:0.05", 5);
   ASSERT_EQ(need.asked, 2); /* never more processes than the pool's size */
@@ -117,6 +130,12 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   mv_pool_stats(pool, &idle, &busy);
   ASSERT_EQ(idle, 2);
   ASSERT_EQ(busy, 0);
+  ASSERT_OK(mv_registry_list(cfg.runtime_dir, "servers", &entries, &n));
+  ASSERT_EQ(n, 2);
+  for (size_t i = 0; i < n; i++)
+    ASSERT(entries[i].pid == pids[0] || entries[i].pid == pids[1] || entries[i].pid == pids[2] ||
+           entries[i].pid == pids[3] || entries[i].pid == pids[4] || entries[i].pid == pids[5]);
+  free(entries);
   for (int i = 0; i < 6; i++) mv_task_free(t[i]);
 
   /* A request without a deadline: its supervisor is not told (no busy

@@ -203,6 +203,9 @@ TEST_IMPL(warm_concurrent_calls_use_the_pool) {
     ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 0.4}", 14, NULL, &t[i]));
   int idle, busy;
   mv_pool_stats(w.pool, &idle, &busy);
+  ASSERT_EQ(idle + busy, 2); /* two processes, starting: the requests wait for them */
+  while (mv_task_pid(t[0]) <= 0 || mv_task_pid(t[1]) <= 0) mv_loop_wait(w.loop, NULL, 0.05);
+  mv_pool_stats(w.pool, &idle, &busy);
   ASSERT_EQ(busy, 2);
   pid_t pids[4];
   for (int i = 0; i < 4; i++) {
@@ -218,6 +221,7 @@ TEST_IMPL(warm_concurrent_calls_use_the_pool) {
   ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 5}", 12, NULL, &t[0]));
   ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 5}", 12, NULL, &t[1]));
   ASSERT_OK(mv_pool_call(w.pool, "{\"sleep\": 5}", 12, NULL, &t[2]));
+  while (mv_task_pid(t[0]) <= 0) mv_loop_wait(w.loop, NULL, 0.05);
   ASSERT_EQ(mv_task_cancel(t[2]), 1); /* queued */
   ASSERT(mv_task_done(t[2]));
   ASSERT_EQ(mv_task_report(t[2])->status, MV_ECANCELED);
