@@ -7,6 +7,7 @@ MV_OK carries JSON, the rest becomes WorkerError / WorkerTimeoutError.
 """
 from __future__ import annotations
 
+import builtins
 import json
 import pickle
 from typing import Any, Dict, Optional, Tuple
@@ -19,6 +20,7 @@ from .errors import (
     TaskTimeoutError,
     WorkerError,
     WorkerTimeoutError,
+    task_error_class,
 )
 
 Report = Dict[str, Any]
@@ -97,15 +99,18 @@ def remote_error(data: bytes, common: Dict[str, Any]) -> TaskError:
         info = pickle.loads(data)
     except Exception as exc:  # a damaged blob: still an error, never a hang
         return TaskError("the task's error report could not be read: %s" % exc, **common)
-    err = TaskError(
-        info["message"], error_type=info["type"], traceback=info["traceback"], **common
-    )
     cause = None
     if info.get("exc") is not None:
         try:
             cause = pickle.loads(info["exc"])
         except Exception:
             cause = None  # its class is not importable here: the text remains
+    # The remote type: the cause's, else a builtin of that name.
+    original = type(cause) if isinstance(cause, BaseException) else \
+        getattr(builtins, str(info["type"]), None)
+    err = task_error_class(original)(
+        info["message"], error_type=info["type"], traceback=info["traceback"], **common
+    )
     if isinstance(cause, BaseException):
         err.__cause__ = cause
     if info["traceback"] and hasattr(err, "add_note"):

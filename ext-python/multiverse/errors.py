@@ -6,6 +6,7 @@ error of a nested task sends it back intact.
 """
 from __future__ import annotations
 
+import concurrent.futures
 from typing import Any, Dict, List, Optional, Tuple, Type
 
 __all__ = [
@@ -74,8 +75,10 @@ class TaskError(_Picklable):
         return self._describe()
 
 
-class TaskTimeoutError(TaskError):
-    """The task ran past its timeout; its whole process tree was killed."""
+class TaskTimeoutError(TaskError, TimeoutError):
+    """The task ran past its timeout; its whole process tree was killed.
+    Also a TimeoutError, so `except TimeoutError:` written for the standard
+    library catches it."""
 
     def __init__(self, error_message: str = "", *, timeout: Optional[float] = None,
                  **kwargs: Any) -> None:
@@ -83,8 +86,10 @@ class TaskTimeoutError(TaskError):
         super().__init__(error_message, **kwargs)
 
 
-class TaskCancelledError(TaskError):
-    """The task was cancelled (cancel(), shutdown(), clear()) before it ended."""
+class TaskCancelledError(TaskError, concurrent.futures.CancelledError):
+    """The task was cancelled (cancel(), shutdown(), clear()) before it
+    ended. Also a concurrent.futures.CancelledError, as a cancelled
+    future's result() raises."""
 
 
 class TaskCrashedError(TaskError):
@@ -100,6 +105,55 @@ class TaskCrashedError(TaskError):
         self.signal = signal
         self.limit = limit
         super().__init__(error_message, **kwargs)
+
+
+# A remote exception's TaskError is also an instance of the remote type ----------
+
+_DUALS: Dict[type, type] = {}
+
+
+def _restore_dual(original: type, state: Dict[str, Any]) -> Exception:
+    """Unpickle helper of a TaskError that is also `original`."""
+    return _restore(task_error_class(original), state)
+
+
+class _RemoteTaskError(TaskError):
+    """The base of the classes task_error_class() makes: they pickle as the
+    pair (TaskError, original type), since a class made at run time cannot
+    be found by name."""
+
+    _original: type = Exception
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        state = dict(self.__dict__)
+        state["__args__"] = self.args
+        return (_restore_dual, (self._original, state))
+
+
+def task_error_class(original: Any) -> Type[TaskError]:
+    """The class of the TaskError for an exception of type `original`
+    raised in a task: a class derived from both TaskError and `original`
+    (so `except ValueError:` and `except TaskError:` both catch it), or
+    TaskError itself when `original` cannot be a base (not an Exception,
+    a final or layout-incompatible class, one that needs arguments of its
+    own to be made). One class per type, made once."""
+    if not isinstance(original, type) or not issubclass(original, Exception) or \
+            issubclass(original, TaskError):
+        return TaskError
+    cls = _DUALS.get(original)
+    if cls is not None:
+        return cls
+    try:
+        made = type("TaskError(%s)" % original.__name__, (_RemoteTaskError, original),
+                    {"__module__": __name__, "_original": original,
+                     "__doc__": "TaskError raised by a task that raised %s." % original.__name__})
+        # It must be constructible the way TaskError is: a type whose
+        # __new__/__init__ insists on arguments of its own cannot be.
+        made("probe")
+    except Exception:
+        made = TaskError
+    _DUALS[original] = made
+    return made
 
 
 class ShutdownError(RuntimeError):

@@ -16,7 +16,7 @@ import types
 from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import _outcome
-from .errors import TaskCancelledError, TaskError
+from .errors import TaskCancelledError, TaskError, TaskTimeoutError
 
 log = logging.getLogger("multiverse")
 
@@ -278,7 +278,8 @@ class AsyncHandle:
             if pid is not None:
                 self._pid = pid
             self._task = None
-            self._cancelled = isinstance(error, TaskCancelledError)
+            # A timed-out task was stopped too (API.md §3).
+            self._cancelled = isinstance(error, (TaskCancelledError, TaskTimeoutError))
             callbacks, self._callbacks = self._callbacks, []
         self._dispatcher.retire(self)
         self._event.set()

@@ -30,7 +30,9 @@ def test_task_error_fields_and_cause():
     with pytest.raises(mp.TaskError) as info:
         h.get(timeout=30)
     err = info.value
-    assert type(err) is mp.TaskError
+    # Both a TaskError and the remote type (API.md §3).
+    assert isinstance(err, mp.TaskError) and isinstance(err, ValueError)
+    assert type(err).__name__ == "TaskError(ValueError)"
     assert err.task_name == "validator"
     assert err.task_id == h.get_task_id()
     assert err.error_type == "ValueError"
@@ -233,3 +235,81 @@ def test_a_task_that_cannot_start_does_not_chain_the_private_core_error(monkeypa
     assert err.__cause__ is None and err.__suppress_context__
     monkeypatch.undo()
     assert mp.parallel(square)(3).get(timeout=60) == 9
+
+
+# -- the standard library's exceptions catch ours (API.md §3) ---------------------
+
+
+class Custom(LookupError):
+    pass
+
+
+def raise_custom():
+    raise Custom("custom 7")
+
+
+def raise_key():
+    raise KeyError("missing")
+
+
+def raise_unicode():
+    b"\xff".decode("utf-8")
+
+
+def test_remote_exception_is_caught_by_its_own_type():
+    with pytest.raises(KeyError) as info:
+        mp.parallel(raise_key)().get(timeout=30)
+    assert isinstance(info.value, mp.TaskError)
+    assert info.value.error_type == "KeyError"
+    # A user-defined class of an importable module, and its bases.
+    with pytest.raises(Custom) as info2:
+        mp.parallel(raise_custom)().get(timeout=30)
+    assert isinstance(info2.value, LookupError) and isinstance(info2.value, mp.TaskError)
+    assert "custom 7" in str(info2.value)
+    # One class per remote type.
+    with pytest.raises(Custom) as info3:
+        mp.parallel(raise_custom)().get(timeout=30)
+    assert type(info3.value) is type(info2.value)
+
+
+def test_a_type_that_cannot_be_a_base_gives_a_plain_task_error():
+    # UnicodeDecodeError needs five arguments of its own to be made.
+    with pytest.raises(mp.TaskError) as info:
+        mp.parallel(raise_unicode)().get(timeout=30)
+    assert type(info.value) is mp.TaskError
+    assert info.value.error_type == "UnicodeDecodeError"
+    assert isinstance(info.value.__cause__, UnicodeDecodeError)
+
+
+def test_remote_typed_errors_pickle_and_keep_both_types():
+    with pytest.raises(KeyError) as info:
+        mp.parallel(raise_key)().get(timeout=30)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is type(info.value)
+    assert isinstance(again, KeyError) and isinstance(again, mp.TaskError)
+    assert again.task_id == info.value.task_id and again.error_message == info.value.error_message
+
+
+def test_timeout_is_a_timeout_error_and_counts_as_cancelled():
+    import concurrent.futures
+
+    h = mp.parallel(timeout=0.3)(time.sleep)(30)
+    with pytest.raises(TimeoutError) as info:
+        h.get(timeout=30)
+    assert isinstance(info.value, mp.TaskTimeoutError)
+    assert h.is_cancelled()  # it was stopped
+    assert issubclass(mp.TaskCancelledError, concurrent.futures.CancelledError)
+    assert issubclass(mp.TaskTimeoutError, TimeoutError)
+    err = pickle.loads(pickle.dumps(info.value))
+    assert isinstance(err, TimeoutError) and err.timeout == info.value.timeout
+
+
+def test_cancelled_is_a_cancelled_error():
+    import concurrent.futures
+
+    h = mp.parallel(time.sleep)(30)
+    time.sleep(0.2)
+    assert h.cancel()
+    with pytest.raises(concurrent.futures.CancelledError) as info:
+        h.get(timeout=30)
+    assert isinstance(info.value, mp.TaskCancelledError)
