@@ -58,9 +58,23 @@ class AsyncHandle(Generic[R_co]):
 
 class ParallelFunction(Protocol[P, R_co]):
     """A @parallel function: each call returns an AsyncHandle at once.
-    The keyword `timeout=` (seconds) is taken by the call itself."""
+    Its arguments are the function's own (typed as such); per-call options
+    go through options(). The untyped shorthand `work(x, timeout=2.0)`, for
+    a function without a `timeout` parameter, works at run time but a
+    type checker cannot add a keyword to a ParamSpec (PEP 612)."""
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AsyncHandle[R_co]: ...
-    __wrapped__: Callable[..., Any]
+    def options(
+        self,
+        *,
+        timeout: Optional[float] = ...,
+        name: Optional[str] = ...,
+        max_memory_mb: Optional[float] = ...,
+        max_cpu_secs: Optional[float] = ...,
+        pool: bool = ...,
+    ) -> ParallelFunction[P, R_co]: ...
+    @property
+    def parallel_options(self) -> Dict[str, Any]: ...
+    __wrapped__: Callable[P, Any]
 
 class _Decorator(Protocol):
     @overload

@@ -4,11 +4,14 @@ from __future__ import annotations
 import builtins
 import contextvars
 import functools
+import importlib
 import inspect
 import itertools
 import math
 import os
+import pickle
 import threading
+import types
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import _child, _config, _prefork
@@ -91,6 +94,142 @@ def submit(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]
     return handle
 
 
+def _accepts_keyword(func: Callable[..., Any], name: str) -> bool:
+    """Whether func can take the keyword `name` (a parameter of that name,
+    or **kwargs). A callable whose signature cannot be read is assumed to
+    take it: its arguments are then never consumed."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind is p.VAR_KEYWORD or
+               (p.name == name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+               for p in params)
+
+
+def _resolve_parallel(module: str, qualname: str) -> Any:
+    """Unpickle helper: the @parallel function of that name, found as the
+    module has it (in a pool process: as it imported it)."""
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class _Options:
+    """The options of a @parallel function, checked once."""
+
+    __slots__ = ("timeout", "name", "max_memory_mb", "max_cpu_secs", "pool")
+
+    def __init__(self, timeout: Optional[float], name: Optional[str],
+                 max_memory_mb: Optional[float], max_cpu_secs: Optional[float],
+                 pool: bool) -> None:
+        self.timeout = _check_timeout(timeout)
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError("name must be a non-empty str")
+        self.name = name
+        self.max_memory_mb = _check_limit(max_memory_mb, "max_memory_mb")
+        self.max_cpu_secs = _check_limit(max_cpu_secs, "max_cpu_secs")
+        if not isinstance(pool, bool):
+            raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
+        self.pool = pool
+
+    def replace(self, changes: Dict[str, Any]) -> "_Options":
+        values = {k: getattr(self, k) for k in self.__slots__}
+        values.update(changes)
+        return _Options(**values)
+
+
+class ParallelFunction:
+    """A @parallel function: each call runs in a task of its own and
+    returns an AsyncHandle at once. `options(...)` gives the same function
+    with other options (per call: `work.options(timeout=2)(x)`); the
+    keyword `timeout=` of a call is taken as its timeout only when the
+    function itself cannot take a `timeout` argument (a user function's
+    parameters are never consumed). The plain function is `__wrapped__`."""
+
+    def __init__(self, func: Callable[..., Any], options: _Options,
+                 origin: Optional["ParallelFunction"] = None) -> None:
+        if not callable(func):
+            raise TypeError("@parallel needs a callable, got %s" % type(func).__name__)
+        functools.update_wrapper(self, func)
+        self._func = func
+        self._options = options
+        self._task_name = options.name or getattr(func, "__name__", None) or type(func).__name__
+        self._takes_timeout = _accepts_keyword(func, "timeout")
+        # What a pool process unpickles: the decorated function as its
+        # module names it (options made with options() are host-side only).
+        self._origin = origin or self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> AsyncHandle:
+        timeout = self._options.timeout
+        if not self._takes_timeout and "timeout" in kwargs:
+            # None keeps the function's timeout; 0 means none for this call.
+            per_call = kwargs.pop("timeout")
+            if per_call is not None:
+                timeout = _check_timeout(per_call)
+        o = self._options
+        return submit(self._func, args, kwargs, name=self._task_name, timeout=timeout,
+                      mem_mb=o.max_memory_mb, cpu_secs=o.max_cpu_secs,
+                      pool=(self._origin, True) if o.pool else None)
+
+    def options(self, **changes: Any) -> "ParallelFunction":
+        """The same function with some options changed (timeout, name,
+        max_memory_mb, max_cpu_secs, pool), checked as the decorator's."""
+        unknown = set(changes) - set(_Options.__slots__)
+        if unknown:
+            raise TypeError("options() got unknown option(s): %s (known: %s)"
+                            % (", ".join(sorted(unknown)), ", ".join(_Options.__slots__)))
+        return ParallelFunction(self._func, self._options.replace(changes), self._origin)
+
+    @property
+    def parallel_options(self) -> Dict[str, Any]:
+        o = self._options
+        return {"timeout": o.timeout, "name": self._task_name, "max_memory_mb": o.max_memory_mb,
+                "max_cpu_secs": o.max_cpu_secs, "pool": o.pool}
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # Decorating a method: bound to its instance like a function is.
+        return self if obj is None else _BoundParallel(self, obj)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickled by name, as a function is: only a function its module
+        # can find again travels (a pool process looks it up there).
+        qualname = getattr(self._origin, "__qualname__", "")
+        module = getattr(self._origin, "__module__", None)
+        if not module or not qualname or "<locals>" in qualname or "<lambda>" in qualname:
+            raise pickle.PicklingError("a local @parallel function cannot be pickled by name")
+        return (_resolve_parallel, (module, qualname))
+
+    def __repr__(self) -> str:
+        return "<parallel function %s>" % (getattr(self._func, "__qualname__", None) or
+                                           self._task_name)
+
+
+class _BoundParallel:
+    """A @parallel method of an instance: calls and options() pass the
+    instance first, as a bound method does."""
+
+    __slots__ = ("_function", "_instance")
+
+    def __init__(self, function: ParallelFunction, instance: Any) -> None:
+        self._function = function
+        self._instance = instance
+
+    def __call__(self, *args: Any, **kwargs: Any) -> AsyncHandle:
+        return self._function(self._instance, *args, **kwargs)
+
+    def options(self, **changes: Any) -> "_BoundParallel":
+        return _BoundParallel(self._function.options(**changes), self._instance)
+
+    @property
+    def __wrapped__(self) -> Any:
+        return types.MethodType(self._function._func, self._instance)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._function, name)
+
+
 def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[float] = None,
              name: Optional[str] = None, max_memory_mb: Optional[float] = None,
              max_cpu_secs: Optional[float] = None, pool: bool = False) -> Any:
@@ -98,11 +237,12 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
 
     Usable bare (`@parallel`) or with options. A call returns an
     AsyncHandle at once. `timeout` (seconds; 0 = none) can also be given
-    per call as the keyword `timeout=`; without one, configure(timeout=...)
-    applies. `max_memory_mb` limits the task's resident memory (which
-    includes pages shared with this process after the fork),
-    `max_cpu_secs` its CPU time; past either the tree is killed and the
-    handle raises TaskCrashedError.
+    per call with `work.options(timeout=...)(x)`, or as the keyword
+    `timeout=` when the function has no `timeout` parameter of its own;
+    without one, configure(timeout=...) applies. `max_memory_mb` limits
+    the task's resident memory (which includes pages shared with this
+    process after the fork), `max_cpu_secs` its CPU time; past either the
+    tree is killed and the handle raises TaskCrashedError.
 
     `pool=True` sends calls to pre-forked pool processes instead of forking
     for each: much cheaper per call, but the function and its arguments
@@ -111,33 +251,10 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
     pickled (closures, lambdas, local functions) or use limits fork as
     usual; a pooled call does not see the caller's context variables.
     """
-    timeout = _check_timeout(timeout)
-    if not isinstance(pool, bool):
-        raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
-    max_memory_mb = _check_limit(max_memory_mb, "max_memory_mb")
-    max_cpu_secs = _check_limit(max_cpu_secs, "max_cpu_secs")
-    if name is not None and (not isinstance(name, str) or not name):
-        raise ValueError("name must be a non-empty str")
-    decorated_timeout = timeout  # call() has a parameter of that name
+    options = _Options(timeout, name, max_memory_mb, max_cpu_secs, pool)
 
-    def decorate(func: Callable[..., Any]) -> Callable[..., AsyncHandle]:
-        if not callable(func):
-            raise TypeError("@parallel needs a callable, got %s" % type(func).__name__)
-        task_name = name or getattr(func, "__name__", None) or type(func).__name__
-
-        @functools.wraps(func)
-        def call(*args: Any, timeout: Any = _UNSET, **kwargs: Any) -> AsyncHandle:
-            # None keeps the decorator's timeout; 0 means none for this call.
-            t = decorated_timeout if timeout is _UNSET or timeout is None else _check_timeout(timeout)
-            return submit(func, args, kwargs, name=task_name, timeout=t,
-                          mem_mb=max_memory_mb, cpu_secs=max_cpu_secs,
-                          pool=(call, True) if pool else None)
-
-        call.parallel_options = {  # type: ignore[attr-defined]
-            "timeout": timeout, "name": task_name,
-            "max_memory_mb": max_memory_mb, "max_cpu_secs": max_cpu_secs, "pool": pool,
-        }
-        return call
+    def decorate(func: Callable[..., Any]) -> ParallelFunction:
+        return ParallelFunction(func, options)
 
     return decorate(fn) if fn is not None else decorate
 

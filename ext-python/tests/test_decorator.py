@@ -186,3 +186,62 @@ def test_invalid_decorator_options():
     with pytest.raises(ValueError, match="timeout"):
         square(1, timeout=float("nan"))
     assert mp.get_active_task_count() == 0
+
+
+# -- per-call options, and a function's own parameters (API.md §3) ----------------
+
+
+@mp.parallel
+def fetch(url, timeout=5):
+    return url, timeout
+
+
+@mp.parallel
+def takes_anything(**kwargs):
+    return kwargs
+
+
+class Scaler:
+    def __init__(self, k):
+        self.k = k
+
+    @mp.parallel(timeout=20)
+    def scale(self, x):
+        return self.k * x
+
+
+def test_a_functions_own_timeout_is_never_consumed():
+    h = fetch("u", timeout=9)
+    assert h.get(timeout=30) == ("u", 9)
+    assert h.get_timeout() is None
+    assert takes_anything(timeout=3).get(timeout=30) == {"timeout": 3}
+    # Its task's timeout comes from options().
+    h = fetch.options(timeout=2.5)("u", timeout=1)
+    assert h.get_timeout() == 2.5
+    assert h.get(timeout=30) == ("u", 1)
+
+
+def test_options_make_a_variant_and_leave_the_function_alone():
+    h = with_options.options(timeout=1.5, name="again")(1)
+    assert h.get_timeout() == 1.5 and h.get_name() == "again"
+    assert h.get(timeout=30)[1] == 1
+    unchanged, unlimited = with_options(1), with_options.options(timeout=0)(1)
+    assert unchanged.get_timeout() == 5.0 and unlimited.get_timeout() is None
+    unchanged.get(timeout=30)
+    unlimited.get(timeout=30)
+    pooled = with_options.options(pool=True)
+    assert pooled(2).get(timeout=30)[1] == 2
+    assert pooled.__wrapped__ is with_options.__wrapped__
+    with pytest.raises(TypeError, match="unknown option"):
+        with_options.options(timeot=1)
+    with pytest.raises(ValueError):
+        with_options.options(timeout=-1)
+    with pytest.raises(TypeError, match="pool must be a bool"):
+        with_options.options(pool="yes")
+
+
+def test_a_decorated_method_binds_to_its_instance():
+    h = Scaler(3).scale(2)
+    assert h.get_timeout() == 20
+    assert h.get(timeout=30) == 6
+    assert Scaler(4).scale.options(pool=True)(5).get(timeout=30) == 20

@@ -1,0 +1,53 @@
+"""Every documented form of the Python API: `mypy --strict` accepts this
+file (test_typing.py)."""
+import multiverse as mp
+
+
+@mp.parallel
+def square(x: int) -> int:
+    return x * x
+
+
+@mp.parallel(timeout=5.0, name="resize", max_memory_mb=256, max_cpu_secs=10)
+def resize(path: str, width: int = 100) -> bytes:
+    return path.encode() * width
+
+
+@mp.parallel
+def fetch(url: str, timeout: float = 5.0) -> str:
+    return url
+
+
+async def coro(x: int) -> str:
+    return str(x)
+
+
+h: mp.AsyncHandle[int] = square(3)
+value: int = h.get(timeout=1.0)
+maybe: "int | None" = h.try_get()
+done: bool = h.wait(0.5)
+h.cancel()
+h.is_cancelled()
+h.get_task_id()
+h.get_name()
+h.elapsed_time()
+h.set_metadata("k", 1)
+h.get_all_metadata()
+h.add_done_callback(lambda handle: handle.get())
+data: bytes = resize("a", width=3).get()
+per_call: mp.AsyncHandle[bytes] = resize.options(timeout=2.0, name="r2")("b")
+own: str = fetch("u", timeout=3.0).get()  # the function's own parameter
+text: str = mp.parallel(coro)(1).get()
+squares: "list[int]" = mp.map(lambda x: x * x, [1, 2, 3])
+values: "list[int]" = mp.gather([square(1), square(2)])
+try:
+    square(1).get()
+except mp.TaskTimeoutError as e:
+    t: "float | None" = e.timeout
+except mp.TaskCrashedError as e:
+    code: "int | None" = e.exit_code
+except mp.TaskError as e:
+    kind: str = e.error_type
+mp.configure(timeout=10.0, env={"A": "1"}, inherit_env=False)
+mp.set_max_concurrent_tasks(4)
+mp.shutdown(timeout_secs=5.0, cancel_pending=True)

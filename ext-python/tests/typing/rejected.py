@@ -1,0 +1,17 @@
+"""Wrong uses of the Python API: `mypy --strict` reports an error on each
+line marked `# error` (test_typing.py), and on no other."""
+import multiverse as mp
+
+
+@mp.parallel
+def square(x: int) -> int:
+    return x * x
+
+
+square("three")  # error
+wrong: mp.AsyncHandle[str] = square(3)  # error
+square.options(timeout="soon")  # error
+square(1).get(timeout="1")  # error
+mp.parallel(timeout="5")  # error
+mp.configure(timeout="10")  # error
+mp.gather([square(1)], on_error="ignore")  # error
