@@ -171,7 +171,9 @@ static void mv__frames_feed(mv_task_t *t, const char *buf, size_t n) {
       used = mlen + 8;
     }
     t->loop->delivered++;
+    t->in_message = 1;
     if (t->on_message) t->on_message(t, msg, mlen, t->data);
+    t->in_message = 0;
     off += used;
   }
   memmove(t->fbuf, t->fbuf + off, t->flen - off);
@@ -380,7 +382,9 @@ static void mv__flush_input(mv_task_t *t) {
 
 void mv__task_poll(mv_task_t *t) {
   int fd = t->w[MV__W_CTL].fd;
-  if (t->done || fd < 0) return;
+  /* Not from inside its own on_message: its end would free it under the
+   * caller (the loop sees that end right after). */
+  if (t->done || fd < 0 || t->in_message) return;
   struct pollfd p = {.fd = fd, .events = POLLIN};
   if (poll(&p, 1, 0) == 1) mv__on_ctl(t);
 }

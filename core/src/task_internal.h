@@ -71,6 +71,7 @@ struct mv_task_s {
   char *fbuf;                 /* partial message read from W_RES */
   size_t flen, fcap;
   size_t max_message;
+  int in_message;             /* its on_message is running */
   void (*on_started)(mv_task_t *); /* a pool's process: it is registered and runs */
 
   /* REQUEST: the pool, the payload until a process takes it. */
