@@ -8,11 +8,12 @@ lazily, in the thread that asks for it.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import math
 import threading
 import time
-import types
+from concurrent.futures import _base as _futures
 from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import _outcome
@@ -47,19 +48,27 @@ def wait_event(event: threading.Event, timeout: Optional[float]) -> bool:
             return True
 
 
-class AsyncHandle:
-    """The result of a call to a `@parallel` function, available later."""
+class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
+    """The result of a call to a `@parallel` function, available later.
 
-    __class_getitem__ = classmethod(types.GenericAlias)
+    It is also a concurrent.futures.Future, so the standard library's
+    wait(), as_completed() and asyncio.wrap_future() take it: the Future's
+    own state (its condition, state and waiters, which those functions
+    read) follows the task's, set when the task starts and when it ends.
+    result()/exception() are get() under the Future's names; cancel() kills
+    a running task's tree (a plain Future cannot be cancelled once it
+    runs); cancelled() is true for a cancelled task, while is_cancelled()
+    also counts a timed-out one (it was stopped too)."""
 
     def __init__(self, name: str, task_id: str, timeout: Optional[float], dispatcher: Any) -> None:
+        super().__init__()
         self._name = name
         self._task_id = task_id
         self._timeout = timeout
         self._dispatcher = dispatcher
         self._lock = threading.Lock()
         self._event = threading.Event()
-        self._state = QUEUED
+        self._phase = QUEUED
         self._task: Any = None
         self._pid: Optional[int] = None
         self._t_start: Optional[float] = None
@@ -69,7 +78,7 @@ class AsyncHandle:
         self._error: Optional[TaskError] = None
         self._cancel_requested = False
         self._cancelled = False
-        self._callbacks: List[Callable[["AsyncHandle"], Any]] = []
+        self._on_done: List[Callable[["AsyncHandle"], Any]] = []
         self._metadata: Dict[str, Any] = {}
 
     # -- results ------------------------------------------------------------
@@ -85,16 +94,16 @@ class AsyncHandle:
                     "task %r (id %s) did not finish within %s s (it keeps running)"
                     % (self._name, self._task_id, timeout)
                 )
-        return self._result()
+        return self._value_or_raise()
 
     def try_get(self) -> Any:
         """The result if the task has finished (raising its error if it
         failed), else None."""
         if not self._event.is_set():
             return None
-        return self._result()
+        return self._value_or_raise()
 
-    def _result(self) -> Any:
+    def _value_or_raise(self) -> Any:
         with self._lock:
             if self._blob is not None:
                 self._value, err = _outcome.unpickle_value(
@@ -125,7 +134,7 @@ class AsyncHandle:
         whole process tree is killed (SIGTERM, kill_grace, SIGKILL) and this
         returns once it is gone. False if the task had already finished."""
         with self._lock:
-            state = self._state
+            state = self._phase
             if state == DONE:
                 return self._cancelled
             self._cancel_requested = True
@@ -145,6 +154,36 @@ class AsyncHandle:
 
     def is_cancelled(self) -> bool:
         return self._cancelled
+
+    # -- concurrent.futures.Future ------------------------------------------------
+    def result(self, timeout: Optional[float] = None) -> Any:
+        return self.get(timeout)
+
+    def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
+        """The task's error (None if it succeeded); waits like result()."""
+        try:
+            self.get(timeout)
+        except TaskError as exc:
+            return exc
+        return None
+
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    def running(self) -> bool:
+        return self._phase == RUNNING
+
+    def cancelled(self) -> bool:
+        return self._event.is_set() and isinstance(self._error, TaskCancelledError)
+
+    def set_running_or_notify_cancel(self) -> bool:
+        raise RuntimeError("an AsyncHandle is run by multiverse, not by an executor")
+
+    def set_result(self, result: Any) -> None:
+        raise RuntimeError("an AsyncHandle gets its result from its task")
+
+    def set_exception(self, exception: Optional[BaseException]) -> None:
+        raise RuntimeError("an AsyncHandle gets its result from its task")
 
     # -- information ------------------------------------------------------------
     def get_task_id(self) -> str:
@@ -190,8 +229,8 @@ class AsyncHandle:
         has, else on the dispatcher thread (keep it short; it must not wait
         for other tasks)."""
         with self._lock:
-            if self._state != DONE:
-                self._callbacks.append(fn)
+            if self._phase != DONE:
+                self._on_done.append(fn)
                 return
         self._run_callback(fn)
 
@@ -211,24 +250,24 @@ class AsyncHandle:
 
             self.add_done_callback(wake)
             yield from future.__await__()
-        return self._result()
+        return self._value_or_raise()
 
     def __repr__(self) -> str:
-        return "<AsyncHandle %r id=%s %s>" % (self._name, self._task_id, self._state)
+        return "<AsyncHandle %r id=%s %s>" % (self._name, self._task_id, self._phase)
 
     # -- used by the dispatcher ---------------------------------------------------
     def _begin_start(self) -> bool:
         with self._lock:
-            if self._state != QUEUED:
+            if self._phase != QUEUED:
                 return False
-            self._state = STARTING
+            self._phase = STARTING
             return True
 
     def _request_cancel(self) -> Any:
         """Mark for cancellation (honoured if it is just starting); returns
         the running core task, if any, for the caller to kill."""
         with self._lock:
-            if self._state == DONE:
+            if self._phase == DONE:
                 return None
             self._cancel_requested = True
             return self._task
@@ -244,9 +283,16 @@ class AsyncHandle:
         """Record the running task; True if a cancel arrived meanwhile."""
         with self._lock:
             self._task = task
-            self._state = RUNNING
+            self._phase = RUNNING
             self._t_start = time.monotonic()
-            return self._cancel_requested
+            cancel = self._cancel_requested
+        # The Future's private state, which wait() and as_completed() read
+        # (typeshed does not declare it).
+        future: Any = self
+        with future._condition:
+            if future._state == _futures.PENDING:
+                future._state = _futures.RUNNING
+        return cancel
 
     def _finish(self, report: Dict[str, Any]) -> None:
         blob, error = _outcome.task_outcome(report, self._name, self._task_id)
@@ -269,9 +315,9 @@ class AsyncHandle:
     def _resolve(self, blob: Optional[memoryview], error: Optional[TaskError],
                  elapsed: float, pid: Optional[int]) -> None:
         with self._lock:
-            if self._state == DONE:
+            if self._phase == DONE:
                 return
-            self._state = DONE
+            self._phase = DONE
             self._blob = blob
             self._error = error
             self._elapsed = float(elapsed)
@@ -280,8 +326,22 @@ class AsyncHandle:
             self._task = None
             # A timed-out task was stopped too (API.md §3).
             self._cancelled = isinstance(error, (TaskCancelledError, TaskTimeoutError))
-            callbacks, self._callbacks = self._callbacks, []
+            callbacks, self._on_done = self._on_done, []
         self._dispatcher.retire(self)
+        # The Future's side, for wait()/as_completed() and their waiters.
+        future: Any = self
+        with future._condition:
+            cancelled = isinstance(error, TaskCancelledError)
+            future._state = _futures.CANCELLED_AND_NOTIFIED if cancelled else _futures.FINISHED
+            future._exception = error
+            for waiter in future._waiters:
+                if cancelled:
+                    waiter.add_cancelled(self)
+                elif error is not None:
+                    waiter.add_exception(self)
+                else:
+                    waiter.add_result(self)
+            future._condition.notify_all()
         self._event.set()
         for fn in callbacks:
             self._run_callback(fn)

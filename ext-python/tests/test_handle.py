@@ -8,6 +8,7 @@ import time
 import pytest
 
 import multiverse as mp
+from conftest import wait_until
 from proctools import alive, survivors, wait_for_pids, start_escaping_tree
 
 
@@ -269,3 +270,60 @@ def test_cancel_stops_a_task_that_ignores_sigterm_after_the_grace():
     took = time.monotonic() - start
     assert 0.4 <= took < 5, took
     assert not alive(pid)
+
+
+# -- an AsyncHandle is a concurrent.futures.Future (API.md §3) ---------------------
+
+
+def _sleep_then(seconds, value):
+    time.sleep(seconds)
+    return value
+
+
+def _fail():
+    raise ValueError("no")
+
+
+def test_handles_work_with_the_standard_librarys_wait_and_as_completed():
+    import concurrent.futures as cf
+
+    slow = mp.parallel(_sleep_then)(1.0, "slow")
+    fast = mp.parallel(_sleep_then)(0.1, "fast")
+    assert isinstance(fast, cf.Future)
+    done, not_done = cf.wait([slow, fast], timeout=30, return_when=cf.FIRST_COMPLETED)
+    assert fast in done and slow in not_done
+    assert [f.result() for f in cf.as_completed([slow, fast], timeout=30)] in (
+        ["fast", "slow"], ["slow", "fast"])
+    failing = mp.parallel(_fail)()
+    done, _ = cf.wait([failing], timeout=30, return_when=cf.FIRST_EXCEPTION)
+    assert failing in done
+    assert isinstance(failing.exception(), ValueError)
+    assert failing.done() and not failing.running() and not failing.cancelled()
+
+
+def test_future_state_follows_the_task():
+    import concurrent.futures as cf
+
+    h = mp.parallel(_sleep_then)(30, None)
+    assert wait_until(h.running)
+    assert not h.done()
+    assert h.cancel()
+    assert h.cancelled() and h.done()
+    with pytest.raises(cf.CancelledError):
+        h.result()
+    done, _ = cf.wait([h], timeout=5)
+    assert h in done
+    with pytest.raises(RuntimeError):
+        h.set_result(1)
+
+
+def test_asyncio_wraps_a_handle():
+    import asyncio
+
+    async def main():
+        value = await asyncio.wrap_future(mp.parallel(_sleep_then)(0.1, 42))
+        with pytest.raises(ValueError):
+            await asyncio.wrap_future(mp.parallel(_fail)())
+        return value
+
+    assert asyncio.run(main()) == 42

@@ -51,3 +51,11 @@ except mp.TaskError as e:
 mp.configure(timeout=10.0, env={"A": "1"}, inherit_env=False)
 mp.set_max_concurrent_tasks(4)
 mp.shutdown(timeout_secs=5.0, cancel_pending=True)
+
+import concurrent.futures
+
+fs: "list[mp.AsyncHandle[int]]" = [square(1), square(2)]
+finished, pending = concurrent.futures.wait(fs, timeout=1.0)
+for f in concurrent.futures.as_completed(fs):
+    n: int = f.result()
+err: "BaseException | None" = square(1).exception()
