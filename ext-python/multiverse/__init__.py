@@ -29,7 +29,7 @@ from .errors import (
     WorkerTimeoutError,
 )
 from .handle import AsyncHandle
-from .parallel import gather, map, parallel
+from .parallel import as_completed, gather, imap, imap_unordered, map, parallel
 from .workers import clear, run_worker, running
 
 __version__: str = _core.CORE_VERSION
@@ -50,6 +50,9 @@ __all__ = [
     "set_max_concurrent_tasks",
     "get_max_concurrent_tasks",
     "map",
+    "imap",
+    "imap_unordered",
+    "as_completed",
     "gather",
     "run_worker",
     "configure",

@@ -9,6 +9,7 @@ from typing import (
     Generator,
     Generic,
     Iterable,
+    Iterator,
     List,
     Literal,
     Mapping,
@@ -37,6 +38,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 T = TypeVar("T")
+T2 = TypeVar("T2")
 
 class AsyncHandle(concurrent.futures.Future[R]):
     """Also a concurrent.futures.Future: wait(), as_completed() and
@@ -113,20 +115,158 @@ def get_max_concurrent_tasks() -> int: ...
 def map(
     fn: Callable[[T], Awaitable[R]],
     iterable: Iterable[T],
+    /,
+    *,
     workers: Optional[int] = ...,
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
     pool: bool = ...,
 ) -> List[R]: ...
 @overload
 def map(
     fn: Callable[[T], R],
     iterable: Iterable[T],
+    /,
+    *,
     workers: Optional[int] = ...,
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
     pool: bool = ...,
 ) -> List[R]: ...
+@overload
+def map(
+    fn: Callable[[T, T2], R],
+    iterable: Iterable[T],
+    iterable2: Iterable[T2],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> List[R]: ...
+@overload
+def map(
+    fn: Callable[..., R],
+    iterable: Iterable[Any],
+    iterable2: Iterable[Any],
+    iterable3: Iterable[Any],
+    /,
+    *iterables: Iterable[Any],
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> List[R]: ...
+@overload
+def imap(
+    fn: Callable[[T], Awaitable[R]],
+    iterable: Iterable[T],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap(
+    fn: Callable[[T], R],
+    iterable: Iterable[T],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap(
+    fn: Callable[[T, T2], R],
+    iterable: Iterable[T],
+    iterable2: Iterable[T2],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap(
+    fn: Callable[..., R],
+    iterable: Iterable[Any],
+    iterable2: Iterable[Any],
+    iterable3: Iterable[Any],
+    /,
+    *iterables: Iterable[Any],
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap_unordered(
+    fn: Callable[[T], Awaitable[R]],
+    iterable: Iterable[T],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap_unordered(
+    fn: Callable[[T], R],
+    iterable: Iterable[T],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap_unordered(
+    fn: Callable[[T, T2], R],
+    iterable: Iterable[T],
+    iterable2: Iterable[T2],
+    /,
+    *,
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+@overload
+def imap_unordered(
+    fn: Callable[..., R],
+    iterable: Iterable[Any],
+    iterable2: Iterable[Any],
+    iterable3: Iterable[Any],
+    /,
+    *iterables: Iterable[Any],
+    workers: Optional[int] = ...,
+    chunksize: Optional[int] = ...,
+    timeout: Optional[float] = ...,
+    progress: Union[bool, Callable[[int, int], object]] = ...,
+    pool: bool = ...,
+) -> Iterator[R]: ...
+def as_completed(
+    handles: Iterable[AsyncHandle[R]], timeout: Optional[float] = ...
+) -> Iterator[AsyncHandle[R]]: ...
 @overload
 def gather(handles: Iterable[AsyncHandle[R]], on_error: Literal["raise", "skip"] = ...) -> List[R]: ...
 @overload

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import contextvars
 import functools
 import importlib
@@ -10,9 +11,10 @@ import itertools
 import math
 import os
 import pickle
+import sys
 import threading
 import types
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import _child, _config, _prefork
 from ._dispatch import DISPATCHER, _Call
@@ -262,12 +264,13 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
 # map() ---------------------------------------------------------------------------
 
 
-def _run_chunk(fn: Callable[..., Any], chunk: List[Any], first: int) -> List[Any]:
-    """Task body of map(): fn over one chunk, in order, in one process."""
+def _run_chunk(fn: Callable[..., Any], chunk: List[Tuple[Any, ...]], first: int) -> List[Any]:
+    """Task body of map(): fn over one chunk of argument tuples, in order,
+    in one process."""
     out = []
-    for offset, item in enumerate(chunk):
+    for offset, args in enumerate(chunk):
         try:
-            value = fn(item)
+            value = fn(*args)
             if inspect.iscoroutine(value):
                 value = _child._run_coroutine(value)
         except BaseException as exc:
@@ -303,35 +306,89 @@ def _check_count(value: Optional[int], what: str) -> Optional[int]:
     return value
 
 
-def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int] = None,
-        chunksize: Optional[int] = None, timeout: Optional[float] = None,
-        pool: bool = False) -> List[Any]:
-    """fn over every item, in parallel processes; results in input order.
+class _StderrProgress:
+    """progress=True without tqdm: one line on stderr, rewritten."""
 
-    Items are split into contiguous chunks, one forked process per chunk:
-    by default one chunk per worker (`workers`, default: the concurrency
-    limit). With `chunksize`, chunks have that many items and at most
-    `workers` of them run at once. `timeout` applies to each chunk's task.
-    The first failure cancels the remaining chunks and raises its
-    TaskError (the item's index is noted on the original exception).
-    `pool=True` sends the chunks (fn and the items, pickled) to the
-    pre-forked pool processes; see parallel().
-    """
+    def __init__(self, total: int, name: str) -> None:
+        self.total = total
+        self.name = name
+
+    def __call__(self, done: int, total: int) -> None:
+        sys.stderr.write("\r%s: %d/%d" % (self.name, done, total))
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class _TqdmProgress:
+    def __init__(self, tqdm: Any, total: int, name: str) -> None:
+        self.bar = tqdm(total=total, desc=name)
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress_reporter(progress: Any, total: int, name: str) -> Any:
+    """progress=True: a tqdm bar when tqdm is installed, else a line on
+    stderr; a callable gets (done, total); False/None: nothing."""
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return _StderrProgress(total, name)
+        return _TqdmProgress(tqdm, total, name)
+    if callable(progress):
+        return progress
+    raise TypeError("progress must be a bool or a callable (done, total), not %s"
+                    % type(progress).__name__)
+
+
+def _map_run(fn: Callable[..., Any], iterables: Tuple[Iterable[Any], ...],
+             workers: Optional[int], chunksize: Optional[int], timeout: Optional[float],
+             pool: bool, progress: Any, ordered: bool) -> Iterator[Any]:
+    """The engine of map/imap/imap_unordered: fn over the zipped items in
+    chunks, at most `cap` chunks at once; yields each item's result, in
+    input order (`ordered`) or as chunks finish. The first failure (in the
+    order results are yielded) cancels the other chunks and raises."""
     if not callable(fn):
         raise TypeError("fn must be callable")
+    if not iterables:
+        raise TypeError("map() needs at least one iterable")
     if not isinstance(pool, bool):
         raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
     workers = _check_count(workers, "workers")
     chunksize = _check_count(chunksize, "chunksize")
     timeout = _check_timeout(timeout)
-    items = list(iterable)
-    if not items:
-        return []
+    items = list(zip(*iterables))
     name = "map:" + (getattr(fn, "__name__", None) or type(fn).__name__)
+    report = _progress_reporter(progress, len(items), name)
+    return _map_iter(fn, items, workers, chunksize, timeout, pool, report, ordered, name)
+
+
+def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Optional[int],
+              chunksize: Optional[int], timeout: Optional[float], pool: bool, report: Any,
+              ordered: bool, name: str) -> Iterator[Any]:
+    if not items:
+        if report is not None:
+            report(0, 0)
+        return
     chunks = list(_chunks(items, workers, chunksize))
     cap = workers if (workers and chunksize) else len(chunks)
     started: List[AsyncHandle] = []
     changed = threading.Event()
+    done_items = 0
+    next_out = 0              # ordered: the next chunk to yield
+    yielded: Set[int] = set()  # chunks yielded
 
     def wake(_handle: AsyncHandle) -> None:
         changed.set()
@@ -339,26 +396,99 @@ def map(fn: Callable[[Any], Any], iterable: Iterable[Any], workers: Optional[int
     try:
         while True:
             changed.clear()
-            for h in started:
-                if h.is_ready() and h._error is not None:
-                    h.get()  # the first failure in input order: raises its TaskError
-            running = sum(1 for h in started if not h.is_ready())
-            while len(started) < len(chunks) and running < cap:
+            while len(started) < len(chunks) and \
+                    sum(1 for h in started if not h.is_ready()) < cap:
                 start, chunk = chunks[len(started)]
                 h = submit(_run_chunk, (fn, chunk, start), {}, name=name, timeout=timeout,
                            mem_mb=None, cpu_secs=None,
                            pool=(_run_chunk, False) if pool else None)
                 h.add_done_callback(wake)
                 started.append(h)
-                running += 1
-            if running == 0:
+            ready = [i for i, h in enumerate(started) if h.is_ready()]
+            for i in ready:
+                if started[i]._error is not None:
+                    started[i].get()  # the first failure, in input order: raises its TaskError
+            if ordered:
+                out: List[int] = []
+                while next_out < len(started) and started[next_out].is_ready():
+                    out.append(next_out)
+                    next_out += 1
+            else:
+                out = [i for i in ready if i not in yielded]
+            for i in out:
+                yielded.add(i)
+                values = started[i].get()  # raises the chunk's TaskError
+                done_items += len(values)
+                if report is not None:
+                    report(done_items, len(items))
+                yield from values
+            if len(yielded) == len(chunks):
                 break
             DISPATCHER.check_may_block("map()")
             wait_event(changed, None)
     except BaseException:
         _cancel_all(started)
         raise
-    return [value for h in started for value in h.get()]
+    finally:
+        close = getattr(report, "close", None)
+        if close is not None:
+            close()
+
+
+def map(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int] = None,
+        chunksize: Optional[int] = None, timeout: Optional[float] = None,
+        progress: Any = False, pool: bool = False) -> List[Any]:
+    """fn over the items, in parallel processes; results in input order.
+
+    Like the builtin: with several iterables fn gets one item of each,
+    until the shortest ends. Items are split into contiguous chunks, one
+    task per chunk: by default one chunk per worker (`workers`, default:
+    the concurrency limit). With `chunksize`, chunks have that many items
+    and at most `workers` of them run at once. `timeout` applies to each
+    chunk's task. The first failure cancels the remaining chunks and
+    raises its TaskError (the item's index is noted on the original
+    exception). `progress=True` draws a tqdm bar (a line on stderr without
+    tqdm); a callable gets (done, total) as chunks finish, in this thread.
+    `pool=True` sends the chunks (fn and the items, pickled) to the
+    pre-forked pool processes; see parallel().
+    """
+    return builtins.list(_map_run(fn, iterables, workers, chunksize, timeout, pool, progress,
+                                  True))
+
+
+def imap(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int] = None,
+         chunksize: Optional[int] = None, timeout: Optional[float] = None,
+         progress: Any = False, pool: bool = False) -> Iterator[Any]:
+    """map(), yielding results in input order as they arrive. Arguments
+    are checked at once; closing the iterator early cancels what runs.
+    Without `chunksize` the items are split as map() splits them; give a
+    small one for results to stream."""
+    return _map_run(fn, iterables, workers, chunksize, timeout, pool, progress, True)
+
+
+def imap_unordered(fn: Callable[..., Any], *iterables: Iterable[Any],
+                   workers: Optional[int] = None, chunksize: Optional[int] = None,
+                   timeout: Optional[float] = None, progress: Any = False,
+                   pool: bool = False) -> Iterator[Any]:
+    """map(), yielding results as their chunks finish (a chunk's results
+    in their order)."""
+    return _map_run(fn, iterables, workers, chunksize, timeout, pool, progress, False)
+
+
+def as_completed(handles: Iterable[AsyncHandle],
+                 timeout: Optional[float] = None) -> Iterator[AsyncHandle]:
+    """Yield the handles as their tasks finish (concurrent.futures'
+    as_completed: a handle is a Future); TimeoutError if `timeout` seconds
+    pass first."""
+    handles = builtins.list(handles)
+    for h in handles:
+        if not isinstance(h, AsyncHandle):
+            raise TypeError("as_completed() takes AsyncHandles, got %s" % type(h).__name__)
+    timeout = check_wait_timeout(timeout)
+    if any(not h.done() for h in handles):
+        DISPATCHER.check_may_block("as_completed()")
+    finished: Iterator[Any] = concurrent.futures.as_completed(handles, timeout)
+    return finished
 
 
 def _cancel_all(handles: List[AsyncHandle]) -> None:

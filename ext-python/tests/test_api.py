@@ -253,3 +253,62 @@ def test_config_reports_an_unresolvable_runtime_dir_as_a_worker_error(monkeypatc
         mp.config()
     assert str(info.value).startswith("config() failed: '/tmp/multiverse-0' is not this user's")
     assert info.value.status == "MV_EREGISTRY" and info.value.__cause__ is None
+
+
+# -- map over several iterables, imap, imap_unordered, progress, as_completed -----
+
+
+def _add(a, b):
+    return a + b
+
+
+def _sleep_value(seconds, value):
+    time.sleep(seconds)
+    return value
+
+
+def test_map_takes_several_iterables_like_the_builtin():
+    assert mp.map(_add, [1, 2, 3], [10, 20, 30, 40]) == [11, 22, 33]
+    assert mp.map(pow, [2, 3], [3, 2], chunksize=1) == [8, 9]
+    with pytest.raises(TypeError, match="at least one iterable"):
+        mp.map(abs)
+
+
+def test_imap_streams_in_order_and_imap_unordered_as_they_finish():
+    delays = [0.8, 0.05, 0.05]
+    it = mp.imap(_sleep_value, delays, ["a", "b", "c"], chunksize=1)
+    assert list(it) == ["a", "b", "c"]
+    seen = list(mp.imap_unordered(_sleep_value, delays, ["a", "b", "c"], chunksize=1,
+                                  workers=3))
+    assert sorted(seen) == ["a", "b", "c"] and seen[-1] == "a"  # the slow one last
+
+
+def test_imap_closed_early_cancels_what_runs():
+    it = mp.imap(_sleep_value, [0.05, 30, 30], [1, 2, 3], chunksize=1, workers=3)
+    assert next(it) == 1
+    it.close()
+    assert wait_until(lambda: mp.get_active_task_count() == 0, timeout=10)
+
+
+def test_progress_callable_sees_every_item():
+    calls = []
+    assert mp.map(abs, range(-5, 5), chunksize=3, progress=lambda d, t: calls.append((d, t))) \
+        == [abs(x) for x in range(-5, 5)]
+    assert calls[-1] == (10, 10)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == 4
+    with pytest.raises(TypeError, match="progress"):
+        mp.map(abs, [1], progress="yes")
+
+
+def test_progress_true_draws_a_bar(capsys):
+    assert mp.map(abs, [-1, -2], progress=True) == [1, 2]
+    err = capsys.readouterr().err
+    assert "2/2" in err  # tqdm's bar, or the plain line without tqdm
+
+
+def test_as_completed_yields_handles_as_they_finish():
+    slow, fast = mp.parallel(_sleep_value)(0.8, "slow"), mp.parallel(_sleep_value)(0.05, "fast")
+    order = [h.get() for h in mp.as_completed([slow, fast], timeout=30)]
+    assert order == ["fast", "slow"]
+    with pytest.raises(TypeError):
+        list(mp.as_completed([1]))

@@ -59,3 +59,10 @@ finished, pending = concurrent.futures.wait(fs, timeout=1.0)
 for f in concurrent.futures.as_completed(fs):
     n: int = f.result()
 err: "BaseException | None" = square(1).exception()
+
+sums: "list[int]" = mp.map(lambda a, b: a + b, [1, 2], [3, 4], workers=2, progress=True)
+for item in mp.imap(str, [1, 2], chunksize=1, progress=lambda done, total: None):
+    s2: str = item
+unordered: "list[float]" = list(mp.imap_unordered(float, ["1", "2"]))
+for handle in mp.as_completed([square(1)], timeout=5.0):
+    got: int = handle.result()

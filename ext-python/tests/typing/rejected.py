@@ -15,3 +15,5 @@ square(1).get(timeout="1")  # error
 mp.parallel(timeout="5")  # error
 mp.configure(timeout="10")  # error
 mp.gather([square(1)], on_error="ignore")  # error
+mp.map(square, [1], progress="yes")  # error
+mp.map(lambda a, b: a + b, [1], ["x"]).pop().bit_length()  # error
