@@ -28,6 +28,7 @@ from .errors import (
     WorkerError,
     WorkerTimeoutError,
 )
+from .executor import Executor
 from .handle import AsyncHandle
 from .parallel import gather, map, parallel
 from .workers import clear, run_worker, running
@@ -37,6 +38,7 @@ __version__: str = _core.CORE_VERSION
 __all__ = [
     "parallel",
     "AsyncHandle",
+    "Executor",
     "TaskError",
     "TaskTimeoutError",
     "TaskCancelledError",
