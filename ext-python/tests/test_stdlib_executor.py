@@ -50,6 +50,14 @@ class MultiverseMixin(cf.ExecutorMixin):
 class PooledMixin(MultiverseMixin):
     fork = False
 
+    def tearDown(self):
+        super().tearDown()
+        # The pool's processes go with each test (see no_pool_left() in
+        # test_executor.py: a later test that lowers the concurrency limit
+        # would retire them, and the dispatcher can then miss a wakeup).
+        mp.shutdown(timeout_secs=10)
+        mp.reset_shutdown()
+
 
 def _context_free(fork):
     class ContextFreeExecutor(mp.Executor):
@@ -71,9 +79,8 @@ class ContextFreeMixin(MultiverseMixin):
         return None
 
 
-class PooledContextFreeMixin(ContextFreeMixin):
+class PooledContextFreeMixin(ContextFreeMixin, PooledMixin):
     executor_type = _context_free(False)
-    fork = False
 
 
 # Reasons shared by several exclusions.
