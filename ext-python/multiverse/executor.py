@@ -31,7 +31,8 @@ import time
 import weakref
 from typing import Any, Callable, Deque, Iterable, Iterator, List, Optional, Set, Tuple
 
-from . import parallel as _parallel
+from .parallel import ParallelFunction, parallel
+from .parallel import submit as submit_task
 from ._dispatch import DISPATCHER
 from .errors import ShutdownError, TaskCancelledError, TaskError
 from .handle import DONE, AsyncHandle, check_wait_timeout
@@ -329,7 +330,7 @@ class Executor(concurrent.futures.Executor):
                          max_cpu_secs=max_cpu_secs)
         if fork is not None:
             opts["pool"] = not fork
-        checked = _parallel.parallel(**opts)(_probe).parallel_options
+        checked = parallel(**opts)(_probe).parallel_options
         self._timeout: Optional[float] = checked["timeout"]
         self._name = name
         self._mem_mb: Optional[float] = checked["max_memory_mb"]
@@ -349,7 +350,7 @@ class Executor(concurrent.futures.Executor):
         """Run fn(*args, **kwargs) as a task; returns its AsyncHandle at once."""
         if not callable(fn):
             raise TypeError("submit() needs a callable, got %s" % type(fn).__name__)
-        if isinstance(fn, _parallel.ParallelFunction):
+        if isinstance(fn, ParallelFunction):
             fn = fn.__wrapped__  # its body: the executor's options apply
         name = self._name or getattr(fn, "__name__", None) or type(fn).__name__
         return self._submit(fn, args, kwargs, name)
@@ -366,7 +367,7 @@ class Executor(concurrent.futures.Executor):
         timeout, mem_mb, cpu_secs = self._timeout, self._mem_mb, self._cpu_secs
 
         def start() -> AsyncHandle:
-            return ctx.run(_parallel.submit, fn, args, kwargs, name=name, timeout=timeout,
+            return ctx.run(submit_task, fn, args, kwargs, name=name, timeout=timeout,
                            mem_mb=mem_mb, cpu_secs=cpu_secs, pool=pool)
 
         handle = _ExecutorHandle(name, timeout, self._gate, start)
@@ -393,7 +394,7 @@ class Executor(concurrent.futures.Executor):
             raise ValueError("chunksize must be >= 1.")
         timeout = check_wait_timeout(timeout)
         end = None if timeout is None else time.monotonic() + timeout
-        if isinstance(fn, _parallel.ParallelFunction):
+        if isinstance(fn, ParallelFunction):
             fn = fn.__wrapped__
         name = self._name or getattr(fn, "__name__", None) or type(fn).__name__
         items = zip(*iterables)
@@ -427,6 +428,17 @@ class Executor(concurrent.futures.Executor):
             DISPATCHER.check_may_block("shutdown(wait=True) an Executor")
             for h in futures:
                 h.wait()
+
+    def _cancel_everything(self) -> None:
+        """Cancel every call of this executor that has not finished: the
+        held-back ones never start, running trees are killed together.
+        The executor stays usable (multiverse.joblib's abort_everything)."""
+        held = self._gate.drain()
+        with self._lock:
+            futures = list(self._futures)
+        for h in held:
+            h._resolve_cancelled("cancelled before it started")
+        _cancel_all(futures)
 
 
 def _results(fs: List[AsyncHandle], end: Optional[float], timeout: Optional[float],
