@@ -11,8 +11,9 @@
 Each call of a `@parallel` function runs in a process forked from the
 caller, under a supervisor that enforces its timeout and kills its whole
 process tree. `Executor` is a concurrent.futures.Executor over the same
-tasks (`multiverse.joblib` a joblib backend). `run_worker()` runs worker programs (Python, Node, PHP,
-executables) by name; `multiverse.worker` is the SDK for writing them.
+tasks (`multiverse.joblib` a joblib backend). `run_worker()` runs worker
+programs (Python, Node, PHP, executables) by name; `multiverse.worker` is
+the SDK for writing them.
 Events are logged to the `multiverse` logger.
 """
 import logging as _logging

@@ -338,9 +338,15 @@ class Executor(concurrent.futures.Executor):
         self._pool = bool(checked["pool"])
         self._initializer = initializer
         self._initargs = tuple(initargs)
+        self._shut = False
+        self._start_afresh()
+        _EXECUTORS.add(self)
+
+    def _start_afresh(self) -> None:
+        """No calls, no slots taken: a new executor's state, and that of one
+        copied into a forked child (see _after_fork_in_child())."""
         self._gate = _Gate(self._max_workers)
         self._lock = threading.Lock()
-        self._shut = False
         # Futures not yet finished are held by the executor (held back) or
         # the dispatcher (started); done ones go when their owner drops them.
         self._futures: "weakref.WeakSet[_ExecutorHandle]" = weakref.WeakSet()
@@ -439,6 +445,22 @@ class Executor(concurrent.futures.Executor):
         for h in held:
             h._resolve_cancelled("cancelled before it started")
         _cancel_all(futures)
+
+
+_EXECUTORS: "weakref.WeakSet[Executor]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A child (a forked task using an executor of its parent's module, or
+    # os.fork()) has none of its parent's tasks: the slots they hold in a
+    # copied executor would never be given back, and its locks may have
+    # been held by another thread at the fork. Its executors start afresh;
+    # the parent's handles are not usable there, as for any task.
+    for ex in list(_EXECUTORS):
+        ex._start_afresh()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _results(fs: List[AsyncHandle], end: Optional[float], timeout: Optional[float],

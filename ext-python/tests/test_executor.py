@@ -414,3 +414,20 @@ print(ex.submit(pow, 2, 2).result())
     out = run_python(code, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["4", "refused:", "ShutdownError"], out
+
+
+SHARED = mp.Executor(max_workers=1)
+
+
+def submit_to_shared():
+    return SHARED.submit(pow, 2, 3).result(timeout=20)
+
+
+def test_an_executor_copied_into_a_task_starts_afresh():
+    # The parent's call holds the only slot; the task's copy of the
+    # executor has none of the parent's calls, so its own call starts.
+    blocker = SHARED.submit(sleep_then, 3, "parent")
+    try:
+        assert mp.parallel(submit_to_shared)().get(timeout=30) == 8
+    finally:
+        assert blocker.result(timeout=30) == "parent"
