@@ -18,6 +18,8 @@ Importing `multiverse` never imports joblib; importing this module does
 """
 from __future__ import annotations
 
+import concurrent.futures
+import logging
 from typing import Any, Callable, Optional
 
 import joblib  # type: ignore[import]
@@ -31,6 +33,8 @@ from .executor import Executor
 from .handle import AsyncHandle
 
 __all__ = ["MultiverseBackend", "BACKEND_NAME"]
+
+log = logging.getLogger("multiverse")
 
 BACKEND_NAME = "multiverse"
 
@@ -71,6 +75,11 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
         # first Parallel call.
         self._new_executor(None).shutdown(wait=False)
         self._executor: Optional[Executor] = None
+        # joblib's completion callbacks run on a thread of their own: they
+        # dispatch the next batches, which consumes the caller's iterator
+        # (user code, which may block or wait for tasks: never on the
+        # dispatcher thread, whose done callbacks must not block).
+        self._callbacks: Optional[concurrent.futures.ThreadPoolExecutor] = None
 
     def _new_executor(self, n_jobs: Optional[int]) -> Executor:
         return Executor(max_workers=n_jobs, timeout=self._timeout, fork=self._fork,
@@ -95,17 +104,19 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
         if self._executor is not None:
             self._executor.shutdown(wait=False)
         self._executor = self._new_executor(n)
+        if self._callbacks is None:
+            self._callbacks = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="multiverse-joblib")
         return n
 
     def apply_async(self, func: Callable[[], Any],
                     callback: Optional[Callable[[Any], Any]] = None) -> "_Batch":
-        if self._executor is None:
+        executor, callbacks = self._executor, self._callbacks
+        if executor is None or callbacks is None:
             raise RuntimeError("the multiverse joblib backend was not configured")
-        handle = self._executor._submit(func, (), {}, _batch_name(func))
+        handle = executor._submit(func, (), {}, _batch_name(func))
         if callback is not None:
-            # Runs on the dispatcher thread: joblib's callback only counts and
-            # dispatches the next batch, which queues it (never blocks).
-            handle.add_done_callback(callback)
+            handle.add_done_callback(_CallbackOnThread(callbacks, callback))
         return _Batch(handle)
 
     def abort_everything(self, ensure_ready: bool = True) -> None:
@@ -122,7 +133,32 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._callbacks is not None:
+            self._callbacks.shutdown(wait=True)
+            self._callbacks = None
         self.reset_batch_stats()
+
+
+class _CallbackOnThread:
+    """A done callback that hands joblib's callback to the backend's
+    callback thread (the dispatcher thread only queues it)."""
+
+    __slots__ = ("pool", "callback")
+
+    def __init__(self, pool: concurrent.futures.ThreadPoolExecutor,
+                 callback: Callable[[Any], Any]) -> None:
+        self.pool = pool
+        self.callback = callback
+
+    def __call__(self, handle: AsyncHandle) -> None:
+        self.pool.submit(self._run, handle)
+
+    def _run(self, handle: AsyncHandle) -> None:
+        try:
+            self.callback(handle)
+        except Exception:
+            log.exception("joblib's completion callback for task %r (id %s) raised",
+                          handle.get_name(), handle.get_task_id())
 
 
 class _Batch:

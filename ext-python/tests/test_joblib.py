@@ -100,3 +100,15 @@ def test_n_jobs_values():
     # n_jobs=1 still runs in a task: the containment holds.
     with parallel_backend("multiverse", n_jobs=1):
         assert Parallel()(delayed(os.getpid)() for _ in range(2)) != [os.getpid()] * 2
+
+
+def test_the_input_may_wait_for_tasks():
+    # joblib consumes the rest of the input from its completion callbacks:
+    # here each item waits for a task, which a callback run on the
+    # dispatcher thread could not do.
+    def items():
+        for i in range(8):
+            yield delayed(abs)(mp.parallel(abs)(-i).get(timeout=30))
+
+    with parallel_backend("multiverse", n_jobs=2):
+        assert Parallel()(items()) == list(range(8))
