@@ -10,6 +10,7 @@ PKGS=(
   php-laravel-framework php-symfony-process
   python3 python3-dev python3-pytest python3-setuptools python3-psutil
   python3-pebble python3-joblib python3-matplotlib python3-venv python3-pip mypy
+  libpython3.11-testsuite
 )
 
 missing=()

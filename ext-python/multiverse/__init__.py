@@ -10,8 +10,10 @@
 
 Each call of a `@parallel` function runs in a process forked from the
 caller, under a supervisor that enforces its timeout and kills its whole
-process tree. `run_worker()` runs worker programs (Python, Node, PHP,
-executables) by name; `multiverse.worker` is the SDK for writing them.
+process tree. `Executor` is a concurrent.futures.Executor over the same
+tasks (`multiverse.joblib` a joblib backend). `run_worker()` runs worker
+programs (Python, Node, PHP, executables) by name; `multiverse.worker` is
+the SDK for writing them.
 Events are logged to the `multiverse` logger.
 """
 import logging as _logging
@@ -28,6 +30,7 @@ from .errors import (
     WorkerError,
     WorkerTimeoutError,
 )
+from .executor import Executor
 from .handle import AsyncHandle
 from .parallel import as_completed, gather, imap, imap_unordered, map, parallel
 from .workers import clear, run_worker, running
@@ -37,6 +40,7 @@ __version__: str = _core.CORE_VERSION
 __all__ = [
     "parallel",
     "AsyncHandle",
+    "Executor",
     "TaskError",
     "TaskTimeoutError",
     "TaskCancelledError",

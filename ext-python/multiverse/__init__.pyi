@@ -16,6 +16,7 @@ from typing import (
     Optional,
     ParamSpec,
     Protocol,
+    Tuple,
     TypeVar,
     Union,
     overload,
@@ -105,6 +106,46 @@ def parallel(
     max_cpu_secs: Optional[float] = ...,
     pool: bool = ...,
 ) -> _Decorator: ...
+
+class Executor(concurrent.futures.Executor):
+    """A concurrent.futures.Executor whose futures are AsyncHandles: each
+    call is a task (timeout and cancel() kill its tree; a crash fails only
+    its future). `async def` functions are run to completion in the task."""
+    def __init__(
+        self,
+        max_workers: Optional[int] = ...,
+        timeout: Optional[float] = ...,
+        fork: Optional[bool] = ...,
+        *,
+        name: Optional[str] = ...,
+        max_memory_mb: Optional[float] = ...,
+        max_cpu_secs: Optional[float] = ...,
+        initializer: Optional[Callable[..., object]] = ...,
+        initargs: Tuple[Any, ...] = ...,
+    ) -> None: ...
+    @overload
+    def submit(
+        self, fn: Callable[P, Coroutine[Any, Any, R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> AsyncHandle[R]: ...
+    @overload
+    def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> AsyncHandle[R]: ...
+    @overload
+    def map(
+        self,
+        fn: Callable[..., Coroutine[Any, Any, R]],
+        *iterables: Iterable[Any],
+        timeout: Optional[float] = ...,
+        chunksize: int = ...,
+    ) -> Iterator[R]: ...
+    @overload
+    def map(
+        self,
+        fn: Callable[..., R],
+        *iterables: Iterable[Any],
+        timeout: Optional[float] = ...,
+        chunksize: int = ...,
+    ) -> Iterator[R]: ...
+    def shutdown(self, wait: bool = ..., *, cancel_futures: bool = ...) -> None: ...
 
 def shutdown(timeout_secs: float = ..., cancel_pending: bool = ...) -> bool: ...
 def reset_shutdown() -> None: ...

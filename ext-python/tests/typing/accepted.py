@@ -66,3 +66,25 @@ for item in mp.imap(str, [1, 2], chunksize=1, progress=lambda done, total: None)
 unordered: "list[float]" = list(mp.imap_unordered(float, ["1", "2"]))
 for handle in mp.as_completed([square(1)], timeout=5.0):
     got: int = handle.result()
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+with mp.Executor(max_workers=2, timeout=5.0, fork=True) as ex:
+    fut: mp.AsyncHandle[int] = ex.submit(double, 3)
+    doubled: int = fut.result(timeout=1.0)
+    mapped: "list[int]" = list(ex.map(double, [1, 2], timeout=10.0, chunksize=2))
+    awaited: str = ex.submit(coro, 1).result()
+    awaited_all: "list[str]" = list(ex.map(coro, [1, 2]))
+    ex.shutdown(wait=True, cancel_futures=True)
+as_base: concurrent.futures.Executor = mp.Executor(fork=False, name="jobs", max_memory_mb=64,
+                                                   initializer=print, initargs=("ready",))
+
+import asyncio
+
+
+async def in_event_loop(ex: mp.Executor) -> int:
+    return await asyncio.get_running_loop().run_in_executor(ex, double, 2)
+
+import multiverse.joblib

@@ -17,3 +17,11 @@ mp.configure(timeout="10")  # error
 mp.gather([square(1)], on_error="ignore")  # error
 mp.map(square, [1], progress="yes")  # error
 mp.map(lambda a, b: a + b, [1], ["x"]).pop().bit_length()  # error
+
+ex = mp.Executor(max_workers=2)
+mp.Executor(max_workers="2")  # error
+ex.submit(square.__wrapped__, 1).result(timeout="1")  # error
+ex.submit(len, 3)  # error
+wrong_future: mp.AsyncHandle[str] = ex.submit(len, "abc")  # error
+ex.map(len, ["a"], chunksize="1")  # error
+ex.shutdown(cancel_futures="yes")  # error
