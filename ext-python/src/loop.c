@@ -59,7 +59,7 @@ void mvpy_loop_wakeup_core(mvpy_loop *l) {
 
 void mvpy_loop_publish_pids(mvpy_loop *l) {
   for (mvpy_task *t = l->running; t; t = t->next)
-    if (t->pid <= 0 && t->serial == 0 && t->task) STORE(t->pid, mv_task_pid(t->task));
+    if (t->pid <= 0 && t->fpool == NULL && t->task) STORE(t->pid, mv_task_pid(t->task));
 }
 
 /* Intrusive lists ------------------------------------------------------- */
@@ -193,11 +193,11 @@ static mvpy_task *loop_with_ready(mvpy_loop *l, mvpy_task *chain) {
 /* Drop the parent's loop in a forked child without signalling anything.
  * The mutexes are re-created first: a thread of the parent may have held
  * one at the moment of the fork, and that thread does not exist here
- * (nor does the I/O thread). A pool process keeps the table of pids. */
-static mvpy_task *loop_forget(mvpy_loop *l, int keep_pids) {
+ * (nor does the I/O thread). */
+static mvpy_task *loop_forget(mvpy_loop *l) {
   loop_init_sync(l);
   mvpy_io_forget(l);
-  mvpy_task *chain = mvpy_pool_forget(l, keep_pids);
+  mvpy_task *chain = mvpy_pool_forget(l);
   chain = chain_prepend(loop_with_ready(l, loop_detach_all(l)), chain);
   mv_loop_t *core = loop_take(l);
   /* Its warm pools go with it, as copies: the processes are the parent's. */
@@ -247,9 +247,8 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   chain = chain_prepend(loop_detach_all(l), chain);
   mv_loop_t *core = loop_take(l);
   mv_loop_free(core);
-  /* What is left of the pools: the table of pids, and calls handed over
-   * as the loop closed (they never ran). */
-  chain = chain_prepend(mvpy_pool_forget(l, 0), chain);
+  /* Calls handed over as the loop closed (they never ran). */
+  chain = chain_prepend(mvpy_pool_forget(l), chain);
   pthread_mutex_unlock(&l->mu);
   return chain;
 }
@@ -282,7 +281,7 @@ static void loop_dealloc(mvpy_loop *self) {
       chain = loop_shutdown(self);
       Py_END_ALLOW_THREADS
     } else {
-      chain = loop_forget(self, 0);
+      chain = loop_forget(self);
     }
     chain_release(chain);
   }
@@ -312,8 +311,8 @@ int mvpy_loop_check(mvpy_loop *self) {
 /* First steps of a forked task: only this thread exists now. The
  * parent's loop goes first: its fds (other tasks' pipes and control
  * sockets) must not stay open here. */
-static void loop_child_begin(mvpy_loop *self, int keep_pids) {
-  mvpy_task *chain = loop_forget(self, keep_pids);
+static void loop_child_begin(mvpy_loop *self) {
+  mvpy_task *chain = loop_forget(self);
   PyOS_AfterFork_Child();
   /* The forking thread's mask is not the task's business. */
   sigset_t empty;
@@ -324,7 +323,7 @@ static void loop_child_begin(mvpy_loop *self, int keep_pids) {
 
 /* The child side of fork_call(). Never returns. */
 static void loop_child(mvpy_loop *self, PyObject *runner, mv_child_t *child) {
-  loop_child_begin(self, 0);
+  loop_child_begin(self);
   int code = 0;
   PyObject *res = PyObject_CallNoArgs(runner);
   if (res == NULL) {
@@ -461,9 +460,8 @@ static int loop_fork(mvpy_loop *self, loop_fork_t *f, PyObject *runner) {
     }
   }
   if (r == MV_FORK_CHILD && f->kind == FORK_POOL) {
-    uint64_t *pids = self->pids;
-    loop_child_begin(self, 1);
-    mvpy_server_child(runner, child, st, pids);
+    loop_child_begin(self);
+    mvpy_server_child(runner, child, st);
   }
   if (r == MV_FORK_CHILD) loop_child(self, runner, child);
   if (r == 0 && f->kind == FORK_CALL) loop_adopt(self, f->obj, core);
@@ -743,7 +741,7 @@ static PyObject *loop_close(mvpy_loop *self, PyObject *unused) {
   if (self->loop == NULL) return PyList_New(0);
   mvpy_task *chain;
   if (self->owner != mvpy_getpid()) {
-    chain = loop_forget(self, 0);
+    chain = loop_forget(self);
   } else {
     Py_BEGIN_ALLOW_THREADS
     chain = loop_shutdown(self);
@@ -760,7 +758,7 @@ static PyObject *loop_forget_method(mvpy_loop *self, PyObject *unused) {
                     "forget() is for a forked child; the owner process must close() the loop");
     return NULL;
   }
-  chain_release(loop_forget(self, 0));
+  chain_release(loop_forget(self));
   Py_RETURN_NONE;
 }
 

@@ -96,19 +96,10 @@ struct mvpy_loop {
   pthread_mutex_t qmu;
   mvpy_task *inbox, *inbox_last;
   size_t inbox_len;
-  unsigned long long serial;  /* under qmu: the last request's number */
   int in_epoll;               /* the I/O thread sleeps in the core loop ... */
   int want_calls;             /* ... and a call handed over could start at once */
   mvpy_fpool *pools;          /* under mu: the current pool first, then retired ones */
-  /* Shared with the pool processes: which process runs request n (the
-   * core tells a request's pid only once it has ended). */
-  uint64_t *pids;
 };
-
-/* Slots of the table of running pool requests (mvpy_loop.pids): a slot
- * holds serial << 22 | pid (pids are below 2^22 on Linux). */
-#define MVPY_PID_SLOTS 4096
-#define MVPY_PID_BITS 22
 
 enum { MVPY_TASK_NEW = 0, MVPY_TASK_RUNNING = 1, MVPY_TASK_DONE = 2 };
 
@@ -131,13 +122,12 @@ struct mvpy_task {
   PyObject *name;             /* str */
   PyObject *data;             /* free slot for the binding's bookkeeping */
   /* A pooled call (pool.c): its request while it waits in the inbox, the
-   * pool it went to, its number (pids), and the link of the inbox or of
-   * the loop's `starts`. */
+   * pool it went to (under mu, while it runs there), and the link of the
+   * inbox or of the loop's `starts`. */
   char *payload;
   size_t payload_len;
   double timeout;
   mvpy_fpool *fpool;
-  unsigned long long serial;
   mvpy_task *qnext;
 };
 
@@ -217,8 +207,6 @@ void mvpy_loop_on_done(mv_task_t *core, void *data);
 void mvpy_pool_drain(mvpy_loop *l);
 /* The core's on_done of a pooled call (from mvpy_loop_on_done, mu held). */
 void mvpy_pool_request_ended(mvpy_task *t);
-/* The pid of the pool process running request t, or -1 (mu held). */
-pid_t mvpy_pool_request_pid(mvpy_loop *l, const mvpy_task *t);
 /* The core's on_start of a reserved task: hand it to wait_events(). */
 void mvpy_on_start(mv_task_t *core, void *data);
 /* Free every pool (close(): their processes retired, the requests
@@ -229,8 +217,8 @@ void mvpy_pools_free(mvpy_loop *l);
 mvpy_fpool *mvpy_pool_needing(mvpy_loop *l);
 /* Forked child: forget the calls handed over and not passed on (their
  * objects, as a chain to release), the events not handed out, and the
- * pools; `keep_pids`: a pool process keeps the table of pids. */
-mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids);
+ * pools. */
+mvpy_task *mvpy_pool_forget(mvpy_loop *l);
 /* Event mode: stop and join the I/O thread (owner, no GIL, mu not held);
  * in a forked child, forget it (it does not exist there). */
 void mvpy_io_stop(mvpy_loop *l);
@@ -250,9 +238,8 @@ void mvpy_loop_fail(mvpy_loop *l, mvpy_task *t, int status, const char *message)
 
 /* channel.c: the child side of a pool process */
 extern PyType_Spec mvpy_channel_spec;
-/* Call serve(Channel) and _exit(). Never returns. `pids`: the table of
- * running requests (mvpy_loop.pids), written as each request is read. */
-void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st, uint64_t *pids);
+/* Call serve(Channel) and _exit(). Never returns. */
+void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st);
 
 /* warm.c: warm workers, through the core loop's own pools */
 PyObject *mvpy_loop_warm_call(mvpy_loop *l, PyObject *args, PyObject *kwds);

@@ -24,9 +24,6 @@
  *   - A pool is made for one configuration and size (pool_setup); a new
  *     one retires the old, which takes no more calls and is freed once
  *     its calls have ended.
- *   - The core gives the pid of a request's process only once it has
- *     ended: each request carries a number, and the process notes it with
- *     its pid in a table shared with the host (`pids`) as it reads it.
  *
  * The thread is started by wait_events() when the loop has tasks, and ends
  * by itself when it has none (wait_events() restarts it); closing the loop
@@ -40,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
@@ -100,14 +96,6 @@ void mvpy_pool_request_ended(mvpy_task *t) {
   if (t->fpool == NULL) return;
   t->fpool->out--;
   t->fpool = NULL;
-}
-
-pid_t mvpy_pool_request_pid(mvpy_loop *l, const mvpy_task *t) {
-  if (l->pids == NULL || t->serial == 0) return -1;
-  uint64_t v = __atomic_load_n(&l->pids[t->serial % MVPY_PID_SLOTS], __ATOMIC_ACQUIRE);
-  uint64_t mask = ((uint64_t)1 << (64 - MVPY_PID_BITS)) - 1;
-  if ((v >> MVPY_PID_BITS) != (t->serial & mask)) return -1;
-  return (pid_t)(v & (((uint64_t)1 << MVPY_PID_BITS) - 1));
 }
 
 /* The inbox ------------------------------------------------------------------ */
@@ -174,15 +162,15 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     t = mvpy_task_create(mvpy_state_of_type(Py_TYPE(l)), name, task_id);
   }
   if (t != NULL) {
-    /* The request's number goes first (8 bytes, little-endian): the pool
-     * process notes it in `pids` and hands the rest to serve(). */
-    t->payload_len = (size_t)payload.len + 8;
-    t->payload = malloc(t->payload_len);
+    /* A copy: the call may wait in the inbox after the caller's buffer is
+     * gone. */
+    t->payload_len = (size_t)payload.len;
+    t->payload = malloc(t->payload_len ? t->payload_len : 1);
     if (t->payload == NULL) {
       Py_CLEAR(t);
       PyErr_NoMemory();
     } else {
-      memcpy(t->payload + 8, payload.buf, (size_t)payload.len);
+      memcpy(t->payload, payload.buf, (size_t)payload.len);
     }
   }
   PyBuffer_Release(&payload);
@@ -195,9 +183,6 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   STORE(t->state, MVPY_TASK_RUNNING);
   Py_INCREF(t); /* the loop's reference, handed out by wait_events() */
   pthread_mutex_lock(&l->qmu);
-  unsigned long long n = ++l->serial;
-  t->serial = n;
-  for (int i = 0; i < 8; i++) t->payload[i] = (char)((n >> (8 * i)) & 0xff);
   int was_empty = l->inbox == NULL;
   if (l->inbox_last) l->inbox_last->qnext = t;
   else STORE(l->inbox, t);
@@ -212,7 +197,7 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   return (PyObject *)t;
 }
 
-mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids) {
+mvpy_task *mvpy_pool_forget(mvpy_loop *l) {
   mvpy_task *chain = NULL;
   mvpy_task *t = l->inbox;
   l->inbox = l->inbox_last = NULL;
@@ -232,8 +217,6 @@ mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids) {
   l->need = 0;
   l->procs = 0;
   mvpy_pools_free(l); /* forgotten: the processes are the parent's */
-  if (!keep_pids && l->pids) munmap(l->pids, MVPY_PID_SLOTS * sizeof(uint64_t));
-  if (!keep_pids) l->pids = NULL;
   return chain;
 }
 
@@ -258,11 +241,6 @@ PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   if (mvpy_config_from(config, &cfg) < 0) {
     mv_config_dispose(&cfg);
     return NULL;
-  }
-  if (l->pids == NULL) {
-    void *m = mmap(NULL, MVPY_PID_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) l->pids = m; /* else pids of running pooled calls stay unknown */
   }
   mvpy_fpool *fp = calloc(1, sizeof(*fp));
   if (fp == NULL) {

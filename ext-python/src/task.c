@@ -134,10 +134,13 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
   mvpy_loop *l = LOAD(self->loop);
   if (pid <= 0 && l != NULL && LOAD(self->state) == MVPY_TASK_RUNNING) {
     mvpy_loop_lock(l);
-    if (self->task && mvpy_loop_ours(l))
-      pid = self->serial ? mvpy_pool_request_pid(l, self) : mv_task_pid(self->task);
+    int pooled = 0;
+    if (self->task && mvpy_loop_ours(l)) {
+      pid = mv_task_pid(self->task);
+      pooled = self->fpool != NULL;
+    }
     mvpy_loop_unlock(l);
-    if (pid > 0 && !self->serial) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
+    if (pid > 0 && !pooled) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
   }
   if (pid <= 0) Py_RETURN_NONE;
   return PyLong_FromLong((long)pid);
