@@ -78,7 +78,6 @@ struct mvpy_loop {
   int want_calls;             /* atomic: a call handed over could start at once */
   int batching;               /* atomic: calls wait for a process (ends go out in batches) */
   int procs;                  /* atomic: pool processes, as last counted */
-  int busy;                   /* atomic: of which serving a call */
   /* Handed over to wait() and wait_events(), under `emu`; `ecv` says
    * something is there (and that `users` dropped, for close()). */
   pthread_mutex_t emu;
@@ -89,7 +88,7 @@ struct mvpy_loop {
   mvpy_task *starts, *starts_last; /* reserved tasks whose turn came (borrowed) */
   int need;                   /* pool processes asked for, not handed out */
   int in_events;              /* wait_events() is in its wait */
-  int pass;                   /* pooled calls handed over to pass on now */
+  int pass;                   /* a pooled call handed over could start now: pass it on */
   int reap;                   /* a retired pool has no call left: free it */
   int procs_look;             /* time to count the pool processes again */
   unsigned long py_wakes;     /* wakeup() calls ... */

@@ -19,15 +19,13 @@
  *     calls wait for a process, ends are handed out in small batches (see
  *     MVPY_BATCH). Nothing here schedules.
  *   - Pooled calls are handed over by any thread (pool_call) through the
- *     loop's inbox, under `qmu` only; whoever holds the loop's lock next
- *     passes them to mv_pool_call() in order (mvpy_pool_settle: on each
- *     end, and in mvpy_loop_lock/unlock). A caller takes the lock itself
- *     only when its call could start at once (want_calls); else the next
- *     end, which makes room, passes it on. Taking the lock costs a wakeup
- *     of the event thread and a hand-over of the lock both ways; in a
- *     burst of calls that is paid once, not per call (a burst of 200
- *     no-op calls: about 15% more throughput than taking the lock for
- *     each).
+ *     loop's inbox, under `qmu` only, so that a caller never waits for the
+ *     loop; whoever holds the loop's lock next passes them to
+ *     mv_pool_call() in order (mvpy_pool_settle: on every end, in
+ *     mvpy_loop_lock/unlock, and in wait_events() when a call could start
+ *     at once: want_calls). The inbox is kept for speed: taking the lock
+ *     costs a wakeup of the event thread and a hand-over each way, which
+ *     a caller would pay for each call, with the GIL (see pool_call).
  *   - A pool is made for one configuration and size (pool_setup); a new
  *     one retires the old, which takes no more calls and is freed by
  *     wait_events() once its calls have ended.
@@ -166,13 +164,12 @@ void mvpy_pool_settle(mvpy_loop *l) {
   for (;;) {
     mvpy_pool_drain(l);
     /* Calls waiting: handed over, waiting for their turn or for a process. */
-    int procs = 0, busy_all = 0, startable = 1;
+    int procs = 0, startable = 1;
     long waiting = (long)LOAD(l->inbox_len);
     for (mvpy_fpool *fp = l->pools; fp; fp = fp->next) {
       int idle, busy;
       mv_pool_stats(fp->pool, &idle, &busy);
       procs += idle + busy;
-      busy_all += busy;
       waiting += fp->out - busy;
       /* A call handed over now could get a process of the current pool at
        * once: an idle one, or a new one if the limit has room (each busy
@@ -184,7 +181,6 @@ void mvpy_pool_settle(mvpy_loop *l) {
       }
     }
     STORE(l->procs, procs);
-    STORE(l->busy, busy_all);
     STORE(l->batching, waiting > 0);
     STORE(l->want_calls, startable);
     /* A call handed over while want_calls said no, and not passed on: it
@@ -237,29 +233,27 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   l->inbox_last = t;
   STORE(l->inbox_len, l->inbox_len + 1);
   pthread_mutex_unlock(&l->qmu);
-  /* Passed on now only if it could start now: else whatever ends first
-   * (and makes room) passes it on, in order, so a burst of calls costs no
-   * wakeup of the loop each. A lone call is passed on by its caller,
-   * which takes the lock keeping the GIL: a short wait (the event thread
-   * steps aside), and no thread holding the lock waits for the GIL. While
-   * other calls run (a burst, whose processes go idle between two calls)
-   * a wait_events() sleeping without the GIL passes it on if there is
-   * one, so the caller goes on at once: in a burst of 200 no-op calls
-   * that is about 10% more calls per second than taking the lock, which
-   * for a lone call costs a wakeup more. */
-  int now = !LOAD(l->threaded) || (was_empty && LOAD(l->want_calls));
-  if (now && LOAD(l->threaded) && LOAD(l->busy) > 0) {
-    pthread_mutex_lock(&l->emu);
-    if (l->in_events) {
-      l->pass = 1;
-      pthread_cond_broadcast(&l->ecv);
-      now = 0;
-    }
-    pthread_mutex_unlock(&l->emu);
-  }
-  if (now) {
+  /* Passed on at once only if it could start at once: else whatever
+   * ends first (and makes room) passes it on, in order, so a burst of
+   * calls costs no wakeup each. Without the event thread the caller
+   * passes it on. With it, passing a call on takes the lock, which costs
+   * a wakeup of the event thread and a hand-over each way: wait_events()
+   * does it (at once if it sleeps, else when it next waits; an end
+   * meanwhile passes the call on too), so the caller goes on at once, as
+   * a caller of the core's pool would after a mere wakeup. A caller that
+   * took the lock itself would block with the GIL in a burst whose
+   * processes go idle between two calls: in a burst of 200 no-op calls
+   * that costs about a quarter of the calls per second; a lone call
+   * costs a wakeup of the dispatcher more this way (a few percent of its
+   * round trip). */
+  if (!LOAD(l->threaded)) {
     mv_sched_t *s = mvpy_loop_lock(l);
     mvpy_loop_unlock(l, s);
+  } else if (was_empty && LOAD(l->want_calls)) {
+    pthread_mutex_lock(&l->emu);
+    l->pass = 1;
+    if (l->in_events) pthread_cond_broadcast(&l->ecv);
+    pthread_mutex_unlock(&l->emu);
   }
   return (PyObject *)t;
 }
@@ -460,8 +454,11 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   }
   int r = 0;
   if (!LOAD(l->threaded)) {
-    /* From now on the event thread drives the loop, until close(). */
+    /* From now on the event thread drives the loop, until close(). (It
+     * takes the lock: not with the GIL, as a wait() may hold it.) */
+    Py_BEGIN_ALLOW_THREADS
     r = mv_sched_start_thread(s);
+    Py_END_ALLOW_THREADS
     if (r == 0) STORE(l->threaded, 1);
   }
   if (r < 0) {
