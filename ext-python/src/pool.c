@@ -235,25 +235,30 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   pthread_mutex_unlock(&l->qmu);
   /* Passed on at once only if it could start at once: else whatever
    * ends first (and makes room) passes it on, in order, so a burst of
-   * calls costs no wakeup each. Without the event thread the caller
-   * passes it on. With it, passing a call on takes the lock, which costs
-   * a wakeup of the event thread and a hand-over each way: wait_events()
-   * does it (at once if it sleeps, else when it next waits; an end
-   * meanwhile passes the call on too), so the caller goes on at once, as
-   * a caller of the core's pool would after a mere wakeup. A caller that
-   * took the lock itself would block with the GIL in a burst whose
-   * processes go idle between two calls: in a burst of 200 no-op calls
-   * that costs about a quarter of the calls per second; a lone call
-   * costs a wakeup of the dispatcher more this way (a few percent of its
-   * round trip). */
-  if (!LOAD(l->threaded)) {
+   * calls costs no wakeup each. Passing a call on takes the loop's lock,
+   * which costs a wakeup of the event thread and a hand-over each way. A
+   * wait_events() sleeping without the GIL does that if there is one, and
+   * the caller goes on at once, as it would after a mere wakeup of the
+   * loop. Else (no event mode, or the dispatcher is busy in Python) the
+   * caller does, keeping the GIL: a short wait (the event thread steps
+   * aside), and no thread holding the lock waits for the GIL. Callers
+   * taking the lock for every call cost a burst of 200 no-op calls about
+   * a quarter of its calls per second; leaving the call to the
+   * dispatcher even while it is busy costs more (processes idle until it
+   * waits again). */
+  int now = !LOAD(l->threaded);
+  if (!now && was_empty && LOAD(l->want_calls)) {
+    pthread_mutex_lock(&l->emu);
+    now = !l->in_events;
+    if (!now) {
+      l->pass = 1;
+      pthread_cond_broadcast(&l->ecv);
+    }
+    pthread_mutex_unlock(&l->emu);
+  }
+  if (now) {
     mv_sched_t *s = mvpy_loop_lock(l);
     mvpy_loop_unlock(l, s);
-  } else if (was_empty && LOAD(l->want_calls)) {
-    pthread_mutex_lock(&l->emu);
-    l->pass = 1;
-    if (l->in_events) pthread_cond_broadcast(&l->ecv);
-    pthread_mutex_unlock(&l->emu);
   }
   return (PyObject *)t;
 }
