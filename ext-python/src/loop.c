@@ -886,11 +886,11 @@ static PyMethodDef loop_methods[] = {
     {"pool_call", (PyCFunction)(void (*)(void))mvpy_loop_pool_call,
      METH_VARARGS | METH_KEYWORDS,
      "pool_call(payload, timeout, name, task_id=None) -> Task\n--\n\n"
-     "Send a request to the pool (any thread; in event mode it never waits\n"
-     "for the loop: wait_events() passes it on). The Task waits its turn in\n"
-     "the loop's limit, then for a process; it ends with the process's\n"
-     "answer as its result, or with why the process died (timeout: seconds\n"
-     "from when a process takes it, 0 = none)."},
+     "Send a request to the pool (any thread; it waits for the loop only if\n"
+     "it can start at once and no wait_events() sleeps to pass it on). The\n"
+     "Task waits its turn in the loop's limit, then for a process; it ends\n"
+     "with the process's answer as its result, or with why the process died\n"
+     "(timeout: seconds from when a process takes it, 0 = none)."},
     {"pool_fork", (PyCFunction)loop_pool_fork, METH_O,
      "pool_fork(serve) -> bool\n--\n\n"
      "Fork one process a pool asked for (False if none did); it calls\n"

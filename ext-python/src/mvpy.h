@@ -52,7 +52,11 @@ typedef struct mvpy_fpool {
  * held: on the event thread in event mode, else in whichever thread
  * holds it (wait(), a cancel before the start, a failed pooled call).
  * They never take the GIL: they move reports into the objects and link
- * them into the hand-off lists under `emu`.
+ * them into the hand-off lists under `emu`. wait() sleeps in the
+ * scheduler (mv_sched_wait, which drives the loop); wait_events() sleeps
+ * on `ecv`, which the callbacks signal, and takes the lock only for what
+ * must not run in a callback (freeing a retired pool) or what no
+ * callback tells (passing on a pooled call, counting pool processes).
  *
  * close() frees the scheduler while other threads may still hold a
  * pointer to this object (a Task's `loop`): a thread counts itself in

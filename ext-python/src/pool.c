@@ -19,13 +19,14 @@
  *     calls wait for a process, ends are handed out in small batches (see
  *     MVPY_BATCH). Nothing here schedules.
  *   - Pooled calls are handed over by any thread (pool_call) through the
- *     loop's inbox, under `qmu` only, so that a caller never waits for the
- *     loop; whoever holds the loop's lock next passes them to
- *     mv_pool_call() in order (mvpy_pool_settle: on every end, in
- *     mvpy_loop_lock/unlock, and in wait_events() when a call could start
- *     at once: want_calls). The inbox is kept for speed: taking the lock
- *     costs a wakeup of the event thread and a hand-over each way, which
- *     a caller would pay for each call, with the GIL (see pool_call).
+ *     loop's inbox, under `qmu` only; whoever holds the loop's lock next
+ *     passes them to mv_pool_call() in order (mvpy_pool_settle: on every
+ *     end, in mvpy_loop_lock/unlock, and in wait_events()). The inbox is
+ *     kept for speed: taking the lock costs a wakeup of the event thread
+ *     and a hand-over each way, which a caller would otherwise pay for
+ *     each call, with the GIL; with it, a caller takes the lock only when
+ *     its call could start at once and no wait_events() sleeps to pass it
+ *     on (see pool_call).
  *   - A pool is made for one configuration and size (pool_setup); a new
  *     one retires the old, which takes no more calls and is freed by
  *     wait_events() once its calls have ended.
@@ -241,11 +242,11 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
    * the caller goes on at once, as it would after a mere wakeup of the
    * loop. Else (no event mode, or the dispatcher is busy in Python) the
    * caller does, keeping the GIL: a short wait (the event thread steps
-   * aside), and no thread holding the lock waits for the GIL. Callers
+   * aside), and no thread holding the lock waits for the GIL. (Callers
    * taking the lock for every call cost a burst of 200 no-op calls about
-   * a quarter of its calls per second; leaving the call to the
-   * dispatcher even while it is busy costs more (processes idle until it
-   * waits again). */
+   * a third of its calls per second; leaving the call to a dispatcher
+   * busy in Python leaves the processes idle until it waits again, which
+   * costs about as much.) */
   int now = !LOAD(l->threaded);
   if (!now && was_empty && LOAD(l->want_calls)) {
     pthread_mutex_lock(&l->emu);
