@@ -4,11 +4,6 @@
  * mv_child_request_fd() and sends answers, both framed as an 8-byte
  * little-endian length followed by the bytes (multiverse.h). Blocking
  * reads and writes release the GIL.
- *
- * Each request starts with its number (8 bytes, little-endian, added by
- * pool_call): recv() notes it with this process's pid in the table the
- * host reads the pids of running calls from (pool.c), and returns the
- * rest.
  */
 #include "mvpy.h"
 
@@ -27,7 +22,6 @@ typedef struct {
   PyObject_HEAD
   mv_child_t *child;
   int fd;                    /* requests */
-  uint64_t *pids;            /* shared with the host, or NULL */
   char *buf;                 /* bytes read and not yet handed out: buf[off, len) */
   size_t off, len;
 } mvpy_channel;
@@ -87,25 +81,6 @@ static PyObject *channel_recv(mvpy_channel *self, PyObject *unused) {
     return NULL;
   }
   self->off += 8;
-  /* The request's number, in the same read as the header (a request is
-   * at least that long). */
-  if (len < 8) {
-    PyErr_SetString(PyExc_OSError, "a request without its number");
-    return NULL;
-  }
-  while (self->len - self->off < 8) {
-    int r = channel_fill(self);
-    if (r == 0) errno = EPIPE;
-    if (r <= 0) return PyErr_SetFromErrno(PyExc_OSError);
-  }
-  const unsigned char *num = (const unsigned char *)self->buf + self->off;
-  uint64_t serial = 0;
-  for (int i = 7; i >= 0; i--) serial = (serial << 8) | num[i];
-  self->off += 8;
-  len -= 8;
-  if (self->pids)
-    __atomic_store_n(&self->pids[serial % MVPY_PID_SLOTS],
-                     (serial << MVPY_PID_BITS) | (uint64_t)getpid(), __ATOMIC_RELEASE);
   PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
   if (out == NULL) return NULL;
   size_t have = self->len - self->off;
@@ -194,7 +169,7 @@ PyType_Spec mvpy_channel_spec = {
     .slots = channel_slots,
 };
 
-void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st, uint64_t *pids) {
+void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st) {
   int code = 0;
   mvpy_channel *ch = (mvpy_channel *)st->channel_type->tp_alloc(st->channel_type, 0);
   if (ch == NULL) {
@@ -203,7 +178,6 @@ void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st, uint6
   }
   ch->child = child;
   ch->fd = mv_child_request_fd(child);
-  ch->pids = pids;
   PyObject *res = PyObject_CallOneArg(serve, (PyObject *)ch);
   if (res == NULL) {
     PyErr_Print();

@@ -11,10 +11,11 @@
  * its turn in the loop's limit, and pool_fork() forks a process of the
  * pre-forked pool, which serves requests (channel.c, pool.c).
  *
- * wait() sleeps in epoll with the GIL released. See mvpy.h for the locking
- * rules that let other threads cancel tasks or read pids meanwhile. A loop
- * that wait_events() drives is in event mode instead (pool.c): its own
- * I/O thread sleeps in epoll, and wait() refuses it.
+ * The core loop is shared by the Python threads through the core's
+ * scheduler (mv_sched_t): see mvpy.h for the locking rules. wait() drives
+ * it in the calling thread with the GIL released (mv_sched_wait). A loop
+ * that wait_events() drives is in event mode instead (pool.c): the core's
+ * event thread drives it, and wait() refuses it.
  */
 #include "mvpy.h"
 
@@ -26,40 +27,51 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+#define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_SEQ_CST)
 
-void mvpy_loop_lock(mvpy_loop *l) {
-  if (pthread_mutex_trylock(&l->mu) == 0) {
-    if (l->loop) mvpy_pool_drain(l);
-    return;
+/* The scheduler and its users ------------------------------------------------ */
+
+mv_sched_t *mvpy_loop_use(mvpy_loop *l) {
+  ADD(l->users, 1);
+  /* Read after counting ourselves: close() clears it, then waits for the
+   * count to drop to 0 before it frees the scheduler. */
+  mv_sched_t *s = LOAD(l->sched);
+  if (s == NULL) mvpy_loop_unuse(l);
+  return s;
+}
+
+void mvpy_loop_unuse(mvpy_loop *l) {
+  if (ADD(l->users, -1) == 0 && LOAD(l->closing)) {
+    pthread_mutex_lock(&l->emu);
+    pthread_cond_broadcast(&l->ecv);
+    pthread_mutex_unlock(&l->emu);
   }
-  /* Busy: most likely wait() or the I/O thread sleeping in epoll. Wake
-   * it; it lets go of the mutex as soon as mv_loop_wait() returns (the I/O
-   * thread, seeing `lockers`, waits on hcv until they are done). */
-  __atomic_add_fetch(&l->lockers, 1, __ATOMIC_SEQ_CST);
-  mvpy_loop_wakeup_core(l);
-  pthread_mutex_lock(&l->mu);
-  __atomic_sub_fetch(&l->lockers, 1, __ATOMIC_SEQ_CST);
+}
+
+mv_sched_t *mvpy_loop_lock(mvpy_loop *l) {
+  mv_sched_t *s = mvpy_loop_use(l);
+  if (s == NULL) return NULL;
+  mv_sched_lock(s);
+  if (l->loop == NULL) { /* closed while we waited */
+    mv_sched_unlock(s);
+    mvpy_loop_unuse(l);
+    return NULL;
+  }
   /* Pooled calls handed over go to the core first: cancel() and pid may
    * be asking about one of them. */
-  if (l->loop) mvpy_pool_drain(l);
+  mvpy_pool_drain(l);
+  return s;
 }
 
-void mvpy_loop_unlock(mvpy_loop *l) {
-  pthread_mutex_unlock(&l->mu);
-  /* The I/O thread waits for lockers to be done (and for new tasks). */
-  if (__atomic_load_n(&l->io_started, __ATOMIC_SEQ_CST)) pthread_cond_broadcast(&l->hcv);
-}
-
-void mvpy_loop_wakeup_core(mvpy_loop *l) {
-  pthread_mutex_lock(&l->wmu);
-  if (l->loop) mv_loop_wakeup(l->loop);
-  pthread_mutex_unlock(&l->wmu);
-}
-
-void mvpy_loop_publish_pids(mvpy_loop *l) {
-  for (mvpy_task *t = l->running; t; t = t->next)
-    if (t->pid <= 0 && t->serial == 0 && t->task) STORE(t->pid, mv_task_pid(t->task));
+void mvpy_loop_unlock(mvpy_loop *l, mv_sched_t *s) {
+  if (s == NULL) return;
+  /* What the holder did may let a pooled call start (a process forked, a
+   * slot given back): pass on what waits, and tell pool_call. */
+  mvpy_pool_settle(l);
+  mv_sched_unlock(s);
+  mvpy_loop_unuse(l);
 }
 
 /* Intrusive lists ------------------------------------------------------- */
@@ -78,52 +90,51 @@ static void list_remove(mvpy_task **head, mvpy_task *t) {
   t->prev = t->next = NULL;
 }
 
-/* Called by the core from inside mv_loop_wait() (mu held, no GIL): only
- * pointer moves, no Python calls, no allocation. */
+void mvpy_loop_adopt_core(mvpy_task *t, mv_task_t *core) {
+  /* Not if it ended inside the call that made it: its end collected it
+   * (and freed `core`). */
+  if (t->state != MVPY_TASK_RUNNING || t->task != NULL || t->have_report) return;
+  t->task = core;
+  snprintf(t->task_id, sizeof(t->task_id), "%s", mv_task_id(core));
+}
+
+/* Called by the core with the loop's lock held, on the event thread or
+ * in whichever thread holds the lock: no GIL, no Python calls, no
+ * blocking. The task's report moves into its object (the core task is
+ * freed) and the object goes to the hand-off list for wait() or
+ * wait_events(). */
 void mvpy_loop_on_done(mv_task_t *core, void *data) {
-  (void)core;
   mvpy_task *t = data;
   mvpy_loop *l = t->loop;
+  if (l == NULL) return; /* let go of by a loop whose epoll broke (close) */
+  if (t->task == NULL && core != NULL) {
+    /* It ended inside the call that made it (a pooled call whose process
+     * could not start): that call has not returned its task yet. */
+    t->task = core;
+    snprintf(t->task_id, sizeof(t->task_id), "%s", mv_task_id(core));
+  }
   mvpy_pool_request_ended(t);
   list_remove(&l->running, t);
-  list_push(&l->finished, t);
   STORE(l->nrunning, l->nrunning - 1);
+  mvpy_task_collect(t);
+  /* Room for pooled calls handed over, and whether ends are batched. */
+  mvpy_pool_settle(l);
+  mvpy_hand_off(l, t);
 }
 
-/* Move every finished task's report into its object; returns the chain
- * of collected tasks (linked through ->next) and empties the list. */
-mvpy_task *mvpy_loop_collect(mvpy_loop *l) {
-  mvpy_task *chain = l->finished;
-  l->finished = NULL;
-  /* finished was built by pushing at the head: reverse it so tasks are
-   * handed out in the order they ended. */
-  mvpy_task *rev = NULL;
-  while (chain) {
-    mvpy_task *next = chain->next;
-    mvpy_task_collect(chain);
-    chain->prev = NULL;
-    chain->next = rev;
-    rev = chain;
-    chain = next;
-  }
-  return rev;
-}
-
-/* Forget every task (forked child, or a loop that could not be drained):
- * the objects stop pointing at core tasks. Returns them as a chain. */
+/* Forget every running task (forked child, or a loop that could not be
+ * drained): the objects stop pointing at core tasks. Returns them as a
+ * chain. */
 static mvpy_task *loop_detach_all(mvpy_loop *l) {
   mvpy_task *chain = NULL;
-  mvpy_task **lists[2] = {&l->running, &l->finished};
-  for (int i = 0; i < 2; i++) {
-    while (*lists[i]) {
-      mvpy_task *t = *lists[i];
-      list_remove(lists[i], t);
-      t->task = NULL;
-      STORE(t->loop, NULL);
-      STORE(t->state, MVPY_TASK_DONE);
-      t->next = chain;
-      chain = t;
-    }
+  while (l->running) {
+    mvpy_task *t = l->running;
+    list_remove(&l->running, t);
+    t->task = NULL;
+    STORE(t->loop, NULL);
+    STORE(t->state, MVPY_TASK_DONE);
+    t->next = chain;
+    chain = t;
   }
   STORE(l->nrunning, 0);
   return chain;
@@ -142,15 +153,12 @@ PyObject *mvpy_chain_to_list(mvpy_task *chain) {
   return list;
 }
 
-/* Move every task of `items` to the front of `chain`; returns the new
- * chain. */
-static mvpy_task *chain_prepend(mvpy_task *items, mvpy_task *chain) {
-  while (items) {
-    mvpy_task *next = items->next;
-    items->next = chain;
-    chain = items;
-    items = next;
-  }
+/* Append `more` to `chain`; returns the new chain. */
+static mvpy_task *chain_append(mvpy_task *chain, mvpy_task *more) {
+  if (chain == NULL) return more;
+  mvpy_task *t = chain;
+  while (t->next) t = t->next;
+  t->next = more;
   return chain;
 }
 
@@ -163,20 +171,9 @@ static void chain_release(mvpy_task *chain) {
   }
 }
 
-static mv_loop_t *loop_take(mvpy_loop *l) {
-  pthread_mutex_lock(&l->wmu);
-  mv_loop_t *core = l->loop;
-  l->loop = NULL;
-  pthread_mutex_unlock(&l->wmu);
-  return core;
-}
-
 static void loop_init_sync(mvpy_loop *l) {
-  pthread_mutex_init(&l->mu, NULL);
-  pthread_mutex_init(&l->wmu, NULL);
   pthread_mutex_init(&l->qmu, NULL);
   pthread_mutex_init(&l->emu, NULL);
-  pthread_cond_init(&l->hcv, NULL);
   /* Timed waits for events count in monotonic time. */
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -185,27 +182,33 @@ static void loop_init_sync(mvpy_loop *l) {
   pthread_condattr_destroy(&attr);
 }
 
-/* Add the tasks collected for wait_events() but not handed out. */
-static mvpy_task *loop_with_ready(mvpy_loop *l, mvpy_task *chain) {
-  return chain_prepend(mvpy_take_ready(l), chain);
-}
-
 /* Drop the parent's loop in a forked child without signalling anything.
  * The mutexes are re-created first: a thread of the parent may have held
  * one at the moment of the fork, and that thread does not exist here
- * (nor does the I/O thread). A pool process keeps the table of pids. */
-static mvpy_task *loop_forget(mvpy_loop *l, int keep_pids) {
+ * (nor does the event thread, nor the scheduler's lock holder). */
+static mvpy_task *loop_forget(mvpy_loop *l) {
   loop_init_sync(l);
-  mvpy_io_forget(l);
-  mvpy_task *chain = mvpy_pool_forget(l, keep_pids);
-  chain = chain_prepend(loop_with_ready(l, loop_detach_all(l)), chain);
-  mv_loop_t *core = loop_take(l);
-  /* Its warm pools go with it, as copies: the processes are the parent's. */
-  if (core) mv_loop_forget(core);
+  l->users = 0;
+  l->closing = 0;
+  l->threaded = 0;
+  l->want_calls = 0;
+  l->batching = 0;
+  l->settling = 0;
+  l->in_events = 0;
+  l->pass = 0;
+  l->procs_look = 0;
+  mvpy_task *chain = mvpy_take_ready(l);
+  chain = chain_append(chain, loop_detach_all(l));
+  chain = chain_append(chain, mvpy_pool_forget(l));
+  mv_sched_t *s = l->sched;
+  l->sched = NULL;
+  l->loop = NULL;
+  /* Its pools go with it, as copies: the processes are the parent's. */
+  if (s) mv_sched_forget(s);
   return chain;
 }
 
-/* Cancel every running task (mu held), those waiting for their turn
+/* Cancel every running task (the lock held), those waiting for their turn
  * first, so that no slot given back starts one. */
 static void loop_cancel_all(mvpy_loop *l) {
   for (int pass = 0; pass < 2; pass++) {
@@ -214,8 +217,9 @@ static void loop_cancel_all(mvpy_loop *l) {
       mv_task_t *core = t->task;
       if (core && (pass == 1 || mv_task_queued(core))) {
         mv_task_cancel(core);
-        /* One that never started has ended, and left the list. */
-        if (mv_task_done(core)) {
+        /* One that never started has ended (collected: its core task is
+         * freed), and left the list. */
+        if (t->task == NULL) {
           t = l->running;
           continue;
         }
@@ -225,32 +229,42 @@ static void loop_cancel_all(mvpy_loop *l) {
   }
 }
 
-/* Cancel everything, wait for every tree to die, free the core loop.
- * Called without the GIL. */
+/* Cancel everything, wait for every tree to die, free the scheduler and
+ * its loop. Called without the GIL, by the owner. */
 static mvpy_task *loop_shutdown(mvpy_loop *l) {
-  mvpy_io_stop(l); /* from here on, this thread alone drives the loop */
-  pthread_mutex_lock(&l->mu);
+  mv_sched_t *s = l->sched;
+  /* `closing` is set (under the GIL): from here no call is passed on by
+   * an end, and a wait_events() of another thread returns. */
+  mvpy_events_close(l);
+  mv_sched_lock(s);
   mvpy_pool_drain(l); /* pooled calls handed over end with the rest */
   /* The pools first: their calls are canceled (processes killed), their
-   * idle processes retired, and mv_loop_free() would not free them. */
+   * idle processes retired, and the loop's free would not free them. */
   mvpy_pools_free(l);
   /* Warm calls in flight are canceled with the rest (their processes
-   * killed); mv_loop_free() then retires the idle warm processes. */
+   * killed); freeing the loop then retires the idle warm processes. This
+   * thread drives the loop meanwhile (the event thread steps aside while
+   * the lock is held). */
   loop_cancel_all(l);
   while (l->running) {
     int r = mv_loop_wait(l->loop, NULL, -1);
     if (r < 0 && r != MV_EINTR) break;
   }
-  mvpy_task *chain = loop_with_ready(l, mvpy_loop_collect(l));
-  /* Only on a broken epoll can tasks remain; mv_loop_free() kills and
+  mvpy_task *chain = mvpy_take_ready(l);
+  /* Only on a broken epoll can tasks remain; freeing the loop kills and
    * frees them, so the objects must let go of them first. */
-  chain = chain_prepend(loop_detach_all(l), chain);
-  mv_loop_t *core = loop_take(l);
-  mv_loop_free(core);
-  /* What is left of the pools: the table of pids, and calls handed over
-   * as the loop closed (they never ran). */
-  chain = chain_prepend(mvpy_pool_forget(l, 0), chain);
-  pthread_mutex_unlock(&l->mu);
+  chain = chain_append(chain, loop_detach_all(l));
+  l->loop = NULL;
+  STORE(l->sched, NULL);
+  mv_sched_unlock(s);
+  /* Threads that read the scheduler before it was cleared let go of it
+   * (a locker finds the loop closed). */
+  pthread_mutex_lock(&l->emu);
+  while (LOAD(l->users) > 0) pthread_cond_wait(&l->ecv, &l->emu);
+  pthread_mutex_unlock(&l->emu);
+  mv_sched_free(s); /* joins the event thread */
+  /* Calls handed over as the loop closed (they never ran). */
+  chain = chain_append(chain, mvpy_pool_forget(l));
   return chain;
 }
 
@@ -265,11 +279,12 @@ static PyObject *loop_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
   if (self == NULL) return NULL;
   loop_init_sync(self);
   self->owner = mvpy_getpid();
-  int r = mv_loop_new(&self->loop);
+  int r = mv_sched_new(&self->sched);
   if (r < 0) {
     Py_DECREF(self);
     return mvpy_raise(mvpy_state_of_type(type), r);
   }
+  self->loop = mv_sched_loop(self->sched);
   return (PyObject *)self;
 }
 
@@ -278,11 +293,12 @@ static void loop_dealloc(mvpy_loop *self) {
   if (self->loop) {
     mvpy_task *chain;
     if (self->owner == mvpy_getpid()) {
+      STORE(self->closing, 1);
       Py_BEGIN_ALLOW_THREADS
       chain = loop_shutdown(self);
       Py_END_ALLOW_THREADS
     } else {
-      chain = loop_forget(self, 0);
+      chain = loop_forget(self);
     }
     chain_release(chain);
   }
@@ -312,8 +328,8 @@ int mvpy_loop_check(mvpy_loop *self) {
 /* First steps of a forked task: only this thread exists now. The
  * parent's loop goes first: its fds (other tasks' pipes and control
  * sockets) must not stay open here. */
-static void loop_child_begin(mvpy_loop *self, int keep_pids) {
-  mvpy_task *chain = loop_forget(self, keep_pids);
+static void loop_child_begin(mvpy_loop *self) {
+  mvpy_task *chain = loop_forget(self);
   PyOS_AfterFork_Child();
   /* The forking thread's mask is not the task's business. */
   sigset_t empty;
@@ -324,7 +340,7 @@ static void loop_child_begin(mvpy_loop *self, int keep_pids) {
 
 /* The child side of fork_call(). Never returns. */
 static void loop_child(mvpy_loop *self, PyObject *runner, mv_child_t *child) {
-  loop_child_begin(self, 0);
+  loop_child_begin(self);
   int code = 0;
   PyObject *res = PyObject_CallNoArgs(runner);
   if (res == NULL) {
@@ -385,7 +401,7 @@ void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj) {
   STORE(l->nrunning, l->nrunning + 1);
 }
 
-/* Link a started task into the loop (mu held). */
+/* Link a started task into the loop (the lock held). */
 static void loop_adopt(mvpy_loop *self, mvpy_task *obj, mv_task_t *core) {
   obj->task = core;
   snprintf(obj->task_id, sizeof(obj->task_id), "%s", mv_task_id(core));
@@ -442,9 +458,9 @@ static int loop_fork(mvpy_loop *self, loop_fork_t *f, PyObject *runner) {
   mv_child_t *child = NULL;
   int r = MV_EINVAL;
   PyOS_BeforeFork();
-  mvpy_loop_lock(self);
-  /* Checked again under the mutex: close() may have run meanwhile. */
-  f->closed = self->loop == NULL;
+  mv_sched_t *s = mvpy_loop_lock(self);
+  /* Checked again under the lock: close() may have run meanwhile. */
+  f->closed = s == NULL;
   if (!f->closed) {
     if (f->kind == FORK_CALL) {
       r = mv_task_fork(self->loop, f->cfg, f->opts, &core, &child);
@@ -461,14 +477,13 @@ static int loop_fork(mvpy_loop *self, loop_fork_t *f, PyObject *runner) {
     }
   }
   if (r == MV_FORK_CHILD && f->kind == FORK_POOL) {
-    uint64_t *pids = self->pids;
-    loop_child_begin(self, 1);
-    mvpy_server_child(runner, child, st, pids);
+    loop_child_begin(self);
+    mvpy_server_child(runner, child, st);
   }
   if (r == MV_FORK_CHILD) loop_child(self, runner, child);
   if (r == 0 && f->kind == FORK_CALL) loop_adopt(self, f->obj, core);
   if (r < 0 && !f->closed) snprintf(f->detail, sizeof(f->detail), "%s", mv_last_error());
-  mvpy_loop_unlock(self);
+  mvpy_loop_unlock(self, s);
   PyOS_AfterFork_Parent();
   return r;
 }
@@ -567,12 +582,12 @@ static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   opts.on_start = mvpy_on_start;
   mv_task_t *core = NULL;
   char detail[512] = "";
-  mvpy_loop_lock(self);
-  int closed = self->loop == NULL; /* close() may have run meanwhile */
+  mv_sched_t *s = mvpy_loop_lock(self);
+  int closed = s == NULL; /* close() may have run meanwhile */
   int r = closed ? MV_EINVAL : mv_task_reserve(self->loop, &opts, &core);
-  if (r >= 0) loop_adopt(self, obj, core); /* on_start comes later, under mu */
+  if (r >= 0) loop_adopt(self, obj, core); /* on_start comes later, under the lock */
   else if (!closed) snprintf(detail, sizeof(detail), "%s", mv_last_error());
-  mvpy_loop_unlock(self);
+  mvpy_loop_unlock(self, s);
   if (closed) loop_closed_error();
   else if (r < 0) mvpy_raise_msg(mvpy_state_of_type(Py_TYPE(self)), r, detail);
   else result = Py_BuildValue("(OO)", (PyObject *)obj, r == 1 ? Py_True : Py_False);
@@ -627,12 +642,12 @@ static PyObject *loop_set_limit(mvpy_loop *self, PyObject *arg) {
   if (mvpy_loop_check(self) < 0) return NULL;
   int r = 0;
   char detail[256] = "";
-  mvpy_loop_lock(self);
-  if (self->loop) {
+  mv_sched_t *s = mvpy_loop_lock(self);
+  if (s) {
     r = mv_loop_set_limit(self->loop, (int)n);
     if (r < 0) snprintf(detail, sizeof(detail), "%s", mv_last_error());
   }
-  mvpy_loop_unlock(self);
+  mvpy_loop_unlock(self, s);
   if (r < 0) return mvpy_raise_msg(mvpy_state_of_type(Py_TYPE(self)), r, detail);
   Py_RETURN_NONE;
 }
@@ -641,9 +656,9 @@ static PyObject *loop_get_limit(mvpy_loop *self, void *closure) {
   (void)closure;
   int n = 0;
   if (!mvpy_loop_ours(self)) return PyLong_FromLong(0);
-  mvpy_loop_lock(self);
-  if (self->loop) n = mv_loop_limit(self->loop);
-  mvpy_loop_unlock(self);
+  mv_sched_t *s = mvpy_loop_lock(self);
+  if (s) n = mv_loop_limit(self->loop);
+  mvpy_loop_unlock(self, s);
   return PyLong_FromLong(n);
 }
 
@@ -651,7 +666,8 @@ static PyObject *loop_cancel_queued(mvpy_loop *self, PyObject *unused) {
   (void)unused;
   PyObject *list = PyList_New(0);
   if (list == NULL || !mvpy_loop_ours(self)) return list;
-  mvpy_loop_lock(self);
+  mv_sched_t *s = mvpy_loop_lock(self);
+  if (s == NULL) return list;
   /* Listed first: a task canceled before its start ends at once and
    * leaves the running list. */
   for (mvpy_task *t = self->running; t && list; t = t->next)
@@ -661,7 +677,7 @@ static PyObject *loop_cancel_queued(mvpy_loop *self, PyObject *unused) {
     mvpy_task *t = (mvpy_task *)PyList_GET_ITEM(list, i);
     if (t->task) mv_task_cancel(t->task);
   }
-  mvpy_loop_unlock(self);
+  mvpy_loop_unlock(self, s);
   return list;
 }
 
@@ -689,13 +705,13 @@ static PyObject *loop_spawn_worker(mvpy_loop *self, PyObject *args, PyObject *kw
   mvpy_task_opts(&opts, timeout, task_id, obj);
   opts.flags = reg ? 0 : MV_TASK_NO_REGISTRY;
   mv_task_t *core = NULL;
-  mvpy_loop_lock(self);
-  int closed = self->loop == NULL; /* close() may have run meanwhile */
+  mv_sched_t *s = mvpy_loop_lock(self);
+  int closed = s == NULL; /* close() may have run meanwhile */
   int r = closed ? MV_EINVAL
                  : mv_task_spawn_worker(self->loop, &cfg, cname, payload.buf,
                                         (size_t)payload.len, &opts, &core);
   if (r == 0) loop_adopt(self, obj, core);
-  mvpy_loop_unlock(self);
+  mvpy_loop_unlock(self, s);
   if (r < 0) {
     if (closed) loop_closed_error();
     else mvpy_raise(st, r);
@@ -716,23 +732,39 @@ static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait", kwlist, &timeout_obj)) return NULL;
   double timeout;
   if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(self) < 0) return NULL;
-  if (__atomic_load_n(&self->io_joinable, __ATOMIC_SEQ_CST)) {
+  if (LOAD(self->threaded)) {
     PyErr_SetString(PyExc_RuntimeError, "this loop is driven by wait_events()");
     return NULL;
   }
+  mv_sched_t *s = mvpy_loop_use(self);
+  if (s == NULL) return loop_closed_error();
   mvpy_task *chain;
-  int r = 0;
+  int r;
   char detail[256] = "";
-  Py_BEGIN_ALLOW_THREADS
-  pthread_mutex_lock(&self->mu);
-  if (self->finished == NULL && self->loop) r = mv_loop_wait(self->loop, NULL, timeout);
-  if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
-    snprintf(detail, sizeof(detail), "%s", mv_last_error());
-  /* Pids arrive in the supervisors' first message: publish them. */
-  mvpy_loop_publish_pids(self);
-  chain = mvpy_loop_collect(self);
-  pthread_mutex_unlock(&self->mu);
-  Py_END_ALLOW_THREADS
+  double deadline = timeout >= 0 ? mvpy_monotonic() + timeout : -1;
+  unsigned long wakes = LOAD(self->py_wakes);
+  for (;;) {
+    PyThreadState *ts = PyEval_SaveThread();
+    double left = deadline >= 0 ? deadline - mvpy_monotonic() : -1;
+    r = 0;
+    /* Tasks that ended in another thread's hold of the lock (a cancel
+     * before the start) are handed out without a wait. */
+    if (LOAD(self->ready) == NULL) r = mv_sched_wait(s, NULL, deadline >= 0 && left < 0 ? 0 : left);
+    if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
+      snprintf(detail, sizeof(detail), "%s", mv_last_error());
+    chain = mvpy_take_ready(self);
+    PyEval_RestoreThread(ts);
+    /* Interrupted by wakeup(), or by a signal (its handler runs now), or
+     * by the wakeup a thread taking the lock leaves in the loop (which
+     * stays there when nobody was driving it): only the last waits on. */
+    if (chain || r != MV_EINTR || LOAD(self->py_wakes) != wakes) break;
+    if (PyErr_CheckSignals() < 0) {
+      mvpy_loop_unuse(self);
+      return NULL;
+    }
+    if (deadline >= 0 && mvpy_monotonic() >= deadline) break;
+  }
+  mvpy_loop_unuse(self);
   if (chain == NULL && r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
     return mvpy_raise_msg(mvpy_state_of_type(Py_TYPE(self)), r, detail);
   return mvpy_chain_to_list(chain);
@@ -740,11 +772,13 @@ static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
 
 static PyObject *loop_close(mvpy_loop *self, PyObject *unused) {
   (void)unused;
-  if (self->loop == NULL) return PyList_New(0);
+  /* Under the GIL: one close() at a time. */
+  if (self->loop == NULL || LOAD(self->closing)) return PyList_New(0);
   mvpy_task *chain;
   if (self->owner != mvpy_getpid()) {
-    chain = loop_forget(self, 0);
+    chain = loop_forget(self);
   } else {
+    STORE(self->closing, 1);
     Py_BEGIN_ALLOW_THREADS
     chain = loop_shutdown(self);
     Py_END_ALLOW_THREADS
@@ -760,7 +794,7 @@ static PyObject *loop_forget_method(mvpy_loop *self, PyObject *unused) {
                     "forget() is for a forked child; the owner process must close() the loop");
     return NULL;
   }
-  chain_release(loop_forget(self, 0));
+  chain_release(loop_forget(self));
   Py_RETURN_NONE;
 }
 
@@ -771,16 +805,25 @@ static PyObject *loop_wakeup(mvpy_loop *self, PyObject *unused) {
   self->py_wakes++;
   pthread_cond_broadcast(&self->ecv);
   pthread_mutex_unlock(&self->emu);
-  pthread_mutex_lock(&self->wmu);
-  if (mvpy_loop_ours(self)) mv_loop_wakeup(self->loop);
-  pthread_mutex_unlock(&self->wmu);
+  /* A wait() sleeps in the scheduler (the event thread needs no wakeup). */
+  if (self->owner == mvpy_getpid() && !LOAD(self->threaded)) {
+    mv_sched_t *s = mvpy_loop_use(self);
+    if (s) {
+      mv_sched_wakeup(s);
+      mvpy_loop_unuse(self);
+    }
+  }
   Py_RETURN_NONE;
 }
 
 static PyObject *loop_fileno(mvpy_loop *self, PyObject *unused) {
   (void)unused;
   if (mvpy_loop_check(self) < 0) return NULL;
-  return PyLong_FromLong(mv_loop_fd(self->loop));
+  mv_sched_t *s = mvpy_loop_use(self);
+  if (s == NULL) return loop_closed_error();
+  int fd = mv_loop_fd(mv_sched_loop(s));
+  mvpy_loop_unuse(self);
+  return PyLong_FromLong(fd);
 }
 
 static PyObject *loop_get_active(mvpy_loop *self, void *closure) {
@@ -827,11 +870,12 @@ static PyMethodDef loop_methods[] = {
     {"wait_events", (PyCFunction)(void (*)(void))mvpy_loop_wait_events,
      METH_VARARGS | METH_KEYWORDS,
      "wait_events(timeout=None) -> (list[Task], list[Task], int)\n--\n\n"
-     "Like wait(), with the loop driven by a thread of its own that never\n"
-     "takes the GIL: sleeps (GIL released) until tasks end, reserved tasks\n"
-     "get their turn, the pool asks for processes, wakeup() is called or\n"
-     "timeout passes. Returns the tasks that ended, the reserved tasks to\n"
-     "fork now and how many pool processes to fork (pool_fork)."},
+     "Like wait(), with the loop driven from now on by the core's event\n"
+     "thread, which never takes the GIL: sleeps (GIL released) until tasks\n"
+     "end, reserved tasks get their turn, the pool asks for processes or has\n"
+     "none left, wakeup() is called or timeout passes. Returns the tasks that\n"
+     "ended, the reserved tasks to fork now and how many pool processes to\n"
+     "fork (pool_fork). wait() refuses the loop from then on."},
     {"pool_setup", (PyCFunction)(void (*)(void))mvpy_loop_pool_setup,
      METH_VARARGS | METH_KEYWORDS,
      "pool_setup(config, processes=0, name='pool')\n--\n\n"
@@ -842,7 +886,8 @@ static PyMethodDef loop_methods[] = {
     {"pool_call", (PyCFunction)(void (*)(void))mvpy_loop_pool_call,
      METH_VARARGS | METH_KEYWORDS,
      "pool_call(payload, timeout, name, task_id=None) -> Task\n--\n\n"
-     "Send a request to the pool (any thread; never waits for the loop). The\n"
+     "Send a request to the pool (any thread; it waits for the loop only if\n"
+     "it can start at once and no wait_events() sleeps to pass it on). The\n"
      "Task waits its turn in the loop's limit, then for a process; it ends\n"
      "with the process's answer as its result, or with why the process died\n"
      "(timeout: seconds from when a process takes it, 0 = none)."},
@@ -881,7 +926,7 @@ static PyGetSetDef loop_getset[] = {
     {"closed", (getter)loop_get_closed, NULL, "True once closed or forgotten.", NULL},
     {"limit", (getter)loop_get_limit, NULL, "The concurrency limit (0 = none).", NULL},
     {"processes", (getter)mvpy_loop_get_processes, NULL,
-     "Processes of the pool (as the loop's thread last saw them).", NULL},
+     "Processes of the pools (as last counted).", NULL},
     {"owner", (getter)loop_get_owner, NULL, "The pid of the process that owns the loop.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 

@@ -28,7 +28,7 @@ typedef struct mvpy_task mvpy_task;
 typedef struct mvpy_loop mvpy_loop;
 
 /* A pool of forked processes (pool.c): the core's pool, and what the
- * binding counts about it. Under the loop's mu. */
+ * binding counts about it. Under the loop's lock. */
 typedef struct mvpy_fpool {
   struct mvpy_fpool *next;
   mvpy_loop *owner;
@@ -40,88 +40,83 @@ typedef struct mvpy_fpool {
 } mvpy_fpool;
 
 /*
- * A Loop wraps one mv_loop_t. The core loop is single-threaded, so every
- * use of it happens under `mu`. wait() holds `mu` while it sleeps in epoll
- * with the GIL released; any other thread that needs the loop (to fork,
- * cancel, read a pid) wakes it through the core's wakeup fd and takes `mu`
- * while holding the GIL. Lock order that keeps this deadlock-free:
- *   - a thread holding the GIL may block on `mu`;
- *   - a thread holding `mu` without the GIL never waits for the GIL before
- *     releasing `mu` (wait() and close() drop `mu` first).
- * `wmu` guards only the `loop` pointer for those wakeups, so a wakeup never
- * touches a loop that close() is freeing. `qmu` (the inbox) and `emu`
- * (events for wait_events()) are taken alone or under `mu`, never the
- * other way round, and nothing waits while holding them but on `ecv`.
+ * A Loop wraps one core scheduler (mv_sched_t) and its loop. The core
+ * loop is single-threaded; the scheduler's lock (mvpy_loop_lock, which
+ * wakes the thread driving the loop so that it steps aside) is held
+ * around every use of it. Lock order that keeps this deadlock-free:
+ *   - a thread holding the GIL may block on the loop's lock;
+ *   - a thread holding the loop's lock never waits for the GIL before
+ *     releasing it (wait(), wait_events() and close() release the GIL
+ *     before they take it).
+ * The core's callbacks (on_done, on_start, on_need) run with the lock
+ * held: on the event thread in event mode, else in whichever thread
+ * holds it (wait(), a cancel before the start, a failed pooled call).
+ * They never take the GIL: they move reports into the objects and link
+ * them into the hand-off lists under `emu`. wait() sleeps in the
+ * scheduler (mv_sched_wait, which drives the loop); wait_events() sleeps
+ * on `ecv`, which the callbacks signal, and takes the lock only for what
+ * must not run in a callback (freeing a retired pool) or what no
+ * callback tells (passing on a pooled call, counting pool processes).
+ *
+ * close() frees the scheduler while other threads may still hold a
+ * pointer to this object (a Task's `loop`): a thread counts itself in
+ * `users` before it reads `sched` (mvpy_loop_use) and close() clears
+ * `sched`, then waits for `users` to drop to 0 before freeing it.
+ *
+ * `qmu` (the inbox) and `emu` (the hand-off lists) are taken alone or
+ * under the loop's lock, never the other way round, and nothing waits
+ * while holding them but on `ecv`.
  */
 struct mvpy_loop {
   PyObject_HEAD
-  mv_loop_t *loop;            /* NULL once closed or forgotten */
+  mv_sched_t *sched;          /* NULL once closed or forgotten (atomic) */
+  mv_loop_t *loop;            /* its loop, NULL likewise (cleared under the lock) */
   pid_t owner;                /* process that created the loop */
-  pthread_mutex_t mu;
-  pthread_mutex_t wmu;
-  mvpy_task *running;         /* tasks started and not finished (strong refs) */
-  mvpy_task *finished;        /* finished, not yet handed out by wait() (strong refs) */
-  size_t nrunning;
-  int lockers;                /* threads in mvpy_loop_lock() waiting for `mu` */
-  /*
-   * Event mode (pool.c), entered by the first wait_events(): an I/O thread
-   * of the loop, which never takes the GIL, drives the core loop (holding
-   * `mu` as wait() does) and collects what happened into `ready`,
-   * `starts` and `need` under `emu`; wait_events() sleeps on `ecv` and
-   * hands that to Python. So the core gives pool processes their next
-   * request while the Python threads fight over the GIL. A thread that
-   * needs `mu` (mvpy_loop_lock) wakes the I/O thread, which waits on `hcv`
-   * until no such thread is left.
-   */
-  pthread_t io;
-  int io_started;             /* the thread runs (it clears this when it ends) */
-  int io_joinable;            /* a thread was started and not joined yet */
-  int io_stop, io_failed;
-  int kicked;                 /* under emu: a call was handed over while no thread ran */
-  pthread_cond_t hcv;         /* with mu: lockers are done, or a task was added */
+  int users;                  /* threads using `sched` (atomic) */
+  int closing;                /* close() has begun (atomic) */
+  int threaded;               /* event mode: the event thread drives the loop (atomic) */
+  mvpy_task *running;         /* under the lock: started, not ended (strong refs) */
+  size_t nrunning;            /* atomic */
+  mvpy_fpool *pools;          /* under the lock: the current pool first, then retired ones */
+  int settling;               /* under the lock: pooled calls are being passed on */
+  int want_calls;             /* atomic: a call handed over could start at once */
+  int batching;               /* atomic: calls wait for a process (ends go out in batches) */
+  int procs;                  /* atomic: pool processes, as last counted */
+  /* Handed over to wait() and wait_events(), under `emu`; `ecv` says
+   * something is there (and that `users` dropped, for close()). */
   pthread_mutex_t emu;
-  pthread_cond_t ecv;         /* with emu: something for wait_events() */
-  mvpy_task *ready;           /* under emu: ended and collected, not yet handed out */
-  size_t nready;              /* under emu: how many */
-  double ready_since;         /* under emu: when the oldest was collected */
-  mvpy_task *starts, *starts_last; /* under emu: reserved tasks whose turn came (borrowed) */
-  int need;                   /* under emu: pool processes asked for, not handed out */
-  int procs;                  /* pool processes, as last seen (atomic) */
+  pthread_cond_t ecv;
+  mvpy_task *ready, *ready_last; /* ended and collected, not handed out (strong refs) */
+  size_t nready;
+  double ready_since;         /* when the oldest of `ready` ended */
+  mvpy_task *starts, *starts_last; /* reserved tasks whose turn came (borrowed) */
+  int need;                   /* pool processes asked for, not handed out */
+  int in_events;              /* wait_events() is in its wait */
+  int pass;                   /* a pooled call handed over could start now: pass it on */
+  int reap;                   /* a retired pool has no call left: free it */
+  int procs_look;             /* time to count the pool processes again */
   unsigned long py_wakes;     /* wakeup() calls ... */
   unsigned long py_seen;      /* ... of which wait_events() returned for these */
-  char io_error[256];
-  /* Pooled calls handed over by any thread, for whoever holds `mu` next
-   * to pass to the core (mv_pool_call), in order: a caller never waits
-   * for the loop. Under `qmu`. */
+  /* Pooled calls handed over by any thread, for whoever holds the lock
+   * next to pass to the core (mv_pool_call), in order. Under `qmu`. */
   pthread_mutex_t qmu;
   mvpy_task *inbox, *inbox_last;
   size_t inbox_len;
-  unsigned long long serial;  /* under qmu: the last request's number */
-  int in_epoll;               /* the I/O thread sleeps in the core loop ... */
-  int want_calls;             /* ... and a call handed over could start at once */
-  mvpy_fpool *pools;          /* under mu: the current pool first, then retired ones */
-  /* Shared with the pool processes: which process runs request n (the
-   * core tells a request's pid only once it has ended). */
-  uint64_t *pids;
 };
-
-/* Slots of the table of running pool requests (mvpy_loop.pids): a slot
- * holds serial << 22 | pid (pids are below 2^22 on Linux). */
-#define MVPY_PID_SLOTS 4096
-#define MVPY_PID_BITS 22
 
 enum { MVPY_TASK_NEW = 0, MVPY_TASK_RUNNING = 1, MVPY_TASK_DONE = 2 };
 
 /*
  * A Task refers to its mv_task_t only while it runs; when it finishes,
- * wait() moves the report into the Task and frees the core task, so a Task
- * object that outlives its loop never points into freed memory.
+ * the loop's on_done moves the report into the Task and frees the core
+ * task, so a Task object that outlives its loop never points into freed
+ * memory.
  */
 struct mvpy_task {
   PyObject_HEAD
   mvpy_loop *loop;            /* borrowed, set while running */
   mv_task_t *task;            /* set while running */
-  mvpy_task *prev, *next;     /* links in the loop's running/finished list */
+  mvpy_task *prev, *next;     /* links in the loop's running list, or of `ready` (next) */
   int state;
   int have_report;
   mv_report_t report;
@@ -131,13 +126,12 @@ struct mvpy_task {
   PyObject *name;             /* str */
   PyObject *data;             /* free slot for the binding's bookkeeping */
   /* A pooled call (pool.c): its request while it waits in the inbox, the
-   * pool it went to, its number (pids), and the link of the inbox or of
-   * the loop's `starts`. */
+   * pool it went to (under the loop's lock, while it runs there), and the
+   * link of the inbox or of the loop's `starts`. */
   char *payload;
   size_t payload_len;
   double timeout;
   mvpy_fpool *fpool;
-  unsigned long long serial;
   mvpy_task *qnext;
 };
 
@@ -177,13 +171,15 @@ PyObject *mvpy_entry_dict(const mv_entry_t *e, double now);
 
 /* loop.c */
 extern PyType_Spec mvpy_loop_spec;
-void mvpy_loop_lock(mvpy_loop *l);
-void mvpy_loop_unlock(mvpy_loop *l);
-/* Make a thread sleeping in the core loop return (any thread; wmu taken
- * inside). */
-void mvpy_loop_wakeup_core(mvpy_loop *l);
-/* Publish the pids the supervisors announced so far (mu held). */
-void mvpy_loop_publish_pids(mvpy_loop *l);
+/* Take the loop's lock (any thread; with the GIL or without). Returns the
+ * scheduler, for mvpy_loop_unlock(), or NULL (nothing taken) once the
+ * loop is closed; with the lock, l->loop is open. */
+mv_sched_t *mvpy_loop_lock(mvpy_loop *l);
+void mvpy_loop_unlock(mvpy_loop *l, mv_sched_t *s);
+/* Use the scheduler without its lock (a wait, a wakeup): NULL once
+ * closed; else mvpy_loop_unuse() when done. */
+mv_sched_t *mvpy_loop_use(mvpy_loop *l);
+void mvpy_loop_unuse(mvpy_loop *l);
 /* The loop is open and owned by this process. */
 static inline int mvpy_loop_ours(const mvpy_loop *l) {
   return l->loop != NULL && l->owner == mvpy_getpid();
@@ -199,60 +195,63 @@ int mvpy_wait_timeout(PyObject *timeout_obj, double *timeout);
  * config's), the task id (NULL: a new one), and `obj` as the data of the
  * loop's on_done. */
 void mvpy_task_opts(mv_task_opts_t *opts, double timeout, const char *task_id, mvpy_task *obj);
-/* Count `obj` as running in the loop (mu held; the GIL is not needed).
- * The caller has given the loop its reference (Py_INCREF) beforehand, and
- * wait() hands it out. A warm call is linked before its core task exists:
- * the request may end inside mv_pool_call(). */
+/* Count `obj` as running in the loop (the lock held; the GIL is not
+ * needed). The caller has given the loop its reference (Py_INCREF)
+ * beforehand, and wait() or wait_events() hands it out. A pooled call is
+ * linked before its core task exists: the request may end inside
+ * mv_pool_call(). */
 void mvpy_loop_link(mvpy_loop *l, mvpy_task *obj);
-/* Undo mvpy_loop_link() when the core task could not be made (mu held);
- * the caller drops the loop's reference once it holds the GIL again. */
+/* Undo mvpy_loop_link() when the core task could not be made (the lock
+ * held); the caller drops the loop's reference once it holds the GIL. */
 void mvpy_loop_unlink(mvpy_loop *l, mvpy_task *obj);
+/* After mv_pool_call() made `core` for the linked `t`: point t at it,
+ * unless t already ended inside the call (the lock held). */
+void mvpy_loop_adopt_core(mvpy_task *t, mv_task_t *core);
 /* The core's on_done for tasks of a loop (data = the mvpy_task). */
 void mvpy_loop_on_done(mv_task_t *core, void *data);
+PyObject *mvpy_chain_to_list(mvpy_task *chain);
+/* End `t` (linked in the loop, without a core task) with an error of its
+ * own (the lock held, no GIL). */
+void mvpy_loop_fail(mvpy_loop *l, mvpy_task *t, int status, const char *message);
 
 /* pool.c: event mode and the pool of forked processes (the core's pool
- * engine), as the loop's I/O thread drives them */
-/* Pass the pooled calls handed over to the core, in order (mu held, no
- * GIL needed). mvpy_loop_lock() does it for every thread that takes mu. */
+ * engine) */
+/* Pass the pooled calls handed over to the core, in order (the lock
+ * held, no GIL needed). */
 void mvpy_pool_drain(mvpy_loop *l);
-/* The core's on_done of a pooled call (from mvpy_loop_on_done, mu held). */
+/* Pass them on, and note whether a call handed over could start at once,
+ * whether calls wait for a process and how many processes the pools have
+ * (the lock held; on every end and unlock). */
+void mvpy_pool_settle(mvpy_loop *l);
+/* The core's on_done of a pooled call (from mvpy_loop_on_done). */
 void mvpy_pool_request_ended(mvpy_task *t);
-/* The pid of the pool process running request t, or -1 (mu held). */
-pid_t mvpy_pool_request_pid(mvpy_loop *l, const mvpy_task *t);
 /* The core's on_start of a reserved task: hand it to wait_events(). */
 void mvpy_on_start(mv_task_t *core, void *data);
-/* Free every pool (close(): their processes retired, the requests
- * canceled; a forked child: forgotten). mu held, no GIL. */
-void mvpy_pools_free(mvpy_loop *l);
-/* The next pool that asked for a process (its need taken), or NULL (mu
- * held). */
-mvpy_fpool *mvpy_pool_needing(mvpy_loop *l);
-/* Forked child: forget the calls handed over and not passed on (their
- * objects, as a chain to release), the events not handed out, and the
- * pools; `keep_pids`: a pool process keeps the table of pids. */
-mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids);
-/* Event mode: stop and join the I/O thread (owner, no GIL, mu not held);
- * in a forked child, forget it (it does not exist there). */
-void mvpy_io_stop(mvpy_loop *l);
-void mvpy_io_forget(mvpy_loop *l);
-/* The collected-task chain not handed out yet (emu taken inside). */
+/* Hand an ended, collected task to wait() or wait_events(). */
+void mvpy_hand_off(mvpy_loop *l, mvpy_task *t);
+/* The ended tasks not handed out yet, as a chain (emu taken inside). */
 mvpy_task *mvpy_take_ready(mvpy_loop *l);
+/* close() has begun: a wait_events() of another thread returns. */
+void mvpy_events_close(mvpy_loop *l);
+/* Free every pool (close(): their processes retired, the requests
+ * canceled; a forked child: forgotten). The lock held, no GIL. */
+void mvpy_pools_free(mvpy_loop *l);
+/* The next pool that asked for a process (its need taken), or NULL (the
+ * lock held). */
+mvpy_fpool *mvpy_pool_needing(mvpy_loop *l);
+/* Forked child, or closed loop: forget the calls handed over and not
+ * passed on (their objects, as a chain to release), the events not
+ * handed out, and the pools. */
+mvpy_task *mvpy_pool_forget(mvpy_loop *l);
 PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds);
 PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds);
 PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds);
 PyObject *mvpy_loop_get_processes(mvpy_loop *l, void *closure);
-/* loop.c helpers it uses */
-mvpy_task *mvpy_loop_collect(mvpy_loop *l);
-PyObject *mvpy_chain_to_list(mvpy_task *chain);
-/* End `t` (linked in the loop, without a core task) with an error of its
- * own (mu held, no GIL). */
-void mvpy_loop_fail(mvpy_loop *l, mvpy_task *t, int status, const char *message);
 
 /* channel.c: the child side of a pool process */
 extern PyType_Spec mvpy_channel_spec;
-/* Call serve(Channel) and _exit(). Never returns. `pids`: the table of
- * running requests (mvpy_loop.pids), written as each request is read. */
-void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st, uint64_t *pids);
+/* Call serve(Channel) and _exit(). Never returns. */
+void mvpy_server_child(PyObject *serve, mv_child_t *child, mvpy_state *st);
 
 /* warm.c: warm workers, through the core loop's own pools */
 PyObject *mvpy_loop_warm_call(mvpy_loop *l, PyObject *args, PyObject *kwds);
@@ -265,7 +264,7 @@ extern PyType_Spec mvpy_task_spec;
 mvpy_task *mvpy_task_create(mvpy_state *st, PyObject *name, const char *task_id);
 /* Move a finished core task's report into the object and free the core
  * task (a task without one keeps the report it has). Called under the
- * loop's mu, without the GIL. */
+ * loop's lock, without the GIL. */
 void mvpy_task_collect(mvpy_task *t);
 
 #endif /* MVPY_H */

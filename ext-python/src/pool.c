@@ -5,48 +5,60 @@
  * requests, gives them to idle processes, arms each request's deadline,
  * replaces a process that died and asks for a new one (on_need) when it
  * wants one; the loop's limit (mv_loop_set_limit) and FIFO hold pooled
- * calls and forked tasks alike. What is left here is the binding's part:
+ * calls and forked tasks alike. In event mode the core's event thread
+ * (mv_sched_start_thread, started by the first wait_events()) drives the
+ * loop without the GIL, so the core hands a process its next request
+ * while Python threads hold the GIL. What is left here is the binding's
+ * part:
  *
- *   - Pooled calls are handed over by any thread (pool_call) through the
- *     loop's inbox, under `qmu` only, so that a caller never waits for the
- *     loop; whoever holds `mu` next passes them to mv_pool_call() in order
- *     (mvpy_pool_drain: the I/O thread, or mvpy_loop_lock()). The loop is
- *     woken for one only when it could start at once (want_calls); else
- *     the next end, which makes room, wakes it anyway.
- *   - The I/O thread drives the core loop without the GIL, so that the
- *     core hands a process its next request while Python threads hold the
- *     GIL, and collects what the Python side must act on for
- *     wait_events(): tasks that ended, reserved tasks whose turn came
+ *   - The callbacks, on the event thread with the loop's lock held, hand
+ *     what the Python side must act on to wait_events() (under `emu`):
+ *     tasks that ended (on_done, loop.c), reserved tasks whose turn came
  *     (on_start: the dispatcher forks them) and processes a pool asked for
  *     (on_need: the dispatcher forks them with mv_pool_fork). While pooled
  *     calls wait for a process, ends are handed out in small batches (see
- *     MVPY_BATCH). It schedules nothing itself.
+ *     MVPY_BATCH). Nothing here schedules.
+ *   - Pooled calls are handed over by any thread (pool_call) through the
+ *     loop's inbox, under `qmu` only; whoever holds the loop's lock next
+ *     passes them to mv_pool_call() in order (mvpy_pool_settle: on every
+ *     end, in mvpy_loop_lock/unlock, and in wait_events()). The inbox is
+ *     kept for speed: taking the lock costs a wakeup of the event thread
+ *     and a hand-over each way, which a caller would otherwise pay for
+ *     each call, with the GIL; with it, a caller takes the lock only when
+ *     its call could start at once and no wait_events() sleeps to pass it
+ *     on (see pool_call).
  *   - A pool is made for one configuration and size (pool_setup); a new
- *     one retires the old, which takes no more calls and is freed once
- *     its calls have ended.
- *   - The core gives the pid of a request's process only once it has
- *     ended: each request carries a number, and the process notes it with
- *     its pid in a table shared with the host (`pids`) as it reads it.
- *
- * The thread is started by wait_events() when the loop has tasks, and ends
- * by itself when it has none (wait_events() restarts it); closing the loop
- * stops and joins it.
+ *     one retires the old, which takes no more calls and is freed by
+ *     wait_events() once its calls have ended.
  */
 #include "mvpy.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 
-/* Pools (mu held) ---------------------------------------------------------- */
+/* Wake wait_events() (emu not held). */
+static void events_notify(mvpy_loop *l) {
+  pthread_mutex_lock(&l->emu);
+  pthread_cond_broadcast(&l->ecv);
+  pthread_mutex_unlock(&l->emu);
+}
+
+/* A retired pool has no call left: wait_events() frees it. */
+static void reap_soon(mvpy_loop *l) {
+  pthread_mutex_lock(&l->emu);
+  l->reap = 1;
+  pthread_cond_broadcast(&l->ecv);
+  pthread_mutex_unlock(&l->emu);
+}
+
+/* Pools (the loop's lock held) ------------------------------------------------ */
 
 static void pool_on_need(mv_pool_t *pool, void *data) {
   (void)pool;
@@ -97,23 +109,18 @@ void mvpy_pools_free(mvpy_loop *l) {
 }
 
 void mvpy_pool_request_ended(mvpy_task *t) {
-  if (t->fpool == NULL) return;
-  t->fpool->out--;
+  mvpy_fpool *fp = t->fpool;
+  if (fp == NULL) return;
   t->fpool = NULL;
-}
-
-pid_t mvpy_pool_request_pid(mvpy_loop *l, const mvpy_task *t) {
-  if (l->pids == NULL || t->serial == 0) return -1;
-  uint64_t v = __atomic_load_n(&l->pids[t->serial % MVPY_PID_SLOTS], __ATOMIC_ACQUIRE);
-  uint64_t mask = ((uint64_t)1 << (64 - MVPY_PID_BITS)) - 1;
-  if ((v >> MVPY_PID_BITS) != (t->serial & mask)) return -1;
-  return (pid_t)(v & (((uint64_t)1 << MVPY_PID_BITS) - 1));
+  if (--fp->out == 0 && fp->retired) reap_soon(fp->owner);
 }
 
 /* The inbox ------------------------------------------------------------------ */
 
-void mvpy_pool_drain(mvpy_loop *l) {
-  if (LOAD(l->inbox) == NULL) return;
+static void pool_drain(mvpy_loop *l) {
+  /* An end inside mv_pool_call() must not pass later calls first. */
+  int was = l->settling;
+  l->settling = 1;
   pthread_mutex_lock(&l->qmu);
   mvpy_task *chain = l->inbox;
   STORE(l->inbox, NULL);
@@ -137,25 +144,51 @@ void mvpy_pool_drain(mvpy_loop *l) {
       fp->out++;
       mv_task_t *core = NULL;
       r = mv_pool_call(fp->pool, t->payload, t->payload_len, &opts, &core);
-      if (r == 0) {
-        t->task = core;
-        snprintf(t->task_id, sizeof(t->task_id), "%s", mv_task_id(core));
-      } else {
-        mvpy_pool_request_ended(t);
-        snprintf(detail, sizeof(detail), "%s", mv_last_error());
-      }
+      if (r == 0) mvpy_loop_adopt_core(t, core);
+      else mvpy_pool_request_ended(t);
+      if (r < 0) snprintf(detail, sizeof(detail), "%s", mv_last_error());
     }
     free(t->payload);
     t->payload = NULL;
     if (r < 0) mvpy_loop_fail(l, t, r, detail);
   }
+  l->settling = was;
 }
 
-static void kick(mvpy_loop *l) {
-  pthread_mutex_lock(&l->emu);
-  l->kicked = 1;
-  pthread_cond_broadcast(&l->ecv);
-  pthread_mutex_unlock(&l->emu);
+void mvpy_pool_drain(mvpy_loop *l) {
+  if (LOAD(l->inbox) != NULL) pool_drain(l);
+}
+
+void mvpy_pool_settle(mvpy_loop *l) {
+  /* Not from an end inside mv_pool_call() (pool_drain goes on). */
+  if (l->settling || l->loop == NULL || LOAD(l->closing)) return;
+  for (;;) {
+    mvpy_pool_drain(l);
+    /* Calls waiting: handed over, waiting for their turn or for a process. */
+    int procs = 0, startable = 1;
+    long waiting = (long)LOAD(l->inbox_len);
+    for (mvpy_fpool *fp = l->pools; fp; fp = fp->next) {
+      int idle, busy;
+      mv_pool_stats(fp->pool, &idle, &busy);
+      procs += idle + busy;
+      waiting += fp->out - busy;
+      /* A call handed over now could get a process of the current pool at
+       * once: an idle one, or a new one if the limit has room (each busy
+       * process holds a slot), unless calls wait for a slot already. */
+      if (fp == l->pools && !fp->retired) {
+        int limit = mv_loop_limit(l->loop);
+        startable = mv_loop_queued(l->loop) == 0 &&
+                    (idle > 0 || (idle + busy < fp->size && (limit == 0 || idle + busy < limit)));
+      }
+    }
+    STORE(l->procs, procs);
+    STORE(l->batching, waiting > 0);
+    STORE(l->want_calls, startable);
+    /* A call handed over while want_calls said no, and not passed on: it
+     * can start now. (pool_call looks at want_calls after it handed its
+     * call over; this looks at the inbox after it set want_calls.) */
+    if (!startable || LOAD(l->inbox) == NULL) break;
+  }
 }
 
 PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
@@ -174,15 +207,15 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     t = mvpy_task_create(mvpy_state_of_type(Py_TYPE(l)), name, task_id);
   }
   if (t != NULL) {
-    /* The request's number goes first (8 bytes, little-endian): the pool
-     * process notes it in `pids` and hands the rest to serve(). */
-    t->payload_len = (size_t)payload.len + 8;
-    t->payload = malloc(t->payload_len);
+    /* A copy: the call may wait in the inbox after the caller's buffer is
+     * gone. */
+    t->payload_len = (size_t)payload.len;
+    t->payload = malloc(t->payload_len ? t->payload_len : 1);
     if (t->payload == NULL) {
       Py_CLEAR(t);
       PyErr_NoMemory();
     } else {
-      memcpy(t->payload + 8, payload.buf, (size_t)payload.len);
+      memcpy(t->payload, payload.buf, (size_t)payload.len);
     }
   }
   PyBuffer_Release(&payload);
@@ -193,26 +226,45 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
    * to the core first). */
   STORE(t->loop, l);
   STORE(t->state, MVPY_TASK_RUNNING);
-  Py_INCREF(t); /* the loop's reference, handed out by wait_events() */
+  Py_INCREF(t); /* the loop's reference, handed out by wait() or wait_events() */
   pthread_mutex_lock(&l->qmu);
-  unsigned long long n = ++l->serial;
-  t->serial = n;
-  for (int i = 0; i < 8; i++) t->payload[i] = (char)((n >> (8 * i)) & 0xff);
   int was_empty = l->inbox == NULL;
   if (l->inbox_last) l->inbox_last->qnext = t;
   else STORE(l->inbox, t);
   l->inbox_last = t;
   STORE(l->inbox_len, l->inbox_len + 1);
   pthread_mutex_unlock(&l->qmu);
-  /* The loop is woken only if the call could start now: else whatever
-   * ends first (and makes room) wakes it, and the call is passed on then,
-   * in order. So a burst of calls costs no wake-up each. */
-  if (!LOAD(l->io_started)) kick(l); /* no thread drives the loop: wait_events() passes it on */
-  else if (was_empty && LOAD(l->in_epoll) && LOAD(l->want_calls)) mvpy_loop_wakeup_core(l);
+  /* Passed on at once only if it could start at once: else whatever
+   * ends first (and makes room) passes it on, in order, so a burst of
+   * calls costs no wakeup each. Passing a call on takes the loop's lock,
+   * which costs a wakeup of the event thread and a hand-over each way. A
+   * wait_events() sleeping without the GIL does that if there is one, and
+   * the caller goes on at once, as it would after a mere wakeup of the
+   * loop. Else (no event mode, or the dispatcher is busy in Python) the
+   * caller does, keeping the GIL: a short wait (the event thread steps
+   * aside), and no thread holding the lock waits for the GIL. (Callers
+   * taking the lock for every call cost a burst of 200 no-op calls about
+   * a third of its calls per second; leaving the call to a dispatcher
+   * busy in Python leaves the processes idle until it waits again, which
+   * costs about as much.) */
+  int now = !LOAD(l->threaded);
+  if (!now && was_empty && LOAD(l->want_calls)) {
+    pthread_mutex_lock(&l->emu);
+    now = !l->in_events;
+    if (!now) {
+      l->pass = 1;
+      pthread_cond_broadcast(&l->ecv);
+    }
+    pthread_mutex_unlock(&l->emu);
+  }
+  if (now) {
+    mv_sched_t *s = mvpy_loop_lock(l);
+    mvpy_loop_unlock(l, s);
+  }
   return (PyObject *)t;
 }
 
-mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids) {
+mvpy_task *mvpy_pool_forget(mvpy_loop *l) {
   mvpy_task *chain = NULL;
   mvpy_task *t = l->inbox;
   l->inbox = l->inbox_last = NULL;
@@ -230,10 +282,9 @@ mvpy_task *mvpy_pool_forget(mvpy_loop *l, int keep_pids) {
   }
   l->starts = l->starts_last = NULL;
   l->need = 0;
+  l->reap = 0;
   l->procs = 0;
-  mvpy_pools_free(l); /* forgotten: the processes are the parent's */
-  if (!keep_pids && l->pids) munmap(l->pids, MVPY_PID_SLOTS * sizeof(uint64_t));
-  if (!keep_pids) l->pids = NULL;
+  mvpy_pools_free(l); /* a forked child: forgotten (the processes are the parent's) */
   return chain;
 }
 
@@ -259,11 +310,6 @@ PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     mv_config_dispose(&cfg);
     return NULL;
   }
-  if (l->pids == NULL) {
-    void *m = mmap(NULL, MVPY_PID_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) l->pids = m; /* else pids of running pooled calls stay unknown */
-  }
   mvpy_fpool *fp = calloc(1, sizeof(*fp));
   if (fp == NULL) {
     mv_config_dispose(&cfg);
@@ -283,18 +329,22 @@ PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   int r, closed;
   char detail[512] = "";
   Py_BEGIN_ALLOW_THREADS
-  mvpy_loop_lock(l);
-  closed = l->loop == NULL;
+  mv_sched_t *s = mvpy_loop_lock(l);
+  closed = s == NULL;
   r = closed ? MV_EINVAL : mv_pool_new_forked(l->loop, &cfg, &po, &fp->pool);
   if (r == 0) {
-    /* The old pool takes no more calls; it is freed when they are done. */
-    for (mvpy_fpool *old = l->pools; old; old = old->next) old->retired = 1;
+    /* The old pool takes no more calls; it is freed when they are done
+     * (by wait_events(): freeing waits for its processes to exit). */
+    for (mvpy_fpool *old = l->pools; old; old = old->next) {
+      old->retired = 1;
+      if (old->out == 0) reap_soon(l);
+    }
     fp->next = l->pools;
     l->pools = fp;
   } else if (!closed) {
     snprintf(detail, sizeof(detail), "%s", mv_last_error());
   }
-  mvpy_loop_unlock(l);
+  mvpy_loop_unlock(l, s);
   Py_END_ALLOW_THREADS
   mv_config_dispose(&cfg);
   if (r < 0) {
@@ -327,24 +377,7 @@ void mvpy_on_start(mv_task_t *core, void *data) {
   pthread_mutex_unlock(&l->emu);
 }
 
-/* The I/O thread --------------------------------------------------------- */
-
-/* Sleep on ecv (emu held) until woken, or until `until` when timeout >= 0.
- * Returns non-zero once the deadline has passed. */
-static int events_sleep(mvpy_loop *l, double timeout, const struct timespec *until) {
-  if (timeout >= 0) return pthread_cond_timedwait(&l->ecv, &l->emu, until) != 0;
-  pthread_cond_wait(&l->ecv, &l->emu);
-  return 0;
-}
-
-mvpy_task *mvpy_take_ready(mvpy_loop *l) {
-  pthread_mutex_lock(&l->emu);
-  mvpy_task *chain = l->ready;
-  l->ready = NULL;
-  l->nready = 0;
-  pthread_mutex_unlock(&l->emu);
-  return chain;
-}
+/* Ends ---------------------------------------------------------------------- */
 
 /* While pooled calls wait for a process, ends are handed to wait_events()
  * in batches (this many, or this old): each wake-up of the dispatcher
@@ -353,148 +386,55 @@ mvpy_task *mvpy_take_ready(mvpy_loop *l) {
 #define MVPY_BATCH 32
 #define MVPY_BATCH_AGE 0.001
 
-/* Hand what the last round produced to wait_events() (mu held). Returns
- * how long the I/O thread may sleep before a batch is due, or -1 for as
- * long as it likes. */
-static double io_publish(mvpy_loop *l) {
-  /* Pids arrive in the supervisors' first message: publish them. */
-  mvpy_loop_publish_pids(l);
-  mvpy_task *chain = mvpy_loop_collect(l); /* in the order they ended */
-  size_t n = 0;
-  for (mvpy_task *t = chain; t; t = t->next) n++;
-  /* Calls waiting: handed over, waiting for their turn or for a process. */
-  int procs = 0, startable = 1;
-  long waiting = (long)LOAD(l->inbox_len);
-  for (mvpy_fpool *fp = l->pools; fp; fp = fp->next) {
-    int idle, busy;
-    mv_pool_stats(fp->pool, &idle, &busy);
-    procs += idle + busy;
-    waiting += fp->out - busy;
-    /* A call handed over now could get a process of the current pool at
-     * once: an idle one, or a new one if the limit has room (each busy
-     * process holds a slot), unless calls wait for a slot already. */
-    if (fp == l->pools && !fp->retired) {
-      int limit = mv_loop_limit(l->loop);
-      startable = mv_loop_queued(l->loop) == 0 &&
-                  (idle > 0 || (idle + busy < fp->size && (limit == 0 || idle + busy < limit)));
-    }
-  }
-  STORE(l->want_calls, startable);
-  int gone = procs == 0 && LOAD(l->procs) > 0;
-  STORE(l->procs, procs);
+void mvpy_hand_off(mvpy_loop *l, mvpy_task *t) {
   pthread_mutex_lock(&l->emu);
-  if (chain) {
-    if (l->ready == NULL) l->ready_since = mvpy_monotonic();
-    mvpy_task **end = &l->ready;
-    while (*end) end = &(*end)->next;
-    *end = chain;
-    l->nready += n;
+  t->next = NULL;
+  if (l->ready_last) {
+    l->ready_last->next = t;
+  } else {
+    l->ready = t;
+    l->ready_since = mvpy_monotonic();
   }
-  double sleep = -1.0;
-  int now = l->starts || l->need || gone;
-  if (!now && l->ready) {
-    double age = mvpy_monotonic() - l->ready_since;
-    now = waiting <= 0 || l->nready >= MVPY_BATCH || age >= MVPY_BATCH_AGE;
-    if (!now) sleep = MVPY_BATCH_AGE - age;
-  }
-  if (now) pthread_cond_broadcast(&l->ecv);
+  l->ready_last = t;
+  l->nready++;
+  /* The first of a batch too: wait_events() then sleeps until it is due. */
+  if (!LOAD(l->batching) || l->nready == 1 || l->nready >= MVPY_BATCH)
+    pthread_cond_broadcast(&l->ecv);
   pthread_mutex_unlock(&l->emu);
-  return sleep;
 }
 
-static void *io_main(void *arg) {
-  mvpy_loop *l = arg;
-  /* Signals are for the Python threads. */
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, NULL);
-  pthread_mutex_lock(&l->mu);
-  while (!LOAD(l->io_stop) && l->loop) {
-    if (LOAD(l->lockers) > 0) {
-      /* Another thread needs the loop (fork, cancel, pid): let it in. */
-      pthread_cond_wait(&l->hcv, &l->mu);
-      continue;
-    }
-    mvpy_pool_drain(l);
-    pools_reap(l);
-    if (mv_loop_active(l->loop) == 0) break; /* nothing to drive: wait_events() restarts it */
-    double sleep = io_publish(l);
-    /* From here a call handed over wakes the loop (pool_call); one handed
-     * over just before is passed on first. So is a thread that wants the
-     * loop: the wake-up it sent may have been taken by a wait inside the
-     * core (mv_pool_free() in pools_reap()). */
-    STORE(l->in_epoll, 1);
-    if (LOAD(l->inbox) != NULL || LOAD(l->lockers) > 0) {
-      STORE(l->in_epoll, 0);
-      continue;
-    }
-    int r = mv_loop_wait(l->loop, NULL, sleep);
-    STORE(l->in_epoll, 0);
-    if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) {
-      pthread_mutex_lock(&l->emu);
-      snprintf(l->io_error, sizeof(l->io_error), "%s", mv_last_error());
-      l->io_failed = 1;
-      pthread_mutex_unlock(&l->emu);
-      break;
-    }
-  }
-  /* Cleared before the last look: a call handed over from now on kicks
-   * wait_events() instead (pool_call), which restarts the thread. */
-  STORE(l->io_started, 0);
-  if (l->loop) {
-    mvpy_pool_drain(l);
-    io_publish(l);
-  }
+mvpy_task *mvpy_take_ready(mvpy_loop *l) {
   pthread_mutex_lock(&l->emu);
-  pthread_cond_broadcast(&l->ecv);
+  mvpy_task *chain = l->ready;
+  l->ready = l->ready_last = NULL;
+  l->nready = 0;
   pthread_mutex_unlock(&l->emu);
-  pthread_mutex_unlock(&l->mu);
-  return NULL;
+  return chain;
 }
 
-void mvpy_io_stop(mvpy_loop *l) {
-  if (!LOAD(l->io_joinable)) return;
-  STORE(l->io_stop, 1);
-  mvpy_loop_wakeup_core(l);
-  pthread_cond_broadcast(&l->hcv);
-  pthread_join(l->io, NULL);
-  STORE(l->io_joinable, 0);
-  STORE(l->io_stop, 0);
+void mvpy_events_close(mvpy_loop *l) {
+  STORE(l->closing, 1);
+  events_notify(l);
 }
 
-void mvpy_io_forget(mvpy_loop *l) {
-  STORE(l->io_started, 0);
-  STORE(l->io_joinable, 0);
-  STORE(l->io_stop, 0);
-  STORE(l->in_epoll, 0);
-  STORE(l->want_calls, 0);
-  l->lockers = 0;
-}
+/* wait_events() ----------------------------------------------------------------- */
 
-/* Start the I/O thread when the loop has tasks to drive; without any, do
- * here what the thread would have done. No GIL. */
-static int io_ensure(mvpy_loop *l) {
-  if (LOAD(l->io_started)) return 0;
-  if (LOAD(l->io_joinable)) { /* it ended on its own */
-    pthread_join(l->io, NULL);
-    STORE(l->io_joinable, 0);
+/* The binding hears of no pool process that ends between calls (clear(),
+ * a crash): while it has some, a wait looks again this often, so that
+ * the dispatcher learns when none is left. */
+#define MVPY_PROCS_LOOK 1.0
+
+/* Sleep on ecv (emu held) until woken or until `until` (monotonic; < 0:
+ * forever). Returns non-zero if the time passed. */
+static int events_sleep(mvpy_loop *l, double until) {
+  if (until < 0) {
+    pthread_cond_wait(&l->ecv, &l->emu);
+    return 0;
   }
-  int e = 0;
-  pthread_mutex_lock(&l->mu);
-  if (l->loop) {
-    mvpy_pool_drain(l);
-    pools_reap(l);
-  }
-  if (l->loop && mv_loop_active(l->loop) > 0) {
-    STORE(l->io_started, 1);
-    e = pthread_create(&l->io, NULL, io_main, l);
-    if (e == 0) STORE(l->io_joinable, 1);
-    else STORE(l->io_started, 0);
-  } else if (l->loop) {
-    io_publish(l);
-  }
-  pthread_mutex_unlock(&l->mu);
-  return e;
+  struct timespec ts;
+  ts.tv_sec = (time_t)until;
+  ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+  return pthread_cond_timedwait(&l->ecv, &l->emu, &ts) != 0;
 }
 
 /* The loop's references to a chain of borrowed tasks (linked through
@@ -513,45 +453,74 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     return NULL;
   double timeout;
   if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(l) < 0) return NULL;
-  int failed = 0, need, e;
-  char detail[256] = "";
+  mv_sched_t *s = mvpy_loop_use(l);
+  if (s == NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "the loop is closed");
+    return NULL;
+  }
+  int r = 0;
+  if (!LOAD(l->threaded)) {
+    /* From now on the event thread drives the loop, until close(). (It
+     * takes the lock: not with the GIL, as a wait() may hold it.) */
+    Py_BEGIN_ALLOW_THREADS
+    r = mv_sched_start_thread(s);
+    Py_END_ALLOW_THREADS
+    if (r == 0) STORE(l->threaded, 1);
+  }
+  if (r < 0) {
+    mvpy_loop_unuse(l);
+    return mvpy_raise(mvpy_state_of_type(Py_TYPE(l)), r);
+  }
+  int need;
   mvpy_task *chain = NULL, *starts = NULL;
   Py_BEGIN_ALLOW_THREADS
-  struct timespec until = {0, 0};
-  if (timeout >= 0) {
-    double end = mvpy_monotonic() + timeout;
-    until.tv_sec = (time_t)end;
-    until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
-  }
-  e = io_ensure(l);
+  double deadline = timeout >= 0 ? mvpy_monotonic() + timeout : -1;
   pthread_mutex_lock(&l->emu);
-  while (e == 0 && !l->ready && !l->starts && l->need == 0 && !l->kicked &&
-         l->py_wakes == l->py_seen && !l->io_failed) {
-    if (!LOAD(l->io_started)) {
-      /* The thread ended (no tasks left) while we slept: look again. */
+  l->in_events = 1;
+  for (;;) {
+    if (l->pass || l->reap || (l->ready == NULL && l->procs_look)) {
+      /* Pooled calls to pass on (for pool_call), a retired pool to free
+       * (off the callbacks: freeing waits for its processes), or the
+       * processes to count. */
+      int reap = l->reap;
+      l->pass = l->reap = l->procs_look = 0;
       pthread_mutex_unlock(&l->emu);
-      e = io_ensure(l);
+      mv_sched_lock(s);
+      int had = LOAD(l->procs);
+      if (reap && l->loop) pools_reap(l);
+      mvpy_pool_settle(l);
+      int gone = had > 0 && LOAD(l->procs) == 0;
+      mv_sched_unlock(s);
       pthread_mutex_lock(&l->emu);
-      if (!LOAD(l->io_started) && !l->ready && !l->starts && l->need == 0 && !l->kicked &&
-          events_sleep(l, timeout, &until))
-        break;
+      if (gone) break; /* the dispatcher may retire */
       continue;
     }
-    if (events_sleep(l, timeout, &until)) break;
+    if (l->starts || l->need || l->py_wakes != l->py_seen || LOAD(l->closing)) break;
+    double now = mvpy_monotonic(), until = deadline;
+    if (deadline >= 0 && now >= deadline) break;
+    int look = 0;
+    if (l->ready) {
+      double due = l->ready_since + MVPY_BATCH_AGE;
+      if (!LOAD(l->batching) || l->nready >= MVPY_BATCH || now >= due) break;
+      if (until < 0 || due < until) until = due;
+    } else if (LOAD(l->procs) > 0 && (until < 0 || until > now + MVPY_PROCS_LOOK)) {
+      until = now + MVPY_PROCS_LOOK;
+      look = 1;
+    }
+    if (events_sleep(l, until) && look) l->procs_look = 1;
   }
+  l->in_events = 0;
   chain = l->ready;
   starts = l->starts;
   need = l->need;
-  failed = l->io_failed;
-  if (failed) snprintf(detail, sizeof(detail), "%s", l->io_error);
-  l->ready = NULL;
+  l->ready = l->ready_last = NULL;
   l->nready = 0;
   l->starts = l->starts_last = NULL;
   l->need = 0;
-  l->kicked = 0;
   l->py_seen = l->py_wakes;
   pthread_mutex_unlock(&l->emu);
   Py_END_ALLOW_THREADS
+  mvpy_loop_unuse(l);
   /* The reserved tasks first: the chain keeps alive those that ended. */
   PyObject *sl = starts_to_list(starts);
   PyObject *tl = mvpy_chain_to_list(chain);
@@ -559,17 +528,6 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     Py_XDECREF(sl);
     Py_XDECREF(tl);
     return NULL;
-  }
-  if (e != 0) {
-    Py_DECREF(sl);
-    Py_DECREF(tl);
-    errno = e;
-    return PyErr_SetFromErrno(PyExc_OSError);
-  }
-  if (failed && PyList_GET_SIZE(sl) == 0 && PyList_GET_SIZE(tl) == 0) {
-    Py_DECREF(sl);
-    Py_DECREF(tl);
-    return mvpy_raise_msg(mvpy_state_of_type(Py_TYPE(l)), MV_ESYS, detail);
   }
   return Py_BuildValue("(NNi)", tl, sl, need);
 }

@@ -2,10 +2,10 @@
  * multiverse._core.Task: one task started by a Loop.
  *
  * While the task runs, the Loop holds a reference to this object and the
- * object points at the core task. When it finishes, Loop.wait() moves the
- * report in here and frees the core task. Fields that wait() writes
+ * object points at the core task. When it finishes, the loop's on_done
+ * moves the report in here and frees the core task. Fields written
  * without the GIL (state, pid, the links) are read with atomic loads and
- * re-checked under the loop's mutex before the core task is touched.
+ * re-checked under the loop's lock before the core task is touched.
  */
 #include "mvpy.h"
 
@@ -64,15 +64,15 @@ static void task_dealloc(mvpy_task *self) {
   Py_DECREF(tp);
 }
 
-/* Run fn(core task) under the loop's mutex if the task is still running
+/* Run fn(core task) under the loop's lock if the task is still running
  * in a loop of this process. Returns fn's result, or 0 if not running. */
 static int task_with_core(mvpy_task *self, int (*fn)(mv_task_t *, int), int arg) {
   mvpy_loop *l = LOAD(self->loop);
   if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) return 0;
-  mvpy_loop_lock(l);
+  mv_sched_t *s = mvpy_loop_lock(l);
   int r = 0;
-  if (self->task && mvpy_loop_ours(l)) r = fn(self->task, arg);
-  mvpy_loop_unlock(l);
+  if (s && self->task && mvpy_loop_ours(l)) r = fn(self->task, arg);
+  mvpy_loop_unlock(l, s);
   return r;
 }
 
@@ -133,11 +133,14 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
    * is replaced), so it is not kept. */
   mvpy_loop *l = LOAD(self->loop);
   if (pid <= 0 && l != NULL && LOAD(self->state) == MVPY_TASK_RUNNING) {
-    mvpy_loop_lock(l);
-    if (self->task && mvpy_loop_ours(l))
-      pid = self->serial ? mvpy_pool_request_pid(l, self) : mv_task_pid(self->task);
-    mvpy_loop_unlock(l);
-    if (pid > 0 && !self->serial) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
+    mv_sched_t *s = mvpy_loop_lock(l);
+    int pooled = 0;
+    if (s && self->task && mvpy_loop_ours(l)) {
+      pid = mv_task_pid(self->task);
+      pooled = self->fpool != NULL;
+    }
+    mvpy_loop_unlock(l, s);
+    if (pid > 0 && !pooled) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
   }
   if (pid <= 0) Py_RETURN_NONE;
   return PyLong_FromLong((long)pid);
@@ -164,9 +167,9 @@ static PyObject *task_get_queued(mvpy_task *self, void *closure) {
   mvpy_loop *l = LOAD(self->loop);
   int q = 0;
   if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
-  mvpy_loop_lock(l);
-  if (self->task && mvpy_loop_ours(l)) q = mv_task_queued(self->task);
-  mvpy_loop_unlock(l);
+  mv_sched_t *s = mvpy_loop_lock(l);
+  if (s && self->task && mvpy_loop_ours(l)) q = mv_task_queued(self->task);
+  mvpy_loop_unlock(l, s);
   return PyBool_FromLong(q);
 }
 

@@ -8,7 +8,7 @@
  * from those it was made with, retired by mv_loop_free() and forgotten by
  * mv_loop_forget() in a forked child. So the binding holds no pool: each
  * call asks the loop for the pool of the calling configuration and queues
- * its request there, under the loop's mutex, so no other thread can
+ * its request there, under the loop's lock, so no other thread can
  * replace the pool in between. replaces() tells, with the core's own
  * comparison, whether a call would retire a pool that calls in flight are
  * using (the package then waits for them).
@@ -56,8 +56,8 @@ PyObject *mvpy_loop_warm_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
    * waits for its processes to exit (kill_grace at most), and starting a
    * process takes a while too. */
   Py_BEGIN_ALLOW_THREADS
-  mvpy_loop_lock(l);
-  closed = l->loop == NULL; /* close() may have run meanwhile */
+  mv_sched_t *s = mvpy_loop_lock(l);
+  closed = s == NULL; /* close() may have run meanwhile */
   mv_pool_t *pool = NULL;
   r = closed ? MV_EINVAL : mv_loop_warm_pool(l->loop, &cfg, cname, &pool);
   if (r == 1) {
@@ -67,15 +67,14 @@ PyObject *mvpy_loop_warm_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     mv_task_t *core = NULL;
     r = mv_pool_call(pool, payload.buf, (size_t)payload.len, &opts, &core);
     if (r == 0) {
-      obj->task = core;
-      snprintf(obj->task_id, sizeof(obj->task_id), "%s", mv_task_id(core));
+      mvpy_loop_adopt_core(obj, core);
       linked = 1;
     } else {
       mvpy_loop_unlink(l, obj);
     }
   }
   if (r < 0 && !closed) snprintf(detail, sizeof(detail), "%s", mv_last_error());
-  mvpy_loop_unlock(l);
+  mvpy_loop_unlock(l, s);
   Py_END_ALLOW_THREADS
   if (!linked) Py_DECREF(obj);
   if (closed) {
