@@ -165,34 +165,36 @@ static void mv__deadline(struct timespec *ts, double seconds) {
 static int mv__sched_wait_thread(mv_sched_t *s, mv_task_t *task, double timeout) {
   double until = timeout >= 0 ? mv__now() + timeout : 0;
   for (;;) {
-    /* `ends` before the look at the task: an end after the look bumps it. */
-    pthread_mutex_lock(&s->wmu);
-    unsigned long seen = s->ends;
-    pthread_mutex_unlock(&s->wmu);
     mv_sched_lock(s);
     int done = task ? mv_task_done(task) : mv_loop_active(s->loop) == 0;
     int failed = s->failed;
+    /* `ends` while we hold the loop: no round runs now, so any later end
+     * bumps it (read before the lock, the round our own wake-up causes
+     * would bump it and this would spin). */
+    pthread_mutex_lock(&s->wmu);
+    unsigned long seen = s->ends;
+    int kicked = s->kicks > 0;
+    if (kicked) s->kicks--;
+    pthread_mutex_unlock(&s->wmu);
     mv_sched_unlock(s);
     if (done) return 0;
+    if (kicked) return MV_EINTR;
     if (failed) return mv__error(MV_ESYS, "the event thread stopped: its loop failed");
     double left = timeout >= 0 ? until - mv__now() : -1;
     if (timeout >= 0 && left <= 0) return MV_ETIMEDOUT;
     pthread_mutex_lock(&s->wmu);
-    int woke = 0;
-    while (s->ends == seen && !woke) {
+    int expired = 0;
+    while (s->ends == seen && s->kicks == 0 && !expired) {
       if (timeout >= 0) {
         struct timespec ts;
         mv__deadline(&ts, left);
-        if (pthread_cond_timedwait(&s->done_cv, &s->wmu, &ts) != 0) woke = 1;
+        if (pthread_cond_timedwait(&s->done_cv, &s->wmu, &ts) != 0) expired = 1;
       } else {
         pthread_cond_wait(&s->done_cv, &s->wmu);
       }
     }
-    int kicked = s->ends != seen && s->kicks > 0;
-    if (kicked) s->kicks--;
     pthread_mutex_unlock(&s->wmu);
-    if (kicked) return MV_EINTR;
-    if (!task) return 0; /* a round happened */
+    if (!task && !expired) return 0; /* a round happened (or a kick: seen above) */
   }
 }
 
@@ -221,7 +223,6 @@ int mv_sched_wait(mv_sched_t *s, mv_task_t *task, double timeout) {
 int mv_sched_wakeup(mv_sched_t *s) {
   pthread_mutex_lock(&s->wmu);
   s->kicks++;
-  s->ends++;
   pthread_cond_broadcast(&s->done_cv);
   pthread_mutex_unlock(&s->wmu);
   return mv_loop_wakeup(s->loop);

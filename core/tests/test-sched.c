@@ -1,6 +1,7 @@
 /* A loop shared by threads (mv_sched_t): run under ThreadSanitizer too
  * (scripts/test-core.sh). */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,21 @@ TEST_IMPL(sched_reserved_fork_from_the_binding_thread) {
   ASSERT_OK(mv_task_spawn_argv(mv_sched_loop(s), &cfg, sleep_argv, NULL, "", 0, &o, &slow));
   mv_sched_unlock(s);
   ASSERT_EQ(mv_sched_wait(s, slow, 0.2), MV_ETIMEDOUT);
+  /* A waiter sleeps: a second's wait costs next to no CPU (a waiter that
+   * woke on the round its own look at the task caused would spin). */
+  struct rusage before, after;
+  getrusage(RUSAGE_SELF, &before);
+  ASSERT_EQ(mv_sched_wait(s, slow, 1.0), MV_ETIMEDOUT);
+  getrusage(RUSAGE_SELF, &after);
+  double cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+               (double)(after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
+               (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+               (double)(after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
+  ASSERT(cpu < 0.3);
+  /* mv_sched_wakeup() ends a wait with MV_EINTR, even one that starts
+   * after it. */
+  ASSERT_OK(mv_sched_wakeup(s));
+  ASSERT_EQ(mv_sched_wait(s, slow, 5.0), MV_EINTR);
   mv_sched_free(s);
   ASSERT(!th_has_children());
   mv_config_dispose(&cfg);
