@@ -41,7 +41,6 @@ struct mv_sched_s {
   unsigned long ends;       /* under wmu: rounds so far */
   int kicks;                /* under wmu: mv_sched_wakeup() calls not seen yet */
   int lockers;              /* threads waiting for mu (atomic) */
-  int driving;              /* under mu: a thread is in mv_loop_wait() */
   pthread_t thread;
   int has_thread;
   int stop;                 /* under mu */
@@ -89,9 +88,7 @@ void mv_sched_unlock(mv_sched_t *s) {
 
 /* One round of the loop by the thread holding mu; then let lockers in. */
 static int mv__sched_round(mv_sched_t *s, mv_task_t *task, double timeout) {
-  s->driving = 1;
   int r = mv_loop_wait(s->loop, task, timeout);
-  s->driving = 0;
   pthread_mutex_lock(&s->wmu);
   s->ends++;
   pthread_cond_broadcast(&s->done_cv);

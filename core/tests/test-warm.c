@@ -257,30 +257,6 @@ TEST_IMPL(warm_worker_without_protocol_fails_clearly) {
   return 0;
 }
 
-TEST_IMPL(warm_free_ends_a_worker_ignoring_eof) {
-  mv_config_t cfg;
-  th_config(&cfg);
-  mv_loop_t *loop;
-  ASSERT_OK(mv_loop_new(&loop));
-  mv_warm_t o = {1, 0, 0};
-  mv_pool_t *pool;
-  ASSERT_OK(mv_pool_new(loop, &cfg, "warm_deaf", &o, &pool));
-  mv_task_t *t;
-  ASSERT_OK(mv_pool_call(pool, "{}", 2, NULL, &t));
-  while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
-  ASSERT_OK(mv_task_report(t)->status);
-  pid_t pid = mv_task_report(t)->pid;
-  mv_task_free(t);
-  /* It sleeps after end of file: kill_grace (0.5 s), then its tree dies. */
-  double t0 = th_now();
-  mv_pool_free(pool);
-  ASSERT(th_now() - t0 < 0.5 + 3.0);
-  ASSERT(!th_alive(pid));
-  mv_loop_free(loop);
-  mv_config_dispose(&cfg);
-  return 0;
-}
-
 /* The pid of the process a call of `pool` ran in. */
 static pid_t pool_pid(mv_loop_t *loop, mv_pool_t *pool) {
   mv_task_t *t;
@@ -290,6 +266,25 @@ static pid_t pool_pid(mv_loop_t *loop, mv_pool_t *pool) {
   pid_t pid = mv_task_report(t)->pid;
   mv_task_free(t);
   return pid;
+}
+
+TEST_IMPL(warm_free_ends_a_worker_ignoring_eof) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_warm_t o = {1, 0, 0};
+  mv_pool_t *pool;
+  ASSERT_OK(mv_pool_new(loop, &cfg, "warm_deaf", &o, &pool));
+  pid_t pid = pool_pid(loop, pool);
+  /* It sleeps after end of file: kill_grace (0.5 s), then its tree dies. */
+  double t0 = th_now();
+  mv_pool_free(pool);
+  ASSERT(th_now() - t0 < 0.5 + 3.0);
+  ASSERT(!th_alive(pid));
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
 }
 
 /* The loop's own pools: one per worker and workers_path, kept while the
