@@ -585,7 +585,10 @@ int mv__pool_cancel(mv_task_t *req) {
   mv_pool_t *p = req->pool;
   req->canceled = 1;
   if (req->proc) {
-    /* In flight: kill the process's tree; its end fails the request. */
+    /* In flight: kill the process's tree; its end fails the request. Its
+     * answer may still come first (sent before the kill landed): the
+     * process, being killed, never takes another request. */
+    req->proc->retiring = 1;
     mv_task_cancel(req->proc->task);
     return 1;
   }

@@ -23,7 +23,8 @@ static int read_full(int fd, void *buf, size_t len) {
 }
 
 /* The server: "sleep:S" sleeps S seconds, "orphan" leaves a process
- * behind; every answer is "<pid>:<request>". */
+ * behind, "deaf" ignores SIGTERM from then on (a kill takes kill_grace);
+ * every answer is "<pid>:<request>". */
 static void serve(mv_child_t *child) {
   int fd = mv_child_request_fd(child);
   for (;;) {
@@ -34,6 +35,7 @@ static void serve(mv_child_t *child) {
     char req[256] = "";
     if (n >= sizeof(req) || read_full(fd, req, (size_t)n) < 0) break;
     if (strncmp(req, "sleep:", 6) == 0) usleep((useconds_t)(atof(req + 6) * 1e6));
+    if (strcmp(req, "deaf") == 0) signal(SIGTERM, SIG_IGN);
     if (strcmp(req, "orphan") == 0 && fork() == 0) {
       setsid();
       sleep(60);
@@ -182,6 +184,31 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   while (!mv_task_done(c)) mv_loop_wait(loop, c, -1);
   ASSERT_EQ(mv_task_report(c)->status, MV_ECANCELED);
   mv_task_free(c);
+
+  /* A cancel that lands after the answer was sent (not read yet): the
+   * process is being killed, so it takes no other request, even one
+   * waiting for a process when its answer is read. Two processes are
+   * up first, so both requests go out at once. */
+  mv_task_t *w1 = call(pool, "sleep:0.2", 5), *w2 = call(pool, "sleep:0.2", 5);
+  while (!mv_task_done(w1) || !mv_task_done(w2)) mv_loop_wait(loop, NULL, -1);
+  ASSERT(answer_pid(w1) > 0 && answer_pid(w2) > 0 && answer_pid(w1) != answer_pid(w2));
+  mv_task_free(w1);
+  mv_task_free(w2);
+  mv_task_t *sleeper = call(pool, "sleep:1", 5);
+  mv_task_t *quick = call(pool, "deaf", 5); /* its death comes after its answer */
+  pid_t quick_pid = mv_task_pid(quick);
+  ASSERT(quick_pid > 0 && quick_pid != mv_task_pid(sleeper));
+  usleep(300 * 1000); /* answered, unread: the loop has not run */
+  ASSERT_EQ(mv_task_cancel(quick), 1);
+  mv_task_t *next = call(pool, "next", 5); /* both processes taken: it waits */
+  while (!mv_task_done(next)) mv_loop_wait(loop, next, -1);
+  ASSERT_EQ(mv_task_report(next)->status, MV_OK);
+  ASSERT(answer_pid(next) != quick_pid);
+  while (!mv_task_done(quick) || !mv_task_done(sleeper)) mv_loop_wait(loop, NULL, -1);
+  ASSERT(!th_alive(quick_pid));
+  mv_task_free(sleeper);
+  mv_task_free(quick);
+  mv_task_free(next);
 
   mv_pool_free(pool);
   mv_loop_free(loop);
