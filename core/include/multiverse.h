@@ -497,6 +497,15 @@ void mv_sched_unlock(mv_sched_t *sched);
 int mv_sched_wait(mv_sched_t *sched, mv_task_t *task, double timeout);
 /* Make threads in mv_sched_wait() look again (any thread). */
 int mv_sched_wakeup(mv_sched_t *sched);
+/* Called after every round of the loop by the thread driving it, with the
+ * lock held (the event thread, or a thread in mv_sched_wait()): the place
+ * to pick up work other threads queued without taking the lock. Like the
+ * callbacks, it must not block or take the lock. NULL removes it. */
+typedef void (*mv_sched_round_fn)(void *data);
+void mv_sched_on_round(mv_sched_t *sched, mv_sched_round_fn fn, void *data);
+/* End the current round soon (any thread, without the lock): the round
+ * hook runs. Cheaper than mv_sched_lock() + unlock. */
+int mv_sched_poke(mv_sched_t *sched);
 /* Stop the event thread, cancel every task and wait for the trees. */
 void mv_sched_free(mv_sched_t *sched);
 /* In a forked child: drop the parent's copy, signalling nothing. */
