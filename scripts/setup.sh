@@ -9,7 +9,8 @@ PKGS=(
   php8.2-dev php8.2-cli php8.2-sqlite3 php-pear phpunit
   php-laravel-framework php-symfony-process
   python3 python3-dev python3-pytest python3-setuptools python3-psutil
-  python3-pebble python3-joblib python3-matplotlib python3-venv python3-pip mypy
+  python3-pebble python3-joblib python3-cloudpickle python3-tqdm python3-matplotlib python3-venv
+  python3-pip mypy
   libpython3.11-testsuite
 )
 
