@@ -151,6 +151,7 @@ namespace Multiverse {
         public function getTimeout(): float {}
     }
 
+    /** A closure that threw, in a child: getCode() is REMOTE (BAD_RESULT for a result that cannot be serialized). */
     class TaskException extends WorkerException
     {
         protected string $originalClass = "";
@@ -188,6 +189,12 @@ namespace Multiverse {
 
         public static function pool(?int $workerCount = null): ProcessPool {}
 
+        /**
+         * Whether forks work here: false where the server forbids them
+         * (multiverse.enabled=0, multiverse.allow_fork=0, pcntl_fork in
+         * disable_functions), where the other methods throw WorkerException
+         * DISABLED.
+         */
         public static function isSupported(): bool {}
 
         public static function getCpuCores(): int {}

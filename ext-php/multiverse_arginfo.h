@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 068ce2dc32e1d64b6dc98670f5d8f2c55e598ef5 */
+ * Stub hash: d944b6846b30964b65421e8a7bb65faa53e7cc26 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_MultiWorker_run, 0, 1, IS_MIXED, 0)
 	ZEND_ARG_TYPE_INFO(0, worker, IS_STRING, 0)
