@@ -484,7 +484,8 @@ static int exit_code_for(int status) {
   switch (status) {
     case MV_OK: return 0;
     case MV_ETIMEDOUT: return 124;
-    case MV_ESPAWN: return 126;
+    case MV_ESPAWN:
+    case MV_EINTERP: return 126;
     case MV_ENOTFOUND: return 127;
     case MV_EINVAL: return 2;
     default: return 1;

@@ -352,6 +352,10 @@ void mvphp_config_configure(HashTable *options) {
       reset |= bit;
       continue;
     }
+    /* The server's settings, when it locks them (hosting.c). */
+    if ((bit & (MVPHP_OPT_PYTHON | MVPHP_OPT_NODE | MVPHP_OPT_PHP | MVPHP_OPT_RUNTIME_DIR)) &&
+        mvphp_hosting_configure(ZSTR_VAL(key)) == FAILURE)
+      goto fail;
     if (mvphp_option_apply(&next, bit, ZSTR_VAL(key), v) == FAILURE) goto fail;
     mask |= bit;
     reset &= ~bit;

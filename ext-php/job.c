@@ -37,9 +37,11 @@ int mvphp_job_foreign(const mvphp_job_t *j) {
   return j->owner != getpid() || !mvphp_loop_ours(j->lw);
 }
 
-void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const char *message) {
+void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, int status,
+                    const char *message) {
   j->state = MVPHP_JOB_DONE;
-  mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver, message);
+  mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver,
+                         mvphp_code_of(status, false), message);
 }
 
 static void mvphp_job_started(mvphp_job_t *j, mvphp_loop_t *lw, mv_task_t *t,
@@ -60,6 +62,14 @@ static void mvphp_job_drop_task(mvphp_job_t *j) {
   j->lw = NULL;
 }
 
+const char *mvphp_worker_driver(const mv_config_t *cfg, const char *name) {
+  mv_worker_t w;
+  int r = mv_worker_resolve(cfg, name, &w);
+  const char *driver = r == 0 || r == MV_EINTERP ? mv_driver_name(w.driver) : "";
+  mv_worker_dispose(&w);
+  return driver;
+}
+
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
                             const char *name, zend_string *payload, double timeout,
                             mv_pool_t *pool) {
@@ -71,8 +81,14 @@ void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t 
   int r = pool ? mv_pool_call(pool, ZSTR_VAL(payload), ZSTR_LEN(payload), &o, &t)
                : mv_task_spawn_worker(lw->loop, cfg, name, ZSTR_VAL(payload), ZSTR_LEN(payload),
                                       &o, &t);
-  if (r < 0) mvphp_job_fail(j, name, "", mv_last_error());
-  else mvphp_job_started(j, lw, t, MVPHP_JOB_RUNNING);
+  if (r < 0) {
+    /* The message first: looking the driver up would replace it. */
+    char *msg = estrdup(*mv_last_error() ? mv_last_error() : mv_strerror(r));
+    mvphp_job_fail(j, name, mvphp_worker_driver(cfg, name), r, msg);
+    efree(msg);
+    return;
+  }
+  mvphp_job_started(j, lw, t, MVPHP_JOB_RUNNING);
 }
 
 /* Fork the job's child: through its reservation when it is QUEUED (its
@@ -97,7 +113,7 @@ static void mvphp_job_fork(mvphp_job_t *j, mvphp_loop_t *lw) {
      * the same): the job fails as a fork that could not start always did. */
     char *msg = estrdup(mv_last_error());
     if (j->task) mvphp_job_drop_task(j);
-    mvphp_job_fail(j, j->fork.name, "fork", msg);
+    mvphp_job_fail(j, j->fork.name, "fork", r, msg);
     efree(msg);
   } else if (j->task) {
     j->state = MVPHP_JOB_RUNNING;
@@ -133,7 +149,7 @@ void mvphp_job_queue_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spe
   mv_clear_error();
   int r = mv_task_reserve(lw->loop, &o, &t);
   if (r < 0) {
-    mvphp_job_fail(j, spec->name, "fork", mv_last_error());
+    mvphp_job_fail(j, spec->name, "fork", r, mv_last_error());
     return;
   }
   mvphp_job_started(j, lw, t, MVPHP_JOB_QUEUED);
@@ -172,6 +188,7 @@ static void mvphp_job_worker_outcome(mvphp_job_t *j, const mv_report_t *r) {
     zend_spprintf(&msg, 0, "worker '%s' returned JSON that PHP cannot decode: %s", r->worker,
                   why);
     mvphp_exception_from_report(&j->error, r, msg);
+    mvphp_exception_set_code(&j->error, MVPHP_CODE_BAD_RESULT);
     efree(msg);
   }
 }
@@ -308,8 +325,8 @@ zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
     int r = mvphp_wait(lw, NULL, -1);
     if (r == MVPHP_WAIT_EXCEPTION || (r < 0 && r != MV_ETIMEDOUT && r != MV_EINTR)) {
       if (r != MVPHP_WAIT_EXCEPTION)
-        zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "waiting for tasks failed: %s",
-                                mv_last_error());
+        mvphp_throw_code(mvphp_code_of(r, false), "", "waiting for tasks failed: %s",
+                         mv_last_error());
       mvphp_jobs_abort(jobs, n);
       return FAILURE;
     }

@@ -74,18 +74,28 @@ STD_PHP_INI_ENTRY("multiverse.timeout", "0", PHP_INI_ALL, OnUpdateSeconds, ini_t
                   zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_ENTRY("multiverse.kill_grace", "2.0", PHP_INI_ALL, OnUpdateSeconds,
                   ini_kill_grace, zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.python", "", PHP_INI_ALL, OnUpdateString, ini_python,
-                  zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.node", "", PHP_INI_ALL, OnUpdateString, ini_node,
-                  zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.php", "", PHP_INI_ALL, OnUpdateString, ini_php,
-                  zend_multiverse_globals, multiverse_globals)
+/* The programs run and the registry: the server's to choose, not a
+ * script's (API.md §2); configure() may still override them unless
+ * multiverse.lock_config is on. */
+STD_PHP_INI_ENTRY("multiverse.python", "", PHP_INI_SYSTEM | PHP_INI_PERDIR, OnUpdateString,
+                  ini_python, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.node", "", PHP_INI_SYSTEM | PHP_INI_PERDIR, OnUpdateString,
+                  ini_node, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.php", "", PHP_INI_SYSTEM | PHP_INI_PERDIR, OnUpdateString,
+                  ini_php, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_ENTRY("multiverse.max_output", "64M", PHP_INI_ALL, OnUpdateMaxOutput,
                   ini_max_output, zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.runtime_dir", "", PHP_INI_ALL, OnUpdateRuntimeDir,
-                  ini_runtime_dir, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.runtime_dir", "", PHP_INI_SYSTEM | PHP_INI_PERDIR,
+                  OnUpdateRuntimeDir, ini_runtime_dir, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_BOOLEAN("multiverse.inherit_env", "1", PHP_INI_ALL, OnUpdateBool, ini_inherit_env,
                     zend_multiverse_globals, multiverse_globals)
+/* Hosting restrictions (hosting.c): the server's alone. */
+STD_PHP_INI_BOOLEAN("multiverse.enabled", "1", PHP_INI_SYSTEM, OnUpdateBool, ini_enabled,
+                    zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_BOOLEAN("multiverse.allow_fork", "1", PHP_INI_SYSTEM, OnUpdateBool, ini_allow_fork,
+                    zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_BOOLEAN("multiverse.lock_config", "0", PHP_INI_SYSTEM, OnUpdateBool,
+                    ini_lock_config, zend_multiverse_globals, multiverse_globals)
 PHP_INI_END()
 
 /* Lifecycle --------------------------------------------------------------- */
@@ -148,7 +158,8 @@ static PHP_RSHUTDOWN_FUNCTION(multiverse) {
 
 static PHP_MINFO_FUNCTION(multiverse) {
   php_info_print_table_start();
-  php_info_print_table_row(2, "multiverse support", "enabled");
+  php_info_print_table_row(2, "multiverse support",
+                           MVPHP_G(ini_enabled) ? "enabled" : "disabled (multiverse.enabled=0)");
   php_info_print_table_row(2, "version", PHP_MULTIVERSE_VERSION);
   php_info_print_table_row(2, "containment", mv_containment_probe(MV_CONTAIN_AUTO));
   php_info_print_table_end();

@@ -252,6 +252,7 @@ ZEND_METHOD(Multiverse_Process, run) {
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
 
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   size_t limit;
   if (mvphp_concurrency_limit(&limit, max, 2) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
@@ -337,6 +338,7 @@ static void mvphp_process_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode
       Z_PARAM_LONG_OR_NULL(workers, workers_null)
     ZEND_PARSE_PARAMETERS_END();
   }
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   zend_long count;
   if (mvphp_worker_count(&count, workers, workers_null, mode == MVPHP_REDUCE ? 4 : 3) == FAILURE)
     RETURN_THROWS();
@@ -366,6 +368,7 @@ ZEND_METHOD(Multiverse_Process, fork) {
     Z_PARAM_OPTIONAL
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   mvphp_fork_process_new(return_value, &fci.function_name, args, NULL);
   if (mvphp_fork_process_start_or_throw(Z_OBJ_P(return_value)) == FAILURE) {
     zval_ptr_dtor(return_value);
@@ -376,6 +379,7 @@ ZEND_METHOD(Multiverse_Process, fork) {
 
 ZEND_METHOD(Multiverse_Process, manager) {
   ZEND_PARSE_PARAMETERS_NONE();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   object_init_ex(return_value, mvphp_ce_ProcessManager);
 }
 
@@ -386,15 +390,19 @@ ZEND_METHOD(Multiverse_Process, pool) {
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG_OR_NULL(workers, workers_null)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   zend_long count;
   if (mvphp_worker_count(&count, workers, workers_null, 1) == FAILURE) RETURN_THROWS();
   mvphp_process_pool_new(return_value, count);
 }
 
+/* Whether the Process family can fork here: false where the server
+ * forbids it (hosting.c), rather than an exception, since asking is the
+ * point. */
 ZEND_METHOD(Multiverse_Process, isSupported) {
   ZEND_PARSE_PARAMETERS_NONE();
 #ifdef __linux__
-  RETURN_TRUE;
+  RETURN_BOOL(mvphp_hosting_fork_allowed());
 #else
   RETURN_FALSE;
 #endif
@@ -402,5 +410,6 @@ ZEND_METHOD(Multiverse_Process, isSupported) {
 
 ZEND_METHOD(Multiverse_Process, getCpuCores) {
   ZEND_PARSE_PARAMETERS_NONE();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   RETURN_LONG(mv_cpu_count());
 }

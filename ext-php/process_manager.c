@@ -153,6 +153,7 @@ ZEND_METHOD(Multiverse_ProcessManager, add) {
     Z_PARAM_OPTIONAL
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
   if (mvphp_loop_ensure(&m->lw) == FAILURE) RETURN_THROWS();
   mvphp_fork_process_new(return_value, &fci.function_name, args, m->lw);
@@ -169,6 +170,7 @@ ZEND_METHOD(Multiverse_ProcessManager, run) {
     Z_PARAM_LONG(max)
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   size_t limit;
   if (mvphp_concurrency_limit(&limit, max, 1) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 2) == FAILURE) RETURN_THROWS();

@@ -94,14 +94,36 @@ static void mvphp_call_start(void *ctx, size_t i) {
   int r = mv_loop_warm_pool(x->lw->loop, x->cfg, ZSTR_VAL(c->name), &pool);
   if (r > 0) x->lw->warm_pools = true;
   if (r < 0) {
-    mvphp_job_fail(&c->job, ZSTR_VAL(c->name), "",
-                   *mv_last_error() ? mv_last_error() : mv_strerror(r));
+    char *msg = estrdup(*mv_last_error() ? mv_last_error() : mv_strerror(r));
+    mvphp_job_fail(&c->job, ZSTR_VAL(c->name), mvphp_worker_driver(x->cfg, ZSTR_VAL(c->name)), r,
+                   msg);
+    efree(msg);
     return;
   }
   /* The timeout is resolved here: a pool keeps the configuration it was
    * made with. */
   double timeout = c->timeout >= 0 ? c->timeout : x->cfg->timeout;
   mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, timeout, pool);
+}
+
+/* open_basedir, before any call starts: it must hold workers_path, each
+ * worker's entry file and the program run for it. A path outside stops
+ * the whole batch here (exception thrown), before anything runs; a worker
+ * that cannot be found (or whose interpreter is missing) fails alone, in
+ * its turn, with the core's message. */
+static zend_result mvphp_calls_check_paths(mvphp_call_t *calls, size_t n,
+                                           const mv_config_t *cfg) {
+  if (PG(open_basedir) == NULL || *PG(open_basedir) == '\0') return SUCCESS;
+  if (mvphp_hosting_paths(cfg, NULL, NULL) == FAILURE) return FAILURE;
+  for (size_t i = 0; i < n; i++) {
+    mv_worker_t w;
+    int r = mv_worker_resolve(cfg, ZSTR_VAL(calls[i].name), &w);
+    zend_result ok = r == 0 ? mvphp_hosting_paths(cfg, ZSTR_VAL(calls[i].name), &w) : SUCCESS;
+    mv_worker_dispose(&w);
+    mv_clear_error();
+    if (ok == FAILURE) return FAILURE;
+  }
+  return SUCCESS;
 }
 
 /* Run prepared calls; fills return_value (keys from `keys`, or the value of
@@ -112,6 +134,10 @@ static void mvphp_calls_execute(zval *return_value, mvphp_call_t *calls, size_t 
   if (lw == NULL) return;
   mv_config_t cfg;
   mvphp_config_build(&cfg);
+  if (mvphp_calls_check_paths(calls, n, &cfg) == FAILURE) {
+    mv_config_dispose(&cfg);
+    return;
+  }
   mvphp_job_t **jobs = safe_emalloc(n ? n : 1, sizeof(*jobs), 0);
   for (size_t i = 0; i < n; i++) jobs[i] = &calls[i].job;
   mvphp_calls_ctx ctx = {calls, &cfg, lw};
@@ -145,6 +171,7 @@ ZEND_METHOD(Multiverse_MultiWorker, run) {
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
 
+  if (mvphp_hosting_spawn() == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
   mvphp_call_t call;
   if (mvphp_call_prepare(&call, worker, payload, timeout_null ? -1 : timeout, 1, 2, NULL) ==
@@ -179,6 +206,7 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
 
+  if (mvphp_hosting_spawn() == FAILURE) RETURN_THROWS();
   size_t limit;
   if (mvphp_concurrency_limit(&limit, concurrency, 2) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
@@ -243,6 +271,7 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
     Z_PARAM_OPTIONAL
     Z_PARAM_STR_OR_NULL(worker)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
 
   mv_config_t cfg;
@@ -254,7 +283,7 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
                           cfg.kill_grace + MV_CLEAR_MARGIN, &killed);
   mv_config_dispose(&cfg);
   if (r < 0) {
-    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "clear() failed: %s", mv_last_error());
+    mvphp_throw_code(mvphp_code_of(r, false), "", "clear() failed: %s", mv_last_error());
     RETURN_THROWS();
   }
   RETURN_LONG(killed);
@@ -266,6 +295,7 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
     Z_PARAM_OPTIONAL
     Z_PARAM_STR_OR_NULL(worker)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
 
   char dir[1024];
@@ -274,8 +304,7 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
   int r = mvphp_config_runtime_dir(dir, sizeof(dir));
   if (r == 0) r = mv_registry_list(dir, worker ? ZSTR_VAL(worker) : NULL, &e, &n);
   if (r < 0) {
-    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "running() failed: %s",
-                            mv_last_error());
+    mvphp_throw_code(mvphp_code_of(r, false), "", "running() failed: %s", mv_last_error());
     RETURN_THROWS();
   }
   struct timespec now;
@@ -307,10 +336,12 @@ ZEND_METHOD(Multiverse_MultiWorker, configure) {
     Z_PARAM_ARRAY_HT(options)
   ZEND_PARSE_PARAMETERS_END();
   (void)return_value;
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_config_configure(options);
 }
 
 ZEND_METHOD(Multiverse_MultiWorker, config) {
   ZEND_PARSE_PARAMETERS_NONE();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_config_to_array(return_value);
 }

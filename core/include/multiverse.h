@@ -57,7 +57,8 @@ extern "C" {
   XX(EBUSY,     -18, "task still running")                                   \
   XX(EINTR,     -19, "interrupted")                                          \
   XX(EHOSTGONE, -20, "host process died")                                    \
-  XX(ESYS,      -21, "system call failed")
+  XX(ESYS,      -21, "system call failed")                                  \
+  XX(EINTERP,   -22, "worker interpreter not found")
 
 typedef enum {
 #define XX(name, val, msg) MV_##name = val,
@@ -184,7 +185,9 @@ typedef struct {
   char *warm_config;     /* contents of multiverse.json if present, else NULL */
 } mv_worker_t;
 
-/* Find a worker by name; MV_ENOTFOUND names every path tried. */
+/* Find a worker by name; MV_ENOTFOUND names every path tried, MV_EINTERP
+ * names the driver's interpreter that is missing (or not executable) and
+ * leaves out->driver set (the rest of *out is empty). */
 int mv_worker_resolve(const mv_config_t *cfg, const char *name, mv_worker_t *out);
 void mv_worker_dispose(mv_worker_t *w);
 

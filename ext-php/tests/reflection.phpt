@@ -55,6 +55,7 @@ class Multiverse\TaskException extends Multiverse\WorkerException
   getOriginalFile(): string
   getOriginalLine(): int
   getOriginalTrace(): string
+  getOriginalCode(): string|int
 final class Multiverse\Process
   static run(array $tasks, int $maxConcurrent = 0, ?float $timeout = NULL): array
   static map(array $items, callable $fn, ?int $workerCount = NULL): array
@@ -89,7 +90,7 @@ final class Multiverse\ProcessPool
   map(array $items, callable $fn): array
   filter(array $items, callable $fn): array
   reduce(array $items, callable $fn, mixed $initial = NULL): mixed
-array(9) {
+array(12) {
   [0]=>
   string(23) "multiverse.workers_path"
   [1]=>
@@ -108,5 +109,11 @@ array(9) {
   string(22) "multiverse.runtime_dir"
   [8]=>
   string(22) "multiverse.inherit_env"
+  [9]=>
+  string(18) "multiverse.enabled"
+  [10]=>
+  string(21) "multiverse.allow_fork"
+  [11]=>
+  string(22) "multiverse.lock_config"
 }
 string(5) "0.1.0"

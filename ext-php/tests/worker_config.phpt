@@ -66,7 +66,6 @@ var_dump(MultiWorker::config() === $before);
 // Bad INI values are refused with a warning; the old value stays.
 var_dump(ini_set('multiverse.timeout', '-3'));
 var_dump(ini_set('multiverse.max_output', '0'));
-var_dump(ini_set('multiverse.runtime_dir', 'relative'));
 var_dump(MultiWorker::config()['timeout'], MultiWorker::config()['max_output']);
 ?>
 --EXPECTF--
@@ -127,9 +126,6 @@ Warning: ini_set(): Invalid "multiverse.timeout" setting: multiverse.timeout mus
 bool(false)
 
 Warning: ini_set(): Invalid "multiverse.max_output" setting: must be > 0 in %s on line %d
-bool(false)
-
-Warning: ini_set(): Invalid "multiverse.runtime_dir" setting: must be an absolute path in %s on line %d
 bool(false)
 float(7)
 int(4096)

@@ -56,6 +56,7 @@ final class FailureLogger
             'payload' => self::payload($payload),
             'message' => $e->getMessage(),
             'exception' => get_class($e),
+            'code' => self::codeName($e),
             'exit_code' => $isWorker ? $e->getExitCode() : null,
             'signal' => $isWorker ? $e->getSignal() : null,
             'remote_type' => $isWorker ? $e->getRemoteType() : null,
@@ -63,6 +64,20 @@ final class FailureLogger
             'elapsed' => $isWorker ? round($e->getElapsed(), 3) : null,
             'stderr_tail' => $isWorker ? self::tail($e->getErrorOutput()) : '',
         ];
+    }
+
+    /**
+     * The name of a WorkerException's code ("NOT_FOUND", "TIMEOUT", ...:
+     * its class constants), null for any other exception.
+     */
+    public static function codeName(Throwable $e): ?string
+    {
+        if (! $e instanceof WorkerException) {
+            return null;
+        }
+        $names = array_flip((new \ReflectionClass(WorkerException::class))->getConstants());
+
+        return $names[$e->getCode()] ?? null;
     }
 
     private static function payload(mixed $payload): mixed

@@ -17,8 +17,12 @@ use Throwable;
  */
 class WorkerRunner
 {
-    /** Set when config/multiverse.php holds a value the extension refused. */
-    private ?InvalidConfigurationException $configError = null;
+    /**
+     * Set when config/multiverse.php holds a value the extension refused,
+     * or the server forbids configuring it (a WorkerException with code
+     * DISABLED: multiverse.enabled=0, multiverse.lock_config=1).
+     */
+    private ?Throwable $configError = null;
 
     public function __construct(private Config $config, private FailureLogger $logger)
     {
@@ -46,6 +50,9 @@ class WorkerRunner
             $this->configError = new InvalidConfigurationException(
                 'Invalid multiverse configuration (config/multiverse.php): '.$e->getMessage(), 0, $e
             );
+        } catch (WorkerException $e) {
+            // The server's rule, thrown as the extension threw it.
+            $this->configError = $e;
         }
     }
 

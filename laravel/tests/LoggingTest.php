@@ -22,6 +22,7 @@ class LoggingTest extends AppTestCase
         $this->assertSame(['x' => 5], $context['payload']);
         $this->assertStringContainsString('ValueError: bad value 5', $context['message']);
         $this->assertSame('Multiverse\\WorkerException', $context['exception']);
+        $this->assertSame('REMOTE', $context['code']);
         $this->assertSame(1, $context['exit_code']);
         $this->assertNull($context['signal']);
         $this->assertSame('ValueError', $context['remote_type']);
