@@ -339,6 +339,7 @@ ZEND_BEGIN_MODULE_GLOBALS(multiverse)
   char *ini_node;
   char *ini_php;
   char *ini_runtime_dir;
+  char *ini_namespace;
   double ini_timeout;
   double ini_kill_grace;
   zend_long ini_max_output;

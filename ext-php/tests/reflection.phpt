@@ -32,8 +32,8 @@ final class Multiverse\MultiWorker
   static run(string $worker, array $payload = array (
 ), ?float $timeout = NULL): mixed
   static runMany(array $calls, int $concurrency = 0, ?float $timeout = NULL): array
-  static clear(?string $worker = NULL): int
-  static running(?string $worker = NULL): array
+  static clear(?string $worker = NULL, bool $all = false): int
+  static running(?string $worker = NULL, bool $all = false): array
   static configure(array $options): void
   static config(): array
 class Multiverse\WorkerException extends RuntimeException
@@ -89,7 +89,7 @@ final class Multiverse\ProcessPool
   map(array $items, callable $fn): array
   filter(array $items, callable $fn): array
   reduce(array $items, callable $fn, mixed $initial = NULL): mixed
-array(9) {
+array(10) {
   [0]=>
   string(23) "multiverse.workers_path"
   [1]=>
@@ -107,6 +107,8 @@ array(9) {
   [7]=>
   string(22) "multiverse.runtime_dir"
   [8]=>
+  string(20) "multiverse.namespace"
+  [9]=>
   string(22) "multiverse.inherit_env"
 }
 string(5) "0.1.0"
