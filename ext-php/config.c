@@ -86,14 +86,6 @@ void mvphp_config_request_shutdown(void) {
   MVPHP_G(override_mask) = 0;
 }
 
-int mvphp_config_runtime_dir(char *buf, size_t size) {
-  mv_config_t cfg;
-  mvphp_config_build(&cfg);
-  int r = mv_config_runtime_dir(&cfg, buf, size);
-  mv_config_dispose(&cfg);
-  return r;
-}
-
 typedef struct {
   const char *name;
   unsigned bit;

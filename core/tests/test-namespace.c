@@ -241,3 +241,27 @@ TEST_IMPL(registry_namespace_invalid_rejected) {
   ASSERT(!th_has_children());
   return 0;
 }
+
+TEST_IMPL(registry_namespace_in_the_configuration) {
+  mv_config_t a, b;
+  th_config(&a);
+  ASSERT_STR_EQ(mv_config_namespace(&a), MV_DEFAULT_NAMESPACE);
+  ASSERT_OK(mv_config_copy(&b, &a));
+  /* Unset and "default" start workers the same way. */
+  ASSERT_OK(mv_config_set_string(&b.ns, MV_DEFAULT_NAMESPACE));
+  ASSERT_EQ(mv_config_same_start(&a, &b), 1);
+  /* Another namespace does not: a warm pool made under one is replaced,
+   * so that its processes are registered where the configuration says. */
+  ASSERT_OK(mv_config_set_string(&a.ns, "app-a"));
+  ASSERT_EQ(mv_config_same_start(&a, &b), 0);
+  mv_config_dispose(&b);
+  ASSERT_OK(mv_config_copy(&b, &a));
+  ASSERT_STR_EQ(b.ns, "app-a");
+  ASSERT(b.ns != a.ns);
+  ASSERT_EQ(mv_config_same_start(&a, &b), 1);
+  ASSERT_OK(mv_config_validate(&b));
+  mv_config_dispose(&a);
+  mv_config_dispose(&b);
+  ASSERT(a.ns == NULL && b.ns == NULL);
+  return 0;
+}
