@@ -67,6 +67,20 @@ static ZEND_INI_MH(OnUpdateRuntimeDir) {
   return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+/* The registry namespace: checked as configure() checks it, so that a bad
+ * value is refused where it is set. Empty means the default. */
+static ZEND_INI_MH(OnUpdateNamespace) {
+  if (ZSTR_LEN(new_value) &&
+      (strlen(ZSTR_VAL(new_value)) != ZSTR_LEN(new_value) ||
+       mv_check_namespace(ZSTR_VAL(new_value)) < 0)) {
+    php_error_docref(NULL, E_WARNING, "Invalid \"multiverse.namespace\" setting: %s",
+                     strlen(ZSTR_VAL(new_value)) != ZSTR_LEN(new_value) ? "contains a NUL byte"
+                                                                        : mv_last_error());
+    return FAILURE;
+  }
+  return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 PHP_INI_BEGIN()
 STD_PHP_INI_ENTRY("multiverse.workers_path", "", PHP_INI_ALL, OnUpdateString,
                   ini_workers_path, zend_multiverse_globals, multiverse_globals)
@@ -87,6 +101,8 @@ STD_PHP_INI_ENTRY("multiverse.max_output", "64M", PHP_INI_ALL, OnUpdateMaxOutput
                   ini_max_output, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_ENTRY("multiverse.runtime_dir", "", PHP_INI_SYSTEM | PHP_INI_PERDIR,
                   OnUpdateRuntimeDir, ini_runtime_dir, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.namespace", "default", PHP_INI_ALL, OnUpdateNamespace,
+                  ini_namespace, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_BOOLEAN("multiverse.inherit_env", "1", PHP_INI_ALL, OnUpdateBool, ini_inherit_env,
                     zend_multiverse_globals, multiverse_globals)
 /* Hosting restrictions (hosting.c): the server's alone. */

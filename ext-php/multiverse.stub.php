@@ -28,11 +28,20 @@ namespace Multiverse {
          */
         public static function runMany(array $calls, int $concurrency = 0, ?float $timeout = null): array {}
 
-        /** Kill running workers of this user (all, or those named $worker). */
-        public static function clear(?string $worker = null): int {}
+        /**
+         * Kill running workers of this user in the configured namespace (all,
+         * or those named $worker); with $all, in every namespace. Returns how
+         * many worker trees were killed.
+         */
+        public static function clear(?string $worker = null, bool $all = false): int {}
 
-        /** Running workers of this user (all, or those named $worker). */
-        public static function running(?string $worker = null): array {}
+        /**
+         * Running workers of this user in the configured namespace (all, or
+         * those named $worker); with $all, in every namespace. Each entry has
+         * pid, worker, task_id, started_at, elapsed, host_pid, supervisor_pid,
+         * kind, state and namespace.
+         */
+        public static function running(?string $worker = null, bool $all = false): array {}
 
         public static function configure(array $options): void {}
 

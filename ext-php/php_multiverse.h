@@ -104,7 +104,6 @@ void mvphp_wait_done(mvphp_loop_t *l, mv_task_t *task);
 /* The effective configuration: INI values, overridden by configure(). */
 void mvphp_config_build(mv_config_t *out);
 void mvphp_config_request_shutdown(void);
-int mvphp_config_runtime_dir(char *buf, size_t size);
 void mvphp_config_configure(HashTable *options);
 void mvphp_config_to_array(zval *out);
 
@@ -395,6 +394,7 @@ ZEND_BEGIN_MODULE_GLOBALS(multiverse)
   char *ini_node;
   char *ini_php;
   char *ini_runtime_dir;
+  char *ini_namespace;
   double ini_timeout;
   double ini_kill_grace;
   zend_long ini_max_output;

@@ -267,9 +267,11 @@ static zend_result mvphp_worker_filter(zend_string *worker) {
 
 ZEND_METHOD(Multiverse_MultiWorker, clear) {
   zend_string *worker = NULL;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
+  bool all = false;
+  ZEND_PARSE_PARAMETERS_START(0, 2)
     Z_PARAM_OPTIONAL
     Z_PARAM_STR_OR_NULL(worker)
+    Z_PARAM_BOOL(all)
   ZEND_PARSE_PARAMETERS_END();
   if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
@@ -279,8 +281,9 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
   char dir[1024];
   int killed = 0, r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
   if (r == 0)
-    r = mv_registry_clear(dir, worker ? ZSTR_VAL(worker) : NULL,
-                          cfg.kill_grace + MV_CLEAR_MARGIN, &killed);
+    r = mv_registry_clear(dir, all ? NULL : mv_config_namespace(&cfg),
+                          worker ? ZSTR_VAL(worker) : NULL, cfg.kill_grace + MV_CLEAR_MARGIN,
+                          &killed);
   mv_config_dispose(&cfg);
   if (r < 0) {
     mvphp_throw_code(mvphp_code_of(r, false), "", "clear() failed: %s", mv_last_error());
@@ -291,18 +294,25 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
 
 ZEND_METHOD(Multiverse_MultiWorker, running) {
   zend_string *worker = NULL;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
+  bool all = false;
+  ZEND_PARSE_PARAMETERS_START(0, 2)
     Z_PARAM_OPTIONAL
     Z_PARAM_STR_OR_NULL(worker)
+    Z_PARAM_BOOL(all)
   ZEND_PARSE_PARAMETERS_END();
   if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
 
+  mv_config_t cfg;
+  mvphp_config_build(&cfg);
   char dir[1024];
   mv_entry_t *e = NULL;
   size_t n = 0;
-  int r = mvphp_config_runtime_dir(dir, sizeof(dir));
-  if (r == 0) r = mv_registry_list(dir, worker ? ZSTR_VAL(worker) : NULL, &e, &n);
+  int r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
+  if (r == 0)
+    r = mv_registry_list(dir, all ? NULL : mv_config_namespace(&cfg),
+                         worker ? ZSTR_VAL(worker) : NULL, &e, &n);
+  mv_config_dispose(&cfg);
   if (r < 0) {
     mvphp_throw_code(mvphp_code_of(r, false), "", "running() failed: %s", mv_last_error());
     RETURN_THROWS();
@@ -313,7 +323,7 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
   array_init_size(return_value, (uint32_t)n);
   for (size_t i = 0; i < n; i++) {
     zval row;
-    array_init_size(&row, 9);
+    array_init_size(&row, 10);
     add_assoc_long(&row, "pid", e[i].pid);
     add_assoc_string(&row, "worker", e[i].worker);
     add_assoc_string(&row, "task_id", e[i].task_id);
@@ -325,6 +335,7 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
     add_assoc_long(&row, "supervisor_pid", e[i].supervisor_pid);
     add_assoc_string(&row, "kind", e[i].kind);
     add_assoc_string(&row, "state", e[i].state);
+    add_assoc_string(&row, "namespace", e[i].ns);
     add_next_index_zval(return_value, &row);
   }
   free(e);

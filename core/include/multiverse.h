@@ -105,6 +105,7 @@ typedef struct {
   char *node;             /* NULL = "node" */
   char *php;              /* NULL = "php" */
   char *runtime_dir;      /* NULL = $XDG_RUNTIME_DIR/multiverse or /tmp/multiverse-<uid> */
+  char *ns;               /* registry namespace (API.md §1, option `namespace`); NULL = "default" */
   double timeout;         /* seconds, 0 = unlimited */
   double kill_grace;      /* seconds between SIGTERM and SIGKILL */
   size_t max_output;      /* bytes kept per stream (stdout, stderr, result) */
@@ -137,6 +138,13 @@ int mv_config_copy(mv_config_t *dst, const mv_config_t *src);
 int mv_config_validate(const mv_config_t *cfg);
 /* Effective runtime directory for cfg, written into buf. */
 int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size);
+/* The namespace tasks of cfg are registered under: cfg->ns, or
+ * MV_DEFAULT_NAMESPACE when it is NULL. */
+#define MV_DEFAULT_NAMESPACE "default"
+#define MV_NAMESPACE_MAX 64
+const char *mv_config_namespace(const mv_config_t *cfg);
+/* 0 if ns matches ^[A-Za-z0-9_.-]{1,64}$, else MV_EINVAL naming it. */
+int mv_check_namespace(const char *ns);
 /* Validate a timeout value from a binding: finite and >= 0. `what` names
  * the argument in the error detail ("timeout", "$timeout", ...). */
 int mv_check_timeout(double seconds, const char *what);
@@ -589,11 +597,19 @@ typedef struct {
   char kind[16];         /* "exec", "fork", "warm" */
   char state[16];        /* "running", "idle", "busy" */
   double started_at;     /* unix time */
+  /* The namespace the task was registered under (entries written by a
+   * build without namespaces read as MV_DEFAULT_NAMESPACE). */
+  char ns[MV_NAMESPACE_MAX + 1];
 } mv_entry_t;
 
-/* List live entries (optionally only worker == name exactly). Stale and
- * corrupt entries are skipped (stale ones are removed). */
-int mv_registry_list(const char *runtime_dir, const char *worker,
+/* Both calls see the entries of namespace `ns` only (checked with
+ * mv_check_namespace; a binding passes mv_config_namespace(cfg)), or of
+ * every namespace when ns is NULL; and of every worker, or only those
+ * named `worker` exactly. */
+
+/* List live entries. Stale and corrupt entries are skipped (stale ones are
+ * removed). */
+int mv_registry_list(const char *runtime_dir, const char *ns, const char *worker,
                      mv_entry_t **entries, size_t *count);
 /* Kill live entries' trees (SIGTERM, grace, SIGKILL, done by each entry's
  * supervisor) and wait until they are gone. *killed = number of trees.
@@ -601,7 +617,7 @@ int mv_registry_list(const char *runtime_dir, const char *worker,
  * kill_grace after SIGTERM, and the margin covers supervisors that are
  * busy or slow to be scheduled. */
 #define MV_CLEAR_MARGIN 10.0
-int mv_registry_clear(const char *runtime_dir, const char *worker,
+int mv_registry_clear(const char *runtime_dir, const char *ns, const char *worker,
                       double wait_timeout, int *killed);
 
 /* ------------------------------------------------------------------------

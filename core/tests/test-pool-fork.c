@@ -100,7 +100,7 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   ASSERT_EQ(mv_task_report(first)->status, MV_OK);
   mv_entry_t *entries;
   size_t n;
-  ASSERT_OK(mv_registry_list(cfg.runtime_dir, "servers", &entries, &n));
+  ASSERT_OK(mv_registry_list(cfg.runtime_dir, NULL, "servers", &entries, &n));
   ASSERT_EQ(n, 1);
   ASSERT_EQ(entries[0].pid, answer_pid(first));
   free(entries);
@@ -132,7 +132,7 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   mv_pool_stats(pool, &idle, &busy);
   ASSERT_EQ(idle, 2);
   ASSERT_EQ(busy, 0);
-  ASSERT_OK(mv_registry_list(cfg.runtime_dir, "servers", &entries, &n));
+  ASSERT_OK(mv_registry_list(cfg.runtime_dir, NULL, "servers", &entries, &n));
   ASSERT_EQ(n, 2);
   for (size_t i = 0; i < n; i++)
     ASSERT(entries[i].pid == pids[0] || entries[i].pid == pids[1] || entries[i].pid == pids[2] ||

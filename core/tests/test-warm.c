@@ -159,7 +159,7 @@ TEST_IMPL(warm_registry_state_and_clear) {
   /* The entry and its state change travel through the supervisor. */
   double until = th_now() + 5;
   for (;;) {
-    ASSERT_OK(mv_registry_list(rt, "warm_echo", &e, &n));
+    ASSERT_OK(mv_registry_list(rt, NULL, "warm_echo", &e, &n));
     if ((n == 1 && strcmp(e[0].state, "idle") == 0) || th_now() > until) break;
     free(e);
     usleep(10000);
@@ -170,7 +170,7 @@ TEST_IMPL(warm_registry_state_and_clear) {
   ASSERT_EQ(e[0].pid, a);
   free(e);
   int killed;
-  ASSERT_OK(mv_registry_clear(rt, "warm_echo", 10, &killed));
+  ASSERT_OK(mv_registry_clear(rt, NULL, "warm_echo", 10, &killed));
   ASSERT_EQ(killed, 1);
   ASSERT(!th_alive(a));
   ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &b));

@@ -32,8 +32,8 @@ final class Multiverse\MultiWorker
   static run(string $worker, array $payload = array (
 ), ?float $timeout = NULL): mixed
   static runMany(array $calls, int $concurrency = 0, ?float $timeout = NULL): array
-  static clear(?string $worker = NULL): int
-  static running(?string $worker = NULL): array
+  static clear(?string $worker = NULL, bool $all = false): int
+  static running(?string $worker = NULL, bool $all = false): array
   static configure(array $options): void
   static config(): array
 class Multiverse\WorkerException extends RuntimeException
@@ -90,7 +90,7 @@ final class Multiverse\ProcessPool
   map(array $items, callable $fn): array
   filter(array $items, callable $fn): array
   reduce(array $items, callable $fn, mixed $initial = NULL): mixed
-array(12) {
+array(13) {
   [0]=>
   string(23) "multiverse.workers_path"
   [1]=>
@@ -108,12 +108,14 @@ array(12) {
   [7]=>
   string(22) "multiverse.runtime_dir"
   [8]=>
-  string(22) "multiverse.inherit_env"
+  string(20) "multiverse.namespace"
   [9]=>
-  string(18) "multiverse.enabled"
+  string(22) "multiverse.inherit_env"
   [10]=>
-  string(21) "multiverse.allow_fork"
+  string(18) "multiverse.enabled"
   [11]=>
+  string(21) "multiverse.allow_fork"
+  [12]=>
   string(22) "multiverse.lock_config"
 }
 string(5) "0.1.0"

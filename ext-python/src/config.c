@@ -35,6 +35,27 @@ static int mvpy_set_path(char **field, PyObject *value, const char *key) {
   return 0;
 }
 
+/* The registry namespace: a str the core accepts (ValueError with its
+ * message otherwise), or None for the default. */
+static int mvpy_set_namespace(mv_config_t *cfg, PyObject *value) {
+  if (value == Py_None) return mv_config_set_string(&cfg->ns, NULL) < 0 ? (PyErr_NoMemory(), -1) : 0;
+  if (!PyUnicode_Check(value)) {
+    PyErr_Format(PyExc_TypeError, "namespace must be a str, not %.100s", Py_TYPE(value)->tp_name);
+    return -1;
+  }
+  Py_ssize_t len;
+  const char *s = PyUnicode_AsUTF8AndSize(value, &len);
+  if (s == NULL && !PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+  PyErr_Clear();
+  if (s == NULL || (Py_ssize_t)strlen(s) != len || mv_check_namespace(s) < 0) {
+    PyErr_Format(PyExc_ValueError,
+                 "invalid namespace %R (1 to %d letters, digits, '_', '.' or '-')", value,
+                 MV_NAMESPACE_MAX);
+    return -1;
+  }
+  return mv_config_set_string(&cfg->ns, s) < 0 ? (PyErr_NoMemory(), -1) : 0;
+}
+
 static int mvpy_set_seconds(double *field, PyObject *value, const char *key) {
   if (PyBool_Check(value) || !(PyFloat_Check(value) || PyLong_Check(value))) {
     PyErr_Format(PyExc_TypeError, "%s must be a number of seconds, not %.100s", key,
@@ -294,6 +315,7 @@ static int mvpy_config_item(mv_config_t *cfg, const char *key, PyObject *value) 
   if (strcmp(key, "node") == 0) return mvpy_set_path(&cfg->node, value, key);
   if (strcmp(key, "php") == 0) return mvpy_set_path(&cfg->php, value, key);
   if (strcmp(key, "runtime_dir") == 0) return mvpy_set_path(&cfg->runtime_dir, value, key);
+  if (strcmp(key, "namespace") == 0) return mvpy_set_namespace(cfg, value);
   if (strcmp(key, "env") == 0) return mvpy_set_env(cfg, value);
   if (strcmp(key, "warm") == 0) return mvpy_config_set_warm(cfg, value);
   /* None for the numeric options means: the core's default. */

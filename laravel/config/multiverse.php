@@ -48,6 +48,19 @@ return [
     'runtime_dir' => env('MULTIVERSE_RUNTIME_DIR'),
 
     /*
+     * The namespace this application's workers are registered under in
+     * that registry. multiverse:list and multiverse:clear (and
+     * MultiWorker::running() / clear()) see only this namespace, so one
+     * app's clear never kills another app's workers under the same Unix
+     * user; give them --all to see every namespace. null = derived from
+     * the app: a slug of app.name (APP_NAME) and a short hash of
+     * base_path(), e.g. "shop-1f3a9c0e". Set it (1 to 64 letters, digits,
+     * '_', '.', '-') when the base path changes with each deployment
+     * (symlinked releases) or when several apps should share workers.
+     */
+    'namespace' => env('MULTIVERSE_NAMESPACE'),
+
+    /*
      * The worker's environment. inherit_env: true passes this process's
      * environment on, .env values included (database passwords, API keys);
      * false gives workers only PATH, HOME, LANG, LC_*, TZ, TMPDIR and the

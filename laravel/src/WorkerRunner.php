@@ -24,7 +24,12 @@ class WorkerRunner
      */
     private ?Throwable $configError = null;
 
-    public function __construct(private Config $config, private FailureLogger $logger)
+    /**
+     * $basePath is the application's base path, from which the registry
+     * namespace is derived when the config sets none (AppNamespace); null
+     * leaves it to the extension's multiverse.namespace.
+     */
+    public function __construct(private Config $config, private FailureLogger $logger, private ?string $basePath = null)
     {
     }
 
@@ -45,7 +50,7 @@ class WorkerRunner
         }
         $this->configError = null;
         try {
-            MultiWorker::configure(ExtensionOptions::fromConfig((array) $this->config->get('multiverse', [])));
+            MultiWorker::configure(ExtensionOptions::fromConfig($this->options()));
         } catch (InvalidConfigurationException|\ValueError|\TypeError $e) {
             $this->configError = new InvalidConfigurationException(
                 'Invalid multiverse configuration (config/multiverse.php): '.$e->getMessage(), 0, $e
@@ -54,6 +59,17 @@ class WorkerRunner
             // The server's rule, thrown as the extension threw it.
             $this->configError = $e;
         }
+    }
+
+    /** config/multiverse.php, the namespace derived from the app when it sets none. */
+    private function options(): array
+    {
+        $options = (array) $this->config->get('multiverse', []);
+        if ((($options['namespace'] ?? null) === null || $options['namespace'] === '') && $this->basePath !== null) {
+            $options['namespace'] = AppNamespace::derive((string) $this->config->get('app.name', ''), $this->basePath);
+        }
+
+        return $options;
     }
 
     /** Run one worker and return its decoded JSON result. */
@@ -91,20 +107,26 @@ class WorkerRunner
         }
     }
 
-    /** Kill running workers of this user (all, or those named exactly $worker). */
-    public function clear(?string $worker = null): int
+    /**
+     * Kill running workers of this user in this app's namespace (all, or
+     * those named exactly $worker); with $all, in every namespace.
+     */
+    public function clear(?string $worker = null, bool $all = false): int
     {
         $this->ready();
 
-        return MultiWorker::clear($worker);
+        return MultiWorker::clear($worker, $all);
     }
 
-    /** Running workers of this user (all, or those named exactly $worker). */
-    public function running(?string $worker = null): array
+    /**
+     * Running workers of this user in this app's namespace (all, or those
+     * named exactly $worker); with $all, in every namespace.
+     */
+    public function running(?string $worker = null, bool $all = false): array
     {
         $this->ready();
 
-        return MultiWorker::running($worker);
+        return MultiWorker::running($worker, $all);
     }
 
     /** The extension's effective configuration. */
