@@ -71,7 +71,7 @@ static void mvphp_pool_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode mo
     Z_PARAM_ZVAL(initial)
   ZEND_PARSE_PARAMETERS_END();
   mvphp_chunked(return_value, items, &fci, &fcc, mode, initial ? initial : &null_initial,
-                mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers);
+                mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers, NULL, NULL);
 }
 
 ZEND_METHOD(Multiverse_ProcessPool, map) {
