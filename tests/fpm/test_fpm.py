@@ -155,6 +155,18 @@ def test_child_killed_mid_call_leaves_no_survivors(fpm, containment):
     assert server.request("state.php")["running"] == []
 
 
+def test_request_terminate_timeout_leaves_no_survivors(fpm):
+    # FPM's own limit ends the child (SIGTERM, no PHP shutdown) mid-call.
+    server = fpm(terminate_timeout=2)
+    pending, child, tree = _hold(server, "terminate")
+    assert procs.survivors([child] + tree, timeout=15) == []
+    pending.wait(timeout=20)
+    assert "execution timed out" in server.log()
+    r = server.request("call.php", worker="echo", payload={"after": "terminate"})
+    assert r["result"]["echo"] == {"after": "terminate"}
+    assert server.request("state.php")["running"] == []
+
+
 @pytest.mark.parametrize("containment", CONTAINMENTS)
 def test_master_reload_leaves_no_survivors(fpm, containment):
     server = fpm(containment=containment)

@@ -40,13 +40,14 @@ def free_port():
 
 class Fpm:
     def __init__(self, artifacts, max_requests=0, containment="auto", load="conf.d", ini=None,
-                 php_values=None):
+                 php_values=None, terminate_timeout=0):
         self.artifacts = artifacts
         self.max_requests = max_requests
         self.containment = containment
         self.load = load
         self.ini = dict(ini or {})          # php_admin_value
         self.php_values = dict(php_values or {})
+        self.terminate_timeout = terminate_timeout  # request_terminate_timeout (s)
         self.token = uuid.uuid4().hex
         self.dir = tempfile.mkdtemp(prefix="mv-fpm-")
         os.chmod(self.dir, 0o755)
@@ -94,6 +95,7 @@ class Fpm:
             "pm = static",
             "pm.max_children = 1",
             "pm.max_requests = %d" % self.max_requests,
+            "request_terminate_timeout = %ds" % self.terminate_timeout,
             "catch_workers_output = yes",
             "decorate_workers_output = no",
         ]
