@@ -316,10 +316,56 @@ static void mvphp_jobs_abort(mvphp_job_t **jobs, size_t n) {
   for (size_t i = 0; i < n; i++) mvphp_job_cancel_wait(jobs[i]);
 }
 
-zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
+/* Progress ---------------------------------------------------------------- */
+
+mvphp_progress_t *mvphp_progress_init(mvphp_progress_t *p, zend_fcall_info *fci,
+                                      zend_fcall_info_cache *fcc, const size_t *weights,
+                                      size_t n) {
+  if (fci->size == 0) return NULL;
+  memset(p, 0, sizeof(*p));
+  p->fci = *fci;
+  p->fcc = *fcc;
+  p->weights = weights;
+  for (size_t i = 0; i < n; i++) p->total += weights ? weights[i] : 1;
+  return p;
+}
+
+/* Tell the callable how much has ended, if that grew since the last call.
+ * FAILURE: it threw (or exit()ed); the exception is pending. */
+static zend_result mvphp_progress_update(mvphp_progress_t *p, mvphp_job_t **jobs, size_t n) {
+  size_t done = 0;
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i]->state == MVPHP_JOB_DONE) done += p->weights ? p->weights[i] : 1;
+  if (done <= p->reported) return SUCCESS;
+  p->reported = done;
+  zval args[2], ret;
+  ZVAL_LONG(&args[0], (zend_long)done);
+  ZVAL_LONG(&args[1], (zend_long)p->total);
+  ZVAL_UNDEF(&ret);
+  zend_fcall_info fci = p->fci;
+  fci.params = args;
+  fci.param_count = 2;
+  fci.named_params = NULL;
+  fci.retval = &ret;
+  zend_result r = zend_call_function(&fci, &p->fcc);
+  zval_ptr_dtor(&ret);
+  return r == SUCCESS && !EG(exception) ? SUCCESS : FAILURE;
+}
+
+static zend_result mvphp_jobs_wait_progress(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n,
+                                            mvphp_progress_t *progress) {
   for (;;) {
+    /* The callable hears of what ended before anything else starts, so
+     * that an exception it throws stops the batch where it is. User code
+     * runs here, between two looks at the loop: it may make calls of its
+     * own (a nested batch, as a signal handler's can). */
+    if (progress) mvphp_jobs_pending(jobs, n);
+    if (progress && mvphp_progress_update(progress, jobs, n) == FAILURE) goto stopped;
     mvphp_jobs_fork_due(jobs, n);
-    if (!mvphp_jobs_pending(jobs, n)) return SUCCESS;
+    int pending = mvphp_jobs_pending(jobs, n);
+    /* A fork that failed just now has ended too. */
+    if (progress && mvphp_progress_update(progress, jobs, n) == FAILURE) goto stopped;
+    if (!pending) return SUCCESS;
     /* Returns when a task ended (and maybe gave its slot to a QUEUED one)
      * or a signal was handled. */
     int r = mvphp_wait(lw, NULL, -1);
@@ -331,10 +377,20 @@ zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
       return FAILURE;
     }
   }
+stopped:
+  if (!EG(exception))
+    zend_throw_exception(mvphp_ce_WorkerException, "the progress callable could not be called",
+                         0);
+  mvphp_jobs_abort(jobs, n);
+  return FAILURE;
+}
+
+zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
+  return mvphp_jobs_wait_progress(lw, jobs, n, NULL);
 }
 
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
-                           mvphp_job_starter start, void *ctx) {
+                           mvphp_job_starter start, void *ctx, mvphp_progress_t *progress) {
   int found = mvphp_batch_begin(lw, n, limit);
   zend_result r = FAILURE;
   zend_try {
@@ -342,7 +398,7 @@ zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_
      * in the loop's FIFO in this order. */
     for (size_t i = 0; i < n; i++)
       if (jobs[i]->state == MVPHP_JOB_NEW) start(ctx, i);
-    r = mvphp_jobs_wait(lw, jobs, n);
+    r = mvphp_jobs_wait_progress(lw, jobs, n, progress);
   } zend_catch {
     /* A fatal error (max_execution_time, a signal handler's) ends the
      * request from here. What has not started must never start (shutdown

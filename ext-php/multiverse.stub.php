@@ -24,9 +24,11 @@ namespace Multiverse {
          * Run many workers concurrently ($calls: key => [worker, payload]).
          * Returns key => result in the same key order. The first failure (by
          * key order) is thrown after all calls ended; getErrors() on it
-         * holds every failed call's exception.
+         * holds every failed call's exception. $progress(int $done, int $total)
+         * is called in this process as calls end; an exception it throws
+         * kills the calls still running and is thrown instead.
          */
-        public static function runMany(array $calls, int $concurrency = 0, ?float $timeout = null): array {}
+        public static function runMany(array $calls, int $concurrency = 0, ?float $timeout = null, ?callable $progress = null): array {}
 
         /**
          * Kill running workers of this user in the configured namespace (all,
@@ -184,11 +186,15 @@ namespace Multiverse {
     /** @strict-properties */
     final class Process
     {
-        public static function run(array $tasks, int $maxConcurrent = 0, ?float $timeout = null): array {}
+        /**
+         * Fan-outs take $progress(int $done, int $total), called in this
+         * process as tasks end (map/filter: items, a chunk's all at once).
+         */
+        public static function run(array $tasks, int $maxConcurrent = 0, ?float $timeout = null, ?callable $progress = null): array {}
 
-        public static function map(array $items, callable $fn, ?int $workerCount = null): array {}
+        public static function map(array $items, callable $fn, ?int $workerCount = null, ?callable $progress = null): array {}
 
-        public static function filter(array $items, callable $fn, ?int $workerCount = null): array {}
+        public static function filter(array $items, callable $fn, ?int $workerCount = null, ?callable $progress = null): array {}
 
         public static function reduce(array $items, callable $fn, mixed $initial = null, ?int $workerCount = null): mixed {}
 
@@ -240,7 +246,7 @@ namespace Multiverse {
     {
         public function add(callable $fn, array $args = []): ForkProcess {}
 
-        public function run(int $maxConcurrent = 4, ?float $timeout = null): array {}
+        public function run(int $maxConcurrent = 4, ?float $timeout = null, ?callable $progress = null): array {}
 
         public function wait(): array {}
 

@@ -308,17 +308,39 @@ void mvphp_job_dispose(mvphp_job_t *j);
  * report that it started). */
 pid_t mvphp_job_pid(mvphp_job_t *j);
 
+/* A batch's `progress` callable (API.md §2): called in the parent as
+ * callable(int $done, int $total) each time more of the batch has ended,
+ * failures included. Job i counts weights[i] items (NULL: 1 each; a map
+ * chunk counts its items); total is their sum. An exception it throws
+ * stops the batch: nothing more starts, what runs is killed and waited
+ * for, and the exception goes on (the jobs' own outcomes are dropped). */
+typedef struct {
+  zend_fcall_info fci;
+  zend_fcall_info_cache fcc;
+  const size_t *weights;
+  size_t total;
+  size_t reported;           /* `done` of the last call */
+} mvphp_progress_t;
+
+/* Set up *p from a callable parsed with Z_PARAM_FUNC_OR_NULL; returns p,
+ * or NULL when no callable was given (fci.size == 0). */
+mvphp_progress_t *mvphp_progress_init(mvphp_progress_t *p, zend_fcall_info *fci,
+                                      zend_fcall_info_cache *fcc, const size_t *weights,
+                                      size_t n);
+
 /* Run jobs[0..n) on lw with at most `limit` running at once, started in
  * order: the loop's limit and FIFO schedule them. start(ctx, i) hands job
  * i (NEW) to the core: mvphp_job_start_worker, mvphp_job_queue_fork. Jobs
- * already running on lw hold their slots. Returns as mvphp_jobs_wait(). */
+ * already running on lw hold their slots. `progress` (NULL: none) is
+ * told as jobs end. Returns as mvphp_jobs_wait(). */
 typedef void (*mvphp_job_starter)(void *ctx, size_t i);
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
-                           mvphp_job_starter start, void *ctx);
+                           mvphp_job_starter start, void *ctx, mvphp_progress_t *progress);
 /* Wait until none of jobs[0..n) is QUEUED or RUNNING (in this process),
  * forking the QUEUED ones as their turn comes. SUCCESS when they are all
  * DONE (or NEW); FAILURE when an exception is pending (a signal handler
- * threw): then those not started are withdrawn and the others killed. */
+ * or the progress callable threw): then those not started are withdrawn
+ * and the others killed. */
 zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n);
 /* Throw the first failed job (in order) with getErrors() = key => exception
  * for every failure (only when `batch`); keys[i] names job i (NULL: use
@@ -372,10 +394,10 @@ zend_result mvphp_check_signal_arg(zend_long sig, uint32_t arg_num);
 
 typedef enum { MVPHP_MAP = 0, MVPHP_FILTER = 1, MVPHP_REDUCE = 2 } mvphp_chunk_mode;
 /* Process::map/filter/reduce over workers children; `initial` only for
- * reduce. */
+ * reduce; pfci/pfcc (NULL: none) the progress callable. */
 void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
                    zend_fcall_info_cache *fcc, mvphp_chunk_mode mode, zval *initial,
-                   zend_long workers);
+                   zend_long workers, zend_fcall_info *pfci, zend_fcall_info_cache *pfcc);
 /* Resolve a worker count argument: null -> cores; < 1 -> ValueError. */
 zend_result mvphp_worker_count(zend_long *out, zend_long value, bool is_null,
                                uint32_t arg_num);

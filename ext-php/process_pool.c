@@ -73,7 +73,7 @@ static void mvphp_pool_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode mo
   ZEND_PARSE_PARAMETERS_END();
   if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   mvphp_chunked(return_value, items, &fci, &fcc, mode, initial ? initial : &null_initial,
-                mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers);
+                mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers, NULL, NULL);
 }
 
 ZEND_METHOD(Multiverse_ProcessPool, map) {

@@ -8,7 +8,8 @@
  * at once, whose limit keeps up to $concurrency running (job.c), and, when
  * calls fail, throws the first failure by key order only after every call
  * has ended, with getErrors() holding each failed call's exception under
- * its key. Calls to warm workers go to their pool, which the core keeps in
+ * its key. A `progress` callable is told (done, total) as calls end
+ * (job.c). Calls to warm workers go to their pool, which the core keeps in
  * MultiWorker's loop (mv_loop_warm_pool: the configuration's "warm"
  * option, else the worker's multiverse.json, decides), and are otherwise
  * the same.
@@ -129,7 +130,7 @@ static zend_result mvphp_calls_check_paths(mvphp_call_t *calls, size_t n,
 /* Run prepared calls; fills return_value (keys from `keys`, or the value of
  * the single call) or throws. */
 static void mvphp_calls_execute(zval *return_value, mvphp_call_t *calls, size_t n, zval *keys,
-                                size_t limit) {
+                                size_t limit, mvphp_progress_t *progress) {
   mvphp_loop_t *lw = mvphp_worker_loop();
   if (lw == NULL) return;
   mv_config_t cfg;
@@ -141,7 +142,7 @@ static void mvphp_calls_execute(zval *return_value, mvphp_call_t *calls, size_t 
   mvphp_job_t **jobs = safe_emalloc(n ? n : 1, sizeof(*jobs), 0);
   for (size_t i = 0; i < n; i++) jobs[i] = &calls[i].job;
   mvphp_calls_ctx ctx = {calls, &cfg, lw};
-  zend_result r = mvphp_jobs_run(lw, jobs, n, limit, mvphp_call_start, &ctx);
+  zend_result r = mvphp_jobs_run(lw, jobs, n, limit, mvphp_call_start, &ctx, progress);
   mv_config_dispose(&cfg);
   if (r == SUCCESS && !mvphp_jobs_throw_first(jobs, n, keys, keys != NULL)) {
     if (keys == NULL) {
@@ -179,7 +180,7 @@ ZEND_METHOD(Multiverse_MultiWorker, run) {
     mvphp_call_dispose(&call);
     RETURN_THROWS();
   }
-  mvphp_calls_execute(return_value, &call, 1, NULL, 1);
+  mvphp_calls_execute(return_value, &call, 1, NULL, 1, NULL);
   mvphp_call_dispose(&call);
 }
 
@@ -199,11 +200,14 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
   zend_long concurrency = 0;
   double timeout = -1;
   bool timeout_null = 1;
-  ZEND_PARSE_PARAMETERS_START(1, 3)
+  zend_fcall_info pfci = empty_fcall_info;
+  zend_fcall_info_cache pfcc = empty_fcall_info_cache;
+  ZEND_PARSE_PARAMETERS_START(1, 4)
     Z_PARAM_ARRAY_HT(calls_ht)
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG(concurrency)
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+    Z_PARAM_FUNC_OR_NULL(pfci, pfcc)
   ZEND_PARSE_PARAMETERS_END();
 
   if (mvphp_hosting_spawn() == FAILURE) RETURN_THROWS();
@@ -254,7 +258,11 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
     add_next_index_zval(&keys, &k);
   } ZEND_HASH_FOREACH_END();
 
-  if (ok) mvphp_calls_execute(return_value, calls, n, &keys, limit);
+  if (ok) {
+    mvphp_progress_t progress;
+    mvphp_calls_execute(return_value, calls, n, &keys, limit,
+                        mvphp_progress_init(&progress, &pfci, &pfcc, NULL, n));
+  }
   for (size_t i = 0; i < prepared; i++) mvphp_call_dispose(&calls[i]);
   efree(calls);
   zval_ptr_dtor(&keys);

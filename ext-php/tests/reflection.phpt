@@ -31,7 +31,7 @@ var_dump(phpversion('multiverse'));
 final class Multiverse\MultiWorker
   static run(string $worker, array $payload = array (
 ), ?float $timeout = NULL): mixed
-  static runMany(array $calls, int $concurrency = 0, ?float $timeout = NULL): array
+  static runMany(array $calls, int $concurrency = 0, ?float $timeout = NULL, ?callable $progress = NULL): array
   static clear(?string $worker = NULL, bool $all = false): int
   static running(?string $worker = NULL, bool $all = false): array
   static configure(array $options): void
@@ -57,9 +57,9 @@ class Multiverse\TaskException extends Multiverse\WorkerException
   getOriginalTrace(): string
   getOriginalCode(): string|int
 final class Multiverse\Process
-  static run(array $tasks, int $maxConcurrent = 0, ?float $timeout = NULL): array
-  static map(array $items, callable $fn, ?int $workerCount = NULL): array
-  static filter(array $items, callable $fn, ?int $workerCount = NULL): array
+  static run(array $tasks, int $maxConcurrent = 0, ?float $timeout = NULL, ?callable $progress = NULL): array
+  static map(array $items, callable $fn, ?int $workerCount = NULL, ?callable $progress = NULL): array
+  static filter(array $items, callable $fn, ?int $workerCount = NULL, ?callable $progress = NULL): array
   static reduce(array $items, callable $fn, mixed $initial = NULL, ?int $workerCount = NULL): mixed
   static fork(callable $fn, array $args = array (
 )): Multiverse\ForkProcess
@@ -80,7 +80,7 @@ final class Multiverse\ForkProcess
 final class Multiverse\ProcessManager
   add(callable $fn, array $args = array (
 )): Multiverse\ForkProcess
-  run(int $maxConcurrent = 4, ?float $timeout = NULL): array
+  run(int $maxConcurrent = 4, ?float $timeout = NULL, ?callable $progress = NULL): array
   wait(): array
   getRunningCount(): int
   hasRunning(): bool

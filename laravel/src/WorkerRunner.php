@@ -87,14 +87,29 @@ class WorkerRunner
     /**
      * Run many workers concurrently ($calls: key => [worker, payload]);
      * every failed call is logged, then the extension's exception (the
-     * first failure, with getErrors()) is rethrown.
+     * first failure, with getErrors()) is rethrown. $progress(int $done,
+     * int $total) is called as calls end (a progress bar); an exception it
+     * throws stops the batch and is rethrown as it is, not logged: it is
+     * the caller's, not a worker's failure.
      */
-    public function runMany(array $calls, int $concurrency = 0, ?float $timeout = null): array
+    public function runMany(array $calls, int $concurrency = 0, ?float $timeout = null, ?callable $progress = null): array
     {
         $this->ready();
+        $stopped = null;
+        $told = $progress === null ? null : static function (int $done, int $total) use ($progress, &$stopped): void {
+            try {
+                $progress($done, $total);
+            } catch (Throwable $e) {
+                $stopped = $e;
+                throw $e;
+            }
+        };
         try {
-            return MultiWorker::runMany($calls, $concurrency, $timeout);
+            return MultiWorker::runMany($calls, $concurrency, $timeout, $told);
         } catch (Throwable $e) {
+            if ($e === $stopped) {
+                throw $e;
+            }
             $errors = $e instanceof WorkerException ? $e->getErrors() : [];
             if ($errors === []) {
                 $this->logger->failed(null, null, $e);
