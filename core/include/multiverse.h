@@ -89,7 +89,15 @@ typedef struct {
   int processes;         /* processes kept warm (>= 1) */
   int max_requests;      /* requests per process before it is replaced; 0 = no limit */
   double idle_timeout;   /* seconds idle before a process exits; 0 = never */
+  double greet_timeout;  /* seconds a new process has to greet; 0 = MV_DEFAULT_GREET_TIMEOUT */
 } mv_warm_t;
+
+/* A warm process writes the greeting line {"multiverse":"ready"} on its
+ * result channel before it reads a request. One that has not greeted
+ * within this many seconds (or greet_timeout) does not speak the warm
+ * protocol: it is killed with its tree and the requests waiting for it
+ * fail at once (MV_ENORESULT, the message says why and how to fix it). */
+#define MV_DEFAULT_GREET_TIMEOUT 10.0
 
 /* A worker named in the configuration's warm settings. */
 typedef struct {

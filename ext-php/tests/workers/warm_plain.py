@@ -7,6 +7,8 @@ import sys
 import time
 
 out = os.fdopen(int(os.environ.get("MULTIVERSE_RESULT_FD", "3")), "w")
+out.write('{"multiverse":"ready"}\n')  # the warm greeting, before any request
+out.flush()
 served = 0
 for line in sys.stdin:
     payload = json.loads(line)

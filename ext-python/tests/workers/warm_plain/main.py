@@ -6,6 +6,8 @@ import os
 import sys
 
 out = os.fdopen(int(os.environ["MULTIVERSE_RESULT_FD"]), "w")
+out.write('{"multiverse":"ready"}\n')  # the warm greeting, before any request
+out.flush()
 for line in sys.stdin:
     payload = json.loads(line)
     print("plain: got a request")  # stdout is free for logs
