@@ -156,7 +156,8 @@ void mv_config_clear_env(mv_config_t *cfg);
 int mv_check_env_name(const char *name);
 /* Make worker `name` warm with settings (checked: processes >= 1,
  * max_requests >= 0, idle_timeout a valid duration; MV_EINVAL names the
- * setting), or cold with settings NULL, whatever its multiverse.json says. */
+ * setting; greet_timeout a valid duration too), or cold with settings NULL,
+ * whatever its multiverse.json says. */
 int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings);
 /* Drop every warm setting of the configuration. */
 void mv_config_clear_warm(mv_config_t *cfg);
