@@ -176,12 +176,12 @@ static zend_result mvphp_warm_number(zval *v, const char *worker, const char *ke
 
 /* One worker of the "warm" option: true (the defaults), false (cold,
  * whatever its multiverse.json says), or an array of processes /
- * max_requests / idle_timeout. Stored into `next` by the core, which
+ * max_requests / idle_timeout / greet_timeout. Stored into `next` by the core, which
  * rejects out-of-range settings with a message naming the worker and the
  * setting. */
 static zend_result mvphp_warm_entry(mv_config_t *next, const char *worker, zval *v) {
   ZVAL_DEREF(v);
-  mv_warm_t w = {1, 0, 0};
+  mv_warm_t w = {1, 0, 0, 0};
   if (Z_TYPE_P(v) == IS_ARRAY) {
     zend_string *k;
     zval *e;
@@ -196,9 +196,13 @@ static zend_result mvphp_warm_entry(mv_config_t *next, const char *worker, zval 
       } else if (k && zend_string_equals_literal(k, "idle_timeout")) {
         if (mvphp_warm_number(e, worker, "idle_timeout", false, &w.idle_timeout) == FAILURE)
           return FAILURE;
+      } else if (k && zend_string_equals_literal(k, "greet_timeout")) {
+        if (mvphp_warm_number(e, worker, "greet_timeout", false, &w.greet_timeout) == FAILURE)
+          return FAILURE;
       } else {
         zend_argument_value_error(1, "option \"warm\": worker \"%s\" has unknown setting \"%s\" "
-                                  "(known: processes, max_requests, idle_timeout)",
+                                  "(known: processes, max_requests, idle_timeout, "
+                                  "greet_timeout)",
                                   worker, k ? ZSTR_VAL(k) : "(integer key)");
         return FAILURE;
       }
@@ -409,10 +413,14 @@ void mvphp_config_to_array(zval *out) {
     const mv_warm_entry_t *e = &cfg.warm[i];
     zval w;
     if (e->warm) {
-      array_init_size(&w, 3);
+      array_init_size(&w, 4);
       add_assoc_long(&w, "processes", e->settings.processes);
       add_assoc_long(&w, "max_requests", e->settings.max_requests);
       add_assoc_double(&w, "idle_timeout", e->settings.idle_timeout);
+      /* 0 means the default: shown as the seconds it stands for. */
+      add_assoc_double(&w, "greet_timeout", e->settings.greet_timeout > 0
+                                                ? e->settings.greet_timeout
+                                                : MV_DEFAULT_GREET_TIMEOUT);
     } else {
       ZVAL_FALSE(&w);
     }

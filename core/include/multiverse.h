@@ -90,7 +90,15 @@ typedef struct {
   int processes;         /* processes kept warm (>= 1) */
   int max_requests;      /* requests per process before it is replaced; 0 = no limit */
   double idle_timeout;   /* seconds idle before a process exits; 0 = never */
+  double greet_timeout;  /* seconds a new process has to greet; 0 = MV_DEFAULT_GREET_TIMEOUT */
 } mv_warm_t;
+
+/* A warm process writes the greeting line {"multiverse":"ready"} on its
+ * result channel before it reads a request. One that has not greeted
+ * within this many seconds (or greet_timeout) does not speak the warm
+ * protocol: it is killed with its tree and the requests waiting for it
+ * fail at once (MV_ENORESULT, the message says why and how to fix it). */
+#define MV_DEFAULT_GREET_TIMEOUT 10.0
 
 /* A worker named in the configuration's warm settings. */
 typedef struct {
@@ -157,7 +165,8 @@ void mv_config_clear_env(mv_config_t *cfg);
 int mv_check_env_name(const char *name);
 /* Make worker `name` warm with settings (checked: processes >= 1,
  * max_requests >= 0, idle_timeout a valid duration; MV_EINVAL names the
- * setting), or cold with settings NULL, whatever its multiverse.json says. */
+ * setting; greet_timeout a valid duration too), or cold with settings NULL,
+ * whatever its multiverse.json says. */
 int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings);
 /* Drop every warm setting of the configuration. */
 void mv_config_clear_warm(mv_config_t *cfg);

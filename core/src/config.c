@@ -52,14 +52,17 @@ int mv__warm_check(const char *name, const mv_warm_t *w) {
                      w->max_requests);
   char what[300];
   snprintf(what, sizeof(what), "warm '%s': idle_timeout", name);
-  return mv_check_timeout(w->idle_timeout, what);
+  int r = mv_check_timeout(w->idle_timeout, what);
+  if (r < 0) return r;
+  snprintf(what, sizeof(what), "warm '%s': greet_timeout", name);
+  return mv_check_timeout(w->greet_timeout, what);
 }
 
 int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings) {
   int r = mv_validate_worker_name(name);
   if (r < 0) return r;
   if (settings && (r = mv__warm_check(name, settings)) < 0) return r;
-  mv_warm_entry_t e = {NULL, settings != NULL, {0, 0, 0}};
+  mv_warm_entry_t e = {NULL, settings != NULL, {0, 0, 0, 0}};
   if (settings) e.settings = *settings;
   for (size_t i = 0; i < cfg->nwarm; i++) {
     if (strcmp(cfg->warm[i].name, name) == 0) {

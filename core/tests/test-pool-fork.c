@@ -253,7 +253,7 @@ TEST_IMPL(pool_fork_binding_forks_later) {
   ASSERT(answer_pid(t[2]) > 0 && answer_pid(t[2]) != answer_pid(t[0]));
   for (int i = 0; i < 3; i++) mv_task_free(t[i]);
   /* Not a pool of forked processes. */
-  mv_warm_t w = {1, 0, 0};
+  mv_warm_t w = {1, 0, 0, 0};
   mv_pool_t *warm;
   ASSERT_OK(mv_pool_new(loop, &cfg, "warm_echo", &w, &warm));
   ASSERT_EQ(mv_pool_fork(warm, &child), MV_EINVAL);

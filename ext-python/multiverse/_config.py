@@ -64,7 +64,7 @@ def configure(**options: Any) -> None:
     naming the option; nothing changes unless every value is valid. An
     option set to None goes back to its default. `warm` maps worker names
     to warm settings (True, False or a dict of processes, max_requests,
-    idle_timeout) and replaces the whole mapping.
+    idle_timeout, greet_timeout) and replaces the whole mapping.
     `env` (a mapping of str -> str) adds or overrides variables of a
     worker's environment, `inherit_env=False` leaves it only PATH, HOME,
     LANG, LC_*, TZ and TMPDIR of the host's; neither applies to forked

@@ -235,11 +235,12 @@ static int mvpy_warm_int(const char *name, const char *key, PyObject *v, int *ou
   return 0;
 }
 
-/* idle_timeout: a number of seconds, whose range the core checks. */
-static int mvpy_warm_seconds(const char *name, PyObject *v, double *out) {
+/* idle_timeout, greet_timeout: a number of seconds, whose range the core
+ * checks. */
+static int mvpy_warm_seconds(const char *name, const char *key, PyObject *v, double *out) {
   if (PyBool_Check(v) || !(PyFloat_Check(v) || PyLong_Check(v))) {
-    PyErr_Format(PyExc_TypeError, "warm '%s': idle_timeout must be a number of seconds, not %.100s",
-                 name, Py_TYPE(v)->tp_name);
+    PyErr_Format(PyExc_TypeError, "warm '%s': %s must be a number of seconds, not %.100s",
+                 name, key, Py_TYPE(v)->tp_name);
     return -1;
   }
   *out = PyFloat_AsDouble(v);
@@ -259,7 +260,7 @@ static int mvpy_warm_entry(mv_config_t *cfg, PyObject *k, PyObject *v) {
   const char *name = mvpy_worker_name(k, "warm: ");
   if (name == NULL) return -1;
   if (v == Py_False) return mvpy_warm_set(cfg, name, NULL);
-  mv_warm_t w = {1, 0, 0.0};
+  mv_warm_t w = {1, 0, 0.0, 0.0};
   if (v != Py_True) {
     if (!PyDict_Check(v)) {
       PyErr_Format(PyExc_TypeError,
@@ -274,11 +275,14 @@ static int mvpy_warm_entry(mv_config_t *cfg, PyObject *k, PyObject *v) {
       if (mvpy_is_key(sk, "processes")) r = mvpy_warm_int(name, "processes", sv, &w.processes);
       else if (mvpy_is_key(sk, "max_requests"))
         r = mvpy_warm_int(name, "max_requests", sv, &w.max_requests);
-      else if (mvpy_is_key(sk, "idle_timeout")) r = mvpy_warm_seconds(name, sv, &w.idle_timeout);
+      else if (mvpy_is_key(sk, "idle_timeout"))
+        r = mvpy_warm_seconds(name, "idle_timeout", sv, &w.idle_timeout);
+      else if (mvpy_is_key(sk, "greet_timeout"))
+        r = mvpy_warm_seconds(name, "greet_timeout", sv, &w.greet_timeout);
       else {
         PyErr_Format(PyExc_TypeError,
                      "warm '%s': unknown setting %R (known: processes, max_requests, "
-                     "idle_timeout)",
+                     "idle_timeout, greet_timeout)",
                      name, sk);
         r = -1;
       }

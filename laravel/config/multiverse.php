@@ -91,10 +91,26 @@ return [
      * this channel (worker, payload, message, exception class, exit code,
      * signal, remote exception type, stderr tail) before the exception is
      * rethrown.
+     *
+     * `redact` keeps secrets of the payload out of the log, either:
+     * - a list of keys whose values are logged as "[redacted]", at any depth
+     *   of the payload, compared without regard to case (the default, from
+     *   MULTIVERSE_LOG_REDACT, comma-separated);
+     * - or a callable that receives the payload and returns what to log in
+     *   its place: [App\Support\Redactor::class, 'payload'], the name of
+     *   an invokable class (resolved from the container), or a closure
+     *   (closures prevent `php artisan config:cache`).
+     * A callable that throws gets the payload logged as "[redaction
+     * failed]", never in clear. Only the payload is redacted: a worker that
+     * prints a secret on stderr puts it in the logged stderr tail.
      */
     'logging' => [
         'enabled' => env('MULTIVERSE_LOGGING', true),
         'channel' => env('MULTIVERSE_LOG_CHANNEL', env('LOG_CHANNEL', 'stack')),
+        'redact' => array_values(array_filter(array_map('trim', explode(',', (string) env(
+            'MULTIVERSE_LOG_REDACT',
+            'password,passwd,secret,token,api_key,apikey,authorization,access_token,refresh_token'
+        ))))),
     ],
 
 ];
