@@ -3,6 +3,7 @@
 namespace Multiverse\Laravel\Tests;
 
 use Multiverse\Laravel\Tests\Support\BackgroundProcess;
+use Multiverse\Laravel\Tests\Support\Extension;
 use Multiverse\Laravel\Tests\Support\LogFile;
 use Multiverse\Laravel\Tests\Support\Processes;
 use Multiverse\Laravel\Tests\Support\RedisQueueTestCase;
@@ -116,6 +117,31 @@ class RedisQueueTest extends RedisQueueTestCase
         $this->assertSame('ValueError', $logged[0]['context']['remote_type']);
         $this->assertSame('bad value 3', $logged[0]['context']['remote_message']);
         $this->assertNull($this->cached('boom'));
+    }
+
+    public function testSigtermToTheQueueWorkersProcessGroupLetsTheCallFinish(): void
+    {
+        // As Supervisor runs it (stopasgroup): the leader of a process group.
+        $worker = $this->app->spawn(array_merge(
+            ['setsid'],
+            Extension::phpCommand(),
+            ['artisan', 'queue:work', 'redis', '--sleep=0']
+        ));
+        $this->assertTrue(Processes::waitUntil(fn () => $this->redis->clientCount() >= 1, 20), 'queue worker started');
+        $this->assertSame($worker->pid(), posix_getpgid($worker->pid()), 'queue:work leads its process group');
+
+        $this->artisanOk(['fixture:dispatch', 'nap', 'nap', '--payload={"seconds": 2}']);
+        $this->assertTrue(Processes::waitUntil(fn () => self::events($worker, 'Processing') === 1, 20));
+        usleep(300000);
+        posix_kill(-$worker->pid(), SIGTERM);
+
+        // Laravel finishes the job, then exits; the worker never saw the signal.
+        $result = $worker->wait(15);
+        $this->assertSame(0, $result->exitCode, $result->describe());
+        $this->assertSame(1, self::events($worker, 'Processed'));
+        $nap = $this->cached('nap');
+        $this->assertIsArray($nap);
+        $this->assertEqualsWithDelta(2.0, $nap['end'] - $nap['start'], 0.5);
     }
 
     /**
