@@ -12,6 +12,7 @@
 #
 # Needs (Debian 12): php8.2-cli php8.2-dev libcjson-dev pkg-config
 #   php-laravel-framework phpunit php8.2-sqlite3 python3 python3-venv
+#   redis-server php-redis (the Redis queue tests start their own server)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +25,8 @@ missing=""
 [ -f /usr/share/php/Illuminate/Foundation/Application.php ] || missing="$missing php-laravel-framework"
 "$php" -r 'exit(extension_loaded("pdo_sqlite") ? 0 : 1);' || missing="$missing php8.2-sqlite3"
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
+[ -x /usr/bin/redis-server ] || missing="$missing redis-server"
+"$php" -r 'exit(extension_loaded("redis") ? 0 : 1);' || missing="$missing php-redis"
 if [ -n "$missing" ]; then
   echo "== missing Debian packages:$missing (apt-get install$missing)" >&2
   exit 1

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev valgrind libcjson-dev
   php8.2-dev php8.2-cli php8.2-sqlite3 php-pear phpunit
-  php8.2-fpm libfcgi-bin
+  php8.2-fpm libfcgi-bin redis-server php-redis
   php-laravel-framework php-symfony-process composer
   python3 python3-dev python3-pytest python3-setuptools python3-psutil
   python3-pebble python3-joblib python3-cloudpickle python3-tqdm python3-matplotlib python3-venv

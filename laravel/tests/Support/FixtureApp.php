@@ -28,6 +28,9 @@ final class FixtureApp
     /** @var int[] pids to kill on destroy(), whatever happened */
     private array $pids = [];
 
+    /** @var array<string, string> set by useEnv(), for every later process */
+    private array $appEnv = [];
+
     private function __construct(?self $sharesRegistryOf)
     {
         $this->root = self::tempDir();
@@ -93,7 +96,13 @@ final class FixtureApp
             'APP_ENV' => 'testing',
             'MULTIVERSE_PYTHON' => '/usr/bin/python3',
             'MULTIVERSE_RUNTIME_DIR' => $this->runtimeDir,
-        ], $extra);
+        ], $this->appEnv, $extra);
+    }
+
+    /** Variables for every process started from now on (the .env of a test). */
+    public function useEnv(array $env): void
+    {
+        $this->appEnv = array_merge($this->appEnv, $env);
     }
 
     /** php [-d extension=...] artisan $args, started in the background. */
