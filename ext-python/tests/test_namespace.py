@@ -125,7 +125,7 @@ def _nap(seconds):
 
 def test_tasks_are_registered_under_the_configured_namespace():
     mp.configure(namespace="tasks.ns")
-    h = mp.parallel(name="napping")(_nap)(30)
+    h = mp.parallel(name="napping", fork=True)(_nap)(30)  # registered under its own id
     try:
         found = wait_until(lambda: [e for e in mp.running() if e["task_id"] == h.get_task_id()])
         assert found and found[0]["namespace"] == "tasks.ns"
