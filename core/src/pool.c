@@ -66,6 +66,7 @@ struct mv_pool_s {
   mv_warm_t warm;
   mv__proc_t *procs;
   int nprocs;
+  unsigned long ends;       /* processes ended so far (a walk that saw one starts over) */
   mv_task_t **queue;        /* requests waiting for a process, FIFO */
   size_t qhead, qlen, qcap;
   int in_loop;              /* one of the loop's own pools (mv_loop_warm_pool) */
@@ -537,6 +538,7 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
   mv__proc_t *pr = data;
   mv_pool_t *p = pr->pool;
   mv__proc_unlink(p, pr);
+  p->ends++;
   mv_task_t *req = pr->req;
   if (req && !req->canceled && mv_task_report(t)->end == MV_END_IDLE) {
     /* The process ended for idleness as the request reached it: the
@@ -646,10 +648,14 @@ static void mv__pool_dispatch(mv_pool_t *p) {
   /* Idle processes may have ended meanwhile (idle timeout, clear()): let
    * their ends be seen now, which removes them from the pool. */
   if (p->qlen > 0) {
-    mv__proc_t *next;
-    for (mv__proc_t *pr = p->procs; pr; pr = next) {
-      next = pr->next;
+    /* A process that ended is freed by its on_done, which dispatches
+     * again and may end (and free) others: after an end, the walk starts
+     * over from the list's head. */
+    mv__proc_t *pr = p->procs;
+    while (pr) {
+      unsigned long ends = p->ends;
       if (!pr->req) mv__task_poll(pr->task);
+      pr = p->ends == ends ? pr->next : p->procs;
     }
   }
   while (p->qlen > 0) {
