@@ -11,6 +11,7 @@ PKGS=(
   python3 python3-dev python3-pytest python3-setuptools python3-psutil
   python3-pebble python3-joblib python3-matplotlib python3-venv python3-pip mypy
   libpython3.11-testsuite
+  python3-celery python3-redis redis-server python3-distributed
 )
 
 missing=()

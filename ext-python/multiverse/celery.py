@@ -12,24 +12,33 @@
 Celery's own time limits act on the pool process that ran the task, never
 on the processes the task started. A ContainedTask runs its body in a
 multiverse task instead: a process forked from the Celery process for
-this call (as `@mp.parallel` does: the body, its arguments and module
-state reach it through fork(), nothing is pickled on the way in; the
-return value or the exception is pickled back). So:
+this call (`mp.Executor(fork=True)`: the task object, its arguments and
+the module state reach it through fork(), nothing is pickled on the way
+in; the return value or the exception is pickled back). So:
 
 - `time_limit` is the task's timeout: past it the body's whole process
   tree (grandchildren that called setsid() included) is killed, SIGTERM
   then SIGKILL after kill_grace, and the task fails with Celery's
-  `TimeLimitExceeded`. It holds under every pool (solo and threads too,
-  where Celery enforces no limit at all).
+  `TimeLimitExceeded`. It holds under every pool, solo and threads too,
+  where Celery enforces no limit at all. Under prefork Celery's pool also
+  kills its pool process at the same moment; whichever acts first, the
+  tree is gone (the pool process's death kills it) and the result is
+  `TimeLimitExceeded`.
 - `soft_time_limit`: SIGUSR1 is sent to the body's process (only to it,
   as Celery signals only its pool process), where it raises Celery's
   `SoftTimeLimitExceeded`; the body may catch it and clean up before the
-  hard limit. Its own children are not signalled.
+  hard limit. Its own children are not signalled. (Under prefork, Celery's
+  own soft limit, raised in the pool process, is passed on the same way,
+  once.)
 - Whatever way the body ends, the processes it left behind are killed.
-  When the Celery process dies (SIGKILL, OOM), the tree dies within about
-  a second; a prefork pool process whose worker died (Celery 5.2 leaves it
-  running) kills the tree and ends itself without storing a result, so an
-  `acks_late` task is redelivered with nothing of its first run alive.
+  When the Celery process running the body dies (SIGKILL, OOM), the tree
+  dies within about a second. When a prefork worker dies, Debian's Celery
+  kills its pool processes (PR_SET_PDEATHSIG); where a pool process
+  outlives its worker, the task notices within 0.1 s, kills the tree and
+  ends that process without storing a result (it would race with the
+  redelivered run). With `acks_late=True` the message is redelivered with
+  nothing of its first run alive; add `reject_on_worker_lost=True` to
+  have Celery requeue it at once when only the pool process died.
 - Exceptions: the body's exception is raised again in the Celery process
   with its own type (so `AsyncResult.result` has that type and
   `autoretry_for`, `throws`, `Retry` work as usual); its cause is a
@@ -39,6 +48,13 @@ return value or the exception is pickled back). So:
   the same text. A body that crashed (signal, os._exit, a memory or CPU
   limit) fails with mp.TaskCrashedError; a tree killed by mp.clear() with
   mp.TaskCancelledError.
+- The body is registered (mp.running(), mp.clear()) under the task's name
+  with what a registry name cannot hold made '_' (`tasks.render` ->
+  `tasks_render`).
+- In the body, `self.request` and `current_task` are the Celery
+  process's; the app's broker connection pools are reset as Celery resets
+  them in every process it forks (app.on_after_fork is sent), so the body
+  may send tasks.
 
 Limits resolve as Celery resolves them: per call
 (`apply_async(time_limit=...)`), else the task's, else the app's
@@ -84,8 +100,8 @@ except ImportError as _exc:  # pragma: no cover - exercised without celery insta
         name="celery") from _exc
 
 from .errors import TaskCancelledError, TaskCrashedError, TaskError, TaskTimeoutError
+from .executor import Executor
 from .handle import AsyncHandle
-from .parallel import parallel
 from .workers import clear, running
 
 __all__ = ["ContainedTask", "RemoteTraceback"]
@@ -140,9 +156,15 @@ class ContainedTask(celery.Task):  # type: ignore[misc]
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         hard, soft = self._contained_limits()
         request = self.request_stack.top
-        body = parallel(_run_body, name=_task_name(self.name), timeout=hard, pool=False,
-                        max_memory_mb=self.max_memory_mb, max_cpu_secs=self.max_cpu_secs)
-        handle: AsyncHandle = body(self, request, args, kwargs)
+        # fork=True: the body runs as Celery would run it, in a copy of this
+        # process (the task object, its module state, the request), with
+        # nothing pickled but the outcome.
+        executor = Executor(max_workers=1, timeout=hard, fork=True, name=_task_name(self.name),
+                            max_memory_mb=self.max_memory_mb, max_cpu_secs=self.max_cpu_secs)
+        try:
+            handle: AsyncHandle = executor.submit(_run_body, self, request, args, kwargs)
+        finally:
+            executor.shutdown(wait=False)  # the call runs on
         try:
             _wait(handle, soft)
             return handle.get()

@@ -68,6 +68,12 @@ def whoami(self):
             "args": list(self.request.args or [])}
 
 
+@app.task(base=ContainedTask)
+def send_add(x, y):
+    """Sends a task from the body (the fork's broker connections are its own)."""
+    return add.apply_async((x, y), queue="w-b").id
+
+
 @app.task(base=ContainedTask, time_limit=2)
 def escape_and_hang(directory, tag):
     """Starts children that leave its session, then outlives its time limit."""
