@@ -61,6 +61,17 @@ def fail(message):
     _explode(message)
 
 
+@app.task(base=ContainedTask, bind=True, autoretry_for=(KeyError,), max_retries=2,
+          default_retry_delay=0)
+def flaky(self, directory):
+    """Raises KeyError on its first run; autoretry_for retries it."""
+    marker = os.path.join(directory, "flaky-%s" % self.request.id)
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise KeyError("first run")
+    return {"retries": self.request.retries}
+
+
 @app.task(base=ContainedTask, bind=True)
 def whoami(self):
     """What the body sees of Celery: its request and its own process."""

@@ -33,3 +33,8 @@ def hang_past_timeout(directory, tags, timeout):
     raises TaskTimeoutError after killing their trees."""
     return mp.map(_escape_and_hang, [directory] * len(tags), tags, timeout=timeout,
                   chunksize=1)
+
+
+def hang_contained(directory, tag):
+    """A Dask task waiting for a contained task that runs until killed."""
+    return mp.parallel(_escape_and_hang)(directory, tag).get()

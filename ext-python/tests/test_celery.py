@@ -219,6 +219,12 @@ def test_the_bodys_exception_type_and_traceback_reach_celerys_result(cluster):
     _no_registered_trees()
 
 
+def test_autoretry_for_retries_the_bodys_exception(cluster, tmp_path):
+    r = cluster.tasks.flaky.apply_async((str(tmp_path),), queue="w-a")
+    assert r.get(timeout=RESULT_WAIT) == {"retries": 1}
+    _no_registered_trees()
+
+
 def test_time_limit_kills_the_whole_tree_including_setsid_children(cluster, tmp_path):
     t = cluster.tasks
     started = time.monotonic()

@@ -46,3 +46,16 @@ def test_a_timeout_inside_a_dask_task_kills_the_trees(client, tmp_path):
     assert info.value.timeout == 1.5
     assert survivors(pids, timeout=3.0) == []
     assert mp.running() == []
+
+
+def test_client_run_clear_clears_every_workers_machine(client, tmp_path):
+    future = client.submit(dask_tasks.hang_contained, str(tmp_path), "c")
+    pids = wait_for_pids(str(tmp_path), 4, timeout=30)
+    killed = client.run(mp.clear)
+    # Both Dask workers share this machine's registry: one killed the tree,
+    # the other found it gone or counted it too.
+    assert sorted(killed.values()) in ([0, 1], [1, 1]), killed
+    with pytest.raises(mp.TaskCancelledError):
+        future.result(timeout=30)
+    assert survivors(pids, timeout=3.0) == []
+    assert mp.running() == []
