@@ -169,7 +169,8 @@ class ContainedTask(celery.Task):  # type: ignore[misc]
             _wait(handle, soft)
             return handle.get()
         except TaskTimeoutError as exc:
-            raise TimeLimitExceeded(hard) from exc
+            # The limit that applied: Celery's, or mp.configure(timeout=...).
+            raise TimeLimitExceeded(exc.timeout or hard) from exc
         except TaskError as exc:
             raise _as_raised(exc) from _remote_cause(exc)
         finally:
