@@ -29,7 +29,8 @@ if test "$PHP_MULTIVERSE" != "no"; then
   mv_ext_sources="ext-php/multiverse.c ext-php/config.c ext-php/exceptions.c \
     ext-php/payload.c ext-php/loops.c ext-php/job.c ext-php/fork_child.c \
     ext-php/worker_call.c ext-php/process.c \
-    ext-php/fork_process.c ext-php/process_manager.c ext-php/process_pool.c"
+    ext-php/fork_process.c ext-php/process_manager.c ext-php/process_pool.c \
+    ext-php/hosting.c"
   dnl The core's sources: core/sources.txt is the one list (CMakeLists.txt
   dnl and setup.py read it too). image_data.c is compiled apart, below.
   mv_sources_txt="$srcdir/core/sources.txt"

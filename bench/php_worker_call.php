@@ -62,6 +62,9 @@ if (in_array('warm', $which, true)) {
         [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => STDERR], $pipes, "$workers/echo_warm", $env);
     if (!is_resource($proc)) bench_fail('proc_open of the echo loop failed');
     [$in, $out] = [$pipes[0], $pipes[1]];
+    if (json_decode((string) fgets($out), true) !== ['multiverse' => 'ready']) {  // the warm greeting
+        bench_fail('echo_warm did not greet');
+    }
     $contenders = [
         'MultiWorker::run (warm)' => fn () => MultiWorker::run('echo_warm', $payload),
         'proc_open pipe round trip' => function () use ($in, $out, $payload) {

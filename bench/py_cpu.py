@@ -6,9 +6,9 @@ VM). Prints one JSON object per benchmark row on stdout.
 
 Rows:
 - cpu8: 8 tasks x ~200 ms of pure-Python arithmetic: serial, a plain
-  os.fork split (the yardstick: what the cores allow), @mp.parallel,
-  @mp.parallel(pool=True) when available, ProcessPoolExecutor, pebble,
-  joblib (loky): speed-up over serial.
+  os.fork split (the yardstick: what the cores allow), @mp.parallel (the
+  warm pool, its default), @mp.parallel(fork=True), ProcessPoolExecutor,
+  pebble, joblib (loky): speed-up over serial.
 - noop: round trip of one no-op task, and tasks/s over a batch of no-ops.
 - map100k: mp.map vs multiprocessing.Pool.map vs ProcessPoolExecutor.map
   over 100 000 small items.
@@ -36,18 +36,6 @@ def burn(n):
 
 
 def noop(x=None):
-    return x
-
-
-# The pre-forked pool pickles calls by reference to the decorated function,
-# so pooled contenders are decorated at module level, as users write them.
-@mp.parallel(pool=True)
-def burn_pooled(n):
-    return burn(n)
-
-
-@mp.parallel(pool=True)
-def noop_pooled(x=None):
     return x
 
 
@@ -104,14 +92,16 @@ def bench_cpu8():
     n = calibrate()
     tasks = 8
     want = [burn(n)] * tasks
+    # Decorated here, in __main__, as a script's user would: the pool gets
+    # the function by value.
     par = mp.parallel(burn)
+    forked = mp.parallel(fork=True)(burn)
     contenders = {
         "serial": lambda: [burn(n) for _ in range(tasks)],
         "os.fork split": lambda: fork_split(n, tasks),
         "@mp.parallel": lambda: [h.get() for h in [par(n) for _ in range(tasks)]],
+        "@mp.parallel(fork=True)": lambda: [h.get() for h in [forked(n) for _ in range(tasks)]],
     }
-    contenders["@mp.parallel(pool=True)"] = lambda: [
-        h.get() for h in [burn_pooled(n) for _ in range(tasks)]]
     ppe = cf.ProcessPoolExecutor(CORES)
     contenders["ProcessPoolExecutor"] = lambda: list(ppe.map(burn, [n] * tasks))
     try:
@@ -152,16 +142,17 @@ def bench_cpu8():
 
 def bench_noop(batch=200):
     par = mp.parallel(noop)
+    forked = mp.parallel(fork=True)(noop)
     ppe = cf.ProcessPoolExecutor(CORES)
     ppe.submit(noop).result()
+    par(0).get()  # the pool's processes
     contenders = {
         "@mp.parallel": (lambda: par(1).get(), lambda: [h.get() for h in [par(i) for i in range(batch)]]),
+        "@mp.parallel(fork=True)": (lambda: forked(1).get(),
+                                    lambda: [h.get() for h in [forked(i) for i in range(batch)]]),
         "ProcessPoolExecutor": (lambda: ppe.submit(noop, 1).result(),
                                 lambda: [f.result() for f in [ppe.submit(noop, i) for i in range(batch)]]),
     }
-    noop_pooled(0).get()
-    contenders["@mp.parallel(pool=True)"] = (
-        lambda: noop_pooled(1).get(), lambda: [h.get() for h in [noop_pooled(i) for i in range(batch)]])
     rt = {k: [] for k in contenders}
     thr = {k: [] for k in contenders}
     for _ in range(ROUNDS):
@@ -195,12 +186,12 @@ def bench_map(n=100_000):
     ppe = cf.ProcessPoolExecutor(CORES)
     contenders = {
         "mp.map": lambda: mp.map(square, items),
-        "mp.map(pool=True)": lambda: mp.map(square, items, pool=True),
+        "mp.map(fork=True)": lambda: mp.map(square, items, fork=True),
         "multiprocessing.Pool.map": lambda: mpool.map(square, items),
         "ProcessPoolExecutor.map": lambda: list(ppe.map(square, items, chunksize=n // (4 * CORES))),
         "serial": lambda: [square(x) for x in items],
     }
-    contenders["mp.map(pool=True)"]()  # warm-up: the pool's processes
+    contenders["mp.map"]()  # warm-up: the pool's processes
     times = {k: [] for k in contenders}
     for _ in range(ROUNDS):
         for name, fn in contenders.items():

@@ -1,7 +1,7 @@
 """Target 2, Python: one forked task per call, back to back and spaced,
 contenders alternating call by call:
 
-- @mp.parallel: each call forks the caller under a supervisor (the
+- @mp.parallel(fork=True): each call forks the caller under a supervisor (the
   per-call fork path), the return value pickled back; `.get()`.
 - the bare floor: os.fork() + os.pipe(); the child writes
   pickle.dumps(fn()) and ends with os._exit(0) (as multiverse's children
@@ -18,7 +18,7 @@ def work():
     return {"answer": 42, "pid": os.getpid()}
 
 
-task = mp.parallel(work)
+task = mp.parallel(fork=True)(work)
 
 
 def bare_fork(fn):
@@ -46,10 +46,10 @@ def bare_fork(fn):
 
 
 CONTENDERS = {
-    "@mp.parallel .get()": lambda: task().get(),
+    "@mp.parallel(fork=True) .get()": lambda: task().get(),
     "os.fork + pipe + pickle": lambda: bare_fork(work),
 }
-SIDES = {"@mp.parallel .get()": "mv", "os.fork + pipe + pickle": "peer"}
+SIDES = {"@mp.parallel(fork=True) .get()": "mv", "os.fork + pipe + pickle": "peer"}
 
 
 def check(name, out):

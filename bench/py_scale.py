@@ -1,7 +1,7 @@
 """Target 5, Python: N concurrent forked tasks (N = 1000 when the machine's
 limits allow it), contenders alternating round by round:
 
-- N calls of an @mp.parallel function with set_max_concurrent_tasks(N),
+- N calls of an @mp.parallel(fork=True) function with set_max_concurrent_tasks(N),
   then .get() on every handle: each task forked under its own supervisor;
 - N bare os.fork(), the child runs the same function and ends with
   os._exit(0); then os.waitpid() on each.
@@ -42,7 +42,7 @@ def gate(mark, lock):
     return 1
 
 
-gate_task = mp.parallel(gate)
+gate_task = mp.parallel(fork=True)(gate)
 
 
 def run_parallel(n, mark, lock):

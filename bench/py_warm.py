@@ -30,6 +30,8 @@ def main():
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             cwd=os.path.join(WORKERS, "echo_warm"), env=env)
     out = proc.stdout
+    if json.loads(out.readline()) != {"multiverse": "ready"}:  # the warm greeting
+        raise SystemExit("echo_warm did not greet")
 
     def raw():
         proc.stdin.write(json.dumps(PAYLOAD).encode() + b"\n")

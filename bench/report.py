@@ -353,7 +353,7 @@ def section_legacy(by):
         rows = by["py_noop"]
         text += ["### No-op tasks",
                  f"Round trip of one no-op task, and throughput over a batch of "
-                 f"{rows[0]['batch']}. Issue 7 targets, for `pool=True`: round trip no slower "
+                 f"{rows[0]['batch']}. Issue 7 targets, for the default `@mp.parallel` (its warm pool): round trip no slower "
                  "than ProcessPoolExecutor's, throughput ≥ 1.5× it.", ""]
         text += legacy_table(rows, [("roundtrip_ms", "round trip ms"),
                                     ("roundtrip_vs_ppe", "round trip / PPE"),
@@ -516,7 +516,7 @@ def main():
                       "symfony/process running the same script (payload on stdin, JSON from "
                       "stdout). Back to back, and with the machine idle 0.2 s before every call."),
         "fork_call": ("2. A forked task per call",
-                      "Python: `@mp.parallel` (each call forks the caller under a supervisor) "
+                      "Python: `@mp.parallel(fork=True)` (each call forks the caller under a supervisor) "
                       "and `.get()` against `os.fork()` + `os.pipe()` + pickle + `os.waitpid()`, "
                       "the child ending with `os._exit(0)`. PHP: `Process::fork(fn)->wait()` + "
                       "`getOutput()` against `pcntl_fork()` + `stream_socket_pair()` + "
@@ -549,7 +549,7 @@ def main():
         text += ["## 5. Concurrent tasks",
                  "PHP: `MultiWorker::runMany` of N exec'd tasks with concurrency N against N "
                  "bare `proc_open()` of the same executable (`bench/gate.c`). Python: N "
-                 "`@mp.parallel` calls with `set_max_concurrent_tasks(N)` against N bare "
+                 "`@mp.parallel(fork=True)` calls with `set_max_concurrent_tasks(N)` against N bare "
                  "`os.fork()`. Each task notes its pid and CLOCK_MONOTONIC time as it begins "
                  "running, then blocks until an observer process has seen all N and counted the "
                  "host's process tree; rounds alternate the contenders. *all started* is the "

@@ -4,6 +4,9 @@
  *   multiverse run [options] WORKER [JSON | -]   run a worker, print its result
  *   multiverse ps [WORKER]                       running workers of this user
  *   multiverse clear [WORKER]                    kill them, print how many
+ *
+ * Every command works in one registry namespace (--namespace, default
+ * "default"); ps and clear take --all for every namespace.
  *   multiverse help [COMMAND]                    usage, on stdout
  *
  * Exit codes of `run`: 0 success, 124 timeout, 126 cannot start, 127 not
@@ -45,13 +48,16 @@ enum {
   OPT_PAYLOAD_FILE,
   OPT_ENV,
   OPT_NO_INHERIT_ENV,
+  OPT_NAMESPACE,
+  OPT_ALL,
   OPT_VERSION
 };
 
 static const char main_usage[] =
     "usage: multiverse run [OPTIONS] WORKER [JSON | -]\n"
-    "       multiverse ps [--runtime-dir DIR] [WORKER]\n"
-    "       multiverse clear [--runtime-dir DIR] [--kill-grace S] [WORKER]\n"
+    "       multiverse ps [--namespace NAME | --all] [--runtime-dir DIR] [WORKER]\n"
+    "       multiverse clear [--namespace NAME | --all] [--runtime-dir DIR]\n"
+    "                        [--kill-grace S] [WORKER]\n"
     "       multiverse help [COMMAND]\n"
     "       multiverse --version\n"
     "\n"
@@ -86,6 +92,8 @@ static const char run_usage[] =
     "  --python BIN          interpreter for Python workers (default: the workers\n"
     "                        path's python/venv/bin/python if present, else python3)\n"
     "  --runtime-dir DIR     registry of running workers\n"
+    "  --namespace NAME      register the worker under namespace NAME (default\n"
+    "                        'default'; letters, digits, '_', '.', '-', at most 64)\n"
     "  --max-output BYTES    bytes kept per output stream (default 64 MiB)\n"
     "  --env NAME=VALUE      set a variable in the worker's environment\n"
     "                        (repeatable; the value is visible in argv too)\n"
@@ -100,23 +108,29 @@ static const char run_usage[] =
     "1 any other failure, 128+N when interrupted by signal N.\n";
 
 static const char ps_usage[] =
-    "usage: multiverse ps [--runtime-dir DIR] [WORKER]\n"
+    "usage: multiverse ps [--namespace NAME | --all] [--runtime-dir DIR] [WORKER]\n"
     "\n"
-    "List this user's running workers (all, or those named WORKER exactly),\n"
-    "one per line, tab-separated:\n"
-    "  PID  WORKER  TASK_ID  STATE  ELAPSED  host=HOST_PID\n"
+    "List this user's running workers of one namespace (all, or those named\n"
+    "WORKER exactly), one per line, tab-separated:\n"
+    "  PID  WORKER  TASK_ID  STATE  ELAPSED  host=HOST_PID  namespace=NAME\n"
     "\n"
     "Options:\n"
+    "  --namespace NAME      the namespace to list (default 'default')\n"
+    "  --all                 list every namespace\n"
     "  --runtime-dir DIR     registry of running workers\n"
     "  -h, --help            show this help\n";
 
 static const char clear_usage[] =
-    "usage: multiverse clear [--runtime-dir DIR] [--kill-grace S] [WORKER]\n"
+    "usage: multiverse clear [--namespace NAME | --all] [--runtime-dir DIR]\n"
+    "                        [--kill-grace S] [WORKER]\n"
     "\n"
-    "Kill this user's running workers (all, or those named WORKER exactly),\n"
-    "each with its whole process tree, and print how many were killed.\n"
+    "Kill this user's running workers of one namespace (all, or those named\n"
+    "WORKER exactly), each with its whole process tree, and print how many\n"
+    "were killed. Workers of other namespaces are left alone.\n"
     "\n"
     "Options:\n"
+    "  --namespace NAME      the namespace to clear (default 'default')\n"
+    "  --all                 clear every namespace\n"
     "  --runtime-dir DIR     registry of running workers\n"
     "  --kill-grace S        the grace the workers run with: clear waits up to\n"
     "                        S + 10 seconds for their trees to end (default 2)\n"
@@ -135,16 +149,21 @@ static const struct option run_options[] = {
     {"payload-file", required_argument, NULL, OPT_PAYLOAD_FILE},
     {"env", required_argument, NULL, OPT_ENV},
     {"no-inherit-env", no_argument, NULL, OPT_NO_INHERIT_ENV},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 static const struct option ps_options[] = {
     {"runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"all", no_argument, NULL, OPT_ALL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 static const struct option clear_options[] = {
     {"runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"all", no_argument, NULL, OPT_ALL},
     {"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -237,6 +256,13 @@ static int set_path(const char *cmd, char **field, const char *value, const char
     return 1;
   }
   return 0;
+}
+
+/* --namespace NAME, checked before anything starts. */
+static int set_namespace(const char *cmd, mv_config_t *cfg, const char *value) {
+  if (mv_check_namespace(value) < 0)
+    return usage_error(cmd, "--namespace: %s", mv_last_error());
+  return set_path(cmd, &cfg->ns, value, "--namespace");
 }
 
 /* --env NAME=VALUE sets a variable; --env NAME passes the host's value,
@@ -484,7 +510,8 @@ static int exit_code_for(int status) {
   switch (status) {
     case MV_OK: return 0;
     case MV_ETIMEDOUT: return 124;
-    case MV_ESPAWN: return 126;
+    case MV_ESPAWN:
+    case MV_EINTERP: return 126;
     case MV_ENOTFOUND: return 127;
     case MV_EINVAL: return 2;
     default: return 1;
@@ -554,6 +581,7 @@ static int cmd_run(int argc, char **argv, mv_config_t *cfg) {
         break;
       case OPT_ENV: r = add_env(cfg, optarg); break;
       case OPT_NO_INHERIT_ENV: cfg->inherit_env = 0; r = 0; break;
+      case OPT_NAMESPACE: r = set_namespace(cmd, cfg, optarg); break;
       default: r = option_error(cmd, o, argv, run_options);
     }
     if (r) return r;
@@ -589,26 +617,33 @@ static int cmd_run(int argc, char **argv, mv_config_t *cfg) {
   return r;
 }
 
-/* Options of ps and clear; returns 0, or an exit code (-1: help shown). */
+/* Options of ps and clear; returns 0, or an exit code (-1: help shown).
+ * *ns is the namespace to look at, NULL with --all. */
 static int parse_registry_options(const char *cmd, int argc, char **argv, mv_config_t *cfg,
-                                  const struct option *longopts, const char *usage) {
-  int o, r;
+                                  const struct option *longopts, const char *usage,
+                                  const char **ns) {
+  int o, r, all = 0;
   optind = 0;
   while ((o = next_option(argc, argv, longopts)) != -1) {
     switch (o) {
       case 'h': fputs(usage, stdout); return -1;
       case OPT_RUNTIME_DIR: r = set_path(cmd, &cfg->runtime_dir, optarg, "--runtime-dir"); break;
       case OPT_KILL_GRACE: r = parse_seconds(cmd, optarg, "--kill-grace", &cfg->kill_grace); break;
+      case OPT_NAMESPACE: r = set_namespace(cmd, cfg, optarg); break;
+      case OPT_ALL: all = 1; r = 0; break;
       default: r = option_error(cmd, o, argv, longopts);
     }
     if (r) return r;
   }
   if (argc - optind > 1) return usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+  if (all && cfg->ns) return usage_error(cmd, "give --namespace or --all, not both");
+  *ns = all ? NULL : mv_config_namespace(cfg);
   return 0;
 }
 
 static int cmd_ps(int argc, char **argv, mv_config_t *cfg) {
-  int r = parse_registry_options("ps", argc, argv, cfg, ps_options, ps_usage);
+  const char *ns;
+  int r = parse_registry_options("ps", argc, argv, cfg, ps_options, ps_usage, &ns);
   if (r) return r < 0 ? 0 : r;
   char dir[1024];
   if (mv_config_runtime_dir(cfg, dir, sizeof(dir)) < 0) {
@@ -617,7 +652,7 @@ static int cmd_ps(int argc, char **argv, mv_config_t *cfg) {
   }
   mv_entry_t *e;
   size_t n;
-  r = mv_registry_list(dir, optind < argc ? argv[optind] : NULL, &e, &n);
+  r = mv_registry_list(dir, ns, optind < argc ? argv[optind] : NULL, &e, &n);
   if (r < 0) {
     fprintf(stderr, "multiverse: %s: %s\n", mv_err_name(r), mv_last_error());
     return r == MV_EINVAL ? 2 : 1;
@@ -626,14 +661,15 @@ static int cmd_ps(int argc, char **argv, mv_config_t *cfg) {
   clock_gettime(CLOCK_REALTIME, &ts);
   double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
   for (size_t k = 0; k < n; k++)
-    printf("%d\t%s\t%s\t%s\t%.1fs\thost=%d\n", (int)e[k].pid, e[k].worker, e[k].task_id,
-           e[k].state, now - e[k].started_at, (int)e[k].host_pid);
+    printf("%d\t%s\t%s\t%s\t%.1fs\thost=%d\tnamespace=%s\n", (int)e[k].pid, e[k].worker,
+           e[k].task_id, e[k].state, now - e[k].started_at, (int)e[k].host_pid, e[k].ns);
   free(e);
   return 0;
 }
 
 static int cmd_clear(int argc, char **argv, mv_config_t *cfg) {
-  int r = parse_registry_options("clear", argc, argv, cfg, clear_options, clear_usage);
+  const char *ns;
+  int r = parse_registry_options("clear", argc, argv, cfg, clear_options, clear_usage, &ns);
   if (r) return r < 0 ? 0 : r;
   char dir[1024];
   if (mv_config_runtime_dir(cfg, dir, sizeof(dir)) < 0) {
@@ -641,8 +677,8 @@ static int cmd_clear(int argc, char **argv, mv_config_t *cfg) {
     return 2;
   }
   int killed = 0;
-  r = mv_registry_clear(dir, optind < argc ? argv[optind] : NULL, cfg->kill_grace + MV_CLEAR_MARGIN,
-                         &killed);
+  r = mv_registry_clear(dir, ns, optind < argc ? argv[optind] : NULL,
+                        cfg->kill_grace + MV_CLEAR_MARGIN, &killed);
   printf("%d\n", killed);
   if (r < 0) {
     fprintf(stderr, "multiverse: %s: %s\n", mv_err_name(r), mv_last_error());

@@ -36,7 +36,8 @@ enum {
   MVPHP_OPT_RUNTIME_DIR = 1u << 7,
   MVPHP_OPT_INHERIT_ENV = 1u << 8,
   MVPHP_OPT_ENV = 1u << 9,
-  MVPHP_OPT_WARM = 1u << 10
+  MVPHP_OPT_WARM = 1u << 10,
+  MVPHP_OPT_NAMESPACE = 1u << 11
 };
 
 /* An empty INI string means "not set" (the core's default applies). */
@@ -58,6 +59,9 @@ void mvphp_config_build(mv_config_t *out) {
   mv_config_set_string(&out->runtime_dir, (m & MVPHP_OPT_RUNTIME_DIR)
                                               ? ov->runtime_dir
                                               : mvphp_ini_str(MVPHP_G(ini_runtime_dir)));
+  mv_config_set_string(&out->ns, (m & MVPHP_OPT_NAMESPACE)
+                                     ? ov->ns
+                                     : mvphp_ini_str(MVPHP_G(ini_namespace)));
   out->timeout = (m & MVPHP_OPT_TIMEOUT) ? ov->timeout : MVPHP_G(ini_timeout);
   out->kill_grace = (m & MVPHP_OPT_KILL_GRACE) ? ov->kill_grace : MVPHP_G(ini_kill_grace);
   out->max_output =
@@ -82,14 +86,6 @@ void mvphp_config_request_shutdown(void) {
   MVPHP_G(override_mask) = 0;
 }
 
-int mvphp_config_runtime_dir(char *buf, size_t size) {
-  mv_config_t cfg;
-  mvphp_config_build(&cfg);
-  int r = mv_config_runtime_dir(&cfg, buf, size);
-  mv_config_dispose(&cfg);
-  return r;
-}
-
 typedef struct {
   const char *name;
   unsigned bit;
@@ -101,12 +97,12 @@ static const mvphp_option_t mvphp_options[] = {
   {"node", MVPHP_OPT_NODE},                 {"php", MVPHP_OPT_PHP},
   {"max_output", MVPHP_OPT_MAX_OUTPUT},     {"runtime_dir", MVPHP_OPT_RUNTIME_DIR},
   {"inherit_env", MVPHP_OPT_INHERIT_ENV},   {"env", MVPHP_OPT_ENV},
-  {"warm", MVPHP_OPT_WARM},
+  {"warm", MVPHP_OPT_WARM},                 {"namespace", MVPHP_OPT_NAMESPACE},
 };
 
 #define MVPHP_KNOWN_OPTIONS                                                                  \
   "workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, "          \
-  "inherit_env, env, warm"
+  "inherit_env, env, warm, namespace"
 
 static void mvphp_option_type_error(const char *key, const char *type, zval *v) {
   zend_argument_type_error(1, "option \"%s\" must be of type %s, %s given", key, type,
@@ -180,12 +176,12 @@ static zend_result mvphp_warm_number(zval *v, const char *worker, const char *ke
 
 /* One worker of the "warm" option: true (the defaults), false (cold,
  * whatever its multiverse.json says), or an array of processes /
- * max_requests / idle_timeout. Stored into `next` by the core, which
+ * max_requests / idle_timeout / greet_timeout. Stored into `next` by the core, which
  * rejects out-of-range settings with a message naming the worker and the
  * setting. */
 static zend_result mvphp_warm_entry(mv_config_t *next, const char *worker, zval *v) {
   ZVAL_DEREF(v);
-  mv_warm_t w = {1, 0, 0};
+  mv_warm_t w = {1, 0, 0, 0};
   if (Z_TYPE_P(v) == IS_ARRAY) {
     zend_string *k;
     zval *e;
@@ -200,9 +196,13 @@ static zend_result mvphp_warm_entry(mv_config_t *next, const char *worker, zval 
       } else if (k && zend_string_equals_literal(k, "idle_timeout")) {
         if (mvphp_warm_number(e, worker, "idle_timeout", false, &w.idle_timeout) == FAILURE)
           return FAILURE;
+      } else if (k && zend_string_equals_literal(k, "greet_timeout")) {
+        if (mvphp_warm_number(e, worker, "greet_timeout", false, &w.greet_timeout) == FAILURE)
+          return FAILURE;
       } else {
         zend_argument_value_error(1, "option \"warm\": worker \"%s\" has unknown setting \"%s\" "
-                                  "(known: processes, max_requests, idle_timeout)",
+                                  "(known: processes, max_requests, idle_timeout, "
+                                  "greet_timeout)",
                                   worker, k ? ZSTR_VAL(k) : "(integer key)");
         return FAILURE;
       }
@@ -307,10 +307,15 @@ static zend_result mvphp_option_apply(mv_config_t *next, unsigned bit, const cha
                                   s);
         return FAILURE;
       }
+      if (bit == MVPHP_OPT_NAMESPACE && mv_check_namespace(s) < 0) {
+        zend_argument_value_error(1, "option \"namespace\" is invalid: %s", mv_last_error());
+        return FAILURE;
+      }
       char **field = bit == MVPHP_OPT_WORKERS_PATH ? &next->workers_path
                      : bit == MVPHP_OPT_PYTHON     ? &next->python
                      : bit == MVPHP_OPT_NODE       ? &next->node
                      : bit == MVPHP_OPT_PHP        ? &next->php
+                     : bit == MVPHP_OPT_NAMESPACE  ? &next->ns
                                                    : &next->runtime_dir;
       mv_config_set_string(field, s);
       return SUCCESS;
@@ -352,6 +357,10 @@ void mvphp_config_configure(HashTable *options) {
       reset |= bit;
       continue;
     }
+    /* The server's settings, when it locks them (hosting.c). */
+    if ((bit & (MVPHP_OPT_PYTHON | MVPHP_OPT_NODE | MVPHP_OPT_PHP | MVPHP_OPT_RUNTIME_DIR)) &&
+        mvphp_hosting_configure(ZSTR_VAL(key)) == FAILURE)
+      goto fail;
     if (mvphp_option_apply(&next, bit, ZSTR_VAL(key), v) == FAILURE) goto fail;
     mask |= bit;
     reset &= ~bit;
@@ -395,6 +404,7 @@ void mvphp_config_to_array(zval *out) {
   char dir[1024];
   if (mv_config_runtime_dir(&cfg, dir, sizeof(dir)) == 0) add_assoc_string(out, "runtime_dir", dir);
   else mvphp_add_str(out, "runtime_dir", cfg.runtime_dir);
+  add_assoc_string(out, "namespace", mv_config_namespace(&cfg));
   /* The "warm" option as configured: the defaults filled in, false kept
    * (the workers' multiverse.json files are not part of it). */
   zval warm;
@@ -403,10 +413,14 @@ void mvphp_config_to_array(zval *out) {
     const mv_warm_entry_t *e = &cfg.warm[i];
     zval w;
     if (e->warm) {
-      array_init_size(&w, 3);
+      array_init_size(&w, 4);
       add_assoc_long(&w, "processes", e->settings.processes);
       add_assoc_long(&w, "max_requests", e->settings.max_requests);
       add_assoc_double(&w, "idle_timeout", e->settings.idle_timeout);
+      /* 0 means the default: shown as the seconds it stands for. */
+      add_assoc_double(&w, "greet_timeout", e->settings.greet_timeout > 0
+                                                ? e->settings.greet_timeout
+                                                : MV_DEFAULT_GREET_TIMEOUT);
     } else {
       ZVAL_FALSE(&w);
     }

@@ -71,8 +71,36 @@ static void mvphp_trace_add(zval *trace, const char *file, zend_long line, const
   add_next_index_zval(trace, &fr);
 }
 
+mvphp_code mvphp_code_of(int status, bool remote) {
+  switch (status) {
+    case MV_ENOTFOUND: return MVPHP_CODE_NOT_FOUND;
+    case MV_EINTERP: return MVPHP_CODE_INTERPRETER_MISSING;
+    case MV_EEXIT: return remote ? MVPHP_CODE_REMOTE : MVPHP_CODE_EXIT;
+    case MV_EREMOTE: return MVPHP_CODE_REMOTE;
+    case MV_ESIGNAL: return MVPHP_CODE_SIGNAL;
+    case MV_EPROTO:
+    case MV_ENORESULT: return MVPHP_CODE_BAD_RESULT;
+    case MV_ETOOBIG: return MVPHP_CODE_TOO_BIG;
+    case MV_ELIMIT: return MVPHP_CODE_LIMIT;
+    case MV_ECANCELED:
+    case MV_EHOSTGONE: return MVPHP_CODE_CANCELLED;
+    case MV_ETIMEDOUT: return MVPHP_CODE_TIMEOUT;
+    /* MV_ESPAWN, MV_EFORK, MV_EMFILE, MV_ENOMEM, MV_ESYS, MV_ESUPERVISOR,
+     * MV_EREGISTRY and the rest: the process could not be started, or the
+     * machinery that runs it (supervisor, registry, a system call) failed. */
+    default: return MVPHP_CODE_SPAWN_FAILED;
+  }
+}
+
+void mvphp_exception_set_code(zval *ex, mvphp_code code) {
+  zval v;
+  ZVAL_LONG(&v, (zend_long)code);
+  zend_update_property_ex(zend_ce_exception, Z_OBJ_P(ex), ZSTR_KNOWN(ZEND_STR_CODE), &v);
+}
+
 static void mvphp_fill_from_report(zval *ex, const mv_report_t *r) {
   zend_class_entry *ce = mvphp_ce_WorkerException;
+  mvphp_exception_set_code(ex, mvphp_code_of(r->status, r->remote.type != NULL));
   mvphp_set_cstr(ce, ex, "workerName", r->worker);
   mvphp_set_cstr(ce, ex, "driver", mv_driver_name(r->driver));
   /* The exit code only means something when the process exited. */
@@ -117,10 +145,23 @@ void mvphp_exception_from_report(zval *out, const mv_report_t *r, const char *me
 }
 
 void mvphp_exception_simple(zval *out, zend_class_entry *ce, const char *worker,
-                            const char *driver, const char *message) {
+                            const char *driver, mvphp_code code, const char *message) {
   mvphp_new(out, ce, message, strlen(message));
+  mvphp_exception_set_code(out, code);
   mvphp_set_cstr(mvphp_ce_WorkerException, out, "workerName", worker);
   mvphp_set_cstr(mvphp_ce_WorkerException, out, "driver", driver);
+}
+
+void mvphp_throw_code(mvphp_code code, const char *driver, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = NULL;
+  zend_vspprintf(&msg, 0, fmt, ap);
+  va_end(ap);
+  zval ex;
+  mvphp_exception_simple(&ex, mvphp_ce_WorkerException, "", driver, code, msg);
+  efree(msg);
+  zend_throw_exception_object(&ex);
 }
 
 void mvphp_fatal_exception(zval *out, const mv_report_t *r, const char *type, const char *msg,
@@ -130,6 +171,8 @@ void mvphp_fatal_exception(zval *out, const mv_report_t *r, const char *type, co
                 r->exit_code, type, msg, file, line);
   mvphp_exception_from_report(out, r, text);
   efree(text);
+  /* The child's own error, as a PHP worker's fatal error is. */
+  mvphp_exception_set_code(out, MVPHP_CODE_REMOTE);
   zend_class_entry *ce = mvphp_ce_WorkerException;
   mvphp_set_cstr(ce, out, "remoteType", type);
   mvphp_set_cstr(ce, out, "remoteMessage", msg);
@@ -170,14 +213,18 @@ void mvphp_task_exception(zval *out, const mv_report_t *r, HashTable *rec,
   mvphp_new(out, mvphp_ce_TaskException, ZSTR_VAL(text), ZSTR_LEN(text));
   zend_string_release(text);
   mvphp_fill_from_report(out, r);
+  /* getCode() says what kind of failure this is, as for every
+   * WorkerException: the closure's own error, or a result that cannot
+   * come back. */
+  mvphp_exception_set_code(out, serialize_failure ? MVPHP_CODE_BAD_RESULT : MVPHP_CODE_REMOTE);
 
+  zend_class_entry *ce = mvphp_ce_TaskException;
   /* The original code: Exception::$code is untyped (PDOException keeps a
    * string there), so it is passed on as it was. */
   zval *code = mvphp_record_get(rec, "code");
   if (Z_TYPE_P(code) == IS_LONG || Z_TYPE_P(code) == IS_STRING)
-    zend_update_property_ex(zend_ce_exception, Z_OBJ_P(out), ZSTR_KNOWN(ZEND_STR_CODE), code);
+    mvphp_set(ce, out, "originalCode", code);
 
-  zend_class_entry *ce = mvphp_ce_TaskException;
   mvphp_set_zstr(ce, out, "originalClass", cls);
   mvphp_set_zstr(ce, out, "originalFile", file);
   mvphp_set_long(ce, out, "originalLine", line);
@@ -241,3 +288,4 @@ MVPHP_GETTER(Multiverse_TaskException, getOriginalClass, mvphp_ce_TaskException,
 MVPHP_GETTER(Multiverse_TaskException, getOriginalFile, mvphp_ce_TaskException, "originalFile")
 MVPHP_GETTER(Multiverse_TaskException, getOriginalLine, mvphp_ce_TaskException, "originalLine")
 MVPHP_GETTER(Multiverse_TaskException, getOriginalTrace, mvphp_ce_TaskException, "originalTrace")
+MVPHP_GETTER(Multiverse_TaskException, getOriginalCode, mvphp_ce_TaskException, "originalCode")

@@ -334,6 +334,7 @@ void mvphp_fork_outcome(mvphp_job_t *j, const mv_report_t *r) {
       char *msg = NULL;
       zend_spprintf(&msg, 0, "task '%s' exited with code 0 without sending a result", r->worker);
       mvphp_exception_from_report(&j->error, r, msg);
+      mvphp_exception_set_code(&j->error, MVPHP_CODE_BAD_RESULT);
       efree(msg);
     }
     return;
@@ -352,6 +353,7 @@ void mvphp_fork_outcome(mvphp_job_t *j, const mv_report_t *r) {
     zend_spprintf(&msg, 0, "task '%s' sent a result that cannot be unserialized (%zu bytes)",
                   r->worker, b->len);
     mvphp_exception_from_report(&j->error, r, msg);
+    mvphp_exception_set_code(&j->error, MVPHP_CODE_BAD_RESULT);
     efree(msg);
     return;
   }
@@ -362,6 +364,7 @@ void mvphp_fork_outcome(mvphp_job_t *j, const mv_report_t *r) {
   if (Z_TYPE(v) != IS_ARRAY) {
     zval_ptr_dtor(&v);
     mvphp_exception_from_report(&j->error, r, "task sent a malformed error record");
+    mvphp_exception_set_code(&j->error, MVPHP_CODE_BAD_RESULT);
     return;
   }
   mvphp_task_exception(&j->error, r, Z_ARRVAL(v), kind == 'S');

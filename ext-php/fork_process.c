@@ -111,6 +111,7 @@ zend_result mvphp_fork_process_start(zend_object *obj, double timeout, mvphp_loo
    * and starts as a process that was never queued would. */
   if (!queue) mvphp_job_withdraw(&o->job);
   if (o->job.state != MVPHP_JOB_NEW) return SUCCESS;
+  if (mvphp_hosting_fork() == FAILURE) return FAILURE;
   if (Z_ISUNDEF(o->fn)) {
     zend_throw_error(NULL, "ForkProcess has no callable (its constructor was not called)");
     return FAILURE;
@@ -169,7 +170,8 @@ static zend_result mvphp_fork_finish(mvphp_fork_obj *o, double timeout) {
     zend_spprintf(&msg, 0,
                   "task 'closure' did not finish within the %g s wait() timeout "
                   "(process tree killed)", timeout);
-    mvphp_exception_simple(&ex, mvphp_ce_TimeoutException, "closure", "fork", msg);
+    mvphp_exception_simple(&ex, mvphp_ce_TimeoutException, "closure", "fork", MVPHP_CODE_TIMEOUT,
+                           msg);
     efree(msg);
     mvphp_exception_set_timeout(&ex, timeout);
     zval_ptr_dtor(&o->job.value);
@@ -180,8 +182,8 @@ static zend_result mvphp_fork_finish(mvphp_fork_obj *o, double timeout) {
     return SUCCESS;
   }
   if (r < 0 && r != MV_ETIMEDOUT) {
-    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "waiting for the task failed: %s",
-                            mv_last_error());
+    mvphp_throw_code(mvphp_code_of(r, false), "fork", "waiting for the task failed: %s",
+                     mv_last_error());
     return FAILURE;
   }
   mvphp_job_poll(&o->job);
@@ -211,6 +213,7 @@ ZEND_METHOD(Multiverse_ForkProcess, __construct) {
     Z_PARAM_OPTIONAL
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_fork_obj *o = mvphp_fork_from(Z_OBJ_P(ZEND_THIS));
   if (!mvphp_job_unstarted(&o->job)) {
     zend_throw_error(NULL, "cannot call the constructor of a started ForkProcess");

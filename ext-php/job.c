@@ -37,9 +37,11 @@ int mvphp_job_foreign(const mvphp_job_t *j) {
   return j->owner != getpid() || !mvphp_loop_ours(j->lw);
 }
 
-void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const char *message) {
+void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, int status,
+                    const char *message) {
   j->state = MVPHP_JOB_DONE;
-  mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver, message);
+  mvphp_exception_simple(&j->error, mvphp_ce_WorkerException, name, driver,
+                         mvphp_code_of(status, false), message);
 }
 
 static void mvphp_job_started(mvphp_job_t *j, mvphp_loop_t *lw, mv_task_t *t,
@@ -60,6 +62,14 @@ static void mvphp_job_drop_task(mvphp_job_t *j) {
   j->lw = NULL;
 }
 
+const char *mvphp_worker_driver(const mv_config_t *cfg, const char *name) {
+  mv_worker_t w;
+  int r = mv_worker_resolve(cfg, name, &w);
+  const char *driver = r == 0 || r == MV_EINTERP ? mv_driver_name(w.driver) : "";
+  mv_worker_dispose(&w);
+  return driver;
+}
+
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
                             const char *name, zend_string *payload, double timeout,
                             mv_pool_t *pool) {
@@ -71,8 +81,14 @@ void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t 
   int r = pool ? mv_pool_call(pool, ZSTR_VAL(payload), ZSTR_LEN(payload), &o, &t)
                : mv_task_spawn_worker(lw->loop, cfg, name, ZSTR_VAL(payload), ZSTR_LEN(payload),
                                       &o, &t);
-  if (r < 0) mvphp_job_fail(j, name, "", mv_last_error());
-  else mvphp_job_started(j, lw, t, MVPHP_JOB_RUNNING);
+  if (r < 0) {
+    /* The message first: looking the driver up would replace it. */
+    char *msg = estrdup(*mv_last_error() ? mv_last_error() : mv_strerror(r));
+    mvphp_job_fail(j, name, mvphp_worker_driver(cfg, name), r, msg);
+    efree(msg);
+    return;
+  }
+  mvphp_job_started(j, lw, t, MVPHP_JOB_RUNNING);
 }
 
 /* Fork the job's child: through its reservation when it is QUEUED (its
@@ -97,7 +113,7 @@ static void mvphp_job_fork(mvphp_job_t *j, mvphp_loop_t *lw) {
      * the same): the job fails as a fork that could not start always did. */
     char *msg = estrdup(mv_last_error());
     if (j->task) mvphp_job_drop_task(j);
-    mvphp_job_fail(j, j->fork.name, "fork", msg);
+    mvphp_job_fail(j, j->fork.name, "fork", r, msg);
     efree(msg);
   } else if (j->task) {
     j->state = MVPHP_JOB_RUNNING;
@@ -133,7 +149,7 @@ void mvphp_job_queue_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spe
   mv_clear_error();
   int r = mv_task_reserve(lw->loop, &o, &t);
   if (r < 0) {
-    mvphp_job_fail(j, spec->name, "fork", mv_last_error());
+    mvphp_job_fail(j, spec->name, "fork", r, mv_last_error());
     return;
   }
   mvphp_job_started(j, lw, t, MVPHP_JOB_QUEUED);
@@ -172,6 +188,7 @@ static void mvphp_job_worker_outcome(mvphp_job_t *j, const mv_report_t *r) {
     zend_spprintf(&msg, 0, "worker '%s' returned JSON that PHP cannot decode: %s", r->worker,
                   why);
     mvphp_exception_from_report(&j->error, r, msg);
+    mvphp_exception_set_code(&j->error, MVPHP_CODE_BAD_RESULT);
     efree(msg);
   }
 }
@@ -299,25 +316,81 @@ static void mvphp_jobs_abort(mvphp_job_t **jobs, size_t n) {
   for (size_t i = 0; i < n; i++) mvphp_job_cancel_wait(jobs[i]);
 }
 
-zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
+/* Progress ---------------------------------------------------------------- */
+
+mvphp_progress_t *mvphp_progress_init(mvphp_progress_t *p, zend_fcall_info *fci,
+                                      zend_fcall_info_cache *fcc, const size_t *weights,
+                                      size_t n) {
+  if (fci->size == 0) return NULL;
+  memset(p, 0, sizeof(*p));
+  p->fci = *fci;
+  p->fcc = *fcc;
+  p->weights = weights;
+  for (size_t i = 0; i < n; i++) p->total += weights ? weights[i] : 1;
+  return p;
+}
+
+/* Tell the callable how much has ended, if that grew since the last call.
+ * FAILURE: it threw (or exit()ed); the exception is pending. */
+static zend_result mvphp_progress_update(mvphp_progress_t *p, mvphp_job_t **jobs, size_t n) {
+  size_t done = 0;
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i]->state == MVPHP_JOB_DONE) done += p->weights ? p->weights[i] : 1;
+  if (done <= p->reported) return SUCCESS;
+  p->reported = done;
+  zval args[2], ret;
+  ZVAL_LONG(&args[0], (zend_long)done);
+  ZVAL_LONG(&args[1], (zend_long)p->total);
+  ZVAL_UNDEF(&ret);
+  zend_fcall_info fci = p->fci;
+  fci.params = args;
+  fci.param_count = 2;
+  fci.named_params = NULL;
+  fci.retval = &ret;
+  zend_result r = zend_call_function(&fci, &p->fcc);
+  zval_ptr_dtor(&ret);
+  return r == SUCCESS && !EG(exception) ? SUCCESS : FAILURE;
+}
+
+static zend_result mvphp_jobs_wait_progress(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n,
+                                            mvphp_progress_t *progress) {
   for (;;) {
+    /* The callable hears of what ended before anything else starts, so
+     * that an exception it throws stops the batch where it is. User code
+     * runs here, between two looks at the loop: it may make calls of its
+     * own (a nested batch, as a signal handler's can). */
+    if (progress) mvphp_jobs_pending(jobs, n);
+    if (progress && mvphp_progress_update(progress, jobs, n) == FAILURE) goto stopped;
     mvphp_jobs_fork_due(jobs, n);
-    if (!mvphp_jobs_pending(jobs, n)) return SUCCESS;
+    int pending = mvphp_jobs_pending(jobs, n);
+    /* A fork that failed just now has ended too. */
+    if (progress && mvphp_progress_update(progress, jobs, n) == FAILURE) goto stopped;
+    if (!pending) return SUCCESS;
     /* Returns when a task ended (and maybe gave its slot to a QUEUED one)
      * or a signal was handled. */
     int r = mvphp_wait(lw, NULL, -1);
     if (r == MVPHP_WAIT_EXCEPTION || (r < 0 && r != MV_ETIMEDOUT && r != MV_EINTR)) {
       if (r != MVPHP_WAIT_EXCEPTION)
-        zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "waiting for tasks failed: %s",
-                                mv_last_error());
+        mvphp_throw_code(mvphp_code_of(r, false), "", "waiting for tasks failed: %s",
+                         mv_last_error());
       mvphp_jobs_abort(jobs, n);
       return FAILURE;
     }
   }
+stopped:
+  if (!EG(exception))
+    zend_throw_exception(mvphp_ce_WorkerException, "the progress callable could not be called",
+                         0);
+  mvphp_jobs_abort(jobs, n);
+  return FAILURE;
+}
+
+zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
+  return mvphp_jobs_wait_progress(lw, jobs, n, NULL);
 }
 
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
-                           mvphp_job_starter start, void *ctx) {
+                           mvphp_job_starter start, void *ctx, mvphp_progress_t *progress) {
   int found = mvphp_batch_begin(lw, n, limit);
   zend_result r = FAILURE;
   zend_try {
@@ -325,7 +398,7 @@ zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_
      * in the loop's FIFO in this order. */
     for (size_t i = 0; i < n; i++)
       if (jobs[i]->state == MVPHP_JOB_NEW) start(ctx, i);
-    r = mvphp_jobs_wait(lw, jobs, n);
+    r = mvphp_jobs_wait_progress(lw, jobs, n, progress);
   } zend_catch {
     /* A fatal error (max_execution_time, a signal handler's) ends the
      * request from here. What has not started must never start (shutdown

@@ -39,9 +39,10 @@ static void mvphp_loop_unlink(mvphp_loop_t *l) {
 
 static mvphp_loop_t *mvphp_loop_new(bool persistent) {
   mv_loop_t *loop;
-  if (mv_loop_new(&loop) < 0) {
-    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "cannot create an event loop: %s",
-                            mv_last_error());
+  int r = mv_loop_new(&loop);
+  if (r < 0) {
+    mvphp_throw_code(mvphp_code_of(r, false), "", "cannot create an event loop: %s",
+                     mv_last_error());
     return NULL;
   }
   mvphp_loop_t *l = pecalloc(1, sizeof(*l), persistent);

@@ -67,6 +67,20 @@ static ZEND_INI_MH(OnUpdateRuntimeDir) {
   return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+/* The registry namespace: checked as configure() checks it, so that a bad
+ * value is refused where it is set. Empty means the default. */
+static ZEND_INI_MH(OnUpdateNamespace) {
+  if (ZSTR_LEN(new_value) &&
+      (strlen(ZSTR_VAL(new_value)) != ZSTR_LEN(new_value) ||
+       mv_check_namespace(ZSTR_VAL(new_value)) < 0)) {
+    php_error_docref(NULL, E_WARNING, "Invalid \"multiverse.namespace\" setting: %s",
+                     strlen(ZSTR_VAL(new_value)) != ZSTR_LEN(new_value) ? "contains a NUL byte"
+                                                                        : mv_last_error());
+    return FAILURE;
+  }
+  return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 PHP_INI_BEGIN()
 STD_PHP_INI_ENTRY("multiverse.workers_path", "", PHP_INI_ALL, OnUpdateString,
                   ini_workers_path, zend_multiverse_globals, multiverse_globals)
@@ -74,18 +88,30 @@ STD_PHP_INI_ENTRY("multiverse.timeout", "0", PHP_INI_ALL, OnUpdateSeconds, ini_t
                   zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_ENTRY("multiverse.kill_grace", "2.0", PHP_INI_ALL, OnUpdateSeconds,
                   ini_kill_grace, zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.python", "", PHP_INI_ALL, OnUpdateString, ini_python,
-                  zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.node", "", PHP_INI_ALL, OnUpdateString, ini_node,
-                  zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.php", "", PHP_INI_ALL, OnUpdateString, ini_php,
-                  zend_multiverse_globals, multiverse_globals)
+/* The programs run and the registry: the server's to choose, not a
+ * script's (API.md §2); configure() may still override them unless
+ * multiverse.lock_config is on. */
+STD_PHP_INI_ENTRY("multiverse.python", "", PHP_INI_SYSTEM | PHP_INI_PERDIR, OnUpdateString,
+                  ini_python, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.node", "", PHP_INI_SYSTEM | PHP_INI_PERDIR, OnUpdateString,
+                  ini_node, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.php", "", PHP_INI_SYSTEM | PHP_INI_PERDIR, OnUpdateString,
+                  ini_php, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_ENTRY("multiverse.max_output", "64M", PHP_INI_ALL, OnUpdateMaxOutput,
                   ini_max_output, zend_multiverse_globals, multiverse_globals)
-STD_PHP_INI_ENTRY("multiverse.runtime_dir", "", PHP_INI_ALL, OnUpdateRuntimeDir,
-                  ini_runtime_dir, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.runtime_dir", "", PHP_INI_SYSTEM | PHP_INI_PERDIR,
+                  OnUpdateRuntimeDir, ini_runtime_dir, zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_ENTRY("multiverse.namespace", "default", PHP_INI_ALL, OnUpdateNamespace,
+                  ini_namespace, zend_multiverse_globals, multiverse_globals)
 STD_PHP_INI_BOOLEAN("multiverse.inherit_env", "1", PHP_INI_ALL, OnUpdateBool, ini_inherit_env,
                     zend_multiverse_globals, multiverse_globals)
+/* Hosting restrictions (hosting.c): the server's alone. */
+STD_PHP_INI_BOOLEAN("multiverse.enabled", "1", PHP_INI_SYSTEM, OnUpdateBool, ini_enabled,
+                    zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_BOOLEAN("multiverse.allow_fork", "1", PHP_INI_SYSTEM, OnUpdateBool, ini_allow_fork,
+                    zend_multiverse_globals, multiverse_globals)
+STD_PHP_INI_BOOLEAN("multiverse.lock_config", "0", PHP_INI_SYSTEM, OnUpdateBool,
+                    ini_lock_config, zend_multiverse_globals, multiverse_globals)
 PHP_INI_END()
 
 /* Lifecycle --------------------------------------------------------------- */
@@ -148,7 +174,8 @@ static PHP_RSHUTDOWN_FUNCTION(multiverse) {
 
 static PHP_MINFO_FUNCTION(multiverse) {
   php_info_print_table_start();
-  php_info_print_table_row(2, "multiverse support", "enabled");
+  php_info_print_table_row(2, "multiverse support",
+                           MVPHP_G(ini_enabled) ? "enabled" : "disabled (multiverse.enabled=0)");
   php_info_print_table_row(2, "version", PHP_MULTIVERSE_VERSION);
   php_info_print_table_row(2, "containment", mv_containment_probe(MV_CONTAIN_AUTO));
   php_info_print_table_end();

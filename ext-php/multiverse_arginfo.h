@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: c6cbf19e531e2fdd7c055a4448a281a5abf70efa */
+ * Stub hash: 6ecbde638355777daee09645376abbdee5415c98 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_MultiWorker_run, 0, 1, IS_MIXED, 0)
 	ZEND_ARG_TYPE_INFO(0, worker, IS_STRING, 0)
@@ -11,14 +11,17 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_MultiWorker_run
 	ZEND_ARG_TYPE_INFO(0, calls, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, concurrency, IS_LONG, 0, "0")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeout, IS_DOUBLE, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, progress, IS_CALLABLE, 1, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_MultiWorker_clear, 0, 0, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, worker, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, all, _IS_BOOL, 0, "false")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_MultiWorker_running, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, worker, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, all, _IS_BOOL, 0, "false")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_MultiWorker_configure, 0, 1, IS_VOID, 0)
@@ -65,16 +68,21 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_class_Multiverse_TaskException_getOriginalTrace arginfo_class_Multiverse_WorkerException_getWorkerName
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_class_Multiverse_TaskException_getOriginalCode, 0, 0, MAY_BE_LONG|MAY_BE_STRING)
+ZEND_END_ARG_INFO()
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_Process_run, 0, 1, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, tasks, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, maxConcurrent, IS_LONG, 0, "0")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeout, IS_DOUBLE, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, progress, IS_CALLABLE, 1, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_Process_map, 0, 2, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, items, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, fn, IS_CALLABLE, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, workerCount, IS_LONG, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, progress, IS_CALLABLE, 1, "null")
 ZEND_END_ARG_INFO()
 
 #define arginfo_class_Multiverse_Process_filter arginfo_class_Multiverse_Process_map
@@ -132,6 +140,7 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Multiverse_ProcessManager_run, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, maxConcurrent, IS_LONG, 0, "4")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeout, IS_DOUBLE, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, progress, IS_CALLABLE, 1, "null")
 ZEND_END_ARG_INFO()
 
 #define arginfo_class_Multiverse_ProcessManager_wait arginfo_class_Multiverse_MultiWorker_config
@@ -184,6 +193,7 @@ ZEND_METHOD(Multiverse_TaskException, getOriginalClass);
 ZEND_METHOD(Multiverse_TaskException, getOriginalFile);
 ZEND_METHOD(Multiverse_TaskException, getOriginalLine);
 ZEND_METHOD(Multiverse_TaskException, getOriginalTrace);
+ZEND_METHOD(Multiverse_TaskException, getOriginalCode);
 ZEND_METHOD(Multiverse_Process, run);
 ZEND_METHOD(Multiverse_Process, map);
 ZEND_METHOD(Multiverse_Process, filter);
@@ -251,6 +261,7 @@ static const zend_function_entry class_Multiverse_TaskException_methods[] = {
 	ZEND_ME(Multiverse_TaskException, getOriginalFile, arginfo_class_Multiverse_TaskException_getOriginalFile, ZEND_ACC_PUBLIC)
 	ZEND_ME(Multiverse_TaskException, getOriginalLine, arginfo_class_Multiverse_TaskException_getOriginalLine, ZEND_ACC_PUBLIC)
 	ZEND_ME(Multiverse_TaskException, getOriginalTrace, arginfo_class_Multiverse_TaskException_getOriginalTrace, ZEND_ACC_PUBLIC)
+	ZEND_ME(Multiverse_TaskException, getOriginalCode, arginfo_class_Multiverse_TaskException_getOriginalCode, ZEND_ACC_PUBLIC)
 	ZEND_FE_END
 };
 
@@ -318,6 +329,78 @@ static zend_class_entry *register_class_Multiverse_WorkerException(zend_class_en
 
 	INIT_NS_CLASS_ENTRY(ce, "Multiverse", "WorkerException", class_Multiverse_WorkerException_methods);
 	class_entry = zend_register_internal_class_ex(&ce, class_entry_RuntimeException);
+
+	zval const_NOT_FOUND_value;
+	ZVAL_LONG(&const_NOT_FOUND_value, 1);
+	zend_string *const_NOT_FOUND_name = zend_string_init_interned("NOT_FOUND", sizeof("NOT_FOUND") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_NOT_FOUND_name, &const_NOT_FOUND_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_NOT_FOUND_name);
+
+	zval const_INTERPRETER_MISSING_value;
+	ZVAL_LONG(&const_INTERPRETER_MISSING_value, 2);
+	zend_string *const_INTERPRETER_MISSING_name = zend_string_init_interned("INTERPRETER_MISSING", sizeof("INTERPRETER_MISSING") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_INTERPRETER_MISSING_name, &const_INTERPRETER_MISSING_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_INTERPRETER_MISSING_name);
+
+	zval const_SPAWN_FAILED_value;
+	ZVAL_LONG(&const_SPAWN_FAILED_value, 3);
+	zend_string *const_SPAWN_FAILED_name = zend_string_init_interned("SPAWN_FAILED", sizeof("SPAWN_FAILED") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_SPAWN_FAILED_name, &const_SPAWN_FAILED_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_SPAWN_FAILED_name);
+
+	zval const_EXIT_value;
+	ZVAL_LONG(&const_EXIT_value, 4);
+	zend_string *const_EXIT_name = zend_string_init_interned("EXIT", sizeof("EXIT") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_EXIT_name, &const_EXIT_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_EXIT_name);
+
+	zval const_SIGNAL_value;
+	ZVAL_LONG(&const_SIGNAL_value, 5);
+	zend_string *const_SIGNAL_name = zend_string_init_interned("SIGNAL", sizeof("SIGNAL") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_SIGNAL_name, &const_SIGNAL_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_SIGNAL_name);
+
+	zval const_BAD_RESULT_value;
+	ZVAL_LONG(&const_BAD_RESULT_value, 6);
+	zend_string *const_BAD_RESULT_name = zend_string_init_interned("BAD_RESULT", sizeof("BAD_RESULT") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_BAD_RESULT_name, &const_BAD_RESULT_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_BAD_RESULT_name);
+
+	zval const_TOO_BIG_value;
+	ZVAL_LONG(&const_TOO_BIG_value, 7);
+	zend_string *const_TOO_BIG_name = zend_string_init_interned("TOO_BIG", sizeof("TOO_BIG") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_TOO_BIG_name, &const_TOO_BIG_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_TOO_BIG_name);
+
+	zval const_LIMIT_value;
+	ZVAL_LONG(&const_LIMIT_value, 8);
+	zend_string *const_LIMIT_name = zend_string_init_interned("LIMIT", sizeof("LIMIT") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_LIMIT_name, &const_LIMIT_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_LIMIT_name);
+
+	zval const_REMOTE_value;
+	ZVAL_LONG(&const_REMOTE_value, 9);
+	zend_string *const_REMOTE_name = zend_string_init_interned("REMOTE", sizeof("REMOTE") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_REMOTE_name, &const_REMOTE_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_REMOTE_name);
+
+	zval const_CANCELLED_value;
+	ZVAL_LONG(&const_CANCELLED_value, 10);
+	zend_string *const_CANCELLED_name = zend_string_init_interned("CANCELLED", sizeof("CANCELLED") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_CANCELLED_name, &const_CANCELLED_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_CANCELLED_name);
+
+	zval const_TIMEOUT_value;
+	ZVAL_LONG(&const_TIMEOUT_value, 11);
+	zend_string *const_TIMEOUT_name = zend_string_init_interned("TIMEOUT", sizeof("TIMEOUT") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_TIMEOUT_name, &const_TIMEOUT_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_TIMEOUT_name);
+
+	zval const_DISABLED_value;
+	ZVAL_LONG(&const_DISABLED_value, 12);
+	zend_string *const_DISABLED_name = zend_string_init_interned("DISABLED", sizeof("DISABLED") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_DISABLED_name, &const_DISABLED_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_DISABLED_name);
 
 	zval property_workerName_default_value;
 	ZVAL_EMPTY_STRING(&property_workerName_default_value);
@@ -434,6 +517,12 @@ static zend_class_entry *register_class_Multiverse_TaskException(zend_class_entr
 	zend_string *property_originalTrace_name = zend_string_init("originalTrace", sizeof("originalTrace") - 1, 1);
 	zend_declare_typed_property(class_entry, property_originalTrace_name, &property_originalTrace_default_value, ZEND_ACC_PROTECTED, NULL, (zend_type) ZEND_TYPE_INIT_MASK(MAY_BE_STRING));
 	zend_string_release(property_originalTrace_name);
+
+	zval property_originalCode_default_value;
+	ZVAL_LONG(&property_originalCode_default_value, 0);
+	zend_string *property_originalCode_name = zend_string_init("originalCode", sizeof("originalCode") - 1, 1);
+	zend_declare_typed_property(class_entry, property_originalCode_name, &property_originalCode_default_value, ZEND_ACC_PROTECTED, NULL, (zend_type) ZEND_TYPE_INIT_MASK(MAY_BE_LONG|MAY_BE_STRING));
+	zend_string_release(property_originalCode_name);
 
 	return class_entry;
 }

@@ -4,6 +4,8 @@
  * One file per purpose:
  *   multiverse.c      module entry, INI, startup/shutdown, class registration
  *   config.c          INI + configure() -> mv_config_t, config()
+ *   hosting.c         hosting restrictions: multiverse.enabled,
+ *                     disable_functions, allow_fork, open_basedir, lock_config
  *   exceptions.c      WorkerException family: getters and builders from reports
  *   payload.c         JSON in (payload) and out (worker results)
  *   loops.c           event loops owned by this process, waiting, after-fork
@@ -102,7 +104,6 @@ void mvphp_wait_done(mvphp_loop_t *l, mv_task_t *task);
 /* The effective configuration: INI values, overridden by configure(). */
 void mvphp_config_build(mv_config_t *out);
 void mvphp_config_request_shutdown(void);
-int mvphp_config_runtime_dir(char *buf, size_t size);
 void mvphp_config_configure(HashTable *options);
 void mvphp_config_to_array(zval *out);
 
@@ -113,13 +114,39 @@ extern zend_class_entry *mvphp_ce_WorkerException;
 extern zend_class_entry *mvphp_ce_TimeoutException;
 extern zend_class_entry *mvphp_ce_TaskException;
 
+/* WorkerException::getCode(): the class constants of the stub, same
+ * values (API.md §2). */
+typedef enum {
+  MVPHP_CODE_NOT_FOUND = 1,
+  MVPHP_CODE_INTERPRETER_MISSING = 2,
+  MVPHP_CODE_SPAWN_FAILED = 3,
+  MVPHP_CODE_EXIT = 4,
+  MVPHP_CODE_SIGNAL = 5,
+  MVPHP_CODE_BAD_RESULT = 6,
+  MVPHP_CODE_TOO_BIG = 7,
+  MVPHP_CODE_LIMIT = 8,
+  MVPHP_CODE_REMOTE = 9,
+  MVPHP_CODE_CANCELLED = 10,
+  MVPHP_CODE_TIMEOUT = 11,
+  MVPHP_CODE_DISABLED = 12
+} mvphp_code;
+
+/* The code for a core status (MV_E*); `remote`: the worker's own error
+ * (exception, traceback, fatal error) is known, which makes a non-zero
+ * exit REMOTE. */
+mvphp_code mvphp_code_of(int status, bool remote);
 /* Build (not throw) the exception describing a failed report. `message`
- * NULL uses the report's own one-line message. */
+ * NULL uses the report's own one-line message. Its code comes from the
+ * report (mvphp_code_of). */
 void mvphp_exception_from_report(zval *out, const mv_report_t *r, const char *message);
 /* A WorkerException for a failure before anything ran (worker not found,
- * interpreter missing, fork failed). */
+ * interpreter missing, fork failed, a hosting restriction). */
 void mvphp_exception_simple(zval *out, zend_class_entry *ce, const char *worker,
-                            const char *driver, const char *message);
+                            const char *driver, mvphp_code code, const char *message);
+/* Throw a WorkerException with `code`, no worker, and a formatted message. */
+void mvphp_throw_code(mvphp_code code, const char *driver, const char *fmt, ...)
+    ZEND_ATTRIBUTE_FORMAT(printf, 3, 4);
+void mvphp_exception_set_code(zval *ex, mvphp_code code);
 /* TaskException from the record a child sent about an exception. */
 void mvphp_task_exception(zval *out, const mv_report_t *r, HashTable *record,
                           int serialize_failure);
@@ -135,6 +162,29 @@ void mvphp_exception_set_errors(zval *ex, zval *errors);
 void mvphp_exception_set_timeout(zval *ex, double timeout);
 /* Throw an exception zval (takes a new reference). */
 void mvphp_throw(zval *ex);
+
+/* ------------------------------------------------------------------------
+ * Hosting restrictions (hosting.c): what the server's configuration
+ * forbids. Each check returns SUCCESS, or FAILURE with a WorkerException
+ * (code DISABLED) thrown that names the entry point and the directive.
+ */
+/* multiverse.enabled: every entry point. */
+zend_result mvphp_hosting_enabled(void);
+/* Starting worker processes (MultiWorker::run/runMany): enabled, and
+ * proc_open not in disable_functions. */
+zend_result mvphp_hosting_spawn(void);
+/* Forking this process (the Process family): enabled, pcntl_fork not in
+ * disable_functions, multiverse.allow_fork. */
+zend_result mvphp_hosting_fork(void);
+/* The same as a yes/no, throwing nothing (Process::isSupported). */
+bool mvphp_hosting_fork_allowed(void);
+/* open_basedir: the workers_path of cfg, the worker's entry file and the
+ * program exec'd for it (its interpreter, or the executable `main`) must
+ * be inside it. `w` is the resolved worker (NULL: check workers_path
+ * only). */
+zend_result mvphp_hosting_paths(const mv_config_t *cfg, const char *name, const mv_worker_t *w);
+/* multiverse.lock_config: configure() may not set option `key`. */
+zend_result mvphp_hosting_configure(const char *key);
 
 /* ------------------------------------------------------------------------
  * JSON (payload.c)
@@ -219,14 +269,19 @@ typedef struct {
 
 void mvphp_job_init(mvphp_job_t *j, mvphp_job_kind kind);
 /* End a job that could not start: DONE, with a WorkerException saying
- * `message`. */
-void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, const char *message);
+ * `message`, its code that of the core's `status`. */
+void mvphp_job_fail(mvphp_job_t *j, const char *name, const char *driver, int status,
+                    const char *message);
 /* Start a worker (through `pool` when it is warm). Failures that happen
  * before anything runs (not found, missing interpreter) leave the job DONE
  * with the error set. */
 void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t *cfg,
                             const char *name, zend_string *payload, double timeout,
                             mv_pool_t *pool);
+/* The driver of worker `name` for an error that happened before it ran:
+ * "python" ... "exec" when it was found (its interpreter may be what is
+ * missing), "" when it was not. */
+const char *mvphp_worker_driver(const mv_config_t *cfg, const char *name);
 /* Fork a child that runs spec->body(spec->arg) now, even beyond the
  * loop's limit (ForkProcess::start). Returns only in the parent. A failed
  * fork leaves the job DONE with the error set. */
@@ -253,17 +308,39 @@ void mvphp_job_dispose(mvphp_job_t *j);
  * report that it started). */
 pid_t mvphp_job_pid(mvphp_job_t *j);
 
+/* A batch's `progress` callable (API.md §2): called in the parent as
+ * callable(int $done, int $total) each time more of the batch has ended,
+ * failures included. Job i counts weights[i] items (NULL: 1 each; a map
+ * chunk counts its items); total is their sum. An exception it throws
+ * stops the batch: nothing more starts, what runs is killed and waited
+ * for, and the exception goes on (the jobs' own outcomes are dropped). */
+typedef struct {
+  zend_fcall_info fci;
+  zend_fcall_info_cache fcc;
+  const size_t *weights;
+  size_t total;
+  size_t reported;           /* `done` of the last call */
+} mvphp_progress_t;
+
+/* Set up *p from a callable parsed with Z_PARAM_FUNC_OR_NULL; returns p,
+ * or NULL when no callable was given (fci.size == 0). */
+mvphp_progress_t *mvphp_progress_init(mvphp_progress_t *p, zend_fcall_info *fci,
+                                      zend_fcall_info_cache *fcc, const size_t *weights,
+                                      size_t n);
+
 /* Run jobs[0..n) on lw with at most `limit` running at once, started in
  * order: the loop's limit and FIFO schedule them. start(ctx, i) hands job
  * i (NEW) to the core: mvphp_job_start_worker, mvphp_job_queue_fork. Jobs
- * already running on lw hold their slots. Returns as mvphp_jobs_wait(). */
+ * already running on lw hold their slots. `progress` (NULL: none) is
+ * told as jobs end. Returns as mvphp_jobs_wait(). */
 typedef void (*mvphp_job_starter)(void *ctx, size_t i);
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
-                           mvphp_job_starter start, void *ctx);
+                           mvphp_job_starter start, void *ctx, mvphp_progress_t *progress);
 /* Wait until none of jobs[0..n) is QUEUED or RUNNING (in this process),
  * forking the QUEUED ones as their turn comes. SUCCESS when they are all
  * DONE (or NEW); FAILURE when an exception is pending (a signal handler
- * threw): then those not started are withdrawn and the others killed. */
+ * or the progress callable threw): then those not started are withdrawn
+ * and the others killed. */
 zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n);
 /* Throw the first failed job (in order) with getErrors() = key => exception
  * for every failure (only when `batch`); keys[i] names job i (NULL: use
@@ -317,10 +394,10 @@ zend_result mvphp_check_signal_arg(zend_long sig, uint32_t arg_num);
 
 typedef enum { MVPHP_MAP = 0, MVPHP_FILTER = 1, MVPHP_REDUCE = 2 } mvphp_chunk_mode;
 /* Process::map/filter/reduce over workers children; `initial` only for
- * reduce. */
+ * reduce; pfci/pfcc (NULL: none) the progress callable. */
 void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
                    zend_fcall_info_cache *fcc, mvphp_chunk_mode mode, zval *initial,
-                   zend_long workers);
+                   zend_long workers, zend_fcall_info *pfci, zend_fcall_info_cache *pfcc);
 /* Resolve a worker count argument: null -> cores; < 1 -> ValueError. */
 zend_result mvphp_worker_count(zend_long *out, zend_long value, bool is_null,
                                uint32_t arg_num);
@@ -339,10 +416,15 @@ ZEND_BEGIN_MODULE_GLOBALS(multiverse)
   char *ini_node;
   char *ini_php;
   char *ini_runtime_dir;
+  char *ini_namespace;
   double ini_timeout;
   double ini_kill_grace;
   zend_long ini_max_output;
   bool ini_inherit_env;
+  /* hosting restrictions (hosting.c) */
+  bool ini_enabled;
+  bool ini_allow_fork;
+  bool ini_lock_config;
   /* configure() overrides for this request: fields whose bit is set in
    * override_mask replace the INI value. */
   mv_config_t overrides;

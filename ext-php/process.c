@@ -16,6 +16,10 @@
  * $maxConcurrent running, and returns key => result. Failures are thrown
  * after every task ended: the first by key order, with getErrors().
  *
+ * map, filter and run take a `progress` callable, told (done, total) in
+ * the parent as tasks end (job.c): run() counts tasks, map and filter
+ * count items, a chunk's all at once when its child ends.
+ *
  * The timeout of each task is the configured one (multiverse.timeout), or
  * run()'s $timeout; the supervisor kills a task's whole tree at it.
  */
@@ -137,7 +141,7 @@ static void mvphp_chunk_start(void *ctx, size_t i) {
 
 void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
                    zend_fcall_info_cache *fcc, mvphp_chunk_mode mode, zval *initial,
-                   zend_long workers) {
+                   zend_long workers, zend_fcall_info *pfci, zend_fcall_info_cache *pfcc) {
   size_t n = zend_hash_num_elements(items);
   if (n == 0) {
     if (mode == MVPHP_REDUCE) RETURN_COPY(initial);
@@ -161,17 +165,22 @@ void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
   mvphp_job_t *jobs = safe_emalloc(nchunks, sizeof(*jobs), 0);
   mvphp_job_t **jp = safe_emalloc(nchunks, sizeof(*jp), 0);
   mvphp_chunk_t *chunks = safe_emalloc(nchunks, sizeof(*chunks), 0);
+  size_t *sizes = safe_emalloc(nchunks, sizeof(*sizes), 0);
   for (size_t i = 0; i < nchunks; i++) {
     mvphp_job_init(&jobs[i], MVPHP_JOB_FORK);
     jp[i] = &jobs[i];
     chunks[i] = (mvphp_chunk_t){fci, fcc, vals, keys, i * n / nchunks, (i + 1) * n / nchunks,
                                 mode};
+    sizes[i] = chunks[i].to - chunks[i].from;
   }
+  /* Progress counts items: a chunk's all end with its child. */
+  mvphp_progress_t progress, *pp = NULL;
+  if (pfci) pp = mvphp_progress_init(&progress, pfci, pfcc, sizes, nchunks);
 
   mvphp_loop_t *lw = mvphp_loop_create();
   if (lw != NULL) {
     mvphp_chunk_ctx ctx = {lw, jobs, chunks};
-    if (mvphp_jobs_run(lw, jp, nchunks, nchunks, mvphp_chunk_start, &ctx) == SUCCESS &&
+    if (mvphp_jobs_run(lw, jp, nchunks, nchunks, mvphp_chunk_start, &ctx, pp) == SUCCESS &&
         !mvphp_jobs_throw_first(jp, nchunks, NULL, 0)) {
       if (mode == MVPHP_REDUCE) {
         /* $initial enters the fold once, here in the parent. */
@@ -219,6 +228,7 @@ void mvphp_chunked(zval *return_value, HashTable *items, zend_fcall_info *fci,
   efree(jobs);
   efree(jp);
   efree(chunks);
+  efree(sizes);
 }
 
 /* Process::run ---------------------------------------------------------------- */
@@ -245,13 +255,17 @@ ZEND_METHOD(Multiverse_Process, run) {
   zend_long max = 0;
   double timeout = -1;
   bool timeout_null = 1;
-  ZEND_PARSE_PARAMETERS_START(1, 3)
+  zend_fcall_info pfci = empty_fcall_info;
+  zend_fcall_info_cache pfcc = empty_fcall_info_cache;
+  ZEND_PARSE_PARAMETERS_START(1, 4)
     Z_PARAM_ARRAY_HT(tasks)
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG(max)
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+    Z_PARAM_FUNC_OR_NULL(pfci, pfcc)
   ZEND_PARSE_PARAMETERS_END();
 
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   size_t limit;
   if (mvphp_concurrency_limit(&limit, max, 2) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
@@ -291,7 +305,9 @@ ZEND_METHOD(Multiverse_Process, run) {
   mvphp_loop_t *lw = mvphp_loop_create();
   if (lw != NULL) {
     mvphp_run_ctx ctx = {lw, jobs, callables, timeout_null ? -1 : timeout};
-    if (mvphp_jobs_run(lw, jp, n, limit, mvphp_run_start, &ctx) == SUCCESS &&
+    mvphp_progress_t progress;
+    if (mvphp_jobs_run(lw, jp, n, limit, mvphp_run_start, &ctx,
+                       mvphp_progress_init(&progress, &pfci, &pfcc, NULL, n)) == SUCCESS &&
         !mvphp_jobs_throw_first(jp, n, &keys, 1)) {
       array_init_size(return_value, (uint32_t)n);
       for (i = 0; i < n; i++) {
@@ -320,6 +336,8 @@ static void mvphp_process_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode
   zend_long workers = 0;
   bool workers_null = 1;
   zval *initial = NULL, null_initial;
+  zend_fcall_info pfci = empty_fcall_info;
+  zend_fcall_info_cache pfcc = empty_fcall_info_cache;
   ZVAL_NULL(&null_initial);
   if (mode == MVPHP_REDUCE) {
     ZEND_PARSE_PARAMETERS_START(2, 4)
@@ -330,17 +348,20 @@ static void mvphp_process_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode
       Z_PARAM_LONG_OR_NULL(workers, workers_null)
     ZEND_PARSE_PARAMETERS_END();
   } else {
-    ZEND_PARSE_PARAMETERS_START(2, 3)
+    ZEND_PARSE_PARAMETERS_START(2, 4)
       Z_PARAM_ARRAY_HT(items)
       Z_PARAM_FUNC(fci, fcc)
       Z_PARAM_OPTIONAL
       Z_PARAM_LONG_OR_NULL(workers, workers_null)
+      Z_PARAM_FUNC_OR_NULL(pfci, pfcc)
     ZEND_PARSE_PARAMETERS_END();
   }
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   zend_long count;
   if (mvphp_worker_count(&count, workers, workers_null, mode == MVPHP_REDUCE ? 4 : 3) == FAILURE)
     RETURN_THROWS();
-  mvphp_chunked(return_value, items, &fci, &fcc, mode, initial ? initial : &null_initial, count);
+  mvphp_chunked(return_value, items, &fci, &fcc, mode, initial ? initial : &null_initial, count,
+                &pfci, &pfcc);
 }
 
 ZEND_METHOD(Multiverse_Process, map) {
@@ -366,6 +387,7 @@ ZEND_METHOD(Multiverse_Process, fork) {
     Z_PARAM_OPTIONAL
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   mvphp_fork_process_new(return_value, &fci.function_name, args, NULL);
   if (mvphp_fork_process_start_or_throw(Z_OBJ_P(return_value)) == FAILURE) {
     zval_ptr_dtor(return_value);
@@ -376,6 +398,7 @@ ZEND_METHOD(Multiverse_Process, fork) {
 
 ZEND_METHOD(Multiverse_Process, manager) {
   ZEND_PARSE_PARAMETERS_NONE();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   object_init_ex(return_value, mvphp_ce_ProcessManager);
 }
 
@@ -386,15 +409,19 @@ ZEND_METHOD(Multiverse_Process, pool) {
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG_OR_NULL(workers, workers_null)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   zend_long count;
   if (mvphp_worker_count(&count, workers, workers_null, 1) == FAILURE) RETURN_THROWS();
   mvphp_process_pool_new(return_value, count);
 }
 
+/* Whether the Process family can fork here: false where the server
+ * forbids it (hosting.c), rather than an exception, since asking is the
+ * point. */
 ZEND_METHOD(Multiverse_Process, isSupported) {
   ZEND_PARSE_PARAMETERS_NONE();
 #ifdef __linux__
-  RETURN_TRUE;
+  RETURN_BOOL(mvphp_hosting_fork_allowed());
 #else
   RETURN_FALSE;
 #endif
@@ -402,5 +429,6 @@ ZEND_METHOD(Multiverse_Process, isSupported) {
 
 ZEND_METHOD(Multiverse_Process, getCpuCores) {
   ZEND_PARSE_PARAMETERS_NONE();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   RETURN_LONG(mv_cpu_count());
 }

@@ -4,7 +4,9 @@
  * add() only records a closure; run() starts what is not started yet with
  * at most $maxConcurrent children at once (0 = CPU cores), each with the
  * per-task $timeout, and returns the results in add() order once all have
- * ended — or throws the first failure (add() order) with getErrors().
+ * ended — or throws the first failure (add() order) with getErrors(). Its
+ * `progress` callable is told (done, total) as processes end, total
+ * counting every process added (those that ended before run() too).
  * wait() starts nothing: it waits for the processes already started (by
  * start() or an earlier run()) and returns their results the same way.
  */
@@ -121,7 +123,8 @@ static void mvphp_manager_results(zval *return_value, mvphp_job_t **jobs, size_t
 }
 
 /* run() (start: limit > 0) or wait() (limit 0: start nothing). */
-static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, double timeout) {
+static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, double timeout,
+                                zend_fcall_info *pfci, zend_fcall_info_cache *pfcc) {
   mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
   size_t n;
   mvphp_job_t **jobs = mvphp_manager_jobs(m, &n);
@@ -133,8 +136,14 @@ static void mvphp_manager_drive(INTERNAL_FUNCTION_PARAMETERS, size_t limit, doub
       RETURN_THROWS();
     }
     mvphp_manager_ctx ctx = {m, timeout};
-    zend_result r = limit > 0 ? mvphp_jobs_run(m->lw, jobs, n, limit, mvphp_manager_start, &ctx)
-                              : mvphp_jobs_wait(m->lw, jobs, n);
+    mvphp_progress_t progress, *pp = NULL;
+    if (pfci) pp = mvphp_progress_init(&progress, pfci, pfcc, NULL, n);
+    /* Those that ended before this run() are counted, but not told as if
+     * they ended now. */
+    for (size_t i = 0; pp && i < n; i++) pp->reported += jobs[i]->state == MVPHP_JOB_DONE;
+    zend_result r = limit > 0
+                        ? mvphp_jobs_run(m->lw, jobs, n, limit, mvphp_manager_start, &ctx, pp)
+                        : mvphp_jobs_wait(m->lw, jobs, n);
     if (r == FAILURE) {
       efree(jobs);
       RETURN_THROWS();
@@ -153,6 +162,7 @@ ZEND_METHOD(Multiverse_ProcessManager, add) {
     Z_PARAM_OPTIONAL
     Z_PARAM_ARRAY_HT(args)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_manager_obj *m = mvphp_manager_from(Z_OBJ_P(ZEND_THIS));
   if (mvphp_loop_ensure(&m->lw) == FAILURE) RETURN_THROWS();
   mvphp_fork_process_new(return_value, &fci.function_name, args, m->lw);
@@ -164,20 +174,25 @@ ZEND_METHOD(Multiverse_ProcessManager, run) {
   zend_long max = 4;
   double timeout = -1;
   bool timeout_null = 1;
-  ZEND_PARSE_PARAMETERS_START(0, 2)
+  zend_fcall_info pfci = empty_fcall_info;
+  zend_fcall_info_cache pfcc = empty_fcall_info_cache;
+  ZEND_PARSE_PARAMETERS_START(0, 3)
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG(max)
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+    Z_PARAM_FUNC_OR_NULL(pfci, pfcc)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   size_t limit;
   if (mvphp_concurrency_limit(&limit, max, 1) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 2) == FAILURE) RETURN_THROWS();
-  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, limit, timeout_null ? -1 : timeout);
+  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, limit, timeout_null ? -1 : timeout,
+                      &pfci, &pfcc);
 }
 
 ZEND_METHOD(Multiverse_ProcessManager, wait) {
   ZEND_PARSE_PARAMETERS_NONE();
-  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, 0, -1);
+  mvphp_manager_drive(INTERNAL_FUNCTION_PARAM_PASSTHRU, 0, -1, NULL, NULL);
 }
 
 static zend_long mvphp_manager_running(mvphp_manager_obj *m) {

@@ -48,6 +48,7 @@ ZEND_METHOD(Multiverse_ProcessPool, __construct) {
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG_OR_NULL(workers, workers_null)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   zend_long count;
   if (mvphp_worker_count(&count, workers, workers_null, 1) == FAILURE) RETURN_THROWS();
   mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers = count;
@@ -70,8 +71,9 @@ static void mvphp_pool_chunked(INTERNAL_FUNCTION_PARAMETERS, mvphp_chunk_mode mo
     Z_PARAM_OPTIONAL
     Z_PARAM_ZVAL(initial)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_fork() == FAILURE) RETURN_THROWS();
   mvphp_chunked(return_value, items, &fci, &fcc, mode, initial ? initial : &null_initial,
-                mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers);
+                mvphp_pool_from(Z_OBJ_P(ZEND_THIS))->workers, NULL, NULL);
 }
 
 ZEND_METHOD(Multiverse_ProcessPool, map) {

@@ -8,7 +8,8 @@
  * at once, whose limit keeps up to $concurrency running (job.c), and, when
  * calls fail, throws the first failure by key order only after every call
  * has ended, with getErrors() holding each failed call's exception under
- * its key. Calls to warm workers go to their pool, which the core keeps in
+ * its key. A `progress` callable is told (done, total) as calls end
+ * (job.c). Calls to warm workers go to their pool, which the core keeps in
  * MultiWorker's loop (mv_loop_warm_pool: the configuration's "warm"
  * option, else the worker's multiverse.json, decides), and are otherwise
  * the same.
@@ -94,8 +95,10 @@ static void mvphp_call_start(void *ctx, size_t i) {
   int r = mv_loop_warm_pool(x->lw->loop, x->cfg, ZSTR_VAL(c->name), &pool);
   if (r > 0) x->lw->warm_pools = true;
   if (r < 0) {
-    mvphp_job_fail(&c->job, ZSTR_VAL(c->name), "",
-                   *mv_last_error() ? mv_last_error() : mv_strerror(r));
+    char *msg = estrdup(*mv_last_error() ? mv_last_error() : mv_strerror(r));
+    mvphp_job_fail(&c->job, ZSTR_VAL(c->name), mvphp_worker_driver(x->cfg, ZSTR_VAL(c->name)), r,
+                   msg);
+    efree(msg);
     return;
   }
   /* The timeout is resolved here: a pool keeps the configuration it was
@@ -104,18 +107,42 @@ static void mvphp_call_start(void *ctx, size_t i) {
   mvphp_job_start_worker(&c->job, x->lw, x->cfg, ZSTR_VAL(c->name), c->json, timeout, pool);
 }
 
+/* open_basedir, before any call starts: it must hold workers_path, each
+ * worker's entry file and the program run for it. A path outside stops
+ * the whole batch here (exception thrown), before anything runs; a worker
+ * that cannot be found (or whose interpreter is missing) fails alone, in
+ * its turn, with the core's message. */
+static zend_result mvphp_calls_check_paths(mvphp_call_t *calls, size_t n,
+                                           const mv_config_t *cfg) {
+  if (PG(open_basedir) == NULL || *PG(open_basedir) == '\0') return SUCCESS;
+  if (mvphp_hosting_paths(cfg, NULL, NULL) == FAILURE) return FAILURE;
+  for (size_t i = 0; i < n; i++) {
+    mv_worker_t w;
+    int r = mv_worker_resolve(cfg, ZSTR_VAL(calls[i].name), &w);
+    zend_result ok = r == 0 ? mvphp_hosting_paths(cfg, ZSTR_VAL(calls[i].name), &w) : SUCCESS;
+    mv_worker_dispose(&w);
+    mv_clear_error();
+    if (ok == FAILURE) return FAILURE;
+  }
+  return SUCCESS;
+}
+
 /* Run prepared calls; fills return_value (keys from `keys`, or the value of
  * the single call) or throws. */
 static void mvphp_calls_execute(zval *return_value, mvphp_call_t *calls, size_t n, zval *keys,
-                                size_t limit) {
+                                size_t limit, mvphp_progress_t *progress) {
   mvphp_loop_t *lw = mvphp_worker_loop();
   if (lw == NULL) return;
   mv_config_t cfg;
   mvphp_config_build(&cfg);
+  if (mvphp_calls_check_paths(calls, n, &cfg) == FAILURE) {
+    mv_config_dispose(&cfg);
+    return;
+  }
   mvphp_job_t **jobs = safe_emalloc(n ? n : 1, sizeof(*jobs), 0);
   for (size_t i = 0; i < n; i++) jobs[i] = &calls[i].job;
   mvphp_calls_ctx ctx = {calls, &cfg, lw};
-  zend_result r = mvphp_jobs_run(lw, jobs, n, limit, mvphp_call_start, &ctx);
+  zend_result r = mvphp_jobs_run(lw, jobs, n, limit, mvphp_call_start, &ctx, progress);
   mv_config_dispose(&cfg);
   if (r == SUCCESS && !mvphp_jobs_throw_first(jobs, n, keys, keys != NULL)) {
     if (keys == NULL) {
@@ -145,6 +172,7 @@ ZEND_METHOD(Multiverse_MultiWorker, run) {
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
   ZEND_PARSE_PARAMETERS_END();
 
+  if (mvphp_hosting_spawn() == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
   mvphp_call_t call;
   if (mvphp_call_prepare(&call, worker, payload, timeout_null ? -1 : timeout, 1, 2, NULL) ==
@@ -152,7 +180,7 @@ ZEND_METHOD(Multiverse_MultiWorker, run) {
     mvphp_call_dispose(&call);
     RETURN_THROWS();
   }
-  mvphp_calls_execute(return_value, &call, 1, NULL, 1);
+  mvphp_calls_execute(return_value, &call, 1, NULL, 1, NULL);
   mvphp_call_dispose(&call);
 }
 
@@ -172,13 +200,17 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
   zend_long concurrency = 0;
   double timeout = -1;
   bool timeout_null = 1;
-  ZEND_PARSE_PARAMETERS_START(1, 3)
+  zend_fcall_info pfci = empty_fcall_info;
+  zend_fcall_info_cache pfcc = empty_fcall_info_cache;
+  ZEND_PARSE_PARAMETERS_START(1, 4)
     Z_PARAM_ARRAY_HT(calls_ht)
     Z_PARAM_OPTIONAL
     Z_PARAM_LONG(concurrency)
     Z_PARAM_DOUBLE_OR_NULL(timeout, timeout_null)
+    Z_PARAM_FUNC_OR_NULL(pfci, pfcc)
   ZEND_PARSE_PARAMETERS_END();
 
+  if (mvphp_hosting_spawn() == FAILURE) RETURN_THROWS();
   size_t limit;
   if (mvphp_concurrency_limit(&limit, concurrency, 2) == FAILURE) RETURN_THROWS();
   if (!timeout_null && mvphp_check_timeout_arg(timeout, 3) == FAILURE) RETURN_THROWS();
@@ -226,7 +258,11 @@ ZEND_METHOD(Multiverse_MultiWorker, runMany) {
     add_next_index_zval(&keys, &k);
   } ZEND_HASH_FOREACH_END();
 
-  if (ok) mvphp_calls_execute(return_value, calls, n, &keys, limit);
+  if (ok) {
+    mvphp_progress_t progress;
+    mvphp_calls_execute(return_value, calls, n, &keys, limit,
+                        mvphp_progress_init(&progress, &pfci, &pfcc, NULL, n));
+  }
   for (size_t i = 0; i < prepared; i++) mvphp_call_dispose(&calls[i]);
   efree(calls);
   zval_ptr_dtor(&keys);
@@ -239,10 +275,13 @@ static zend_result mvphp_worker_filter(zend_string *worker) {
 
 ZEND_METHOD(Multiverse_MultiWorker, clear) {
   zend_string *worker = NULL;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
+  bool all = false;
+  ZEND_PARSE_PARAMETERS_START(0, 2)
     Z_PARAM_OPTIONAL
     Z_PARAM_STR_OR_NULL(worker)
+    Z_PARAM_BOOL(all)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
 
   mv_config_t cfg;
@@ -250,11 +289,12 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
   char dir[1024];
   int killed = 0, r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
   if (r == 0)
-    r = mv_registry_clear(dir, worker ? ZSTR_VAL(worker) : NULL,
-                          cfg.kill_grace + MV_CLEAR_MARGIN, &killed);
+    r = mv_registry_clear(dir, all ? NULL : mv_config_namespace(&cfg),
+                          worker ? ZSTR_VAL(worker) : NULL, cfg.kill_grace + MV_CLEAR_MARGIN,
+                          &killed);
   mv_config_dispose(&cfg);
   if (r < 0) {
-    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "clear() failed: %s", mv_last_error());
+    mvphp_throw_code(mvphp_code_of(r, false), "", "clear() failed: %s", mv_last_error());
     RETURN_THROWS();
   }
   RETURN_LONG(killed);
@@ -262,20 +302,27 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
 
 ZEND_METHOD(Multiverse_MultiWorker, running) {
   zend_string *worker = NULL;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
+  bool all = false;
+  ZEND_PARSE_PARAMETERS_START(0, 2)
     Z_PARAM_OPTIONAL
     Z_PARAM_STR_OR_NULL(worker)
+    Z_PARAM_BOOL(all)
   ZEND_PARSE_PARAMETERS_END();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   if (mvphp_worker_filter(worker) == FAILURE) RETURN_THROWS();
 
+  mv_config_t cfg;
+  mvphp_config_build(&cfg);
   char dir[1024];
   mv_entry_t *e = NULL;
   size_t n = 0;
-  int r = mvphp_config_runtime_dir(dir, sizeof(dir));
-  if (r == 0) r = mv_registry_list(dir, worker ? ZSTR_VAL(worker) : NULL, &e, &n);
+  int r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
+  if (r == 0)
+    r = mv_registry_list(dir, all ? NULL : mv_config_namespace(&cfg),
+                         worker ? ZSTR_VAL(worker) : NULL, &e, &n);
+  mv_config_dispose(&cfg);
   if (r < 0) {
-    zend_throw_exception_ex(mvphp_ce_WorkerException, 0, "running() failed: %s",
-                            mv_last_error());
+    mvphp_throw_code(mvphp_code_of(r, false), "", "running() failed: %s", mv_last_error());
     RETURN_THROWS();
   }
   struct timespec now;
@@ -284,7 +331,7 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
   array_init_size(return_value, (uint32_t)n);
   for (size_t i = 0; i < n; i++) {
     zval row;
-    array_init_size(&row, 9);
+    array_init_size(&row, 10);
     add_assoc_long(&row, "pid", e[i].pid);
     add_assoc_string(&row, "worker", e[i].worker);
     add_assoc_string(&row, "task_id", e[i].task_id);
@@ -296,6 +343,7 @@ ZEND_METHOD(Multiverse_MultiWorker, running) {
     add_assoc_long(&row, "supervisor_pid", e[i].supervisor_pid);
     add_assoc_string(&row, "kind", e[i].kind);
     add_assoc_string(&row, "state", e[i].state);
+    add_assoc_string(&row, "namespace", e[i].ns);
     add_next_index_zval(return_value, &row);
   }
   free(e);
@@ -307,10 +355,12 @@ ZEND_METHOD(Multiverse_MultiWorker, configure) {
     Z_PARAM_ARRAY_HT(options)
   ZEND_PARSE_PARAMETERS_END();
   (void)return_value;
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_config_configure(options);
 }
 
 ZEND_METHOD(Multiverse_MultiWorker, config) {
   ZEND_PARSE_PARAMETERS_NONE();
+  if (mvphp_hosting_enabled() == FAILURE) RETURN_THROWS();
   mvphp_config_to_array(return_value);
 }

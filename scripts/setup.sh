@@ -7,9 +7,11 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev valgrind libcjson-dev
   php8.2-dev php8.2-cli php8.2-sqlite3 php-pear phpunit
-  php-laravel-framework php-symfony-process
+  php8.2-fpm libfcgi-bin
+  php-laravel-framework php-symfony-process composer
   python3 python3-dev python3-pytest python3-setuptools python3-psutil
-  python3-pebble python3-joblib python3-matplotlib python3-venv python3-pip mypy
+  python3-pebble python3-joblib python3-cloudpickle python3-tqdm python3-matplotlib python3-venv
+  python3-pip mypy
   libpython3.11-testsuite
   python3-celery python3-redis redis-server python3-distributed
 )

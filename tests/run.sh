@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the CLI, the PHP extension and the Python package from this
 # checkout into a temporary directory, then runs the cross-language tests,
-# the bad-input catalogue and the torture suite's quick mode.
+# the bad-input catalogue, the php-fpm tests and the torture suite's quick
+# mode.
 #
 #   tests/run.sh [PYTEST_ARGS...]      e.g. tests/run.sh -k nproc
 #
@@ -45,8 +46,8 @@ export MV_TEST_PHP_EXT=$php_ext MV_TEST_PYTHONPATH=$pythonpath MV_TEST_CLI=$cli
 export PYTHONDONTWRITEBYTECODE=1
 
 status=0
-echo "== cross-language tests and bad-input catalogue"
-"$python" -m pytest -p no:cacheprovider -q -rfE --tb=short tests/cross tests/catalogue "$@" || status=1
+echo "== cross-language tests, bad-input catalogue, php-fpm"
+"$python" -m pytest -p no:cacheprovider -q -rfE --tb=short tests/cross tests/catalogue tests/fpm "$@" || status=1
 
 if [ "$trials" -gt 0 ]; then
   echo "== torture, quick mode ($trials trials)"

@@ -57,7 +57,8 @@ extern "C" {
   XX(EBUSY,     -18, "task still running")                                   \
   XX(EINTR,     -19, "interrupted")                                          \
   XX(EHOSTGONE, -20, "host process died")                                    \
-  XX(ESYS,      -21, "system call failed")
+  XX(ESYS,      -21, "system call failed")                                  \
+  XX(EINTERP,   -22, "worker interpreter not found")
 
 typedef enum {
 #define XX(name, val, msg) MV_##name = val,
@@ -89,7 +90,15 @@ typedef struct {
   int processes;         /* processes kept warm (>= 1) */
   int max_requests;      /* requests per process before it is replaced; 0 = no limit */
   double idle_timeout;   /* seconds idle before a process exits; 0 = never */
+  double greet_timeout;  /* seconds a new process has to greet; 0 = MV_DEFAULT_GREET_TIMEOUT */
 } mv_warm_t;
+
+/* A warm process writes the greeting line {"multiverse":"ready"} on its
+ * result channel before it reads a request. One that has not greeted
+ * within this many seconds (or greet_timeout) does not speak the warm
+ * protocol: it is killed with its tree and the requests waiting for it
+ * fail at once (MV_ENORESULT, the message says why and how to fix it). */
+#define MV_DEFAULT_GREET_TIMEOUT 10.0
 
 /* A worker named in the configuration's warm settings. */
 typedef struct {
@@ -104,6 +113,7 @@ typedef struct {
   char *node;             /* NULL = "node" */
   char *php;              /* NULL = "php" */
   char *runtime_dir;      /* NULL = $XDG_RUNTIME_DIR/multiverse or /tmp/multiverse-<uid> */
+  char *ns;               /* registry namespace (API.md §1, option `namespace`); NULL = "default" */
   double timeout;         /* seconds, 0 = unlimited */
   double kill_grace;      /* seconds between SIGTERM and SIGKILL */
   size_t max_output;      /* bytes kept per stream (stdout, stderr, result) */
@@ -136,6 +146,13 @@ int mv_config_copy(mv_config_t *dst, const mv_config_t *src);
 int mv_config_validate(const mv_config_t *cfg);
 /* Effective runtime directory for cfg, written into buf. */
 int mv_config_runtime_dir(const mv_config_t *cfg, char *buf, size_t size);
+/* The namespace tasks of cfg are registered under: cfg->ns, or
+ * MV_DEFAULT_NAMESPACE when it is NULL. */
+#define MV_DEFAULT_NAMESPACE "default"
+#define MV_NAMESPACE_MAX 64
+const char *mv_config_namespace(const mv_config_t *cfg);
+/* 0 if ns matches ^[A-Za-z0-9_.-]{1,64}$, else MV_EINVAL naming it. */
+int mv_check_namespace(const char *ns);
 /* Validate a timeout value from a binding: finite and >= 0. `what` names
  * the argument in the error detail ("timeout", "$timeout", ...). */
 int mv_check_timeout(double seconds, const char *what);
@@ -148,7 +165,8 @@ void mv_config_clear_env(mv_config_t *cfg);
 int mv_check_env_name(const char *name);
 /* Make worker `name` warm with settings (checked: processes >= 1,
  * max_requests >= 0, idle_timeout a valid duration; MV_EINVAL names the
- * setting), or cold with settings NULL, whatever its multiverse.json says. */
+ * setting; greet_timeout a valid duration too), or cold with settings NULL,
+ * whatever its multiverse.json says. */
 int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings);
 /* Drop every warm setting of the configuration. */
 void mv_config_clear_warm(mv_config_t *cfg);
@@ -184,7 +202,9 @@ typedef struct {
   char *warm_config;     /* contents of multiverse.json if present, else NULL */
 } mv_worker_t;
 
-/* Find a worker by name; MV_ENOTFOUND names every path tried. */
+/* Find a worker by name; MV_ENOTFOUND names every path tried, MV_EINTERP
+ * names the driver's interpreter that is missing (or not executable) and
+ * leaves out->driver set (the rest of *out is empty). */
 int mv_worker_resolve(const mv_config_t *cfg, const char *name, mv_worker_t *out);
 void mv_worker_dispose(mv_worker_t *w);
 
@@ -497,6 +517,15 @@ void mv_sched_unlock(mv_sched_t *sched);
 int mv_sched_wait(mv_sched_t *sched, mv_task_t *task, double timeout);
 /* Make threads in mv_sched_wait() look again (any thread). */
 int mv_sched_wakeup(mv_sched_t *sched);
+/* Called after every round of the loop by the thread driving it, with the
+ * lock held (the event thread, or a thread in mv_sched_wait()): the place
+ * to pick up work other threads queued without taking the lock. Like the
+ * callbacks, it must not block or take the lock. NULL removes it. */
+typedef void (*mv_sched_round_fn)(void *data);
+void mv_sched_on_round(mv_sched_t *sched, mv_sched_round_fn fn, void *data);
+/* End the current round soon (any thread, without the lock): the round
+ * hook runs. Cheaper than mv_sched_lock() + unlock. */
+int mv_sched_poke(mv_sched_t *sched);
 /* Stop the event thread, cancel every task and wait for the trees. */
 void mv_sched_free(mv_sched_t *sched);
 /* In a forked child: drop the parent's copy, signalling nothing. */
@@ -577,11 +606,19 @@ typedef struct {
   char kind[16];         /* "exec", "fork", "warm" */
   char state[16];        /* "running", "idle", "busy" */
   double started_at;     /* unix time */
+  /* The namespace the task was registered under (entries written by a
+   * build without namespaces read as MV_DEFAULT_NAMESPACE). */
+  char ns[MV_NAMESPACE_MAX + 1];
 } mv_entry_t;
 
-/* List live entries (optionally only worker == name exactly). Stale and
- * corrupt entries are skipped (stale ones are removed). */
-int mv_registry_list(const char *runtime_dir, const char *worker,
+/* Both calls see the entries of namespace `ns` only (checked with
+ * mv_check_namespace; a binding passes mv_config_namespace(cfg)), or of
+ * every namespace when ns is NULL; and of every worker, or only those
+ * named `worker` exactly. */
+
+/* List live entries. Stale and corrupt entries are skipped (stale ones are
+ * removed). */
+int mv_registry_list(const char *runtime_dir, const char *ns, const char *worker,
                      mv_entry_t **entries, size_t *count);
 /* Kill live entries' trees (SIGTERM, grace, SIGKILL, done by each entry's
  * supervisor) and wait until they are gone. *killed = number of trees.
@@ -589,7 +626,7 @@ int mv_registry_list(const char *runtime_dir, const char *worker,
  * kill_grace after SIGTERM, and the margin covers supervisors that are
  * busy or slow to be scheduled. */
 #define MV_CLEAR_MARGIN 10.0
-int mv_registry_clear(const char *runtime_dir, const char *worker,
+int mv_registry_clear(const char *runtime_dir, const char *ns, const char *worker,
                       double wait_timeout, int *killed);
 
 /* ------------------------------------------------------------------------

@@ -31,7 +31,8 @@ void mv_config_dispose(mv_config_t *cfg) {
   free(cfg->node);
   free(cfg->php);
   free(cfg->runtime_dir);
-  cfg->workers_path = cfg->python = cfg->node = cfg->php = cfg->runtime_dir = NULL;
+  free(cfg->ns);
+  cfg->workers_path = cfg->python = cfg->node = cfg->php = cfg->runtime_dir = cfg->ns = NULL;
   mv_config_clear_env(cfg);
   mv_config_clear_warm(cfg);
 }
@@ -51,14 +52,17 @@ int mv__warm_check(const char *name, const mv_warm_t *w) {
                      w->max_requests);
   char what[300];
   snprintf(what, sizeof(what), "warm '%s': idle_timeout", name);
-  return mv_check_timeout(w->idle_timeout, what);
+  int r = mv_check_timeout(w->idle_timeout, what);
+  if (r < 0) return r;
+  snprintf(what, sizeof(what), "warm '%s': greet_timeout", name);
+  return mv_check_timeout(w->greet_timeout, what);
 }
 
 int mv_config_set_warm(mv_config_t *cfg, const char *name, const mv_warm_t *settings) {
   int r = mv_validate_worker_name(name);
   if (r < 0) return r;
   if (settings && (r = mv__warm_check(name, settings)) < 0) return r;
-  mv_warm_entry_t e = {NULL, settings != NULL, {0, 0, 0}};
+  mv_warm_entry_t e = {NULL, settings != NULL, {0, 0, 0, 0}};
   if (settings) e.settings = *settings;
   for (size_t i = 0; i < cfg->nwarm; i++) {
     if (strcmp(cfg->warm[i].name, name) == 0) {
@@ -99,7 +103,8 @@ int mv_config_same_start(const mv_config_t *a, const mv_config_t *b) {
   mv_clear_error();
   return mv__same_str(a->workers_path, b->workers_path) && mv__same_str(a->python, b->python) &&
          mv__same_str(a->node, b->node) && mv__same_str(a->php, b->php) &&
-         strcmp(ra, rb) == 0 && a->kill_grace == b->kill_grace &&
+         strcmp(ra, rb) == 0 &&
+         strcmp(mv_config_namespace(a), mv_config_namespace(b)) == 0 && a->kill_grace == b->kill_grace &&
          a->max_output == b->max_output && a->containment == b->containment &&
          (a->inherit_env != 0) == (b->inherit_env != 0) &&
          mv__strv_len(a->env) == mv__strv_len(b->env) && mv__strv_subset(a->env, b->env);
@@ -163,7 +168,7 @@ int mv_config_set_string(char **field, const char *value) {
 
 int mv_config_copy(mv_config_t *dst, const mv_config_t *src) {
   *dst = *src;
-  dst->workers_path = dst->python = dst->node = dst->php = dst->runtime_dir = NULL;
+  dst->workers_path = dst->python = dst->node = dst->php = dst->runtime_dir = dst->ns = NULL;
   dst->env = NULL;
   dst->warm = NULL;
   dst->nwarm = 0;
@@ -171,7 +176,8 @@ int mv_config_copy(mv_config_t *dst, const mv_config_t *src) {
             mv_config_set_string(&dst->python, src->python) < 0 ||
             mv_config_set_string(&dst->node, src->node) < 0 ||
             mv_config_set_string(&dst->php, src->php) < 0 ||
-            mv_config_set_string(&dst->runtime_dir, src->runtime_dir) < 0;
+            mv_config_set_string(&dst->runtime_dir, src->runtime_dir) < 0 ||
+            mv_config_set_string(&dst->ns, src->ns) < 0;
   size_t n = mv__strv_len(src->env);
   if (!bad && n > 0) {
     dst->env = calloc(n + 1, sizeof(char *));
@@ -217,6 +223,7 @@ int mv_config_validate(const mv_config_t *cfg) {
   if (cfg->runtime_dir && cfg->runtime_dir[0] != '/')
     return mv__error(MV_EINVAL, "runtime_dir must be an absolute path, got '%s'",
                      cfg->runtime_dir);
+  if (cfg->ns && (r = mv_check_namespace(cfg->ns)) < 0) return r;
   if (cfg->containment < MV_CONTAIN_AUTO || cfg->containment > MV_CONTAIN_SUBREAPER)
     return mv__error(MV_EINVAL, "containment must be auto, cgroup or subreaper");
   for (char **e = cfg->env; e && *e; e++) {
@@ -227,6 +234,24 @@ int mv_config_validate(const mv_config_t *cfg) {
     if (eq == NULL || nl > 255) return mv__error(MV_EINVAL, "env: malformed entry '%.64s'", *e);
     if ((r = mv_check_env_name(name)) < 0) return r;
   }
+  return 0;
+}
+
+const char *mv_config_namespace(const mv_config_t *cfg) {
+  return cfg && cfg->ns ? cfg->ns : MV_DEFAULT_NAMESPACE;
+}
+
+int mv_check_namespace(const char *ns) {
+  if (ns == NULL || *ns == '\0') return mv__error(MV_EINVAL, "namespace must not be empty");
+  size_t n = strlen(ns);
+  int ok = n <= MV_NAMESPACE_MAX;
+  for (const char *c = ns; ok && *c; c++)
+    ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+         *c == '_' || *c == '.' || *c == '-';
+  if (!ok)
+    return mv__error(MV_EINVAL,
+                     "invalid namespace '%.80s'%s (1 to %d letters, digits, '_', '.' or '-')",
+                     ns, n > 80 ? "..." : "", MV_NAMESPACE_MAX);
   return 0;
 }
 

@@ -15,6 +15,17 @@
  * of its own, but it is a task of the loop like any other (wait, cancel,
  * report), so the bindings call warm and cold workers the same way.
  *
+ * Greeting: an exec'd warm process first writes {"multiverse":"ready"} on
+ * fd 3, and takes requests only then. Until it has, the supervisor holds
+ * it busy with the greeting's deadline (greet_timeout, default
+ * MV_DEFAULT_GREET_TIMEOUT); a process that misses it, writes something
+ * else first or ends before greeting fails the requests waiting for it at
+ * once, saying it does not speak the warm protocol. Without the greeting,
+ * a plain worker marked warm (it reads stdin to end of file, which never
+ * comes) would hang every call until its timeout, or forever without one.
+ * The processes of a pool of forked servers are the binding's own code:
+ * they need no greeting.
+ *
  * Per request: the process is marked busy with the request's deadline (the
  * supervisor kills the tree if it is missed), the payload is written as one
  * line, and the first line on fd 3 is the answer; stdout and stderr written
@@ -40,6 +51,9 @@ typedef struct mv__proc_s {
   int flipped;              /* its supervisor was told it is busy */
   int served;
   int retiring;
+  int greeted;              /* it wrote the greeting (forked servers: always) */
+  int greet_by_request;     /* its greeting deadline was a waiting request's timeout */
+  char *refused;            /* why it was killed before greeting, if it was */
   char *sent;               /* payload of the request in flight */
   size_t sent_len;
   struct mv__proc_s *next;
@@ -106,13 +120,15 @@ int mv_warm_parse(const char *json, mv_warm_t *out) {
   } else if (cJSON_IsTrue(w)) {
     r = 1;
   } else if (cJSON_IsObject(w)) {
-    double procs = 1, maxreq = 0, idle = 0;
+    double procs = 1, maxreq = 0, idle = 0, greet = 0;
     if ((r = mv__warm_number(w, "processes", 1, &procs)) == 0 &&
         (r = mv__warm_number(w, "max_requests", 0, &maxreq)) == 0 &&
-        (r = mv__warm_number(w, "idle_timeout", 0, &idle)) == 0) {
+        (r = mv__warm_number(w, "idle_timeout", 0, &idle)) == 0 &&
+        (r = mv__warm_number(w, "greet_timeout", 0, &greet)) == 0) {
       out->processes = procs > 1024 ? 1024 : (int)procs;
       out->max_requests = maxreq > 1e9 ? 1000000000 : (int)maxreq;
       out->idle_timeout = idle;
+      out->greet_timeout = greet;
       r = 1;
     }
   } else {
@@ -194,6 +210,7 @@ int mv_pool_fork(mv_pool_t *p, mv_child_t **child) {
   int r = pr ? 0 : mv__error(MV_ENOMEM, "out of memory");
   if (r == 0) {
     pr->pool = p;
+    pr->greeted = 1;
     mv_task_opts_t o;
     mv__proc_opts(p, pr, &o);
     r = mv_task_fork(p->loop, &p->cfg, &o, &pr->task, child);
@@ -330,9 +347,160 @@ static void mv__req_finish(mv_task_t *req) {
   mv__task_complete(req);
 }
 
+
+/* Greeting ---------------------------------------------------------------- */
+
+/* How to make a worker speak the warm protocol, for messages. */
+#define MV__WARM_HINT                                                                    \
+  "a warm worker first writes the line {\"multiverse\":\"ready\"} to fd 3, then answers " \
+  "each line on stdin with one line on fd 3: in Python call "                            \
+  "multiverse.worker.serve(handler), with the multiverse package installed for the "     \
+  "worker's interpreter (php artisan multiverse:install does it for Laravel), or make "  \
+  "the worker cold (remove \"warm\" from its multiverse.json)"
+
+static double mv__greet_timeout(const mv_pool_t *p) {
+  return p->warm.greet_timeout > 0 ? p->warm.greet_timeout : MV_DEFAULT_GREET_TIMEOUT;
+}
+
+/* Seconds left of a waiting request's timeout (counted from the call);
+ * -1 = none. */
+static double mv__req_left(const mv_task_t *req, double now) {
+  if (req->timeout <= 0) return -1;
+  double left = req->timeout - (now - req->t_start);
+  return left > 0 ? left : 0;
+}
+
+/* The deadline a new process has to greet: greet_timeout, or less when a
+ * request waiting for it would time out first (a call never waits past
+ * its timeout for a process to start). */
+static double mv__greet_deadline(mv__proc_t *pr) {
+  mv_pool_t *p = pr->pool;
+  double d = mv__greet_timeout(p), now = mv__now();
+  pr->greet_by_request = 0;
+  for (size_t i = 0; i < p->qlen; i++) {
+    double left = mv__req_left(p->queue[p->qhead + i], now);
+    if (left >= 0 && left < d) {
+      d = left > 0.001 ? left : 0.001;
+      pr->greet_by_request = 1;
+    }
+  }
+  return d;
+}
+
+/* A process was killed at a waiting request's deadline before greeting:
+ * the requests whose time is up time out; the others wait for the next
+ * process. */
+static void mv__greet_expired(mv_pool_t *p, const mv__proc_t *pr, const mv_report_t *rep) {
+  double now = mv__now();
+  size_t n = 0;
+  mv_task_t **due = malloc((p->qlen ? p->qlen : 1) * sizeof(*due));
+  if (due == NULL) return;
+  for (size_t i = 0; i < p->qlen;) {
+    mv_task_t *req = p->queue[p->qhead + i];
+    if (mv__req_left(req, now) >= 0 && mv__req_left(req, now) < 0.05) {
+      due[n++] = req;
+      mv__queue_remove(p, req);
+    } else {
+      i++;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    mv_task_t *req = due[i];
+    mv__req_orphaned(req, rep);
+    req->report.pid = mv_task_pid(pr->task);
+    req->root = req->report.pid;
+    req->report.status = MV_ETIMEDOUT;
+    free(req->report.message);
+    req->report.message =
+        mv__asprintf("warm worker '%s' timed out after %g s waiting for its warm process to "
+                     "greet (process tree killed)", p->name, req->timeout);
+    mv__req_finish(req);
+  }
+  free(due);
+}
+
+/* 1 if msg is the greeting: a JSON object whose "multiverse" is "ready"
+ * (other members are allowed, for later versions of the protocol). */
+static int mv__is_greeting(const char *msg, size_t len) {
+  cJSON *root = cJSON_ParseWithLength(msg, len);
+  const cJSON *v = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "multiverse")
+                                        : NULL;
+  int ok = cJSON_IsString(v) && strcmp(v->valuestring, "ready") == 0;
+  cJSON_Delete(root);
+  return ok;
+}
+
+/* The first line of a warm process: the greeting makes it take requests;
+ * anything else gets it killed (its end fails the requests waiting). */
+static void mv__proc_greeting(mv__proc_t *pr, const char *msg, size_t len) {
+  if (!mv__is_greeting(msg, len)) {
+    if (pr->refused == NULL) {
+      int shown = len > 80 ? 80 : (int)len;
+      pr->refused = mv__asprintf("its first line on fd 3 was not the greeting but '%.*s%s'",
+                                 shown, msg, len > 80 ? "..." : "");
+      mv_task_cancel(pr->task);
+    }
+    return;
+  }
+  pr->greeted = 1;
+  if (pr->flipped) mv_task_set_busy(pr->task, 0, 0);
+  pr->flipped = 0;
+  /* What it printed while starting belongs to no request. */
+  mv_buf_t out, err;
+  if (mv_task_take_output(pr->task, &out, &err) == 0) {
+    free(out.data);
+    free(err.data);
+  }
+  mv__pool_dispatch(pr->pool);
+}
+
+/* A warm process ended before greeting. The requests waiting fail with
+ * why, unless a process that greeted is there to serve them. */
+static void mv__proc_never_greeted(mv_pool_t *p, mv__proc_t *pr, const mv_report_t *rep) {
+  if (pr->greet_by_request && rep->end == MV_END_TIMEOUT && pr->refused == NULL) {
+    mv__greet_expired(p, pr, rep);
+    return;
+  }
+  for (mv__proc_t *o = p->procs; o; o = o->next)
+    if (o->greeted && !o->retiring && !o->task->done) return;
+  while (p->qlen > 0) {
+    mv_task_t *req = mv__queue_pop(p);
+    mv_report_t *r = &req->report;
+    mv__req_orphaned(req, rep);
+    req->report.pid = mv_task_pid(pr->task);
+    req->root = req->report.pid;
+    char *msg = NULL;
+    if (pr->refused) {
+      r->status = MV_ENORESULT;
+      msg = mv__asprintf("warm worker '%s' does not speak the warm protocol: %s (process "
+                         "tree killed); " MV__WARM_HINT, p->name, pr->refused);
+    } else if (rep->end == MV_END_TIMEOUT) {
+      r->status = MV_ENORESULT;
+      msg = mv__asprintf("warm worker '%s' did not greet within %g s (greet_timeout): it does "
+                         "not speak the warm protocol (process tree killed); " MV__WARM_HINT,
+                         p->name, mv__greet_timeout(p));
+    } else if (r->status == MV_ENORESULT) {
+      msg = mv__asprintf("warm worker '%s' exited before greeting: it does not speak the warm "
+                         "protocol; " MV__WARM_HINT, p->name);
+    } else {
+      /* It failed on its own (a crash, an exception in its imports):
+       * that is the error, with the remote fields parsed from stderr. */
+      msg = mv__asprintf("%s (warm process ended before greeting)",
+                         rep->message && *rep->message ? rep->message : "warm process failed");
+    }
+    free(r->message);
+    r->message = msg;
+    mv__req_finish(req);
+  }
+}
+
 static void mv__proc_on_message(mv_task_t *t, const char *msg, size_t len, void *data) {
   (void)t;
   mv__proc_t *pr = data;
+  if (!pr->greeted) {
+    mv__proc_greeting(pr, msg, len);
+    return;
+  }
   mv_task_t *req = pr->req;
   if (req == NULL) return; /* an answer nobody asked for: ignore it */
   pr->req = NULL;
@@ -393,8 +561,10 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
                                          p->forked ? "task" : "warm worker", p->name);
     }
   }
+  if (!pr->greeted) mv__proc_never_greeted(p, pr, mv_task_report(t));
   mv_task_free(t);
   free(pr->sent);
+  free(pr->refused);
   free(pr);
   if (req) mv__req_finish(req);
   mv__pool_dispatch(p);
@@ -402,6 +572,12 @@ static void mv__proc_on_done(mv_task_t *t, void *data) {
 
 static void mv__proc_on_started(mv_task_t *t) {
   mv__proc_t *pr = t->data;
+  /* Not greeted yet (the greeting may come first: another fd): the
+   * supervisor kills it if the greeting does not come in time. */
+  if (!pr->greeted && !pr->flipped) {
+    mv_task_set_busy(t, 1, mv__greet_deadline(pr));
+    pr->flipped = 1;
+  }
   mv__pool_dispatch(pr->pool);
 }
 
@@ -484,7 +660,7 @@ static void mv__pool_dispatch(mv_pool_t *p) {
       /* A process takes requests once its supervisor has registered it,
        * so clear() after an answer always finds the process (its STARTED
        * dispatches again). */
-      if (pr->task->started) idle = pr;
+      if (pr->task->started && pr->greeted) idle = pr;
       else coming++;
     }
     if (idle == NULL) {
@@ -585,7 +761,10 @@ int mv__pool_cancel(mv_task_t *req) {
   mv_pool_t *p = req->pool;
   req->canceled = 1;
   if (req->proc) {
-    /* In flight: kill the process's tree; its end fails the request. */
+    /* In flight: kill the process's tree; its end fails the request. Its
+     * answer may still come first (sent before the kill landed): the
+     * process, being killed, never takes another request. */
+    req->proc->retiring = 1;
     mv_task_cancel(req->proc->task);
     return 1;
   }
@@ -633,6 +812,7 @@ void mv__pool_forget(mv_pool_t *p) {
     mv__proc_t *pr = p->procs;
     p->procs = pr->next;
     free(pr->sent);
+    free(pr->refused);
     free(pr);
   }
   mv__pool_dispose(p);
@@ -685,7 +865,7 @@ static char *mv__absolute_path(const char *path) {
 
 static int mv__warm_same(const mv_warm_t *a, const mv_warm_t *b) {
   return a->processes == b->processes && a->max_requests == b->max_requests &&
-         a->idle_timeout == b->idle_timeout;
+         a->idle_timeout == b->idle_timeout && a->greet_timeout == b->greet_timeout;
 }
 
 int mv_loop_warm_pool(mv_loop_t *loop, const mv_config_t *cfg, const char *name,

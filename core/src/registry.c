@@ -15,6 +15,13 @@
  * died is killed only when its environment carries the entry's
  * MULTIVERSE_TASK_ID.
  *
+ * Every entry carries the namespace its task was registered under
+ * (API.md §1): listing and clearing look at one namespace, or at all of
+ * them. The format is "key=value" lines, and readers skip keys they do not
+ * know, so the namespace is one more line: an entry written by an older
+ * build has none and counts as "default", and an older build reads a newer
+ * entry as it always did.
+ *
  * Stale entries (supervisor gone or not proven) are removed; corrupt ones,
  * files that belong to another user and anything that is not a regular
  * file (FIFOs, devices, sockets, symlinks, directories) are skipped
@@ -99,10 +106,10 @@ int mv__registry_write(const char *dir, const mv_entry_t *e,
   int n = snprintf(buf, sizeof(buf),
                    "v=1\nsupervisor_pid=%d\nsupervisor_start=%llu\npid=%d\n"
                    "start=%llu\nhost_pid=%d\nworker=%s\ntask_id=%s\nkind=%s\n"
-                   "state=%s\nstarted_at=%.6f\n",
+                   "state=%s\nstarted_at=%.6f\nnamespace=%s\n",
                    (int)e->supervisor_pid, supervisor_start, (int)e->pid,
                    root_start, (int)e->host_pid, e->worker, e->task_id, e->kind,
-                   e->state, e->started_at);
+                   e->state, e->started_at, e->ns[0] ? e->ns : MV_DEFAULT_NAMESPACE);
   int ok = n > 0 && (size_t)n < sizeof(buf) && mv__write_all(fd, buf, (size_t)n) == 0;
   close(fd);
   /* rename() makes the entry appear complete or not at all. */
@@ -183,10 +190,19 @@ static int mv__registry_read(int dirfd, const char *name, mv__rentry_t *r) {
       snprintf(r->e.state, sizeof(r->e.state), "%s", v);
     } else if (strcmp(k, "started_at") == 0) {
       r->e.started_at = strtod(v, &end);
+    } else if (strcmp(k, "namespace") == 0) {
+      /* A namespace no build could have written makes the entry corrupt. */
+      if (mv_check_namespace(v) < 0) {
+        mv_clear_error();
+        return -1;
+      }
+      snprintf(r->e.ns, sizeof(r->e.ns), "%s", v);
     }
     if (end != NULL && *end != '\0') return -1;
   }
   if (have != 31 || r->e.supervisor_pid <= 0 || r->e.pid <= 0) return -1;
+  /* Written before namespaces existed. */
+  if (r->e.ns[0] == '\0') snprintf(r->e.ns, sizeof(r->e.ns), "%s", MV_DEFAULT_NAMESPACE);
   return 0;
 }
 
@@ -265,7 +281,7 @@ static int mv__is_task_root(pid_t pid, const char *task_id) {
 /* Collect live, matching entries; remove stale ones. When orphans is not
  * NULL, stale entries whose task root still runs are returned there (their
  * supervisor died abnormally; clear() kills the root's session). */
-static int mv__registry_scan(const char *dir, const char *worker,
+static int mv__registry_scan(const char *dir, const char *ns, const char *worker,
                              mv__rentry_t **out, size_t *count,
                              mv__rentry_t **orphans, size_t *norphans) {
   *out = NULL;
@@ -297,6 +313,7 @@ static int mv__registry_scan(const char *dir, const char *worker,
     if (mv__registry_read(dirfd(d), de->d_name, &r) < 0) continue; /* corrupt/foreign */
     snprintf(r.path, sizeof(r.path), "%s/%s", dir, de->d_name);
     if (worker && strcmp(worker, r.e.worker) != 0) continue;
+    if (ns && strcmp(ns, r.e.ns) != 0) continue;
     /* A live process that is not the supervisor of the entry's task makes
      * the entry as stale as a dead one: no task of ours is behind it. */
     int live = mv__same_process(r.e.supervisor_pid, r.sup_start) &&
@@ -329,14 +346,15 @@ static int mv__registry_scan(const char *dir, const char *worker,
   return 0;
 }
 
-int mv_registry_list(const char *runtime_dir, const char *worker,
+int mv_registry_list(const char *runtime_dir, const char *ns, const char *worker,
                      mv_entry_t **entries, size_t *count) {
   *entries = NULL;
   *count = 0;
+  if (ns && mv_check_namespace(ns) < 0) return MV_EINVAL;
   if (worker && mv_validate_worker_name(worker) < 0) return MV_EINVAL;
   mv__rentry_t *v;
   size_t n;
-  int r = mv__registry_scan(runtime_dir, worker, &v, &n, NULL, NULL);
+  int r = mv__registry_scan(runtime_dir, ns, worker, &v, &n, NULL, NULL);
   if (r < 0) return r;
   if (n == 0) {
     free(v);
@@ -354,13 +372,14 @@ int mv_registry_list(const char *runtime_dir, const char *worker,
   return 0;
 }
 
-int mv_registry_clear(const char *runtime_dir, const char *worker,
+int mv_registry_clear(const char *runtime_dir, const char *ns, const char *worker,
                       double wait_timeout, int *killed) {
   *killed = 0;
+  if (ns && mv_check_namespace(ns) < 0) return MV_EINVAL;
   if (worker && mv_validate_worker_name(worker) < 0) return MV_EINVAL;
   mv__rentry_t *v, *orph;
   size_t n, norph;
-  int r = mv__registry_scan(runtime_dir, worker, &v, &n, &orph, &norph);
+  int r = mv__registry_scan(runtime_dir, ns, worker, &v, &n, &orph, &norph);
   if (r < 0) return r;
 
   int *fds = calloc(n ? n : 1, sizeof(int));

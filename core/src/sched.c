@@ -19,6 +19,11 @@
  * round.
  * Without it, mv_sched_wait() drives the loop in the caller's thread.
  *
+ * A binding may hook the end of every round (mv_sched_on_round): work
+ * handed over by threads that did not take the lock (a queue of their
+ * own) is picked up there by whoever drives the loop, so such a thread
+ * only wakes the loop (mv_sched_poke) instead of taking the lock.
+ *
  * After fork() the child must mv_sched_forget() its copy: the thread does
  * not exist there, and the tasks are the parent's.
  */
@@ -45,6 +50,8 @@ struct mv_sched_s {
   int has_thread;
   int stop;                 /* under mu */
   int failed;               /* under mu: the event thread's loop failed */
+  mv_sched_round_fn on_round; /* under mu: called after each round */
+  void *round_data;
 };
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
@@ -89,6 +96,7 @@ void mv_sched_unlock(mv_sched_t *s) {
 /* One round of the loop by the thread holding mu; then let lockers in. */
 static int mv__sched_round(mv_sched_t *s, mv_task_t *task, double timeout) {
   int r = mv_loop_wait(s->loop, task, timeout);
+  if (s->on_round) s->on_round(s->round_data);
   pthread_mutex_lock(&s->wmu);
   s->ends++;
   pthread_cond_broadcast(&s->done_cv);
@@ -108,8 +116,10 @@ static void *mv__sched_main(void *arg) {
     while (LOAD(s->lockers) > 0) pthread_cond_wait(&s->hcv, &s->mu);
     if (s->stop) break;
     if (mv_loop_active(s->loop) == 0) {
-      /* Nothing to drive: sleep until a locker has been (unlock). */
-      pthread_cond_wait(&s->hcv, &s->mu);
+      /* Nothing to drive, unless the hook has work queued for the loop;
+       * else sleep until a locker has been (unlock). */
+      if (s->on_round) s->on_round(s->round_data);
+      if (mv_loop_active(s->loop) == 0) pthread_cond_wait(&s->hcv, &s->mu);
       continue;
     }
     int r = mv__sched_round(s, NULL, -1);
@@ -124,6 +134,13 @@ static void *mv__sched_main(void *arg) {
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
+}
+
+void mv_sched_on_round(mv_sched_t *s, mv_sched_round_fn fn, void *data) {
+  mv_sched_lock(s);
+  s->on_round = fn;
+  s->round_data = data;
+  mv_sched_unlock(s);
 }
 
 int mv_sched_start_thread(mv_sched_t *s) {
@@ -215,6 +232,20 @@ int mv_sched_wait(mv_sched_t *s, mv_task_t *task, double timeout) {
   }
   mv_sched_unlock(s);
   return r;
+}
+
+int mv_sched_poke(mv_sched_t *s) {
+  /* Nobody holds the loop (the event thread idles or steps aside): run
+   * the hook here, which costs no hand-over. Else whoever holds it runs
+   * the hook after its round: the driver, woken for one more round (the
+   * wakeup stays pending until a round reads it), or, after a locker
+   * lets go, the event thread, which runs it when idle too. */
+  if (pthread_mutex_trylock(&s->mu) == 0) {
+    if (s->on_round) s->on_round(s->round_data);
+    mv_sched_unlock(s);
+    return 0;
+  }
+  return mv_loop_wakeup(s->loop);
 }
 
 int mv_sched_wakeup(mv_sched_t *s) {

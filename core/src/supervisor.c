@@ -59,7 +59,7 @@ typedef struct {
   double grace, timeout, t0, idle;
   long mem_kb, cpu_s;
   int contain;
-  const char *cgroup, *cwd, *regdir, *worker, *task, *kind;
+  const char *cgroup, *cwd, *regdir, *ns, *worker, *task, *kind;
   pid_t host;
   char **argv;
 } mv__sup_opts_t;
@@ -126,6 +126,7 @@ static int mv__sup_parse(mv__sup_opts_t *o, int argc, char **argv) {
     else if (KEY("cgroup")) o->cgroup = v;
     else if (KEY("cwd")) o->cwd = v;
     else if (KEY("regdir")) o->regdir = v;
+    else if (KEY("namespace")) o->ns = v;
     else if (KEY("worker")) o->worker = v;
     else if (KEY("task")) o->task = v;
     else if (KEY("kind")) o->kind = v;
@@ -403,6 +404,7 @@ static void mv__sup_register(mv__sup_t *s, unsigned long long root_start) {
   snprintf(e.worker, sizeof(e.worker), "%s", s->o.worker ? s->o.worker : "");
   snprintf(e.task_id, sizeof(e.task_id), "%s", s->o.task ? s->o.task : "");
   snprintf(e.kind, sizeof(e.kind), "%s", s->o.kind);
+  snprintf(e.ns, sizeof(e.ns), "%s", s->o.ns && *s->o.ns ? s->o.ns : MV_DEFAULT_NAMESPACE);
   snprintf(e.state, sizeof(e.state), "%s", strcmp(s->o.kind, "warm") == 0 ? "idle" : "running");
   e.started_at = mv__wallclock();
   mv__procstat_t self;

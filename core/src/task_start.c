@@ -47,6 +47,7 @@ typedef struct {
   int persistent;
   int close_pipes;
   char regdir[512];   /* "" = do not register */
+  char ns[MV_NAMESPACE_MAX + 1]; /* ... under this namespace */
   int exec_fd;        /* the supervisor image, or -1 with ... */
   const char *sup_path; /* ... an override path */
 } mv__start_t;
@@ -86,6 +87,7 @@ static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
   if (!(opts && (opts->flags & MV_TASK_NO_REGISTRY))) {
     if ((r = mv_config_runtime_dir(cfg, s->regdir, sizeof(s->regdir))) < 0) return r;
     if ((r = mv__registry_prepare(s->regdir)) < 0) return r;
+    snprintf(s->ns, sizeof(s->ns), "%s", mv_config_namespace(cfg)); /* validated above */
   }
   s->sup_path = mv__supervisor_path();
   if (s->sup_path == NULL && (s->exec_fd = mv__supervisor_exec_fd()) < 0) return s->exec_fd;
@@ -112,6 +114,7 @@ static char **mv__sup_argv(const mv__start_t *s, const char *mode, const char *c
   v[i++] = mv__asprintf("contain=%d", s->contain);
   v[i++] = mv__asprintf("host=%d", (int)getpid());
   v[i++] = mv__asprintf("regdir=%s", s->regdir);
+  v[i++] = mv__asprintf("namespace=%s", s->ns);
   v[i++] = mv__asprintf("worker=%s", worker);
   v[i++] = mv__asprintf("task=%s", task_id);
   v[i++] = mv__asprintf("kind=%s", kind);

@@ -103,7 +103,7 @@ static char *mv__interpreter(const mv_config_t *cfg, const char *base,
   char *path = mv__which(name);
   if (path == NULL) {
     int e = errno;
-    mv__error(MV_ESPAWN, "%s interpreter '%s' %s", mv_driver_name(d), name,
+    mv__error(MV_EINTERP, "%s interpreter '%s' %s", mv_driver_name(d), name,
               e == EACCES ? "is not executable"
                           : (strchr(name, '/') ? "does not exist" : "was not found on PATH"));
     errno = e;
@@ -175,8 +175,9 @@ int mv_worker_resolve(const mv_config_t *cfg, const char *name, mv_worker_t *out
       if (interp == NULL) {
         int e = errno;
         mv_worker_dispose(out);
+        out->driver = d; /* which driver's interpreter is missing */
         errno = e;
-        return MV_ESPAWN;
+        return MV_EINTERP;
       }
     }
     out->argv = mv__argv_for(d, interp, out->script);

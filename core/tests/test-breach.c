@@ -36,7 +36,7 @@ static pid_t supervisor_of(const mv_config_t *cfg, mv_task_t *t) {
   while (th_now() < end) {
     mv_entry_t *e;
     size_t n;
-    if (mv_registry_list(dir, NULL, &e, &n) == 0) {
+    if (mv_registry_list(dir, NULL, NULL, &e, &n) == 0) {
       pid_t sup = 0;
       for (size_t i = 0; i < n; i++)
         if (strcmp(e[i].task_id, mv_task_id(t)) == 0) sup = e[i].supervisor_pid;

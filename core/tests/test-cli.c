@@ -357,3 +357,86 @@ TEST_IMPL(cli_env_options) {
 #undef SECRET_RUN
   return 0;
 }
+
+/* A CLI `run` of worker img in the background (in a shell of its own),
+ * under namespace ns, writing its tree's pids to pidfile. */
+static pid_t cli_start_img(const char *ns, const char *pidfile) {
+  char args[512], cmd[2048];
+  snprintf(args, sizeof(args), "run --namespace %s img '{\"pidfile\": \"%s\"}' >/dev/null 2>&1",
+           ns, pidfile);
+  cli_cmd(cmd, sizeof(cmd), args);
+  pid_t sh = fork();
+  if (sh == 0) {
+    th_die_with_parent();
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  return sh;
+}
+
+static int count_lines(const char *text) {
+  int n = 0;
+  for (; *text; text++) n += *text == '\n';
+  return n;
+}
+
+TEST_IMPL(cli_namespace_run_ps_clear) {
+  char pfa[256], pfb[256];
+  snprintf(pfa, sizeof(pfa), "%s/cli-ns-a", th_tmpdir());
+  snprintf(pfb, sizeof(pfb), "%s/cli-ns-b", th_tmpdir());
+  pid_t ha = cli_start_img("app-a", pfa), hb = cli_start_img("app-b", pfb);
+  pid_t pa[4], pb[4];
+  ASSERT_EQ(th_wait_pids(pfa, pa, 2, 10), 2);
+  ASSERT_EQ(th_wait_pids(pfb, pb, 2, 10), 2);
+
+  /* ps sees its namespace ("default" unless told), --all every one. */
+  ASSERT_EQ(cli_opts("ps"), 0);
+  ASSERT_STR_EQ(cli_out, "");
+  ASSERT_EQ(cli_opts("ps --namespace app-a"), 0);
+  ASSERT_EQ(count_lines(cli_out), 1);
+  ASSERT_CONTAINS(cli_out, "\timg\t");
+  ASSERT_CONTAINS(cli_out, "\tnamespace=app-a\n");
+  ASSERT_EQ(cli_opts("ps --all"), 0);
+  ASSERT_EQ(count_lines(cli_out), 2);
+  ASSERT_CONTAINS(cli_out, "\tnamespace=app-a\n");
+  ASSERT_CONTAINS(cli_out, "\tnamespace=app-b\n");
+
+  /* clear in "default" and in app-a leaves app-b's tree running. */
+  ASSERT_EQ(cli_opts("clear"), 0);
+  ASSERT_STR_EQ(cli_out, "0\n");
+  ASSERT_EQ(th_count_alive(pa, 2) + th_count_alive(pb, 2), 4);
+  ASSERT_EQ(cli_opts("clear --namespace=app-a img"), 0);
+  ASSERT_STR_EQ(cli_out, "1\n");
+  ASSERT_EQ(th_count_alive(pa, 2), 0);
+  ASSERT_EQ(th_count_alive(pb, 2), 2);
+  waitpid(ha, NULL, 0);
+  ASSERT_EQ(cli_opts("ps --all"), 0);
+  ASSERT_EQ(count_lines(cli_out), 1);
+  ASSERT_CONTAINS(cli_out, "\tnamespace=app-b\n");
+
+  /* A bad namespace, or both ways of choosing, are usage errors: nothing
+   * starts, nothing is killed. */
+  char never[256], args[512];
+  snprintf(never, sizeof(never), "%s/cli-ns-never", th_tmpdir());
+  snprintf(args, sizeof(args), "run --namespace 'a/b' img '{\"pidfile\": \"%s\"}'", never);
+  ASSERT_USAGE_ERROR(cli_opts(args), "invalid namespace 'a/b'");
+  ASSERT_USAGE_ERROR(cli_opts("ps --namespace ''"), "namespace");
+  ASSERT_USAGE_ERROR(cli_opts("clear --all --namespace app-b"), "not both");
+  usleep(200000);
+  ASSERT(access(never, F_OK) != 0);
+  ASSERT_EQ(th_count_alive(pb, 2), 2);
+
+  ASSERT_EQ(cli_opts("clear --all"), 0);
+  ASSERT_STR_EQ(cli_out, "1\n");
+  ASSERT_EQ(th_count_alive(pb, 2), 0);
+  waitpid(hb, NULL, 0);
+  /* help names the options */
+  ASSERT_EQ(cli_bare("ps --help"), 0);
+  ASSERT_CONTAINS(cli_out, "--all");
+  ASSERT_CONTAINS(cli_out, "--namespace NAME");
+  ASSERT_EQ(cli_bare("clear --help"), 0);
+  ASSERT_CONTAINS(cli_out, "--all");
+  ASSERT_EQ(cli_bare("run --help"), 0);
+  ASSERT_CONTAINS(cli_out, "--namespace NAME");
+  return 0;
+}

@@ -23,7 +23,8 @@ static int read_full(int fd, void *buf, size_t len) {
 }
 
 /* The server: "sleep:S" sleeps S seconds, "orphan" leaves a process
- * behind; every answer is "<pid>:<request>". */
+ * behind, "deaf" ignores SIGTERM from then on (a kill takes kill_grace);
+ * every answer is "<pid>:<request>". */
 static void serve(mv_child_t *child) {
   int fd = mv_child_request_fd(child);
   for (;;) {
@@ -34,6 +35,7 @@ static void serve(mv_child_t *child) {
     char req[256] = "";
     if (n >= sizeof(req) || read_full(fd, req, (size_t)n) < 0) break;
     if (strncmp(req, "sleep:", 6) == 0) usleep((useconds_t)(atof(req + 6) * 1e6));
+    if (strcmp(req, "deaf") == 0) signal(SIGTERM, SIG_IGN);
     if (strcmp(req, "orphan") == 0 && fork() == 0) {
       setsid();
       sleep(60);
@@ -98,7 +100,7 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   ASSERT_EQ(mv_task_report(first)->status, MV_OK);
   mv_entry_t *entries;
   size_t n;
-  ASSERT_OK(mv_registry_list(cfg.runtime_dir, "servers", &entries, &n));
+  ASSERT_OK(mv_registry_list(cfg.runtime_dir, NULL, "servers", &entries, &n));
   ASSERT_EQ(n, 1);
   ASSERT_EQ(entries[0].pid, answer_pid(first));
   free(entries);
@@ -130,7 +132,7 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   mv_pool_stats(pool, &idle, &busy);
   ASSERT_EQ(idle, 2);
   ASSERT_EQ(busy, 0);
-  ASSERT_OK(mv_registry_list(cfg.runtime_dir, "servers", &entries, &n));
+  ASSERT_OK(mv_registry_list(cfg.runtime_dir, NULL, "servers", &entries, &n));
   ASSERT_EQ(n, 2);
   for (size_t i = 0; i < n; i++)
     ASSERT(entries[i].pid == pids[0] || entries[i].pid == pids[1] || entries[i].pid == pids[2] ||
@@ -183,6 +185,31 @@ TEST_IMPL(pool_fork_serves_requests_in_its_processes) {
   ASSERT_EQ(mv_task_report(c)->status, MV_ECANCELED);
   mv_task_free(c);
 
+  /* A cancel that lands after the answer was sent (not read yet): the
+   * process is being killed, so it takes no other request, even one
+   * waiting for a process when its answer is read. Two processes are
+   * up first, so both requests go out at once. */
+  mv_task_t *w1 = call(pool, "sleep:0.2", 5), *w2 = call(pool, "sleep:0.2", 5);
+  while (!mv_task_done(w1) || !mv_task_done(w2)) mv_loop_wait(loop, NULL, -1);
+  ASSERT(answer_pid(w1) > 0 && answer_pid(w2) > 0 && answer_pid(w1) != answer_pid(w2));
+  mv_task_free(w1);
+  mv_task_free(w2);
+  mv_task_t *sleeper = call(pool, "sleep:1", 5);
+  mv_task_t *quick = call(pool, "deaf", 5); /* its death comes after its answer */
+  pid_t quick_pid = mv_task_pid(quick);
+  ASSERT(quick_pid > 0 && quick_pid != mv_task_pid(sleeper));
+  usleep(300 * 1000); /* answered, unread: the loop has not run */
+  ASSERT_EQ(mv_task_cancel(quick), 1);
+  mv_task_t *next = call(pool, "next", 5); /* both processes taken: it waits */
+  while (!mv_task_done(next)) mv_loop_wait(loop, next, -1);
+  ASSERT_EQ(mv_task_report(next)->status, MV_OK);
+  ASSERT(answer_pid(next) != quick_pid);
+  while (!mv_task_done(quick) || !mv_task_done(sleeper)) mv_loop_wait(loop, NULL, -1);
+  ASSERT(!th_alive(quick_pid));
+  mv_task_free(sleeper);
+  mv_task_free(quick);
+  mv_task_free(next);
+
   mv_pool_free(pool);
   mv_loop_free(loop);
   ASSERT(!th_has_children());
@@ -226,7 +253,7 @@ TEST_IMPL(pool_fork_binding_forks_later) {
   ASSERT(answer_pid(t[2]) > 0 && answer_pid(t[2]) != answer_pid(t[0]));
   for (int i = 0; i < 3; i++) mv_task_free(t[i]);
   /* Not a pool of forked processes. */
-  mv_warm_t w = {1, 0, 0};
+  mv_warm_t w = {1, 0, 0, 0};
   mv_pool_t *warm;
   ASSERT_OK(mv_pool_new(loop, &cfg, "warm_echo", &w, &warm));
   ASSERT_EQ(mv_pool_fork(warm, &child), MV_EINVAL);

@@ -235,7 +235,7 @@ TEST_IMPL(queue_pool_requests_wait_in_the_same_fifo) {
   th_config(&cfg);
   mv_loop_t *loop;
   ASSERT_OK(mv_loop_new(&loop));
-  mv_warm_t w = {2, 0, 0};
+  mv_warm_t w = {2, 0, 0, 0};
   mv_pool_t *pool;
   ASSERT_OK(mv_pool_new(loop, &cfg, "warm_echo", &w, &pool));
   ASSERT_OK(mv_loop_set_limit(loop, 1));

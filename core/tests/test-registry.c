@@ -48,10 +48,10 @@ TEST_IMPL(registry_list_and_clear_exact_name) {
 
   mv_entry_t *e;
   size_t n;
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, 2);
   free(e);
-  ASSERT_OK(mv_registry_list(rt_dir(), "img", &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, "img", &e, &n));
   ASSERT_EQ(n, 1);
   ASSERT_STR_EQ(e[0].worker, "img");
   ASSERT_EQ(e[0].host_pid, h1);
@@ -62,7 +62,7 @@ TEST_IMPL(registry_list_and_clear_exact_name) {
 
   /* "img" never touches "img_resize" */
   int killed = -1;
-  ASSERT_OK(mv_registry_clear(rt_dir(), "img", 10, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, "img", 10, &killed));
   ASSERT_EQ(killed, 1);
   ASSERT_EQ(th_count_alive(p1, 2), 0);  /* setsid grandchild included */
   ASSERT_EQ(th_count_alive(p2, 2), 2);
@@ -70,16 +70,16 @@ TEST_IMPL(registry_list_and_clear_exact_name) {
   ASSERT_EQ(waitpid(h1, &st, 0), h1);
   ASSERT_EQ(WEXITSTATUS(st), 0); /* the host saw MV_ECANCELED */
 
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, 1);
   free(e);
-  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 10, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 10, &killed));
   ASSERT_EQ(killed, 1);
   ASSERT_EQ(th_count_alive(p2, 2), 0);
   waitpid(h2, NULL, 0);
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, 0);
-  ASSERT_EQ(mv_registry_clear(rt_dir(), "../x", 1, &killed), MV_EINVAL);
+  ASSERT_EQ(mv_registry_clear(rt_dir(), NULL, "../x", 1, &killed), MV_EINVAL);
   return 0;
 }
 
@@ -123,7 +123,7 @@ TEST_IMPL(registry_pid_reuse_never_killed) {
   unsigned long long st = start_of(bystander);
   write_entry("900001.entry", bystander, st + 12345, bystander, st + 12345, "victim");
   int killed = -1;
-  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 2, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 2, &killed));
   ASSERT_EQ(killed, 0);
   ASSERT(th_alive(bystander));
   char path[512];
@@ -151,12 +151,12 @@ TEST_IMPL(registry_skips_corrupt_and_foreign_entries) {
   if (geteuid() == 0) ASSERT_OK(chown(path, 65534, 65534));
   mv_entry_t *e;
   size_t n;
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, geteuid() == 0 ? 0 : 1);
   free(e);
   int killed = -1;
   if (geteuid() == 0) {
-    ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 2, &killed));
+    ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 2, &killed));
     ASSERT_EQ(killed, 0);
   }
   /* a real worker still works next to the junk */
@@ -218,8 +218,8 @@ static int returns_promptly_and_empty(int what, unsigned limit) {
     mv_entry_t *e = NULL;
     size_t n = 99;
     int killed = -1;
-    int r = what == 0 ? mv_registry_list(rt_dir(), NULL, &e, &n)
-                      : mv_registry_clear(rt_dir(), NULL, 1.0, &killed);
+    int r = what == 0 ? mv_registry_list(rt_dir(), NULL, NULL, &e, &n)
+                      : mv_registry_clear(rt_dir(), NULL, NULL, 1.0, &killed);
     free(e);
     _exit(r == 0 && (what == 0 ? n == 0 : killed == 0) ? 0 : 1);
   }
@@ -301,11 +301,11 @@ static int default_dir_child(uid_t uid, const char *home, const char *want) {
     ASSERT_EQ(st.st_mode & 0777, 0700);
     mv_entry_t *e;
     size_t n;
-    ASSERT_OK(mv_registry_list(dir, NULL, &e, &n));
+    ASSERT_OK(mv_registry_list(dir, NULL, NULL, &e, &n));
     ASSERT_EQ(n, 0);
     free(e);
     int killed = -1;
-    ASSERT_OK(mv_registry_clear(dir, NULL, 1.0, &killed));
+    ASSERT_OK(mv_registry_clear(dir, NULL, NULL, 1.0, &killed));
     ASSERT_EQ(killed, 0);
     /* every process of the user lands in the same place */
     ASSERT_OK(mv_config_runtime_dir(&cfg, again, sizeof(again)));
@@ -443,7 +443,7 @@ TEST_IMPL(registry_clear_proves_identity) {
   pid_t bystander = start_sleeper(no_env);
   unsigned long long bst = start_of(bystander);
   write_entry_task("900010.entry", bystander, bst, bystander, bst, "forged", "t-forged");
-  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 1.0, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 1.0, &killed));
   ASSERT_EQ(killed, 0);
   usleep(50000);
   ASSERT(th_alive(bystander));
@@ -452,7 +452,7 @@ TEST_IMPL(registry_clear_proves_identity) {
   /* The same process as the task root of an entry whose supervisor is
    * gone: not proven to be the task's root either. */
   write_entry_task("900011.entry", bystander, bst + 12345, bystander, bst, "forged", "t-forged");
-  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 1.0, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 1.0, &killed));
   ASSERT_EQ(killed, 0);
   usleep(50000);
   ASSERT(th_alive(bystander));
@@ -460,7 +460,7 @@ TEST_IMPL(registry_clear_proves_identity) {
   mv_entry_t *e;
   size_t n;
   write_entry_task("900012.entry", bystander, bst, bystander, bst, "forged", "t-forged");
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, 0);
   free(e);
   kill(bystander, SIGKILL);
@@ -472,22 +472,22 @@ TEST_IMPL(registry_clear_proves_identity) {
   pid_t host = start_host("img", pf);
   pid_t p[8];
   ASSERT_EQ(th_wait_pids(pf, p, 2, 10), 2);
-  ASSERT_OK(mv_registry_list(rt_dir(), "img", &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, "img", &e, &n));
   ASSERT_EQ(n, 1);
   mv_entry_t real = e[0];
   free(e);
   write_entry_task("900013.entry", real.supervisor_pid, start_of(real.supervisor_pid),
                    real.pid, start_of(real.pid), "forged", "not-this-task");
-  ASSERT_OK(mv_registry_clear(rt_dir(), "forged", 1.0, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, "forged", 1.0, &killed));
   ASSERT_EQ(killed, 0);
   usleep(50000);
   ASSERT_EQ(th_count_alive(p, 2), 2);
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, 1);
   ASSERT_STR_EQ(e[0].task_id, real.task_id);
   free(e);
   /* ... and the real entry is still cleared for real */
-  ASSERT_OK(mv_registry_clear(rt_dir(), "img", 10, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, "img", 10, &killed));
   ASSERT_EQ(killed, 1);
   ASSERT_EQ(th_count_alive(p, 2), 0);
   int st;
@@ -500,7 +500,7 @@ TEST_IMPL(registry_clear_proves_identity) {
   pid_t orphan = start_sleeper(task_env);
   unsigned long long ost = start_of(orphan);
   write_entry_task("900014.entry", orphan, ost + 12345, orphan, ost, "orphaned", "t-orphan");
-  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 1.0, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 1.0, &killed));
   ASSERT_EQ(killed, 1);
   ASSERT_EQ(waitpid(orphan, &st, 0), orphan);
   ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
@@ -510,11 +510,11 @@ TEST_IMPL(registry_clear_proves_identity) {
    * be SIGTERM to pid 1). */
   unsigned long long ist = start_of(1);
   write_entry_task("900015.entry", 1, ist, 1, ist, "init", "t-init");
-  ASSERT_OK(mv_registry_list(rt_dir(), NULL, &e, &n));
+  ASSERT_OK(mv_registry_list(rt_dir(), NULL, NULL, &e, &n));
   ASSERT_EQ(n, 0);
   free(e);
   write_entry_task("900015.entry", 1, ist, 1, ist, "init", "t-init");
-  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, 1.0, &killed));
+  ASSERT_OK(mv_registry_clear(rt_dir(), NULL, NULL, 1.0, &killed));
   ASSERT_EQ(killed, 0);
   ASSERT(!entry_exists("900015.entry"));
   ASSERT(!th_has_children());

@@ -193,3 +193,129 @@ TEST_IMPL(sched_reserved_fork_from_the_binding_thread) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* Work queued by threads that never take the loop's lock (an inbox of
+ * their own), picked up by the round hook: with the event thread idle,
+ * busy in a round, and without the event thread. */
+#define POKERS 4
+#define POKES 3
+
+typedef struct {
+  pthread_mutex_t mu;
+  int queued;            /* under mu: spawns asked for */
+  int spawned;           /* under the loop's lock */
+  mv_task_t *t[1 + POKERS * POKES];
+  mv_config_t *cfg;
+  mv_sched_t *s;
+} inbox_t;
+
+static void inbox_hook(void *data) {
+  inbox_t *in = data;
+  pthread_mutex_lock(&in->mu);
+  int n = in->queued;
+  in->queued = 0;
+  pthread_mutex_unlock(&in->mu);
+  char *argv[] = {"/bin/sh", "-c", "echo 1", NULL};
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = 10;
+  o.flags = MV_TASK_NO_REGISTRY;
+  for (int i = 0; i < n; i++) {
+    if (mv_task_spawn_argv(mv_sched_loop(in->s), in->cfg, argv, NULL, "", 0, &o,
+                           &in->t[in->spawned]) < 0)
+      abort();
+    in->spawned++;
+  }
+}
+
+static void inbox_put(inbox_t *in) {
+  pthread_mutex_lock(&in->mu);
+  in->queued++;
+  pthread_mutex_unlock(&in->mu);
+  if (mv_sched_poke(in->s) < 0) abort();
+}
+
+/* Until the task ends: MV_EINTR is a locker's wakeup (or a poke). */
+static int wait_task(mv_sched_t *s, mv_task_t *t) {
+  int r;
+  while ((r = mv_sched_wait(s, t, 10)) == MV_EINTR) {
+  }
+  return r;
+}
+
+static void *poker(void *p) {
+  for (int i = 0; i < POKES; i++) {
+    inbox_put(p);
+    usleep(2000);
+  }
+  return NULL;
+}
+
+/* Waits (up to 5 s) until `want` tasks were spawned. */
+static int inbox_wait(inbox_t *in, int want) {
+  for (int i = 0; i < 500; i++) {
+    mv_sched_lock(in->s);
+    int n = in->spawned;
+    mv_sched_unlock(in->s);
+    if (n >= want) return n;
+    usleep(10000);
+  }
+  return -1;
+}
+
+TEST_IMPL(sched_round_hook_picks_up_work_queued_without_the_lock) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  for (int with_thread = 0; with_thread < 2; with_thread++) {
+    inbox_t in;
+    memset(&in, 0, sizeof(in));
+    pthread_mutex_init(&in.mu, NULL);
+    in.cfg = &cfg;
+    ASSERT_OK(mv_sched_new(&in.s));
+    mv_sched_on_round(in.s, inbox_hook, &in);
+    if (!with_thread) {
+      /* Nobody holds the loop: the poking thread runs the hook itself. */
+      inbox_put(&in);
+      ASSERT_EQ(in.spawned, 1);
+      ASSERT_OK(wait_task(in.s, in.t[0]));
+    } else {
+      ASSERT_OK(mv_sched_start_thread(in.s));
+      /* The event thread idles (nothing to drive). */
+      inbox_put(&in);
+      ASSERT_EQ(inbox_wait(&in, 1), 1);
+      ASSERT_OK(wait_task(in.s, in.t[0]));
+      /* The event thread sits in a round (a long task keeps the loop
+       * busy) while threads poke. */
+      char *sleep_argv[] = {"/bin/sleep", "30", NULL};
+      mv_task_opts_t o;
+      memset(&o, 0, sizeof(o));
+      o.timeout = -1;
+      o.flags = MV_TASK_NO_REGISTRY;
+      mv_task_t *slow;
+      mv_sched_lock(in.s);
+      ASSERT_OK(mv_task_spawn_argv(mv_sched_loop(in.s), &cfg, sleep_argv, NULL, "", 0, &o, &slow));
+      mv_sched_unlock(in.s);
+      pthread_t th[POKERS];
+      for (int i = 0; i < POKERS; i++)
+        if (pthread_create(&th[i], NULL, poker, &in) != 0) abort();
+      for (int i = 0; i < POKERS; i++) pthread_join(th[i], NULL);
+      ASSERT_EQ(inbox_wait(&in, 1 + POKERS * POKES), 1 + POKERS * POKES);
+      for (int i = 0; i < 1 + POKERS * POKES; i++) ASSERT_OK(wait_task(in.s, in.t[i]));
+      mv_sched_lock(in.s);
+      ASSERT(!mv_task_done(slow));
+      mv_task_free(slow);
+      mv_sched_unlock(in.s);
+    }
+    mv_sched_lock(in.s);
+    for (int i = 0; i < in.spawned; i++) {
+      ASSERT_EQ(mv_task_report(in.t[i])->status, MV_OK);
+      mv_task_free(in.t[i]);
+    }
+    mv_sched_unlock(in.s);
+    mv_sched_free(in.s);
+    pthread_mutex_destroy(&in.mu);
+    ASSERT(!th_has_children());
+  }
+  mv_config_dispose(&cfg);
+  return 0;
+}

@@ -144,11 +144,16 @@ TEST_IMPL(spawn_missing_interpreter_is_typed) {
   th_config(&cfg);
   mv_config_set_string(&cfg.python, "/nonexistent/python3");
   mv_report_t r;
-  ASSERT_EQ(th_run(&cfg, "echo", "{}", 0, &r), MV_ESPAWN);
+  ASSERT_EQ(th_run(&cfg, "echo", "{}", 0, &r), MV_EINTERP);
   ASSERT_CONTAINS(mv_last_error(), "/nonexistent/python3");
   mv_config_set_string(&cfg.python, "no-such-python-xyz");
-  ASSERT_EQ(th_run(&cfg, "echo", "{}", 0, &r), MV_ESPAWN);
+  ASSERT_EQ(th_run(&cfg, "echo", "{}", 0, &r), MV_EINTERP);
   ASSERT_CONTAINS(mv_last_error(), "not found on PATH");
+  /* The lookup still says whose interpreter is missing. */
+  mv_worker_t w;
+  ASSERT_EQ(mv_worker_resolve(&cfg, "echo", &w), MV_EINTERP);
+  ASSERT_EQ(w.driver, MV_DRIVER_PYTHON);
+  ASSERT(w.argv == NULL && w.script == NULL);
   ASSERT(!th_has_children());
   mv_config_dispose(&cfg);
   return 0;

@@ -1,4 +1,5 @@
 /* Warm workers: one process, many calls, the same guarantees. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ typedef struct {
 static void warm_open(warm_t *w, int processes, int max_requests, double idle) {
   th_config(&w->cfg);
   if (mv_loop_new(&w->loop) < 0) abort();
-  mv_warm_t o = {processes, max_requests, idle};
+  mv_warm_t o = {processes, max_requests, idle, 0};
   if (mv_pool_new(w->loop, &w->cfg, "warm_echo", &o, &w->pool) < 0) abort();
 }
 
@@ -159,7 +160,7 @@ TEST_IMPL(warm_registry_state_and_clear) {
   /* The entry and its state change travel through the supervisor. */
   double until = th_now() + 5;
   for (;;) {
-    ASSERT_OK(mv_registry_list(rt, "warm_echo", &e, &n));
+    ASSERT_OK(mv_registry_list(rt, NULL, "warm_echo", &e, &n));
     if ((n == 1 && strcmp(e[0].state, "idle") == 0) || th_now() > until) break;
     free(e);
     usleep(10000);
@@ -170,7 +171,7 @@ TEST_IMPL(warm_registry_state_and_clear) {
   ASSERT_EQ(e[0].pid, a);
   free(e);
   int killed;
-  ASSERT_OK(mv_registry_clear(rt, "warm_echo", 10, &killed));
+  ASSERT_OK(mv_registry_clear(rt, NULL, "warm_echo", 10, &killed));
   ASSERT_EQ(killed, 1);
   ASSERT(!th_alive(a));
   ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &b));
@@ -239,7 +240,7 @@ TEST_IMPL(warm_worker_without_protocol_fails_clearly) {
   th_config(&cfg);
   mv_loop_t *loop;
   ASSERT_OK(mv_loop_new(&loop));
-  mv_warm_t o = {1, 0, 0};
+  mv_warm_t o = {1, 0, 0, 0};
   mv_pool_t *pool;
   ASSERT_OK(mv_pool_new(loop, &cfg, "stdout_json", &o, &pool));
   mv_task_opts_t opts;
@@ -248,10 +249,102 @@ TEST_IMPL(warm_worker_without_protocol_fails_clearly) {
   mv_task_t *t;
   ASSERT_OK(mv_pool_call(pool, "{}", 2, &opts, &t));
   while (!mv_task_done(t)) mv_loop_wait(loop, t, -1);
-  /* it waits for end-of-file that never comes: the deadline ends it */
+  /* it waits for end-of-file that never comes, and never greets: the
+   * call's deadline, shorter than greet_timeout, ends it */
   ASSERT_EQ(mv_task_report(t)->status, MV_ETIMEDOUT);
+  ASSERT_CONTAINS(mv_task_report(t)->message, "timed out after 1 s waiting for its warm process");
   mv_task_free(t);
   mv_pool_free(pool);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return 0;
+}
+
+/* A call of warm_mute in `mode` with greet_timeout `greet` and a long
+ * timeout: its status, message in buf, and how long it took. */
+static int mute_call(const char *mode, double greet, const char *pidfile, char *buf,
+                     size_t size, double *took) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_config_set_env(&cfg, "MV_TEST_MODE", mode);
+  if (pidfile) mv_config_set_env(&cfg, "MV_TEST_PIDFILE", pidfile);
+  mv_loop_t *loop;
+  if (mv_loop_new(&loop) < 0) abort();
+  mv_warm_t o = {1, 0, 0, greet};
+  mv_pool_t *pool;
+  if (mv_pool_new(loop, &cfg, "warm_mute", &o, &pool) < 0) abort();
+  mv_task_opts_t opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.timeout = 60;
+  double t0 = th_now();
+  mv_task_t *t[2];
+  /* Two calls wait for the process: both fail with it. */
+  for (int i = 0; i < 2; i++)
+    if (mv_pool_call(pool, "{}", 2, &opts, &t[i]) < 0) abort();
+  for (int i = 0; i < 2; i++)
+    while (!mv_task_done(t[i])) mv_loop_wait(loop, t[i], -1);
+  *took = th_now() - t0;
+  int r = mv_task_report(t[0])->status;
+  snprintf(buf, size, "%s", mv_task_report(t[0])->message);
+  if (mv_task_report(t[1])->status != r) r = -999;
+  mv_task_free(t[0]);
+  mv_task_free(t[1]);
+  mv_pool_free(pool);
+  mv_loop_free(loop);
+  mv_config_dispose(&cfg);
+  return r;
+}
+
+TEST_IMPL(warm_worker_that_never_greets_fails_fast) {
+  char buf[2048], pidfile[256];
+  double took;
+  snprintf(pidfile, sizeof(pidfile), "%s/mute-tree", th_tmpdir());
+  /* A per-call worker marked warm: it reads stdin to end of file. The
+   * call fails after greet_timeout, long before its own 60 s. */
+  ASSERT_EQ(mute_call("plain", 1, pidfile, buf, sizeof(buf), &took), MV_ENORESULT);
+  ASSERT(took >= 0.9 && took < 5);
+  ASSERT_CONTAINS(buf, "warm worker 'warm_mute' did not greet within 1 s");
+  ASSERT_CONTAINS(buf, "does not speak the warm protocol");
+  ASSERT_CONTAINS(buf, "{\"multiverse\":\"ready\"}");
+  ASSERT_CONTAINS(buf, "multiverse.worker.serve(handler)");
+  /* Its tree is gone, the setsid grandchild included. */
+  pid_t grand[4];
+  ASSERT_EQ(th_wait_pids(pidfile, grand, 1, 5), 1);
+  ASSERT(!th_alive(grand[0]));
+  ASSERT(!th_has_children());
+  /* Another first line than the greeting: killed at once. */
+  ASSERT_EQ(mute_call("other", 30, NULL, buf, sizeof(buf), &took), MV_ENORESULT);
+  ASSERT(took < 5);
+  ASSERT_CONTAINS(buf, "does not speak the warm protocol: its first line on fd 3 was not the "
+                       "greeting but '{\"hello\": \"world\"}'");
+  /* Ended before greeting: at once, with why. */
+  ASSERT_EQ(mute_call("exit0", 30, NULL, buf, sizeof(buf), &took), MV_ENORESULT);
+  ASSERT(took < 5);
+  ASSERT_CONTAINS(buf, "exited before greeting: it does not speak the warm protocol");
+  ASSERT_EQ(mute_call("crash", 30, NULL, buf, sizeof(buf), &took), MV_EEXIT);
+  ASSERT(took < 5);
+  ASSERT_CONTAINS(buf, "No module named 'multiverse'");
+  ASSERT_CONTAINS(buf, "(warm process ended before greeting)");
+  ASSERT(!th_has_children());
+  return 0;
+}
+
+TEST_IMPL(warm_greet_timeout_setting) {
+  mv_warm_t w;
+  ASSERT_EQ(mv_warm_parse("{\"warm\": {\"greet_timeout\": 30}}", &w), 1);
+  ASSERT(w.greet_timeout == 30);
+  ASSERT_EQ(mv_warm_parse("{\"warm\": true}", &w), 1);
+  ASSERT(w.greet_timeout == 0); /* the default, MV_DEFAULT_GREET_TIMEOUT */
+  ASSERT_EQ(mv_warm_parse("{\"warm\": {\"greet_timeout\": -1}}", &w), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "greet_timeout");
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_loop_t *loop;
+  ASSERT_OK(mv_loop_new(&loop));
+  mv_pool_t *pool;
+  ASSERT_EQ(mv_pool_new(loop, &cfg, "warm_echo", &(mv_warm_t){1, 0, 0, INFINITY}, &pool),
+            MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "warm 'warm_echo': greet_timeout must be finite");
   mv_loop_free(loop);
   mv_config_dispose(&cfg);
   return 0;
@@ -273,7 +366,7 @@ TEST_IMPL(warm_free_ends_a_worker_ignoring_eof) {
   th_config(&cfg);
   mv_loop_t *loop;
   ASSERT_OK(mv_loop_new(&loop));
-  mv_warm_t o = {1, 0, 0};
+  mv_warm_t o = {1, 0, 0, 0};
   mv_pool_t *pool;
   ASSERT_OK(mv_pool_new(loop, &cfg, "warm_deaf", &o, &pool));
   pid_t pid = pool_pid(loop, pool);
@@ -319,7 +412,7 @@ TEST_IMPL(warm_loop_pools_follow_the_configuration) {
   ASSERT_EQ(mv_loop_warm_pool(loop, &same, "warm_echo", &b), 1);
   ASSERT(b == a);
   /* Other warm settings from the configuration: a new pool. */
-  mv_warm_t two = {2, 0, 0};
+  mv_warm_t two = {2, 0, 0, 0};
   ASSERT_OK(mv_config_set_warm(&cfg, "warm_echo", &two));
   ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &b), 1);
   ASSERT(b != a);
@@ -332,14 +425,16 @@ TEST_IMPL(warm_loop_pools_follow_the_configuration) {
   ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "warm_echo", &b), 0);
   ASSERT_EQ(mv_loop_warm_pool(loop, &cfg, "echo", &b), 0);
   /* Warm by configuration. */
-  mv_warm_t one = {1, 0, 0};
+  mv_warm_t one = {1, 0, 0, 0};
   ASSERT_OK(mv_config_set_warm(&cfg, "echo_warmable", &one));
-  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){0, 0, 0}), MV_EINVAL);
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){0, 0, 0, 0}), MV_EINVAL);
   ASSERT_CONTAINS(mv_last_error(), "warm 'x': processes must be >= 1, got 0");
-  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, -1, 0}), MV_EINVAL);
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, -1, 0, 0}), MV_EINVAL);
   ASSERT_CONTAINS(mv_last_error(), "max_requests must be >= 0");
-  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, 0, -1}), MV_EINVAL);
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, 0, -1, 0}), MV_EINVAL);
   ASSERT_CONTAINS(mv_last_error(), "idle_timeout must be >= 0");
+  ASSERT_EQ(mv_config_set_warm(&cfg, "x", &(mv_warm_t){1, 0, 0, NAN}), MV_EINVAL);
+  ASSERT_CONTAINS(mv_last_error(), "warm 'x': greet_timeout must be a number");
   ASSERT_EQ(mv_config_set_warm(&cfg, "../x", &one), MV_EINVAL);
   /* A relative workers_path is made absolute: a later chdir keeps the pool. */
   char here[4096];

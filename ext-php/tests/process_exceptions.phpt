@@ -26,7 +26,7 @@ function show(callable $f): void
         var_dump($f());
     } catch (TaskException $e) {
         echo get_class($e), ": ", $e->getMessage(), "\n";
-        echo "  original: ", $e->getOriginalClass(), " code=", var_export($e->getCode(), true),
+        echo "  original: ", $e->getOriginalClass(), " code=", var_export($e->getOriginalCode(), true),
             " line=", $e->getOriginalLine(), " file=", basename($e->getOriginalFile()), "\n";
         echo "  driver=", $e->getDriver(), " worker=", $e->getWorkerName(), " exit=",
             var_export($e->getExitCode(), true), "\n";

@@ -30,7 +30,7 @@ function show(string $label, callable $f): void
         printf("%s: %s: %s\n", $label, get_class($e), preg_replace('~\(at .*/~', '(at ', $e->getMessage()));
         preg_match('/^#0 [^:]*: (\w+)\(/', $e->getOriginalTrace(), $top);
         printf("  original %s code=%s line=%d file=%s, trace from %s()\n", $e->getOriginalClass(),
-               var_export($e->getCode(), true), $e->getOriginalLine(), basename($e->getOriginalFile()),
+               var_export($e->getOriginalCode(), true), $e->getOriginalLine(), basename($e->getOriginalFile()),
                $top[1] ?? '?');
         printf("  driver=%s worker=%s remote: %s / %s\n", $e->getDriver(), $e->getWorkerName(),
                $e->getRemoteType(), $e->getRemoteMessage());

@@ -31,9 +31,9 @@ var_dump(phpversion('multiverse'));
 final class Multiverse\MultiWorker
   static run(string $worker, array $payload = array (
 ), ?float $timeout = NULL): mixed
-  static runMany(array $calls, int $concurrency = 0, ?float $timeout = NULL): array
-  static clear(?string $worker = NULL): int
-  static running(?string $worker = NULL): array
+  static runMany(array $calls, int $concurrency = 0, ?float $timeout = NULL, ?callable $progress = NULL): array
+  static clear(?string $worker = NULL, bool $all = false): int
+  static running(?string $worker = NULL, bool $all = false): array
   static configure(array $options): void
   static config(): array
 class Multiverse\WorkerException extends RuntimeException
@@ -55,10 +55,11 @@ class Multiverse\TaskException extends Multiverse\WorkerException
   getOriginalFile(): string
   getOriginalLine(): int
   getOriginalTrace(): string
+  getOriginalCode(): string|int
 final class Multiverse\Process
-  static run(array $tasks, int $maxConcurrent = 0, ?float $timeout = NULL): array
-  static map(array $items, callable $fn, ?int $workerCount = NULL): array
-  static filter(array $items, callable $fn, ?int $workerCount = NULL): array
+  static run(array $tasks, int $maxConcurrent = 0, ?float $timeout = NULL, ?callable $progress = NULL): array
+  static map(array $items, callable $fn, ?int $workerCount = NULL, ?callable $progress = NULL): array
+  static filter(array $items, callable $fn, ?int $workerCount = NULL, ?callable $progress = NULL): array
   static reduce(array $items, callable $fn, mixed $initial = NULL, ?int $workerCount = NULL): mixed
   static fork(callable $fn, array $args = array (
 )): Multiverse\ForkProcess
@@ -79,7 +80,7 @@ final class Multiverse\ForkProcess
 final class Multiverse\ProcessManager
   add(callable $fn, array $args = array (
 )): Multiverse\ForkProcess
-  run(int $maxConcurrent = 4, ?float $timeout = NULL): array
+  run(int $maxConcurrent = 4, ?float $timeout = NULL, ?callable $progress = NULL): array
   wait(): array
   getRunningCount(): int
   hasRunning(): bool
@@ -89,7 +90,7 @@ final class Multiverse\ProcessPool
   map(array $items, callable $fn): array
   filter(array $items, callable $fn): array
   reduce(array $items, callable $fn, mixed $initial = NULL): mixed
-array(9) {
+array(13) {
   [0]=>
   string(23) "multiverse.workers_path"
   [1]=>
@@ -107,6 +108,14 @@ array(9) {
   [7]=>
   string(22) "multiverse.runtime_dir"
   [8]=>
+  string(20) "multiverse.namespace"
+  [9]=>
   string(22) "multiverse.inherit_env"
+  [10]=>
+  string(18) "multiverse.enabled"
+  [11]=>
+  string(21) "multiverse.allow_fork"
+  [12]=>
+  string(22) "multiverse.lock_config"
 }
 string(5) "0.1.0"

@@ -114,33 +114,39 @@ ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "
 float(5)
 array(2) {
   ["a"]=>
-  array(3) {
+  array(4) {
     ["processes"]=>
     int(1)
     ["max_requests"]=>
     int(0)
     ["idle_timeout"]=>
     float(0)
+    ["greet_timeout"]=>
+    float(10)
   }
   ["b"]=>
-  array(3) {
+  array(4) {
     ["processes"]=>
     int(1)
     ["max_requests"]=>
     int(0)
     ["idle_timeout"]=>
     float(2)
+    ["greet_timeout"]=>
+    float(10)
   }
 }
 array(1) {
   ["w"]=>
-  array(3) {
+  array(4) {
     ["processes"]=>
     int(3)
     ["max_requests"]=>
     int(7)
     ["idle_timeout"]=>
     float(1)
+    ["greet_timeout"]=>
+    float(10)
   }
 }
 ok - python3 is a link

@@ -180,13 +180,15 @@ ok - a new process after clear()
 ok - warm_plain is cold by default
 array(2) {
   ["warm_plain"]=>
-  array(3) {
+  array(4) {
     ["processes"]=>
     int(2)
     ["max_requests"]=>
     int(0)
     ["idle_timeout"]=>
     float(0)
+    ["greet_timeout"]=>
+    float(10)
   }
   ["warm_echo"]=>
   bool(false)
@@ -208,7 +210,7 @@ ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" is invalid: warm 'w': processes must be >= 1, got 0
 TypeError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": "processes" of worker "w" must be of type int, float given
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm" is invalid: warm 'w': idle_timeout must be >= 0, got -1
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": worker "w" has unknown setting "threads" (known: processes, max_requests, idle_timeout)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": worker "w" has unknown setting "threads" (known: processes, max_requests, idle_timeout, greet_timeout)
 TypeError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "warm": worker "w" must be array|bool, int given
 int(0)
 ok - the other process's warm worker is gone

@@ -80,7 +80,7 @@ array(0) {
 int(0)
 ok - the other process started a tree of 4
 int(1)
-array(9) {
+array(10) {
   [0]=>
   string(3) "pid"
   [1]=>
@@ -99,6 +99,8 @@ array(9) {
   string(4) "kind"
   [8]=>
   string(5) "state"
+  [9]=>
+  string(9) "namespace"
 }
 ok - worker name
 ok - pid is the worker's root process

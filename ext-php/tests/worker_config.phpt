@@ -66,11 +66,10 @@ var_dump(MultiWorker::config() === $before);
 // Bad INI values are refused with a warning; the old value stays.
 var_dump(ini_set('multiverse.timeout', '-3'));
 var_dump(ini_set('multiverse.max_output', '0'));
-var_dump(ini_set('multiverse.runtime_dir', 'relative'));
 var_dump(MultiWorker::config()['timeout'], MultiWorker::config()['max_output']);
 ?>
 --EXPECTF--
-array(11) {
+array(12) {
   ["workers_path"]=>
   string(12) "/srv/workers"
   ["timeout"]=>
@@ -92,6 +91,8 @@ array(11) {
   }
   ["runtime_dir"]=>
   string(23) "/tmp/mv-phpt-config-ini"
+  ["namespace"]=>
+  string(7) "default"
   ["warm"]=>
   array(0) {
   }
@@ -109,9 +110,9 @@ string(23) "/tmp/mv-phpt-config-ini"
 NULL
 float(0.25)
 float(7)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "nope" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "Timeout" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm)
-ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) must be an array of option => value, got integer key 5 (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "nope" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm, namespace)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) contains unknown option "Timeout" (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm, namespace)
+ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) must be an array of option => value, got integer key 5 (known options: workers_path, timeout, kill_grace, python, node, php, max_output, runtime_dir, inherit_env, env, warm, namespace)
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "timeout" is invalid: timeout must be >= 0, got -1
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "timeout" is invalid: timeout must be a number, got NAN
 ValueError: Multiverse\MultiWorker::configure(): Argument #1 ($options) option "kill_grace" is invalid: kill_grace must be finite, got INF
@@ -127,9 +128,6 @@ Warning: ini_set(): Invalid "multiverse.timeout" setting: multiverse.timeout mus
 bool(false)
 
 Warning: ini_set(): Invalid "multiverse.max_output" setting: must be > 0 in %s on line %d
-bool(false)
-
-Warning: ini_set(): Invalid "multiverse.runtime_dir" setting: must be an absolute path in %s on line %d
 bool(false)
 float(7)
 int(4096)

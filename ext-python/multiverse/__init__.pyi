@@ -81,7 +81,7 @@ class ParallelFunction(Protocol[P, R]):
         name: Optional[str] = ...,
         max_memory_mb: Optional[float] = ...,
         max_cpu_secs: Optional[float] = ...,
-        pool: bool = ...,
+        fork: bool = ...,
     ) -> ParallelFunction[P, R]: ...
     @property
     def parallel_options(self) -> Dict[str, Any]: ...
@@ -104,7 +104,7 @@ def parallel(
     name: Optional[str] = ...,
     max_memory_mb: Optional[float] = ...,
     max_cpu_secs: Optional[float] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> _Decorator: ...
 
 class Executor(concurrent.futures.Executor):
@@ -115,7 +115,7 @@ class Executor(concurrent.futures.Executor):
         self,
         max_workers: Optional[int] = ...,
         timeout: Optional[float] = ...,
-        fork: Optional[bool] = ...,
+        fork: bool = ...,
         *,
         name: Optional[str] = ...,
         max_memory_mb: Optional[float] = ...,
@@ -162,7 +162,7 @@ def map(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> List[R]: ...
 @overload
 def map(
@@ -174,7 +174,7 @@ def map(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> List[R]: ...
 @overload
 def map(
@@ -187,7 +187,7 @@ def map(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> List[R]: ...
 @overload
 def map(
@@ -201,7 +201,7 @@ def map(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> List[R]: ...
 @overload
 def imap(
@@ -213,7 +213,7 @@ def imap(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap(
@@ -225,7 +225,7 @@ def imap(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap(
@@ -238,7 +238,7 @@ def imap(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap(
@@ -252,7 +252,7 @@ def imap(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap_unordered(
@@ -264,7 +264,7 @@ def imap_unordered(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap_unordered(
@@ -276,7 +276,7 @@ def imap_unordered(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap_unordered(
@@ -289,7 +289,7 @@ def imap_unordered(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 @overload
 def imap_unordered(
@@ -303,7 +303,7 @@ def imap_unordered(
     chunksize: Optional[int] = ...,
     timeout: Optional[float] = ...,
     progress: Union[bool, Callable[[int, int], object]] = ...,
-    pool: bool = ...,
+    fork: bool = ...,
 ) -> Iterator[R]: ...
 def as_completed(
     handles: Iterable[AsyncHandle[R]], timeout: Optional[float] = ...
@@ -328,10 +328,11 @@ def configure(
     php: Optional[str] = ...,
     max_output: Optional[int] = ...,
     runtime_dir: Optional[str] = ...,
+    namespace: Optional[str] = ...,
     env: Optional[Mapping[str, str]] = ...,
     inherit_env: Optional[bool] = ...,
     warm: Optional[Dict[str, Union[bool, Dict[str, float]]]] = ...,
 ) -> None: ...
 def config() -> Dict[str, Any]: ...
-def running(worker: Optional[str] = ...) -> List[Dict[str, Any]]: ...
-def clear(worker: Optional[str] = ...) -> int: ...
+def running(worker: Optional[str] = ..., all_namespaces: bool = ...) -> List[Dict[str, Any]]: ...
+def clear(worker: Optional[str] = ..., all_namespaces: bool = ...) -> int: ...

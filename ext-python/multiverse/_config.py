@@ -28,6 +28,7 @@ OPTIONS = (
     "php",
     "max_output",
     "runtime_dir",
+    "namespace",
     "env",
     "inherit_env",
     "warm",
@@ -42,6 +43,7 @@ DEFAULTS: Dict[str, Any] = {
     "php": None,            # php on PATH
     "max_output": 64 * 1024 * 1024,
     "runtime_dir": None,    # $XDG_RUNTIME_DIR/multiverse or /tmp/multiverse-<uid>
+    "namespace": "default", # the registry namespace tasks are registered under
     "env": {},              # variables added to (or replacing) a worker's environment
     "inherit_env": True,    # False: a worker gets only PATH, HOME, LANG, LC_*, TZ, TMPDIR
     "warm": {},             # only workers whose multiverse.json asks for it
@@ -62,11 +64,14 @@ def configure(**options: Any) -> None:
     naming the option; nothing changes unless every value is valid. An
     option set to None goes back to its default. `warm` maps worker names
     to warm settings (True, False or a dict of processes, max_requests,
-    idle_timeout) and replaces the whole mapping.
+    idle_timeout, greet_timeout) and replaces the whole mapping.
     `env` (a mapping of str -> str) adds or overrides variables of a
     worker's environment, `inherit_env=False` leaves it only PATH, HOME,
     LANG, LC_*, TZ and TMPDIR of the host's; neither applies to forked
     tasks, which are copies of this process.
+    `namespace` (1 to 64 letters, digits, '_', '.' or '-'; default
+    "default") is the registry namespace later tasks are registered under,
+    and the one running() and clear() look at.
     """
     global _version
     for key in options:

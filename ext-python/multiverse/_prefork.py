@@ -1,6 +1,6 @@
 """The pre-forked pool: task processes forked once, then sent calls.
 
-`@parallel(pool=True)` and `map(..., pool=True)` send picklable calls here
+`@parallel` and `map()` send picklable calls here (unless `fork=True`)
 instead of forking one process per call. The pool is the core's pool
 engine (Loop.pool_setup, ext-python/src/pool.c): it gives each call to an
 idle process, arms the call's deadline in the process's supervisor, fails
@@ -19,9 +19,11 @@ own, as it does when the pool cannot fork a process at all.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import pickle
 import sys
+import types
 from typing import Any, Callable, Optional, Tuple
 
 from . import _child, _config, _core, _outcome
@@ -72,11 +74,82 @@ def _flush() -> None:
 # Host side ---------------------------------------------------------------------
 
 
+# Optional (Debian's python3-cloudpickle): functions of __main__, closures
+# and lambdas by value. Untyped, hence imported by name.
+_cloudpickle: Any
+try:
+    _cloudpickle = importlib.import_module("cloudpickle")
+except ImportError:
+    _cloudpickle = None
+
+
+def by_name(obj: Any) -> bool:
+    """Whether pickle can send obj by name and a pool process find the
+    same object: defined at the top level of an importable module (not
+    `__main__`, whose functions a pool process has only as they were when
+    it was forked)."""
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__":
+        return False
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        return False
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found is obj
+
+
+class _ByValue:
+    """A function pickled by value (cloudpickle) inside a plain pickle: the
+    rest of a request keeps the C pickler's speed."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        assert _cloudpickle is not None
+        return (pickle.loads, (_cloudpickle.dumps(self.fn, protocol=pickle.HIGHEST_PROTOCOL),))
+
+
+def _by_value(fn: Any) -> Any:
+    """fn as it travels: itself when pickle finds it by name (or it is not a
+    function), wrapped to travel by value, or None when it would have to
+    travel by value and cloudpickle is missing."""
+    if not isinstance(fn, (types.FunctionType, type)) or by_name(fn):
+        return fn
+    return _ByValue(fn) if _cloudpickle is not None else None
+
+
 def request_payload(fn: Any, unwrap: bool, args: Any, kwargs: Any) -> Optional[bytes]:
-    """The pickled call, or None when it cannot be pickled (closures,
-    lambdas, local functions, unpicklable arguments): such a call forks."""
+    """The pickled call, or None when it cannot be pickled: such a call
+    forks. fn, and functions among the positional arguments (map()'s),
+    travel by value when they are functions of `__main__`, closures or
+    lambdas; other arguments that pickle refuses are pickled whole by
+    cloudpickle."""
+    target = _by_value(fn)
+    if target is None:
+        return None
+    if any(isinstance(a, types.FunctionType) for a in args):
+        sent = []
+        for a in args:
+            v = _by_value(a) if isinstance(a, types.FunctionType) else a
+            if v is None and a is not None:
+                return None
+            sent.append(v)
+        args = tuple(sent)
     try:
-        return pickle.dumps((fn, unwrap, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((target, unwrap, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        pass
+    if _cloudpickle is None:
+        return None
+    try:
+        data: bytes = _cloudpickle.dumps((target, unwrap, args, kwargs),
+                                         protocol=pickle.HIGHEST_PROTOCOL)
+        return data
     except Exception:
         return None
 
@@ -100,6 +173,7 @@ class Pool:
         # The handle cancels and reads the pid through the Task; the timeout
         # counts from when a process takes the call.
         handle._started(task)
+        log.debug("task %r (id %s) started (pool)", handle._name, handle._task_id)
         return task
 
     def refresh(self, loop: Any, limit: int) -> None:
@@ -148,6 +222,9 @@ class Pool:
             if handle._error is not None:
                 log.info("task %r (id %s) raised after %.3f s", handle._name, handle._task_id,
                          elapsed)
+            else:
+                log.debug("task %r (id %s) finished in %.3f s", handle._name, handle._task_id,
+                          elapsed)
             return
         report = task.report()
         error = _outcome.pool_error(report, handle._name, handle._task_id, elapsed,

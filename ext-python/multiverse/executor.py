@@ -300,10 +300,10 @@ class Executor(concurrent.futures.Executor):
     - `timeout`: seconds each call may run (0: none; None: the configured
       default); past it its tree is killed and its future raises
       TaskTimeoutError.
-    - `fork`: None runs calls the way @parallel does by default; True
-      forks a process per call (closures and module state as they are at
-      the call, nothing pickled on the way in); False sends picklable
-      calls to the pre-forked pool (see parallel()).
+    - `fork`: False (default) runs calls in the warm pool processes, as
+      @parallel does (the call pickled; see parallel()); True forks a
+      process per call (closures and module state as they are at the
+      call, nothing pickled on the way in).
     - `name` (task name; default: the function's), `max_memory_mb`,
       `max_cpu_secs`: as for @parallel.
     - `initializer(*initargs)` runs in each call's process before the call
@@ -315,27 +315,21 @@ class Executor(concurrent.futures.Executor):
     """
 
     def __init__(self, max_workers: Optional[int] = None, timeout: Optional[float] = None,
-                 fork: Optional[bool] = None, *, name: Optional[str] = None,
+                 fork: bool = False, *, name: Optional[str] = None,
                  max_memory_mb: Optional[float] = None, max_cpu_secs: Optional[float] = None,
                  initializer: Optional[Callable[..., Any]] = None,
                  initargs: Tuple[Any, ...] = ()) -> None:
         self._max_workers = _check_workers(max_workers)
-        if fork is not None and not isinstance(fork, bool):
-            raise TypeError("fork must be a bool or None, not %s" % type(fork).__name__)
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be callable")
-        # The options are checked by @parallel itself, which also says
-        # what its default is (a fork per call, or the pool).
-        opts: Any = dict(timeout=timeout, name=name, max_memory_mb=max_memory_mb,
-                         max_cpu_secs=max_cpu_secs)
-        if fork is not None:
-            opts["pool"] = not fork
-        checked = parallel(**opts)(_probe).parallel_options
+        # The options are checked by @parallel itself.
+        checked = parallel(timeout=timeout, name=name, max_memory_mb=max_memory_mb,
+                           max_cpu_secs=max_cpu_secs, fork=fork)(_probe).parallel_options
         self._timeout: Optional[float] = checked["timeout"]
         self._name = name
         self._mem_mb: Optional[float] = checked["max_memory_mb"]
         self._cpu_secs: Optional[float] = checked["max_cpu_secs"]
-        self._pool = bool(checked["pool"])
+        self._pool = not checked["fork"]
         self._initializer = initializer
         self._initargs = tuple(initargs)
         self._shut = False

@@ -45,8 +45,8 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
     Options (`joblib.parallel_backend("multiverse", n_jobs, **options)`):
     `timeout` (seconds per task, i.e. per batch: use
     `Parallel(batch_size=1)` to make it per call; 0 = none, None = the
-    configured default), `fork` (None: as @parallel by default; True: a
-    process forked per batch; False: the pre-forked pool),
+    configured default), `fork` (False, the default: batches run in the
+    warm pool processes, pickled; True: a process forked per batch),
     `max_memory_mb`, `max_cpu_secs`: as for mp.Executor.
 
     n_jobs: how many batches run at once; -1 is the package's concurrency
@@ -61,7 +61,7 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
     supports_sharedmem = False
     uses_threads = False
 
-    def __init__(self, timeout: Optional[float] = None, fork: Optional[bool] = None,
+    def __init__(self, timeout: Optional[float] = None, fork: bool = False,
                  max_memory_mb: Optional[float] = None, max_cpu_secs: Optional[float] = None,
                  nesting_level: Optional[int] = None,
                  inner_max_num_threads: Optional[int] = None, **kwargs: Any) -> None:

@@ -67,8 +67,8 @@ def submit(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]
            pool: Optional[Tuple[Any, bool]] = None) -> AsyncHandle:
     """Queue one call of fn as a task and return its handle.
 
-    pool = (target, unwrap) asks for the pre-forked pool: `target` is what
-    to pickle for fn (the @parallel function itself, unwrapped in the pool
+    pool = (target, unwrap) asks for the warm pool: `target` is what to
+    pickle for fn (the @parallel function itself, unwrapped in the pool
     process, since the module attribute of that name is the wrapper)."""
     if timeout is None:
         effective = _config.default_timeout() or None
@@ -121,20 +121,20 @@ def _resolve_parallel(module: str, qualname: str) -> Any:
 class _Options:
     """The options of a @parallel function, checked once."""
 
-    __slots__ = ("timeout", "name", "max_memory_mb", "max_cpu_secs", "pool")
+    __slots__ = ("timeout", "name", "max_memory_mb", "max_cpu_secs", "fork")
 
     def __init__(self, timeout: Optional[float], name: Optional[str],
                  max_memory_mb: Optional[float], max_cpu_secs: Optional[float],
-                 pool: bool) -> None:
+                 fork: bool) -> None:
         self.timeout = _check_timeout(timeout)
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError("name must be a non-empty str")
         self.name = name
         self.max_memory_mb = _check_limit(max_memory_mb, "max_memory_mb")
         self.max_cpu_secs = _check_limit(max_cpu_secs, "max_cpu_secs")
-        if not isinstance(pool, bool):
-            raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
-        self.pool = pool
+        if not isinstance(fork, bool):
+            raise TypeError("fork must be a bool, not %s" % type(fork).__name__)
+        self.fork = fork
 
     def replace(self, changes: Dict[str, Any]) -> "_Options":
         values = {k: getattr(self, k) for k in self.__slots__}
@@ -173,11 +173,20 @@ class ParallelFunction:
         o = self._options
         return submit(self._func, args, kwargs, name=self._task_name, timeout=timeout,
                       mem_mb=o.max_memory_mb, cpu_secs=o.max_cpu_secs,
-                      pool=(self._origin, True) if o.pool else None)
+                      pool=None if o.fork else self._pool_target())
+
+    def _pool_target(self) -> Tuple[Any, bool]:
+        """What a pool process is sent for this function: the decorated
+        function by name when its module can find it there (unwrapped in
+        the pool process), else the plain function, by value."""
+        origin = self._origin
+        if _prefork.by_name(origin):
+            return (origin, True)
+        return (self._func, False)
 
     def options(self, **changes: Any) -> "ParallelFunction":
         """The same function with some options changed (timeout, name,
-        max_memory_mb, max_cpu_secs, pool), checked as the decorator's."""
+        max_memory_mb, max_cpu_secs, fork), checked as the decorator's."""
         unknown = set(changes) - set(_Options.__slots__)
         if unknown:
             raise TypeError("options() got unknown option(s): %s (known: %s)"
@@ -188,7 +197,7 @@ class ParallelFunction:
     def parallel_options(self) -> Dict[str, Any]:
         o = self._options
         return {"timeout": o.timeout, "name": self._task_name, "max_memory_mb": o.max_memory_mb,
-                "max_cpu_secs": o.max_cpu_secs, "pool": o.pool}
+                "max_cpu_secs": o.max_cpu_secs, "fork": o.fork}
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         # Decorating a method: bound to its instance like a function is.
@@ -234,8 +243,8 @@ class _BoundParallel:
 
 def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[float] = None,
              name: Optional[str] = None, max_memory_mb: Optional[float] = None,
-             max_cpu_secs: Optional[float] = None, pool: bool = False) -> Any:
-    """Run each call of the decorated function in its own forked process.
+             max_cpu_secs: Optional[float] = None, fork: bool = False) -> Any:
+    """Run each call of the decorated function as a contained task.
 
     Usable bare (`@parallel`) or with options. A call returns an
     AsyncHandle at once. `timeout` (seconds; 0 = none) can also be given
@@ -246,14 +255,22 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
     process after the fork), `max_cpu_secs` its CPU time; past either the
     tree is killed and the handle raises TaskCrashedError.
 
-    `pool=True` sends calls to pre-forked pool processes instead of forking
-    for each: much cheaper per call, but the function and its arguments
-    are pickled, and a pool process sees module state as it was when the
-    pool was forked, not as it is at the call. Calls that cannot be
-    pickled (closures, lambdas, local functions) or use limits fork as
-    usual; a pooled call does not see the caller's context variables.
+    Where a call runs. By default in a warm pool process (forked from this
+    process on first use, one per allowed concurrent task): the function
+    and its arguments travel by pickle. Functions defined in `__main__`,
+    closures and lambdas travel by value when cloudpickle is installed
+    (they see the values they reference at the call); a function of an
+    importable module is found by name, in the module as the pool process
+    has it. What cannot be pickled (a lock, a socket, a generator; a
+    closure without cloudpickle), and calls with limits, fork a process
+    of their own instead. A pooled call does not see the caller's context
+    variables. `fork=True`: every call forks a fresh process from this
+    one, which sees the closures and the whole module state as they are
+    at the call; nothing is pickled but the result. Either way a call's
+    leftover processes die when it ends, and a timeout or cancel() kills
+    its tree (a pool process that ran it is replaced).
     """
-    options = _Options(timeout, name, max_memory_mb, max_cpu_secs, pool)
+    options = _Options(timeout, name, max_memory_mb, max_cpu_secs, fork)
 
     def decorate(func: Callable[..., Any]) -> ParallelFunction:
         return ParallelFunction(func, options)
@@ -355,7 +372,7 @@ def _progress_reporter(progress: Any, total: int, name: str) -> Any:
 
 def _map_run(fn: Callable[..., Any], iterables: Tuple[Iterable[Any], ...],
              workers: Optional[int], chunksize: Optional[int], timeout: Optional[float],
-             pool: bool, progress: Any, ordered: bool) -> Iterator[Any]:
+             fork: bool, progress: Any, ordered: bool) -> Iterator[Any]:
     """The engine of map/imap/imap_unordered: fn over the zipped items in
     chunks, at most `cap` chunks at once; yields each item's result, in
     input order (`ordered`) or as chunks finish. The first failure (in the
@@ -364,19 +381,19 @@ def _map_run(fn: Callable[..., Any], iterables: Tuple[Iterable[Any], ...],
         raise TypeError("fn must be callable")
     if not iterables:
         raise TypeError("map() needs at least one iterable")
-    if not isinstance(pool, bool):
-        raise TypeError("pool must be a bool, not %s" % type(pool).__name__)
+    if not isinstance(fork, bool):
+        raise TypeError("fork must be a bool, not %s" % type(fork).__name__)
     workers = _check_count(workers, "workers")
     chunksize = _check_count(chunksize, "chunksize")
     timeout = _check_timeout(timeout)
     items = list(zip(*iterables))
     name = "map:" + (getattr(fn, "__name__", None) or type(fn).__name__)
     report = _progress_reporter(progress, len(items), name)
-    return _map_iter(fn, items, workers, chunksize, timeout, pool, report, ordered, name)
+    return _map_iter(fn, items, workers, chunksize, timeout, fork, report, ordered, name)
 
 
 def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Optional[int],
-              chunksize: Optional[int], timeout: Optional[float], pool: bool, report: Any,
+              chunksize: Optional[int], timeout: Optional[float], fork: bool, report: Any,
               ordered: bool, name: str) -> Iterator[Any]:
     if not items:
         if report is not None:
@@ -401,7 +418,7 @@ def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Opt
                 start, chunk = chunks[len(started)]
                 h = submit(_run_chunk, (fn, chunk, start), {}, name=name, timeout=timeout,
                            mem_mb=None, cpu_secs=None,
-                           pool=(_run_chunk, False) if pool else None)
+                           pool=None if fork else (_run_chunk, False))
                 h.add_done_callback(wake)
                 started.append(h)
             ready = [i for i, h in enumerate(started) if h.is_ready()]
@@ -437,7 +454,7 @@ def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Opt
 
 def map(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int] = None,
         chunksize: Optional[int] = None, timeout: Optional[float] = None,
-        progress: Any = False, pool: bool = False) -> List[Any]:
+        progress: Any = False, fork: bool = False) -> List[Any]:
     """fn over the items, in parallel processes; results in input order.
 
     Like the builtin: with several iterables fn gets one item of each,
@@ -449,30 +466,30 @@ def map(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int
     raises its TaskError (the item's index is noted on the original
     exception). `progress=True` draws a tqdm bar (a line on stderr without
     tqdm); a callable gets (done, total) as chunks finish, in this thread.
-    `pool=True` sends the chunks (fn and the items, pickled) to the
-    pre-forked pool processes; see parallel().
+    The chunks (fn and the items, pickled) run in the warm pool processes;
+    `fork=True` forks a process per chunk instead; see parallel().
     """
-    return builtins.list(_map_run(fn, iterables, workers, chunksize, timeout, pool, progress,
+    return builtins.list(_map_run(fn, iterables, workers, chunksize, timeout, fork, progress,
                                   True))
 
 
 def imap(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int] = None,
          chunksize: Optional[int] = None, timeout: Optional[float] = None,
-         progress: Any = False, pool: bool = False) -> Iterator[Any]:
+         progress: Any = False, fork: bool = False) -> Iterator[Any]:
     """map(), yielding results in input order as they arrive. Arguments
     are checked at once; closing the iterator early cancels what runs.
     Without `chunksize` the items are split as map() splits them; give a
     small one for results to stream."""
-    return _map_run(fn, iterables, workers, chunksize, timeout, pool, progress, True)
+    return _map_run(fn, iterables, workers, chunksize, timeout, fork, progress, True)
 
 
 def imap_unordered(fn: Callable[..., Any], *iterables: Iterable[Any],
                    workers: Optional[int] = None, chunksize: Optional[int] = None,
                    timeout: Optional[float] = None, progress: Any = False,
-                   pool: bool = False) -> Iterator[Any]:
+                   fork: bool = False) -> Iterator[Any]:
     """map(), yielding results as their chunks finish (a chunk's results
     in their order)."""
-    return _map_run(fn, iterables, workers, chunksize, timeout, pool, progress, False)
+    return _map_run(fn, iterables, workers, chunksize, timeout, fork, progress, False)
 
 
 def as_completed(handles: Iterable[AsyncHandle],

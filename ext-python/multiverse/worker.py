@@ -11,9 +11,10 @@ print() stays free for logging; otherwise to stdout. fail() reports an
 exception as a structured error the host turns into WorkerError fields.
 
 serve(handler) also speaks the warm (persistent) framing when the host
-starts the worker warm (MULTIVERSE_WARM=1 in its environment): one JSON
-payload per line on stdin, one compact JSON answer per line on the result
-channel, until end of file on stdin (see _serve_warm()).
+starts the worker warm (MULTIVERSE_WARM=1 in its environment): the
+greeting line first, then one JSON payload per line on stdin, one compact
+JSON answer per line on the result channel, until end of file on stdin
+(see _serve_warm()).
 
 This module uses the standard library only, so a worker pays no more than
 the import of the package for it.
@@ -27,6 +28,9 @@ import traceback
 from typing import Any, Callable, Dict, List, NoReturn, Optional
 
 __all__ = ["payload", "respond", "fail", "serve"]
+
+# The first line a warm process writes on the result channel.
+_GREETING = b'{"multiverse":"ready"}\n'
 
 _UNREAD = object()
 _payload: Any = _UNREAD
@@ -159,7 +163,10 @@ def serve(handler: Callable[[Any], Any]) -> None:
 
 
 def _serve_warm(handler: Callable[[Any], Any]) -> None:
-    """The warm framing: a line in, a line out, until end of file.
+    """The warm framing: the greeting, then a line in, a line out, until
+    end of file. The greeting tells the host this process speaks the
+    framing; a warm process that does not greet in time is killed and the
+    call fails at once.
 
     What the handler printed is flushed before its answer is written, so
     the host files those logs under this request. The answer is compact
@@ -170,6 +177,7 @@ def _serve_warm(handler: Callable[[Any], Any]) -> None:
     _warm = True
     fd = _result_fd()
     out = fd if fd is not None else sys.stdout.fileno()  # run by hand: answers on stdout
+    _write_all(out, _GREETING)
     for line in sys.stdin.buffer:
         if not line.strip():
             continue

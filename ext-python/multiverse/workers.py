@@ -87,32 +87,36 @@ def _registry_error(what: str, worker: Optional[str], exc: Any) -> WorkerError:
     return WorkerError("%s failed: %s" % (what, exc), worker=worker or "", status=exc.name)
 
 
-def running(worker: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Running workers and tasks of this user, from any process: dicts with
-    pid, worker, task_id, started_at, elapsed, host_pid (as PHP's
-    running()), plus supervisor_pid, kind ("exec", "fork", "warm") and
-    state ("running"; warm processes: "idle" or "busy"). WorkerError when
-    the registry cannot be read."""
+def running(worker: Optional[str] = None, all_namespaces: bool = False) -> List[Dict[str, Any]]:
+    """Running workers and tasks of this user in the configured namespace
+    (every namespace with all_namespaces=True), from any process: dicts
+    with pid, worker, task_id, started_at, elapsed, host_pid (as PHP's
+    running()), plus supervisor_pid, kind ("exec", "fork", "warm"), state
+    ("running"; warm processes: "idle" or "busy") and namespace.
+    WorkerError when the registry cannot be read."""
     if worker is not None:
         _check_name(worker, "worker")
     try:
-        entries: List[Dict[str, Any]] = _core.registry_list(_config.current(), worker)
+        entries: List[Dict[str, Any]] = _core.registry_list(_config.current(), worker,
+                                                            bool(all_namespaces))
     except _core.Error as exc:
         raise _registry_error("running()", worker, exc) from None
     return entries
 
 
-def clear(worker: Optional[str] = None) -> int:
-    """Kill every running worker tree of this user (or those named
-    `worker` exactly) started by any process, wait until they are gone,
-    and return how many trees were killed. WorkerError when the registry
-    cannot be read, or when trees are still dying after kill_grace plus a
-    margin."""
+def clear(worker: Optional[str] = None, all_namespaces: bool = False) -> int:
+    """Kill every running worker tree of this user in the configured
+    namespace (every namespace with all_namespaces=True; or only those
+    named `worker` exactly) started by any process, wait until they are
+    gone, and return how many trees were killed. WorkerError when the
+    registry cannot be read, or when trees are still dying after
+    kill_grace plus a margin."""
     if worker is not None:
         _check_name(worker, "worker")
     try:
         killed: int = _core.registry_clear(_config.current(), worker,
-                                           _config.kill_grace() + _CLEAR_MARGIN)
+                                           _config.kill_grace() + _CLEAR_MARGIN,
+                                           bool(all_namespaces))
     except _core.Error as exc:
         log.warning("clear(%s) failed: %s", worker or "", exc)
         raise _registry_error("clear()", worker, exc) from None

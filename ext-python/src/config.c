@@ -35,6 +35,27 @@ static int mvpy_set_path(char **field, PyObject *value, const char *key) {
   return 0;
 }
 
+/* The registry namespace: a str the core accepts (ValueError with its
+ * message otherwise), or None for the default. */
+static int mvpy_set_namespace(mv_config_t *cfg, PyObject *value) {
+  if (value == Py_None) return mv_config_set_string(&cfg->ns, NULL) < 0 ? (PyErr_NoMemory(), -1) : 0;
+  if (!PyUnicode_Check(value)) {
+    PyErr_Format(PyExc_TypeError, "namespace must be a str, not %.100s", Py_TYPE(value)->tp_name);
+    return -1;
+  }
+  Py_ssize_t len;
+  const char *s = PyUnicode_AsUTF8AndSize(value, &len);
+  if (s == NULL && !PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+  PyErr_Clear();
+  if (s == NULL || (Py_ssize_t)strlen(s) != len || mv_check_namespace(s) < 0) {
+    PyErr_Format(PyExc_ValueError,
+                 "invalid namespace %R (1 to %d letters, digits, '_', '.' or '-')", value,
+                 MV_NAMESPACE_MAX);
+    return -1;
+  }
+  return mv_config_set_string(&cfg->ns, s) < 0 ? (PyErr_NoMemory(), -1) : 0;
+}
+
 static int mvpy_set_seconds(double *field, PyObject *value, const char *key) {
   if (PyBool_Check(value) || !(PyFloat_Check(value) || PyLong_Check(value))) {
     PyErr_Format(PyExc_TypeError, "%s must be a number of seconds, not %.100s", key,
@@ -214,11 +235,12 @@ static int mvpy_warm_int(const char *name, const char *key, PyObject *v, int *ou
   return 0;
 }
 
-/* idle_timeout: a number of seconds, whose range the core checks. */
-static int mvpy_warm_seconds(const char *name, PyObject *v, double *out) {
+/* idle_timeout, greet_timeout: a number of seconds, whose range the core
+ * checks. */
+static int mvpy_warm_seconds(const char *name, const char *key, PyObject *v, double *out) {
   if (PyBool_Check(v) || !(PyFloat_Check(v) || PyLong_Check(v))) {
-    PyErr_Format(PyExc_TypeError, "warm '%s': idle_timeout must be a number of seconds, not %.100s",
-                 name, Py_TYPE(v)->tp_name);
+    PyErr_Format(PyExc_TypeError, "warm '%s': %s must be a number of seconds, not %.100s",
+                 name, key, Py_TYPE(v)->tp_name);
     return -1;
   }
   *out = PyFloat_AsDouble(v);
@@ -238,7 +260,7 @@ static int mvpy_warm_entry(mv_config_t *cfg, PyObject *k, PyObject *v) {
   const char *name = mvpy_worker_name(k, "warm: ");
   if (name == NULL) return -1;
   if (v == Py_False) return mvpy_warm_set(cfg, name, NULL);
-  mv_warm_t w = {1, 0, 0.0};
+  mv_warm_t w = {1, 0, 0.0, 0.0};
   if (v != Py_True) {
     if (!PyDict_Check(v)) {
       PyErr_Format(PyExc_TypeError,
@@ -253,11 +275,14 @@ static int mvpy_warm_entry(mv_config_t *cfg, PyObject *k, PyObject *v) {
       if (mvpy_is_key(sk, "processes")) r = mvpy_warm_int(name, "processes", sv, &w.processes);
       else if (mvpy_is_key(sk, "max_requests"))
         r = mvpy_warm_int(name, "max_requests", sv, &w.max_requests);
-      else if (mvpy_is_key(sk, "idle_timeout")) r = mvpy_warm_seconds(name, sv, &w.idle_timeout);
+      else if (mvpy_is_key(sk, "idle_timeout"))
+        r = mvpy_warm_seconds(name, "idle_timeout", sv, &w.idle_timeout);
+      else if (mvpy_is_key(sk, "greet_timeout"))
+        r = mvpy_warm_seconds(name, "greet_timeout", sv, &w.greet_timeout);
       else {
         PyErr_Format(PyExc_TypeError,
                      "warm '%s': unknown setting %R (known: processes, max_requests, "
-                     "idle_timeout)",
+                     "idle_timeout, greet_timeout)",
                      name, sk);
         r = -1;
       }
@@ -294,6 +319,7 @@ static int mvpy_config_item(mv_config_t *cfg, const char *key, PyObject *value) 
   if (strcmp(key, "node") == 0) return mvpy_set_path(&cfg->node, value, key);
   if (strcmp(key, "php") == 0) return mvpy_set_path(&cfg->php, value, key);
   if (strcmp(key, "runtime_dir") == 0) return mvpy_set_path(&cfg->runtime_dir, value, key);
+  if (strcmp(key, "namespace") == 0) return mvpy_set_namespace(cfg, value);
   if (strcmp(key, "env") == 0) return mvpy_set_env(cfg, value);
   if (strcmp(key, "warm") == 0) return mvpy_config_set_warm(cfg, value);
   /* None for the numeric options means: the core's default. */

@@ -194,8 +194,6 @@ static mvpy_task *loop_forget(mvpy_loop *l) {
   l->want_calls = 0;
   l->batching = 0;
   l->settling = 0;
-  l->in_events = 0;
-  l->pass = 0;
   l->procs_look = 0;
   mvpy_task *chain = mvpy_take_ready(l);
   chain = chain_append(chain, loop_detach_all(l));
@@ -285,6 +283,9 @@ static PyObject *loop_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     return mvpy_raise(mvpy_state_of_type(type), r);
   }
   self->loop = mv_sched_loop(self->sched);
+  /* Pooled calls handed over without the lock go to the core after each
+   * round, by whoever drives the loop (pool.c). */
+  mv_sched_on_round(self->sched, mvpy_pool_on_round, self);
   return (PyObject *)self;
 }
 
@@ -886,8 +887,8 @@ static PyMethodDef loop_methods[] = {
     {"pool_call", (PyCFunction)(void (*)(void))mvpy_loop_pool_call,
      METH_VARARGS | METH_KEYWORDS,
      "pool_call(payload, timeout, name, task_id=None) -> Task\n--\n\n"
-     "Send a request to the pool (any thread; it waits for the loop only if\n"
-     "it can start at once and no wait_events() sleeps to pass it on). The\n"
+     "Send a request to the pool (any thread; it never waits for the loop:\n"
+     "the loop picks it up after its round, woken if the call can start). The\n"
      "Task waits its turn in the loop's limit, then for a process; it ends\n"
      "with the process's answer as its result, or with why the process died\n"
      "(timeout: seconds from when a process takes it, 0 = none)."},

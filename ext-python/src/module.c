@@ -170,7 +170,10 @@ done:
 
 /* Registry --------------------------------------------------------------- */
 
-static int mvpy_runtime_dir(PyObject *config, char *buf, size_t size, mvpy_state *st) {
+/* The registry of config: its directory, and (when ns is not NULL) the
+ * namespace its tasks are registered under. */
+static int mvpy_registry_of(PyObject *config, char *buf, size_t size, char *ns, size_t nssize,
+                            mvpy_state *st) {
   mv_config_t cfg;
   mv_config_init(&cfg);
   int rc = -1;
@@ -178,25 +181,32 @@ static int mvpy_runtime_dir(PyObject *config, char *buf, size_t size, mvpy_state
     int r = mv_config_runtime_dir(&cfg, buf, size);
     if (r < 0) mvpy_raise(st, r);
     else rc = 0;
+    if (ns) snprintf(ns, nssize, "%s", mv_config_namespace(&cfg));
   }
   mv_config_dispose(&cfg);
   return rc;
 }
 
+static int mvpy_runtime_dir(PyObject *config, char *buf, size_t size, mvpy_state *st) {
+  return mvpy_registry_of(config, buf, size, NULL, 0, st);
+}
+
 static PyObject *mvpy_registry_list(PyObject *module, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"config", "worker", NULL};
+  static char *kwlist[] = {"config", "worker", "all_namespaces", NULL};
   PyObject *config;
   const char *worker = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|z:registry_list", kwlist, &config, &worker))
+  int all = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zp:registry_list", kwlist, &config, &worker,
+                                   &all))
     return NULL;
   mvpy_state *st = mvpy_state_of_module(module);
-  char dir[1024];
-  if (mvpy_runtime_dir(config, dir, sizeof(dir), st) < 0) return NULL;
+  char dir[1024], ns[MV_NAMESPACE_MAX + 1];
+  if (mvpy_registry_of(config, dir, sizeof(dir), ns, sizeof(ns), st) < 0) return NULL;
   mv_entry_t *e = NULL;
   size_t n = 0;
   int r;
   Py_BEGIN_ALLOW_THREADS
-  r = mv_registry_list(dir, worker, &e, &n);
+  r = mv_registry_list(dir, all ? NULL : ns, worker, &e, &n);
   Py_END_ALLOW_THREADS
   if (r < 0) return mvpy_raise(st, r);
   struct timespec ts;
@@ -216,19 +226,20 @@ static PyObject *mvpy_registry_list(PyObject *module, PyObject *args, PyObject *
 }
 
 static PyObject *mvpy_registry_clear(PyObject *module, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"config", "worker", "wait_timeout", NULL};
+  static char *kwlist[] = {"config", "worker", "wait_timeout", "all_namespaces", NULL};
   PyObject *config;
   const char *worker = NULL;
   double wait_timeout = 30.0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zd:registry_clear", kwlist, &config, &worker,
-                                   &wait_timeout))
+  int all = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|zdp:registry_clear", kwlist, &config, &worker,
+                                   &wait_timeout, &all))
     return NULL;
   mvpy_state *st = mvpy_state_of_module(module);
-  char dir[1024];
-  if (mvpy_runtime_dir(config, dir, sizeof(dir), st) < 0) return NULL;
+  char dir[1024], ns[MV_NAMESPACE_MAX + 1];
+  if (mvpy_registry_of(config, dir, sizeof(dir), ns, sizeof(ns), st) < 0) return NULL;
   int killed = 0, r;
   Py_BEGIN_ALLOW_THREADS
-  r = mv_registry_clear(dir, worker, wait_timeout, &killed);
+  r = mv_registry_clear(dir, all ? NULL : ns, worker, wait_timeout, &killed);
   Py_END_ALLOW_THREADS
   if (r < 0) return mvpy_raise(st, r);
   return PyLong_FromLong(killed);
@@ -324,10 +335,11 @@ static PyMethodDef mvpy_methods[] = {
      "A negative timeout means: the config's timeout."},
     {"registry_list", (PyCFunction)(void (*)(void))mvpy_registry_list,
      METH_VARARGS | METH_KEYWORDS,
-     "registry_list(config, worker=None) -> list\n--\n\nLive registry entries."},
+     "registry_list(config, worker=None, all_namespaces=False) -> list\n--\n\n"
+     "Live registry entries of the config's namespace (or of all)."},
     {"registry_clear", (PyCFunction)(void (*)(void))mvpy_registry_clear,
      METH_VARARGS | METH_KEYWORDS,
-     "registry_clear(config, worker=None, wait_timeout=30.0) -> int\n--\n\n"
+     "registry_clear(config, worker=None, wait_timeout=30.0, all_namespaces=False) -> int\n--\n\n"
      "Kill the trees of live entries and wait for them; returns how many."},
     {"runtime_dir", mvpy_runtime_dir_fn, METH_O,
      "runtime_dir(config) -> str\n--\n\nEffective registry directory."},

@@ -91,8 +91,6 @@ struct mvpy_loop {
   double ready_since;         /* when the oldest of `ready` ended */
   mvpy_task *starts, *starts_last; /* reserved tasks whose turn came (borrowed) */
   int need;                   /* pool processes asked for, not handed out */
-  int in_events;              /* wait_events() is in its wait */
-  int pass;                   /* a pooled call handed over could start now: pass it on */
   int reap;                   /* a retired pool has no call left: free it */
   int procs_look;             /* time to count the pool processes again */
   unsigned long py_wakes;     /* wakeup() calls ... */
@@ -223,6 +221,7 @@ void mvpy_pool_drain(mvpy_loop *l);
  * whether calls wait for a process and how many processes the pools have
  * (the lock held; on every end and unlock). */
 void mvpy_pool_settle(mvpy_loop *l);
+void mvpy_pool_on_round(void *loop);
 /* The core's on_done of a pooled call (from mvpy_loop_on_done). */
 void mvpy_pool_request_ended(mvpy_task *t);
 /* The core's on_start of a reserved task: hand it to wait_events(). */

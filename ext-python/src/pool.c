@@ -20,13 +20,13 @@
  *     MVPY_BATCH). Nothing here schedules.
  *   - Pooled calls are handed over by any thread (pool_call) through the
  *     loop's inbox, under `qmu` only; whoever holds the loop's lock next
- *     passes them to mv_pool_call() in order (mvpy_pool_settle: on every
- *     end, in mvpy_loop_lock/unlock, and in wait_events()). The inbox is
- *     kept for speed: taking the lock costs a wakeup of the event thread
- *     and a hand-over each way, which a caller would otherwise pay for
- *     each call, with the GIL; with it, a caller takes the lock only when
- *     its call could start at once and no wait_events() sleeps to pass it
- *     on (see pool_call).
+ *     passes them to mv_pool_call() in order (mvpy_pool_settle: after
+ *     every round of the loop, the scheduler's round hook; on every end;
+ *     in mvpy_loop_lock/unlock). The inbox is kept for speed: taking the
+ *     lock costs a wakeup of the event thread and a hand-over each way,
+ *     which a caller would otherwise pay for each call, with the GIL; with
+ *     it, a caller only pokes the loop, and only when its call could start
+ *     at once (see pool_call).
  *   - A pool is made for one configuration and size (pool_setup); a new
  *     one retires the old, which takes no more calls and is freed by
  *     wait_events() once its calls have ended.
@@ -159,6 +159,9 @@ void mvpy_pool_drain(mvpy_loop *l) {
   if (LOAD(l->inbox) != NULL) pool_drain(l);
 }
 
+/* The scheduler's round hook (mv_sched_on_round): the loop's lock held. */
+void mvpy_pool_on_round(void *loop) { mvpy_pool_settle(loop); }
+
 void mvpy_pool_settle(mvpy_loop *l) {
   /* Not from an end inside mv_pool_call() (pool_drain goes on). */
   if (l->settling || l->loop == NULL || LOAD(l->closing)) return;
@@ -236,30 +239,20 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   pthread_mutex_unlock(&l->qmu);
   /* Passed on at once only if it could start at once: else whatever
    * ends first (and makes room) passes it on, in order, so a burst of
-   * calls costs no wakeup each. Passing a call on takes the loop's lock,
-   * which costs a wakeup of the event thread and a hand-over each way. A
-   * wait_events() sleeping without the GIL does that if there is one, and
-   * the caller goes on at once, as it would after a mere wakeup of the
-   * loop. Else (no event mode, or the dispatcher is busy in Python) the
-   * caller does, keeping the GIL: a short wait (the event thread steps
-   * aside), and no thread holding the lock waits for the GIL. (Callers
-   * taking the lock for every call cost a burst of 200 no-op calls about
-   * a third of its calls per second; leaving the call to a dispatcher
-   * busy in Python leaves the processes idle until it waits again, which
-   * costs about as much.) */
-  int now = !LOAD(l->threaded);
-  if (!now && was_empty && LOAD(l->want_calls)) {
-    pthread_mutex_lock(&l->emu);
-    now = !l->in_events;
-    if (!now) {
-      l->pass = 1;
-      pthread_cond_broadcast(&l->ecv);
+   * calls costs no wakeup each. With the event thread the caller only
+   * pokes the loop (mv_sched_poke: the loop passes it on after its
+   * round, or the caller does at once if nobody holds the loop), keeping
+   * the GIL and never waiting for a hand-over. Without it (no event mode
+   * yet) the caller takes the lock: a short wait, no other thread drives. */
+  mv_sched_t *s = mvpy_loop_use(l);
+  if (s != NULL) {
+    if (!LOAD(l->threaded)) {
+      mv_sched_t *held = mvpy_loop_lock(l);
+      mvpy_loop_unlock(l, held);
+    } else if (was_empty && LOAD(l->want_calls)) {
+      mv_sched_poke(s);
     }
-    pthread_mutex_unlock(&l->emu);
-  }
-  if (now) {
-    mv_sched_t *s = mvpy_loop_lock(l);
-    mvpy_loop_unlock(l, s);
+    mvpy_loop_unuse(l);
   }
   return (PyObject *)t;
 }
@@ -476,14 +469,12 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   Py_BEGIN_ALLOW_THREADS
   double deadline = timeout >= 0 ? mvpy_monotonic() + timeout : -1;
   pthread_mutex_lock(&l->emu);
-  l->in_events = 1;
   for (;;) {
-    if (l->pass || l->reap || (l->ready == NULL && l->procs_look)) {
-      /* Pooled calls to pass on (for pool_call), a retired pool to free
-       * (off the callbacks: freeing waits for its processes), or the
-       * processes to count. */
+    if (l->reap || (l->ready == NULL && l->procs_look)) {
+      /* A retired pool to free (off the callbacks: freeing waits for its
+       * processes), or the processes to count. */
       int reap = l->reap;
-      l->pass = l->reap = l->procs_look = 0;
+      l->reap = l->procs_look = 0;
       pthread_mutex_unlock(&l->emu);
       mv_sched_lock(s);
       int had = LOAD(l->procs);
@@ -509,7 +500,6 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     }
     if (events_sleep(l, until) && look) l->procs_look = 1;
   }
-  l->in_events = 0;
   chain = l->ready;
   starts = l->starts;
   need = l->need;

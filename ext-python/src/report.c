@@ -127,7 +127,8 @@ PyObject *mvpy_entry_dict(const mv_entry_t *e, double now) {
       mvpy_put(d, "host_pid", PyLong_FromLong((long)e->host_pid)) < 0 ||
       mvpy_put(d, "supervisor_pid", PyLong_FromLong((long)e->supervisor_pid)) < 0 ||
       mvpy_put(d, "kind", mvpy_text(e->kind)) < 0 ||
-      mvpy_put(d, "state", mvpy_text(e->state)) < 0) {
+      mvpy_put(d, "state", mvpy_text(e->state)) < 0 ||
+      mvpy_put(d, "namespace", mvpy_text(e->ns)) < 0) {
     Py_DECREF(d);
     return NULL;
   }

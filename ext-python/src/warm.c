@@ -187,7 +187,8 @@ PyObject *mvpy_warm_replaces(PyObject *module, PyObject *args) {
     rb = mv_config_warm(&b, name, &wb);
     mv_clear_error();
     r = rb == 1 && !(ra == 1 && mv_config_same_start(&a, &b) && wa.processes == wb.processes &&
-                     wa.max_requests == wb.max_requests && wa.idle_timeout == wb.idle_timeout);
+                     wa.max_requests == wb.max_requests && wa.idle_timeout == wb.idle_timeout &&
+                     wa.greet_timeout == wb.greet_timeout);
     Py_END_ALLOW_THREADS
   }
   mv_config_dispose(&a);

@@ -77,7 +77,9 @@ def start_escaping_tree(directory, tag):
     # Return only once every process has announced itself, so a task that
     # ends right after this leaves a complete tree behind.
     deadline = time.monotonic() + 10
-    while len([n for n in os.listdir(directory) if n.startswith(tag + "-")]) < 4:
+    while len([n for n in os.listdir(directory) if n.startswith(tag + "-") and
+                os.path.getsize(os.path.join(directory, n)) > 0]) < 4:
+        # A file counts once written: `echo $$ > f` creates it empty first.
         if time.monotonic() > deadline:
             raise RuntimeError("the escaping tree did not start")
         time.sleep(0.01)

@@ -117,15 +117,21 @@ def test_default_limit_is_the_cpu_count():
 
 
 def test_map_keeps_order_and_uses_one_process_per_worker():
-    results = mp.map(lambda x: (x * x, os.getpid()), range(20), workers=3)
+    # fork=True: a process per chunk, so processes count the chunks.
+    results = mp.map(lambda x: (x * x, os.getpid()), range(20), workers=3, fork=True)
     assert [r[0] for r in results] == [x * x for x in range(20)]
     pids = {r[1] for r in results}
     assert len(pids) == 3 and os.getpid() not in pids
+    # By default the chunks run in the pool's processes, at most `workers`.
+    results = mp.map(lambda x: (x * x, os.getpid()), range(20), workers=3)
+    assert [r[0] for r in results] == [x * x for x in range(20)]
+    pids = {r[1] for r in results}
+    assert 1 <= len(pids) <= 3 and os.getpid() not in pids
 
 
 def test_map_with_chunksize_and_worker_cap():
     mp.set_max_concurrent_tasks(4)
-    results = mp.map(lambda x: (x, os.getpid()), range(10), chunksize=3, workers=2)
+    results = mp.map(lambda x: (x, os.getpid()), range(10), chunksize=3, workers=2, fork=True)
     assert [r[0] for r in results] == list(range(10))
     assert len({r[1] for r in results}) == 4  # ceil(10 / 3) chunks
 

@@ -229,19 +229,21 @@ def test_options_make_a_variant_and_leave_the_function_alone():
     assert unchanged.get_timeout() == 5.0 and unlimited.get_timeout() is None
     unchanged.get(timeout=30)
     unlimited.get(timeout=30)
-    pooled = with_options.options(pool=True)
-    assert pooled(2).get(timeout=30)[1] == 2
-    assert pooled.__wrapped__ is with_options.__wrapped__
+    forked = with_options.options(fork=True)
+    assert forked(2).get(timeout=30)[1] == 2
+    assert forked.__wrapped__ is with_options.__wrapped__
     with pytest.raises(TypeError, match="unknown option"):
         with_options.options(timeot=1)
     with pytest.raises(ValueError):
         with_options.options(timeout=-1)
-    with pytest.raises(TypeError, match="pool must be a bool"):
-        with_options.options(pool="yes")
+    with pytest.raises(TypeError, match="fork must be a bool"):
+        with_options.options(fork="yes")
+    with pytest.raises(TypeError, match="unknown option"):
+        with_options.options(pool=True)
 
 
 def test_a_decorated_method_binds_to_its_instance():
     h = Scaler(3).scale(2)
     assert h.get_timeout() == 20
     assert h.get(timeout=30) == 6
-    assert Scaler(4).scale.options(pool=True)(5).get(timeout=30) == 20
+    assert Scaler(4).scale.options(fork=True)(5).get(timeout=30) == 20

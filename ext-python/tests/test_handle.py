@@ -56,7 +56,9 @@ def test_ids_names_and_timeouts():
 
 
 def test_task_id_is_the_registry_id(runtime_dir):
-    h = mp.parallel(name="registered")(sleeper)(5)
+    # A forked task is registered under its own id and name (a pooled call
+    # runs in a process registered as "multiverse-pool").
+    h = mp.parallel(name="registered", fork=True)(sleeper)(5)
     try:
         entries = _wait_for_entry(h.get_task_id())
         assert entries[0]["worker"] == "registered"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import pytest
 
 import multiverse as mp
 from conftest import SCRIPTS, wait_until
@@ -139,28 +140,51 @@ def test_dispatcher_thread_exists_only_while_there_is_work():
     assert wait_until(lambda: threading.active_count() == base, timeout=5)
 
 
-def test_two_thousand_tasks_leave_fds_threads_and_zombies_unchanged(runtime_dir):
+@pytest.mark.parametrize("mode", ["fork", "pool"])
+def test_two_thousand_tasks_leave_fds_threads_and_zombies_unchanged(runtime_dir, mode):
     # In a lean host process: forks cost in proportion to the host's size,
     # and pytest's own threads and fds would blur the counts.
     done = subprocess.run(
-        [sys.executable, os.path.join(SCRIPTS, "many_tasks.py"), "2000", "4", runtime_dir],
+        [sys.executable, os.path.join(SCRIPTS, "many_tasks.py"), "2000", "4", runtime_dir, mode],
         capture_output=True, text=True, timeout=280,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    before, after = report["before"], report["after"]
+    before, after, final = report["before"], report["after"], report["final"]
     assert report["tasks"] == 2000
     assert after["fds"] == before["fds"]
     assert after["threads"] == before["threads"]
-    assert after["children"] == [] and before["children"] == []
+    if mode == "fork":
+        assert after["children"] == [] and before["children"] == []
+    else:
+        # The pool's processes (their supervisors are our children) served
+        # every call: none was replaced, none is a zombie.
+        assert after["children"] == before["children"] != []
+        assert all(state != "Z" for _, state in after["children"])
+    assert final["children"] == []
 
 
 def test_fds_and_threads_return_to_baseline_in_this_process():
-    work = mp.parallel(lambda i: i)
+    work = mp.parallel(fork=True)(lambda i: i)
     assert work(0).get(timeout=30) == 0  # the supervisor image is cached once per process
     assert wait_until(lambda: mp.get_active_task_count() == 0 and not _dispatcher_alive())
     fds, threads = fd_count(), thread_count()
     assert [h.get(timeout=60) for h in [work(i) for i in range(50)]] == list(range(50))
+    assert wait_until(lambda: thread_count() == threads, timeout=10)
+    assert fd_count() == fds
+    assert zombie_children() == []
+
+
+def test_the_pool_gives_fds_and_threads_back_at_shutdown():
+    wait_until(lambda: mp.get_active_task_count() == 0 and not _dispatcher_alive())
+    mp.parallel(fork=True)(lambda: 0)().get(timeout=30)  # the supervisor image, once
+    assert wait_until(lambda: not _dispatcher_alive())
+    fds, threads = fd_count(), thread_count()
+    work = mp.parallel(lambda i: i)
+    assert [h.get(timeout=60) for h in [work(i) for i in range(50)]] == list(range(50))
+    assert fd_count() > fds  # the pool's processes are there
+    assert mp.shutdown(timeout_secs=10) is True
+    mp.reset_shutdown()
     assert wait_until(lambda: thread_count() == threads, timeout=10)
     assert fd_count() == fds
     assert zombie_children() == []

@@ -1,5 +1,7 @@
-"""The pre-forked pool: @parallel(pool=True) and map(..., pool=True) send
-picklable calls to task processes forked in advance (issue 7)."""
+"""The warm pool, where @parallel and map() run calls by default:
+picklable calls go to task processes forked in advance; functions of
+__main__, closures and lambdas travel by value (cloudpickle); what cannot
+be pickled, and fork=True, forks a process per call."""
 import asyncio
 import os
 import subprocess
@@ -25,37 +27,37 @@ def fresh_pool():
     mp.reset_shutdown()
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def is_locked(lock):
     return lock.locked()
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def whoami():
     return os.getpid()
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def add(a, b=0):
     return a + b
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def state():
     return STATE
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def raises(message):
     raise ValueError(message)
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def crash(code):
     os._exit(code)
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def sleep_then(seconds, value=None, marker=None):
     time.sleep(seconds)
     if marker:
@@ -64,18 +66,18 @@ def sleep_then(seconds, value=None, marker=None):
     return value
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def escaping_tree(directory):
     start_escaping_tree(directory, "pool")
     time.sleep(300)
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 def leave_a_child():
     return subprocess.Popen(["sleep", "300"]).pid
 
 
-@mp.parallel(pool=True)
+@mp.parallel
 async def coroutine(x):
     await asyncio.sleep(0.01)
     return x * 3
@@ -93,24 +95,71 @@ def test_consecutive_calls_reuse_one_process():
     assert [e["pid"] for e in entries] == [pids[0]] and entries[0]["kind"] == "fork"
 
 
-def test_closures_lambdas_and_unpicklable_arguments_fork_instead():
+def test_closures_and_lambdas_run_in_the_pool_by_value():
+    pool_pid = whoami().get(timeout=30)
     offset = 5
-    assert mp.parallel(pool=True)(lambda x: x + offset)(1).get() == 6
+    assert mp.parallel(lambda x: (x + offset, os.getpid()))(1).get() == (6, pool_pid)
 
     def local(x):
-        return x * offset
+        return x * offset, os.getpid()
 
-    assert mp.parallel(pool=True)(local)(2).get() == 10
+    offset = 7  # by value at the call: the closure sees what it references now
+    assert mp.parallel(local)(2).get() == (14, pool_pid)
+    assert mp.map(lambda x: (x + offset, os.getpid()), [1]) == [(8, pool_pid)]
+
+
+def test_unpicklable_arguments_and_fork_true_fork_instead():
+    pool_pid = whoami().get(timeout=30)
     lock = threading.Lock()  # cannot be pickled, but a forked task has it
     assert is_locked(lock).get() is False
+    forked = whoami.options(fork=True)().get()
+    assert forked not in (pool_pid, os.getpid())
+    assert mp.parallel(fork=True)(lambda: os.getpid())().get() not in (pool_pid, os.getpid())
     assert add(1, 2).get() == 3
+    assert whoami().get() == pool_pid  # the pool keeps serving
+
+
+def test_a_main_function_travels_by_value():
+    code = (
+        "import os\n"
+        "import multiverse as mp\n"
+        "LIMIT = 10\n"
+        "@mp.parallel\n"
+        "def clip(x):\n"
+        "    return min(x, LIMIT), os.getpid()\n"
+        "first, pool = clip(7).get(timeout=30)\n"
+        "LIMIT = 3\n"
+        "second, again = clip(7).get(timeout=30)\n"
+        "print(first, second, pool == again, pool != os.getpid(), flush=True)\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-4:] == ["7", "3", "True", "True"]
+
+
+def test_without_cloudpickle_closures_and_main_functions_fork():
+    code = (
+        "import os, sys\n"
+        "sys.modules['cloudpickle'] = None  # as if python3-cloudpickle were missing\n"
+        "import multiverse as mp\n"
+        "@mp.parallel\n"
+        "def pid():\n"
+        "    return os.getpid()\n"
+        "a, b = pid().get(timeout=30), pid().get(timeout=30)\n"
+        "offset = 1\n"
+        "c = mp.parallel(lambda: os.getpid() + offset)().get(timeout=30) - 1\n"
+        "print(a != b, c not in (a, b, os.getpid()), flush=True)\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["True", "True"]
 
 
 def test_a_function_the_pool_cannot_rebuild_forks_instead():
     pool_pid = whoami().get()
     # Defined after the pool process was forked: unknown there.
     exec("def late(x):\n    return ('late', x, __import__('os').getpid())", globals())
-    late_task = mp.parallel(pool=True)(globals()["late"])
+    late_task = mp.parallel(globals()["late"])
     globals()["late"] = late_task
     tag, x, pid = late_task(7).get(timeout=30)
     assert (tag, x) == ("late", 7) and pid != pool_pid
@@ -124,7 +173,9 @@ def test_module_state_is_the_one_the_pool_was_forked_with():
     try:
         # Documented: a pool process does not see later changes ...
         assert state().get() == "as imported"
-        # ... while a task forked for the call does.
+        # ... while a task forked for the call does ...
+        assert state.options(fork=True)().get() == "changed after the fork"
+        # ... and so does a lambda, which travels by value.
         assert mp.parallel(lambda: STATE)().get() == "changed after the fork"
     finally:
         STATE = "as imported"
@@ -237,9 +288,9 @@ def test_a_lower_limit_or_a_new_configuration_retires_pool_processes():
 
 def test_coroutines_and_map():
     assert coroutine(4).get() == 12
-    assert mp.map(square, range(50), pool=True) == [x * x for x in range(50)]
-    assert mp.map(lambda x: x + 1, range(5), pool=True) == [1, 2, 3, 4, 5]
-    assert mp.map(square, range(7), chunksize=2, pool=True) == [x * x for x in range(7)]
+    assert mp.map(square, range(50)) == [x * x for x in range(50)]
+    assert mp.map(lambda x: x + 1, range(5)) == [1, 2, 3, 4, 5]
+    assert mp.map(square, range(7), chunksize=2) == [x * x for x in range(7)]
 
 
 def test_processes_left_behind_by_a_call_are_killed():
@@ -274,7 +325,7 @@ def test_pool_processes_die_at_interpreter_exit():
     code = (
         "import os\n"
         "import multiverse as mp\n"
-        "@mp.parallel(pool=True)\n"
+        "@mp.parallel\n"
         "def whoami():\n"
         "    return os.getpid()\n"
         "print(whoami().get(timeout=30), flush=True)\n"
@@ -292,7 +343,7 @@ def test_throughput_side_by_side_with_a_fork_per_call():
     t0 = time.monotonic()
     mp.gather([add(i, 1) for i in range(200)])
     pooled = time.monotonic() - t0
-    forked = mp.parallel(lambda x: x + 1)
+    forked = mp.parallel(fork=True)(lambda x: x + 1)
     t0 = time.monotonic()
     mp.gather([forked(i) for i in range(20)])
     per_fork = (time.monotonic() - t0) / 20

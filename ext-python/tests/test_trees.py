@@ -37,15 +37,24 @@ def test_timeout_kills_the_whole_tree_without_anyone_waiting(tmp_path, containme
         h.get()
 
 
-def test_leftovers_of_a_finished_task_are_killed(tmp_path, containment):
+@pytest.mark.parametrize("fork", [True, False], ids=["fork", "pool"])
+def test_leftovers_of_a_finished_task_are_killed(tmp_path, containment, fork):
     def leaves_children():
         start_escaping_tree(str(tmp_path), "l")
         return "finished"
 
-    h = mp.parallel(leaves_children)()
+    h = mp.parallel(fork=fork)(leaves_children)()
     assert h.get(timeout=30) == "finished"
     pids = wait_for_pids(str(tmp_path), 4)
-    assert survivors(pids, timeout=5) == []
+    with open(tmp_path / "l-task.pid") as f:
+        task_pid = int(f.read())
+    if fork:
+        assert survivors(pids, timeout=5) == []
+    else:
+        # The task ran in a pool process, which stays to serve the next
+        # call; everything the call started is gone.
+        assert task_pid in pids and alive(task_pid)
+        assert survivors([p for p in pids if p != task_pid], timeout=5) == []
 
 
 def test_kill_grace_then_sigkill_for_a_tree_ignoring_sigterm(tmp_path):

@@ -326,3 +326,41 @@ def test_a_forked_child_uses_its_own_pool():
     assert seen["parent_alive"]  # the child did not touch the parent's process
     assert survivors([seen["pid"]], timeout=5) == []  # the child's own died with it
     assert call()["pid"] == parent
+
+
+def test_a_worker_that_never_greets_fails_fast_saying_why(tmp_path):
+    # plain_warm is a per-call worker marked warm (greet_timeout 1 in its
+    # multiverse.json): it reads stdin to end of file and never greets.
+    pidfile = str(tmp_path / "pids")
+    mp.configure(env={"MV_PIDFILE": pidfile})
+    t0 = time.monotonic()
+    with pytest.raises(mp.WorkerError) as info:
+        mp.run_worker("plain_warm", {"a": 1}, timeout=30)
+    took = time.monotonic() - t0
+    assert 0.9 <= took < 5  # greet_timeout, not the call's 30 s
+    err = info.value
+    assert not isinstance(err, mp.WorkerTimeoutError)
+    assert "warm worker 'plain_warm' did not greet within 1 s" in str(err)
+    assert "does not speak the warm protocol" in str(err)
+    assert "multiverse.worker.serve(handler)" in str(err)
+    assert err.worker == "plain_warm"
+    # The worker and its setsid grandchild are gone; nothing is listed.
+    with open(pidfile) as f:
+        grandchild = int(f.read().split()[0])
+    with open(pidfile + ".main") as f:
+        main = int(f.read().split()[0])
+    assert survivors([main, grandchild], timeout=5) == []
+    assert mp.running("plain_warm") == []
+    # The next call fails the same way, as fast.
+    t0 = time.monotonic()
+    with pytest.raises(mp.WorkerError, match="does not speak the warm protocol"):
+        mp.run_worker("plain_warm", {}, timeout=30)
+    assert time.monotonic() - t0 < 5
+
+
+def test_greet_timeout_is_a_warm_setting():
+    assert _config.check_warm({"w": {"greet_timeout": 2.5}}) is not None
+    with pytest.raises(ValueError, match="greet_timeout must be >= 0"):
+        mp.configure(warm={"w": {"greet_timeout": -1}})
+    with pytest.raises(TypeError, match="greet_timeout must be a number of seconds"):
+        mp.configure(warm={"w": {"greet_timeout": "5"}})

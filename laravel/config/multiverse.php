@@ -48,6 +48,19 @@ return [
     'runtime_dir' => env('MULTIVERSE_RUNTIME_DIR'),
 
     /*
+     * The namespace this application's workers are registered under in
+     * that registry. multiverse:list and multiverse:clear (and
+     * MultiWorker::running() / clear()) see only this namespace, so one
+     * app's clear never kills another app's workers under the same Unix
+     * user; give them --all to see every namespace. null = derived from
+     * the app: a slug of app.name (APP_NAME) and a short hash of
+     * base_path(), e.g. "shop-1f3a9c0e". Set it (1 to 64 letters, digits,
+     * '_', '.', '-') when the base path changes with each deployment
+     * (symlinked releases) or when several apps should share workers.
+     */
+    'namespace' => env('MULTIVERSE_NAMESPACE'),
+
+    /*
      * The worker's environment. inherit_env: true passes this process's
      * environment on, .env values included (database passwords, API keys);
      * false gives workers only PATH, HOME, LANG, LC_*, TZ, TMPDIR and the
@@ -78,10 +91,26 @@ return [
      * this channel (worker, payload, message, exception class, exit code,
      * signal, remote exception type, stderr tail) before the exception is
      * rethrown.
+     *
+     * `redact` keeps secrets of the payload out of the log, either:
+     * - a list of keys whose values are logged as "[redacted]", at any depth
+     *   of the payload, compared without regard to case (the default, from
+     *   MULTIVERSE_LOG_REDACT, comma-separated);
+     * - or a callable that receives the payload and returns what to log in
+     *   its place: [App\Support\Redactor::class, 'payload'], the name of
+     *   an invokable class (resolved from the container), or a closure
+     *   (closures prevent `php artisan config:cache`).
+     * A callable that throws gets the payload logged as "[redaction
+     * failed]", never in clear. Only the payload is redacted: a worker that
+     * prints a secret on stderr puts it in the logged stderr tail.
      */
     'logging' => [
         'enabled' => env('MULTIVERSE_LOGGING', true),
         'channel' => env('MULTIVERSE_LOG_CHANNEL', env('LOG_CHANNEL', 'stack')),
+        'redact' => array_values(array_filter(array_map('trim', explode(',', (string) env(
+            'MULTIVERSE_LOG_REDACT',
+            'password,passwd,secret,token,api_key,apikey,authorization,access_token,refresh_token'
+        ))))),
     ],
 
 ];

@@ -16,7 +16,7 @@ namespace Multiverse\Laravel;
  */
 final class ExtensionOptions
 {
-    private const STRINGS = ['workers_path', 'python', 'node', 'php', 'runtime_dir'];
+    private const STRINGS = ['workers_path', 'python', 'node', 'php', 'runtime_dir', 'namespace'];
     private const FLOATS = ['timeout', 'kill_grace'];
     private const INTS = ['max_output'];
 

@@ -17,7 +17,7 @@ class MultiverseServiceProvider extends ServiceProvider
     {
         $this->mergeConfigFrom(self::CONFIG, 'multiverse');
         $this->app->singleton(FailureLogger::class, fn ($app) => new FailureLogger($app['log'], $app['config']));
-        $this->app->singleton(WorkerRunner::class, fn ($app) => new WorkerRunner($app['config'], $app->make(FailureLogger::class)));
+        $this->app->singleton(WorkerRunner::class, fn ($app) => new WorkerRunner($app['config'], $app->make(FailureLogger::class), $app->basePath()));
         $this->app->alias(WorkerRunner::class, 'multiverse');
     }
 

@@ -6,7 +6,7 @@ use PHPUnit\Framework\TestCase;
 
 /**
  * composer.json is what Composer and Laravel's package discovery read in a
- * real application (composer validate is not available here).
+ * real application (ComposerRequireTest runs Composer itself).
  */
 class ComposerJsonTest extends TestCase
 {
@@ -35,6 +35,41 @@ class ComposerJsonTest extends TestCase
                 $this->assertStringContainsString("^$major.0", $constraint, "$package covers Laravel $major");
             }
         }
+    }
+
+    /**
+     * `composer require multiverse/laravel` from a path repository: without
+     * a version Composer takes the checkout's branch (dev-main), which a
+     * stable application refuses. The version is the extension's release.
+     */
+    public function testHasAStableVersionAndABranchAlias(): void
+    {
+        $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+$/', $this->manifest['version']);
+        $package = simplexml_load_file(dirname(__DIR__, 2).'/package.xml');
+        $this->assertSame((string) $package->version->release, $this->manifest['version'], 'the same release as the extension (package.xml)');
+        [$major, $minor] = explode('.', $this->manifest['version']);
+        $this->assertSame(['dev-main' => "$major.$minor.x-dev"], $this->manifest['extra']['branch-alias']);
+    }
+
+    /**
+     * The extension's stub ships with the bridge for IDEs (they index
+     * vendor/) and PHPStan (extension.neon, included by
+     * phpstan/extension-installer); it is never autoloaded (the extension
+     * defines those classes).
+     */
+    public function testShipsTheExtensionStubForPhpstanAndIdes(): void
+    {
+        $root = dirname(__DIR__);
+        $this->assertSame(['extension.neon'], $this->manifest['extra']['phpstan']['includes']);
+        $neon = file_get_contents("$root/extension.neon");
+        $this->assertMatchesRegularExpression('/stubFiles:\s*\n\s*- ide\/multiverse\.stub\.php\n/', $neon);
+        $this->assertFileExists("$root/ide/multiverse.stub.php");
+        $this->assertStringNotContainsString('ide', json_encode($this->manifest['autoload']));
+        $this->assertArrayHasKey('phpstan/extension-installer', $this->manifest['suggest']);
+        // Valid PHP declaring the extension's classes.
+        exec(escapeshellarg(PHP_BINARY).' -n -l '.escapeshellarg("$root/ide/multiverse.stub.php"), $out, $status);
+        $this->assertSame(0, $status, implode("\n", $out));
+        $this->assertStringContainsString('final class MultiWorker', file_get_contents("$root/ide/multiverse.stub.php"));
     }
 
     public function testDiscoveryNamesExistingClasses(): void

@@ -26,6 +26,7 @@ class ExtensionOptionsTest extends TestCase
             'node' => null,
             'php' => null,
             'runtime_dir' => null,
+            'namespace' => null,
             'timeout' => 30.0,
             'kill_grace' => 0.5,
             'max_output' => 1048576,

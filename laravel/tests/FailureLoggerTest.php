@@ -17,6 +17,7 @@ class FailureLoggerTest extends TestCase
             'payload' => ['a' => 1],
             'message' => 'invalid worker name',
             'exception' => 'ValueError',
+            'code' => null,
             'exit_code' => null,
             'signal' => null,
             'remote_type' => null,

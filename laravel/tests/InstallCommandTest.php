@@ -39,6 +39,52 @@ class InstallCommandTest extends AppTestCase
         $this->assertStringContainsString('PIP_INDEX_URL', $second->stderr);
     }
 
+    /**
+     * The silent hang of issue 14: a scaffolded worker marked warm. Without
+     * the SDK it fails at once saying what to do; multiverse:install puts
+     * the SDK into the venv, and the worker then serves warm.
+     */
+    public function testInstallsTheWorkerSdkSoAScaffoldedWorkerServesWarm(): void
+    {
+        $venv = $this->app->workersPath.'/python/venv';
+        $this->artisanOk(['multiverse:worker', 'greeter']);
+        $main = $this->app->workersPath.'/greeter/main.py';
+        // The handler also says whether it runs warm.
+        file_put_contents($main, str_replace(
+            'return {"worker": "greeter", "received": payload}',
+            'return {"worker": "greeter", "received": payload, "warm": os.environ.get("MULTIVERSE_WARM")}',
+            file_get_contents($main)
+        ));
+        file_put_contents($this->app->workersPath.'/greeter/multiverse.json', '{"warm": {"processes": 1}}');
+
+        // /usr/bin/python3 has no multiverse package: the call fails at
+        // once (not at its timeout) and names the fix.
+        $started = microtime(true);
+        $failed = $this->artisanFails(['multiverse:run', 'greeter', '--payload={"n": 1}']);
+        $this->assertLessThan(8, microtime(true) - $started);
+        $this->assertStringContainsString('(warm process ended before greeting)', $failed->stderr);
+        $this->assertStringContainsString('php artisan multiverse:install', $failed->stderr);
+
+        $install = $this->artisanOk(['multiverse:install']);
+        $this->assertStringContainsString("Installed the multiverse worker SDK (from multiverse import worker) into $venv", $install->stdout);
+        $this->assertCount(1, glob("$venv/lib/python3*/site-packages/multiverse/worker.py"));
+
+        // On the venv's interpreter (python unset), the worker is warm.
+        $env = ['MULTIVERSE_PYTHON' => ''];
+        $result = $this->artisanOk(['multiverse:run', 'greeter', '--payload={"n": 2}'], $env);
+        $this->assertSame(['worker' => 'greeter', 'received' => ['n' => 2], 'warm' => '1'], $this->json($result));
+
+        // Run again, the copy is refreshed; a venv with its own multiverse
+        // package keeps it.
+        $again = $this->artisanOk(['multiverse:install']);
+        $this->assertStringContainsString('Installed the multiverse worker SDK', $again->stdout);
+        $sdk = glob("$venv/lib/python3*/site-packages/multiverse")[0];
+        file_put_contents("$sdk/__init__.py", "# another multiverse\n");
+        $kept = $this->artisanOk(['multiverse:install']);
+        $this->assertStringContainsString("The venv has the multiverse package ($sdk/__init__.py): its worker SDK is used.", $kept->stdout);
+        $this->assertSame("# another multiverse\n", file_get_contents("$sdk/__init__.py"));
+    }
+
     public function testAMissingRequirementsFileIsAnError(): void
     {
         $result = $this->artisanFails(['multiverse:install', '--requirements=/nonexistent/requirements.txt', '--python=/nonexistent/python3']);

@@ -22,6 +22,7 @@ class LoggingTest extends AppTestCase
         $this->assertSame(['x' => 5], $context['payload']);
         $this->assertStringContainsString('ValueError: bad value 5', $context['message']);
         $this->assertSame('Multiverse\\WorkerException', $context['exception']);
+        $this->assertSame('REMOTE', $context['code']);
         $this->assertSame(1, $context['exit_code']);
         $this->assertNull($context['signal']);
         $this->assertSame('ValueError', $context['remote_type']);
@@ -62,6 +63,97 @@ class LoggingTest extends AppTestCase
         [$entry] = LogFile::entries($this->app->file('storage/logs/laravel.log'));
         $this->assertSame('Multiverse\\TimeoutException', $entry['context']['exception']);
         $this->assertSame(['pidfile' => $pidfile], $entry['context']['payload']);
+    }
+
+    /** logging.redact as a list of keys: masked at any depth, whatever their case. */
+    public function testKeysListedInRedactAreMaskedAtAnyDepth(): void
+    {
+        $payload = [
+            'user' => 'ada',
+            'password' => 'hunter2-SECRET-1',
+            'nested' => ['Api_Key' => 'SECRET-2', 'items' => [['token' => ['deep' => 'SECRET-3'], 'keep' => 1]]],
+        ];
+        $this->artisanFails(['multiverse:run', 'selfkill', '--payload='.json_encode($payload)]);
+
+        $log = $this->app->file('storage/logs/laravel.log');
+        $this->assertStringNotContainsString('SECRET', file_get_contents($log));
+        [$entry] = LogFile::entries($log);
+        $this->assertSame([
+            'user' => 'ada',
+            'password' => '[redacted]',
+            'nested' => ['Api_Key' => '[redacted]', 'items' => [['token' => '[redacted]', 'keep' => 1]]],
+        ], $entry['context']['payload']);
+
+        // The list is the application's (here from MULTIVERSE_LOG_REDACT).
+        unlink($log);
+        $this->artisanFails(
+            ['multiverse:run', 'selfkill', '--payload={"card": "4111-SECRET", "password": "shown"}'],
+            ['MULTIVERSE_LOG_REDACT' => 'cvv, card']
+        );
+        $this->assertStringNotContainsString('SECRET', file_get_contents($log));
+        [$entry] = LogFile::entries($log);
+        $this->assertSame(['card' => '[redacted]', 'password' => 'shown'], $entry['context']['payload']);
+    }
+
+    /**
+     * logging.redact as a callable: what it returns is logged. A static
+     * method, an invokable class and a closure; one that throws gets the
+     * payload left out.
+     */
+    public function testARedactCallableDecidesWhatIsLogged(): void
+    {
+        mkdir($this->app->path.'/app/Support', 0755, true);
+        file_put_contents($this->app->path.'/app/Support/LogRedactor.php', <<<'PHP'
+            <?php
+            namespace App\Support;
+
+            class LogRedactor
+            {
+                public static function payload(array $payload): array
+                {
+                    return ['amount' => $payload['amount'], 'card' => 'ending '.substr($payload['card'], -4)];
+                }
+
+                public function __invoke(array $payload): string
+                {
+                    return 'invoked with '.count($payload).' keys';
+                }
+
+                public static function broken(array $payload): never
+                {
+                    throw new \RuntimeException('redactor bug');
+                }
+            }
+            PHP);
+        file_put_contents($this->app->path.'/config/multiverse.php', <<<'PHP'
+            <?php
+            return ['logging' => [
+                'enabled' => true,
+                'channel' => 'stack',
+                'redact' => match (env('REDACT_WITH')) {
+                    'method' => [App\Support\LogRedactor::class, 'payload'],
+                    'invokable' => App\Support\LogRedactor::class,
+                    'closure' => fn (array $payload) => array_keys($payload),
+                    'broken' => [App\Support\LogRedactor::class, 'broken'],
+                },
+            ]];
+            PHP);
+        $log = $this->app->file('storage/logs/laravel.log');
+        $payload = '--payload={"amount": 12, "card": "SECRET-4242"}';
+        foreach ([
+            'method' => ['amount' => 12, 'card' => 'ending 4242'],
+            'invokable' => 'invoked with 2 keys',
+            'closure' => ['amount', 'card'],
+            'broken' => '[redaction failed]',
+        ] as $with => $logged) {
+            @unlink($log);
+            $result = $this->artisanFails(['multiverse:run', 'selfkill', $payload], ['REDACT_WITH' => $with]);
+            // The call's own failure is reported, whatever the redactor did.
+            $this->assertStringContainsString('signal', $result->stderr, $with);
+            $this->assertStringNotContainsString('SECRET', file_get_contents($log), $with);
+            [$entry] = LogFile::entries($log);
+            $this->assertSame($logged, $entry['context']['payload'], $with);
+        }
     }
 
     public function testTheConfiguredChannelIsUsed(): void

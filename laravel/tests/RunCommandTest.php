@@ -15,6 +15,34 @@ class RunCommandTest extends AppTestCase
         $this->assertSame('', $result->stderr);
     }
 
+    /** --help showed the options up to "(default: {" and stopped (a brace in a description). */
+    public function testHelpShowsEveryOptionInFull(): void
+    {
+        $help = $this->artisanOk(['multiverse:run', '--help'])->stdout;
+
+        $this->assertMatchesRegularExpression('/worker +Name of the worker \(a directory or file in workers_path\)/', $help);
+        $this->assertMatchesRegularExpression('/--payload\[=PAYLOAD\] +JSON object or array sent to the worker on stdin \(default: an empty object\)/', $help);
+        $this->assertMatchesRegularExpression('/--timeout\[=TIMEOUT\] +Seconds before the worker tree is killed \(default: the configured timeout\)/', $help);
+
+        // Every multiverse command: descriptions are whole (parentheses
+        // closed, no brace left over from the signature).
+        $list = $this->json($this->artisanOk(['list', 'multiverse', '--format=json']));
+        $seen = 0;
+        foreach ($list['commands'] as $command) {
+            if (! str_starts_with($command['name'], 'multiverse:')) {
+                continue;
+            }
+            $seen++;
+            $definition = $command['definition'];
+            foreach (array_merge($definition['arguments'], $definition['options']) as $name => $item) {
+                $text = $item['description'];
+                $this->assertStringNotContainsString('{', $text, "{$command['name']} $name");
+                $this->assertSame(substr_count($text, '('), substr_count($text, ')'), "{$command['name']} $name: $text");
+            }
+        }
+        $this->assertGreaterThanOrEqual(5, $seen);
+    }
+
     public function testInvalidJsonPayloadIsAClearError(): void
     {
         $result = $this->artisanFails(['multiverse:run', 'add', '--payload={"a": 2,']);

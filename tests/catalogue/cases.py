@@ -33,6 +33,7 @@ class Case:
     checks: Tuple[Callable, ...] = ()    # check(ctx, outcome, facts) -> [problems]
     nobody: bool = False                 # run the host as uid 65534
     nproc: Optional[int] = None          # ... with this soft RLIMIT_NPROC (root ignores it)
+    ini: Tuple[Tuple[str, str], ...] = ()  # php -d name=value ({scripts}, {sandbox} filled in)
 
     @property
     def id(self):
@@ -158,6 +159,10 @@ CASES = [
     Case("py", "payload_set", "TypeError", r"payload cannot be JSON-encoded: Object of type set"),
     *both("configure_unknown", ("ValueError", r"unknown option \"timeuot\""),
           ("TypeError", r"unknown option 'timeuot'"), checks=(fact_is("timeout", 0.0),)),
+    *both("configure_namespace",
+          ("ValueError", r"option \"namespace\" is invalid: invalid namespace 'app-a/\.\./b'"),
+          ("ValueError", r"invalid namespace 'app-a/\.\./b'"),
+          checks=(fact_is("namespace", "app-a"), fact_is("timeout", 0.0))),
     *both("configure_wrong_type", ("TypeError", r"\"max_output\" must be of type \?int, string"),
           ("TypeError", r"max_output must be an int.*str"),
           checks=(fact_is("max_output", DEFAULT_MAX_OUTPUT),)),
@@ -173,9 +178,12 @@ CASES = [
     *both("output_exit3", (PHP_WORKER, r"exited with code 3: giving up"),
           (PY_WORKER, r"exited with code 3: giving up"),
           checks=(fields_are(signal=None, exit_code=3),)),
-    *both("interpreter_missing", (PHP_WORKER, r"python interpreter '/nonexistent/python3' does not exist"),
-          (PY_WORKER, r"python interpreter '/nonexistent/python3' does not exist")),
-    *both("main_not_executable", (PHP_WORKER, r"noexec/main.*(not executable|Permission denied)"),
+    *both("interpreter_missing", (PHP_WORKER, r"python interpreter '/nonexistent/python3' does not exist",
+                                  {"checks": (fields_are(code="INTERPRETER_MISSING", driver="python"),)}),
+          (PY_WORKER, r"python interpreter '/nonexistent/python3' does not exist",
+           {"checks": (fields_are(status="MV_EINTERP"),)})),
+    *both("main_not_executable", (PHP_WORKER, r"noexec/main.*(not executable|Permission denied)",
+                                  {"checks": (fields_are(code="SPAWN_FAILED", driver="exec"),)}),
           (PY_WORKER, r"noexec/main.*(not executable|Permission denied)")),
     *both("registry_corrupt", (None, ""), (None, ""), setup=setups.registry_corrupt,
           checks=(lists_only_the_real_worker,)),
@@ -263,6 +271,31 @@ CASES = [
     Case("php", "configure_warm_type", "TypeError",
          r'option "warm": "idle_timeout" of worker "ocr" must be of type float, string given',
          checks=(fact_is("warm", []),)),
+    # -- PHP hosting restrictions: the server's php.ini forbids, the call
+    # refuses before anything starts (the marker a run would leave is
+    # checked), and the host carries on with what is still allowed --
+    Case("php", "hosting_proc_open", PHP_WORKER,
+         r"MultiWorker::run\(\): cannot start worker processes: proc_open is disabled by "
+         r"the disable_functions directive", carry="forked", setup=setups.marker,
+         ini=(("disable_functions", "exec,proc_open"),),
+         checks=(fields_are(code="DISABLED"), fact_is("ran", False))),
+    Case("php", "hosting_pcntl_fork", PHP_WORKER,
+         r"Process::map\(\): cannot fork: pcntl_fork is disabled by the disable_functions "
+         r"directive", setup=setups.marker, ini=(("disable_functions", "pcntl_fork"),),
+         checks=(fields_are(code="DISABLED"), fact_is("ran", False))),
+    Case("php", "hosting_allow_fork", PHP_WORKER,
+         r"Process::map\(\): cannot fork: .*\(multiverse\.allow_fork=0\)", setup=setups.marker,
+         ini=(("multiverse.allow_fork", "0"),),
+         checks=(fields_are(code="DISABLED"), fact_is("ran", False))),
+    Case("php", "hosting_open_basedir", PHP_WORKER,
+         r"workers_path '.*/workers' is outside open_basedir", carry="forked",
+         setup=setups.marker, ini=(("open_basedir", "{scripts}:{sandbox}/inside:/proc"),),
+         checks=(fields_are(code="DISABLED"), fact_is("ran", False))),
+    Case("php", "hosting_disabled", PHP_WORKER,
+         r"MultiWorker::run\(\): multiverse is turned off on this server "
+         r"\(multiverse\.enabled=0\)", carry=False, setup=setups.marker,
+         ini=(("multiverse.enabled", "0"),),
+         checks=(fields_are(code="DISABLED"), fact_is("ran", False))),
     # -- end of PHP errors and options --
     # -- registry --
     # -- end of registry --

@@ -138,3 +138,12 @@ def worker_latin1(ctx):
                 "sys.stdin.read()\n"
                 "sys.stderr.buffer.write(b'r\\xe9sum\\xe9 written\\n')\n"
                 "sys.stdout.buffer.write(b'{\"name\": \"Jos\\xe9\"}')\n")
+
+
+def marker(ctx):
+    """A directory `inside` of the sandbox (the open_basedir case allows
+    it) and, in the host's JSON, the path of a marker file there that a
+    worker or closure creates if it runs."""
+    inside = os.path.join(ctx.sandbox, "inside")
+    os.mkdir(inside)
+    ctx.params["marker"] = os.path.join(inside, "ran")

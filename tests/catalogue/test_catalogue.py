@@ -53,6 +53,9 @@ def host_argv(case, ctx, hosts, artifacts):
             prefix += ["prlimit", "--nproc=%d:200" % case.nproc]
     script = os.path.join(scripts, case.name + (".php" if case.lang == "php" else ".py"))
     argv = hosts.php(script, ctx.params) if case.lang == "php" else hosts.py(script, ctx.params)
+    for name, value in case.ini:
+        # After `php -d extension=...`, before the script.
+        argv[3:3] = ["-d", "%s=%s" % (name, value.format(scripts=scripts, sandbox=ctx.sandbox))]
     return prefix + argv
 
 

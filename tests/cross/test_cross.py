@@ -217,14 +217,16 @@ def test_parallel_task_is_cleared_from_php_by_its_function_name(hosts, sandbox, 
     assert procs.leftovers(hosts.token) == []
 
 
-def cli_ps(hosts, runtime_dir, *worker):
-    """`multiverse ps` as {(pid, worker, host_pid)}."""
-    rc, out, err = hosts.run(hosts.cli("ps", "--runtime-dir", runtime_dir, *worker))
+def cli_ps(hosts, runtime_dir, *args, namespace="default"):
+    """`multiverse ps` as {(pid, worker, host_pid)}; every entry is checked
+    to be in `namespace` (None: any)."""
+    rc, out, err = hosts.run(hosts.cli("ps", "--runtime-dir", runtime_dir, *args))
     assert rc == 0, err
     rows = set()
     for line in out.splitlines():
-        pid, name, task_id, state, elapsed, host = line.split("\t")
+        pid, name, task_id, state, elapsed, host, ns = line.split("\t")
         assert host.startswith("host=") and state == "running" and len(task_id) >= 8
+        assert ns.startswith("namespace=") and namespace in (None, ns[len("namespace="):])
         rows.add((int(pid), name, int(host[len("host="):])))
     return rows
 
@@ -259,4 +261,53 @@ def test_cli_ps_and_clear_see_workers_and_tasks_of_both_languages(hosts, sandbox
     assert procs.survivors(task_tree.values()) == []
     assert host_outcome(task_host)["error"]["class"] == "TaskCancelledError"
     assert cli_ps(hosts, run) == set()
+    assert procs.leftovers(hosts.token) == []
+
+
+# -- namespaces ---------------------------------------------------------------------
+
+
+def test_php_worker_in_a_namespace_is_seen_from_python_and_the_cli_only_there(
+        hosts, sandbox, config):
+    host, tree = start_tree(hosts, sandbox, "php", dict(config, namespace="app-x"), "tree")
+    in_x, in_y = dict(config, namespace="app-x"), dict(config, namespace="app-y")
+    (entry,) = registry(hosts, "python", in_x, "running")
+    assert (entry["worker"], entry["pid"], entry["host_pid"], entry["namespace"]) == \
+        ("tree", tree["root"], host.pid, "app-x")
+    # Another namespace, and the default one, neither see nor kill it.
+    assert registry(hosts, "python", in_y, "running") == []
+    assert registry(hosts, "python", config, "running", "tree") == []
+    assert registry(hosts, "python", in_y, "clear") == 0
+    assert registry(hosts, "php", config, "clear", "tree") == 0
+    assert cli_ps(hosts, config["runtime_dir"]) == set()
+    assert cli_clear(hosts, config["runtime_dir"], "--namespace", "app-y") == 0
+    assert procs.survivors(tree.values()) == list(tree.values()), "a clear() elsewhere hit it"
+    # Every namespace: listed from both languages and the CLI.
+    (every,) = registry(hosts, "python", in_y, "running-all")
+    assert (every["pid"], every["namespace"]) == (tree["root"], "app-x")
+    (every,) = registry(hosts, "php", in_y, "running-all", "tree")
+    assert (every["pid"], every["namespace"]) == (tree["root"], "app-x")
+    assert cli_ps(hosts, config["runtime_dir"], "--all", namespace="app-x") == \
+        {(tree["root"], "tree", host.pid)}
+    assert cli_ps(hosts, config["runtime_dir"], "--namespace", "app-x", namespace="app-x") == \
+        {(tree["root"], "tree", host.pid)}
+    # Cleared from Python in its namespace: the whole tree.
+    assert registry(hosts, "python", in_x, "clear") == 1
+    assert procs.survivors(tree.values()) == []
+    assert "killed by clear()" in host_outcome(host)["error"]["message"]
+    assert procs.leftovers(hosts.token) == []
+
+
+@pytest.mark.parametrize("killer", LANGS)
+def test_clear_of_every_namespace_from_either_language(hosts, sandbox, config, killer):
+    py_host, py_tree = start_tree(hosts, sandbox, "python", dict(config, namespace="one"), "py")
+    php_host, php_tree = start_tree(hosts, sandbox, "php", dict(config, namespace="two"), "php")
+    both = list(py_tree.values()) + list(php_tree.values())
+    assert registry(hosts, killer, config, "clear") == 0
+    assert procs.survivors(both) == both
+    assert registry(hosts, killer, dict(config, namespace="one"), "clear-all") == 2
+    assert procs.survivors(both) == []
+    assert host_outcome(py_host)["error"]["class"] == "WorkerError"
+    assert host_outcome(php_host)["error"]["class"] == "Multiverse\\WorkerException"
+    assert registry(hosts, killer, config, "running-all") == []
     assert procs.leftovers(hosts.token) == []

@@ -51,7 +51,7 @@ def zombies():
     return out
 
 
-@mp.parallel
+@mp.parallel(fork=True)  # a forked task per trial (the pool is tested in ext-python)
 def fork_tree(spec, pidfile, end):
     tree.build(spec, pidfile)
     tree.ending_root(end)

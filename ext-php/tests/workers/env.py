@@ -13,6 +13,8 @@ def answer(payload):
 
 out = os.fdopen(int(os.environ["MULTIVERSE_RESULT_FD"]), "w")
 if os.environ.get("MULTIVERSE_WARM") == "1":
+    out.write('{"multiverse":"ready"}\n')  # the warm greeting
+    out.flush()
     for line in sys.stdin:
         out.write(json.dumps(answer(json.loads(line))) + "\n")
         out.flush()

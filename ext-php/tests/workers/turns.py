@@ -35,6 +35,8 @@ def turn(payload):
 
 if os.environ.get("MULTIVERSE_WARM") == "1":
     out = os.fdopen(int(os.environ.get("MULTIVERSE_RESULT_FD", "3")), "w")
+    out.write('{"multiverse":"ready"}\n')  # the warm greeting
+    out.flush()
     for line in sys.stdin:
         out.write(json.dumps(turn(json.loads(line))) + "\n")
         out.flush()

@@ -7,6 +7,9 @@ import sys
 import time
 
 out = os.fdopen(int(os.environ.get("MULTIVERSE_RESULT_FD", "3")), "w")
+if os.environ.get("MULTIVERSE_WARM") == "1":  # started warm: greet before any request
+    out.write('{"multiverse":"ready"}\n')
+    out.flush()
 served = 0
 for line in sys.stdin:
     payload = json.loads(line)

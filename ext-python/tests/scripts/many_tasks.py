@@ -1,6 +1,11 @@
 """A lean host that runs many tasks and reports what it holds before and
 after: fds, threads, children (zombies included). Printed as JSON for
-test_host_safety.py. A small host keeps each fork cheap."""
+test_host_safety.py. A small host keeps each fork cheap.
+
+    many_tasks.py COUNT CONCURRENCY RUNTIME_DIR fork|pool
+
+fork: a process forked per task; pool: the warm pool (its processes exist
+before and after; "final" is what is left after shutdown())."""
 import json
 import os
 import sys
@@ -46,8 +51,10 @@ count, concurrency = int(sys.argv[1]), int(sys.argv[2])
 mp.configure(runtime_dir=sys.argv[3])
 mp.set_max_concurrent_tasks(concurrency)
 base_threads = threading.active_count()
-work = mp.parallel(lambda i: i * 2)
-assert work(1).get() == 2  # warm-up: the supervisor image is materialised once per process
+work = mp.parallel(fork=sys.argv[4] == "fork")(lambda i: i * 2)
+# Warm-up: the supervisor image is materialised once per process; the
+# pool's processes start.
+assert [h.get() for h in [work(1) for _ in range(concurrency)]] == [2] * concurrency
 settle(base_threads)
 before = snapshot()
 start = time.monotonic()
@@ -60,4 +67,8 @@ while done < count:
 seconds = time.monotonic() - start
 settle(before["threads"])
 after = snapshot()
-print(json.dumps({"before": before, "after": after, "tasks": done, "seconds": seconds}))
+mp.shutdown(timeout_secs=10)
+settle(base_threads)
+final = snapshot()
+print(json.dumps({"before": before, "after": after, "final": final, "tasks": done,
+                  "seconds": seconds}))

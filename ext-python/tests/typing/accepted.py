@@ -49,6 +49,10 @@ except mp.TaskCrashedError as e:
 except mp.TaskError as e:
     kind: str = e.error_type
 mp.configure(timeout=10.0, env={"A": "1"}, inherit_env=False)
+mp.configure(namespace="billing-app")
+entries: "list[dict[str, object]]" = mp.running("resize", all_namespaces=True)
+namespace_of_first: object = mp.running()[0]["namespace"]
+cleared: int = mp.clear(all_namespaces=True) + mp.clear("resize")
 mp.set_max_concurrent_tasks(4)
 mp.shutdown(timeout_secs=5.0, cancel_pending=True)
 

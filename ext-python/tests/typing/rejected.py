@@ -14,6 +14,9 @@ square.options(timeout="soon")  # error
 square(1).get(timeout="1")  # error
 mp.parallel(timeout="5")  # error
 mp.configure(timeout="10")  # error
+mp.configure(namespace=7)  # error
+mp.running(all_namespaces="yes")  # error
+mp.clear(worker=3)  # error
 mp.gather([square(1)], on_error="ignore")  # error
 mp.map(square, [1], progress="yes")  # error
 mp.map(lambda a, b: a + b, [1], ["x"]).pop().bit_length()  # error

@@ -7,17 +7,19 @@ use Throwable;
 
 /**
  * Kills running workers through the extension's registry: only processes
- * multiverse started for this user, matched by exact worker name and
- * checked by process start time before any signal; each whole tree gets
- * SIGTERM, then SIGKILL after kill_grace. No pgrep, no command-line
- * matching: other apps' processes are never touched.
+ * multiverse started for this user in this application's namespace (every
+ * namespace with --all), matched by exact worker name and checked by
+ * process start time before any signal; each whole tree gets SIGTERM, then
+ * SIGKILL after kill_grace. No pgrep, no command-line matching: other
+ * apps' processes are never touched.
  */
 class ClearCommand extends Command
 {
     protected $signature = 'multiverse:clear
-        {worker? : Only workers with exactly this name (default: all)}';
+        {worker? : Only workers with exactly this name (default: all)}
+        {--all : Workers of every namespace (every application of this user), not only this application\'s}';
 
-    protected $description = 'Kill running multiverse workers of this user, with their whole process trees';
+    protected $description = 'Kill running multiverse workers of this application, with their whole process trees';
 
     public function handle(WorkerRunner $runner): int
     {
@@ -26,15 +28,16 @@ class ClearCommand extends Command
             return self::FAILURE;
         }
         try {
-            $killed = $runner->clear($worker);
+            $killed = $runner->clear($worker, (bool) $this->option('all'));
         } catch (Throwable $e) {
             return $this->failWith($e->getMessage());
         }
         $this->info(sprintf(
-            'Killed %d %s%s.',
+            'Killed %d %s%s%s.',
             $killed,
             $killed === 1 ? 'worker' : 'workers',
-            $worker === null ? '' : " named '$worker'"
+            $worker === null ? '' : " named '$worker'",
+            $this->option('all') ? ' in every namespace' : ''
         ));
 
         return self::SUCCESS;

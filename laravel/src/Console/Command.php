@@ -3,6 +3,7 @@
 namespace Multiverse\Laravel\Console;
 
 use Illuminate\Console\Command as IlluminateCommand;
+use Multiverse\Laravel\FailureLogger;
 use Multiverse\Laravel\WorkerName;
 use Multiverse\Laravel\WorkerRunner;
 use Multiverse\MultiWorker;
@@ -66,7 +67,8 @@ abstract class Command extends IlluminateCommand
     protected function reportFailure(Throwable $e): int
     {
         $this->stderr($e->getMessage());
-        $this->stderr(sprintf('  exception: %s', get_class($e)), 'comment');
+        $code = FailureLogger::codeName($e);
+        $this->stderr(sprintf('  exception: %s%s', get_class($e), $code === null ? '' : " ($code)"), 'comment');
         if (! $e instanceof WorkerException) {
             return self::FAILURE;
         }

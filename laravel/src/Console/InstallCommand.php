@@ -11,7 +11,9 @@ use Symfony\Component\Process\Process;
 /**
  * Creates the shared Python venv of the workers, {workers_path}/python/venv
  * (the interpreter the extension picks by default when `python` is not
- * configured), and installs the workers' requirements.txt into it.
+ * configured), puts the multiverse worker SDK into it (`from multiverse
+ * import worker`, which warm workers need: its serve() speaks the warm
+ * protocol), and installs the workers' requirements.txt into it.
  */
 class InstallCommand extends Command
 {
@@ -21,7 +23,10 @@ class InstallCommand extends Command
         {--pip-timeout=15 : Seconds pip waits on a connection to the package index}
         {--pip-retries=2 : Times pip retries a failed connection}';
 
-    protected $description = 'Create the Python venv of the workers and install their requirements.txt';
+    protected $description = 'Create the Python venv of the workers, install the multiverse worker SDK and their requirements.txt';
+
+    /** The first line of the SDK's __init__.py this bridge ships (python/multiverse). */
+    private const SDK_MARK = '# multiverse-laravel-sdk:';
 
     /** pip lines worth showing without -v: progress and problems. */
     private const PIP_SUMMARY = '/^(Collecting|Requirement already satisfied|Installing collected packages|Successfully installed|ERROR:|WARNING:)/';
@@ -38,6 +43,9 @@ class InstallCommand extends Command
         if (is_executable($python)) {
             $this->info("Using the existing venv $venv");
         } elseif (($status = $this->createVenv($files, $venv)) !== self::SUCCESS) {
+            return $status;
+        }
+        if (($status = $this->installSdk($files, $python, $venv)) !== self::SUCCESS) {
             return $status;
         }
 
@@ -83,6 +91,44 @@ class InstallCommand extends Command
         }
 
         return self::FAILURE;
+    }
+
+    /**
+     * Copy the worker SDK shipped with the bridge (python/multiverse: the
+     * `multiverse` package reduced to its `worker` module, standard library
+     * only) into the venv's site-packages. No index is needed. A copy made
+     * by an earlier run is refreshed; a full multiverse package installed in
+     * the venv by other means is left alone (it has the SDK).
+     */
+    private function installSdk(Filesystem $files, string $python, string $venv): int
+    {
+        $probe = new Process([$python, '-I', '-c',
+            'import importlib.util, sysconfig; s = importlib.util.find_spec("multiverse"); '
+            .'print(sysconfig.get_paths()["purelib"]); print(s.origin if s and s.origin else "")',
+        ], $venv, null, null, 60);
+        $probe->run();
+        $lines = explode("\n", trim($probe->getOutput()));
+        if (! $probe->isSuccessful() || $lines[0] === '') {
+            return $this->failWith("Could not find the site-packages directory of $python: "
+                .trim($probe->getErrorOutput()));
+        }
+        [$purelib, $origin] = [$lines[0], $lines[1] ?? ''];
+        $target = "$purelib/multiverse";
+        if ($origin !== '' && ! str_starts_with((string) @file_get_contents($origin, false, null, 0, 64), self::SDK_MARK)) {
+            $this->info("The venv has the multiverse package ($origin): its worker SDK is used.");
+
+            return self::SUCCESS;
+        }
+        $source = dirname(__DIR__, 2).'/python/multiverse';
+        $files->ensureDirectoryExists($target);
+        foreach (['__init__.py', 'worker.py'] as $file) {
+            if (! $files->copy("$source/$file", "$target/$file")) {
+                return $this->failWith("Could not copy the worker SDK to $target/$file.");
+            }
+        }
+        $this->info("Installed the multiverse worker SDK (from multiverse import worker) into $venv");
+
+        return self::SUCCESS;
     }
 
     /** @return string|null|false the file, null when there is none, false when --requirements is missing */

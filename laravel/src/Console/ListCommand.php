@@ -5,13 +5,17 @@ namespace Multiverse\Laravel\Console;
 use Multiverse\Laravel\WorkerRunner;
 use Throwable;
 
-/** Running workers of this user, from any process (the registry is shared). */
+/**
+ * Running workers of this application's namespace (every namespace with
+ * --all), started by any process of this user (the registry is shared).
+ */
 class ListCommand extends Command
 {
     protected $signature = 'multiverse:list
-        {worker? : Only workers with exactly this name}';
+        {worker? : Only workers with exactly this name}
+        {--all : Workers of every namespace (every application of this user), not only this application\'s}';
 
-    protected $description = 'List running multiverse workers of this user';
+    protected $description = 'List running multiverse workers of this application';
 
     public function handle(WorkerRunner $runner): int
     {
@@ -20,7 +24,8 @@ class ListCommand extends Command
             return self::FAILURE;
         }
         try {
-            $running = $runner->running($worker);
+            $all = (bool) $this->option('all');
+            $running = $runner->running($worker, $all);
         } catch (Throwable $e) {
             return $this->failWith($e->getMessage());
         }
@@ -31,14 +36,14 @@ class ListCommand extends Command
         }
         usort($running, fn (array $a, array $b) => $a['started_at'] <=> $b['started_at']);
         $this->table(
-            ['PID', 'Worker', 'Task ID', 'Elapsed', 'Host PID'],
-            array_map(fn (array $w) => [
+            array_merge(['PID', 'Worker', 'Task ID', 'Elapsed', 'Host PID'], $all ? ['Namespace'] : []),
+            array_map(fn (array $w) => array_merge([
                 $w['pid'],
                 $w['worker'],
                 $w['task_id'],
                 self::duration((float) $w['elapsed']),
                 $w['host_pid'],
-            ], $running)
+            ], $all ? [$w['namespace'] ?? ''] : []), $running)
         );
 
         return self::SUCCESS;

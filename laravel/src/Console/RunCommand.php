@@ -14,9 +14,11 @@ use Throwable;
  */
 class RunCommand extends Command
 {
+    // Laravel's signature parser ends an option at the first "}": no
+    // braces in descriptions (RunCommandTest checks the --help text).
     protected $signature = 'multiverse:run
         {worker : Name of the worker (a directory or file in workers_path)}
-        {--payload= : JSON object or array sent to the worker on stdin (default: {})}
+        {--payload= : JSON object or array sent to the worker on stdin (default: an empty object)}
         {--timeout= : Seconds before the worker tree is killed (default: the configured timeout)}';
 
     protected $description = 'Run a multiverse worker and print its JSON result';

@@ -11,9 +11,9 @@ use Multiverse\Laravel\WorkerRunner;
  * extension's Multiverse\WorkerException / TimeoutException.
  *
  * @method static mixed run(string $worker, array $payload = [], ?float $timeout = null)
- * @method static array runMany(array $calls, int $concurrency = 0, ?float $timeout = null)
- * @method static int clear(?string $worker = null)
- * @method static array running(?string $worker = null)
+ * @method static array runMany(array $calls, int $concurrency = 0, ?float $timeout = null, ?callable $progress = null)
+ * @method static int clear(?string $worker = null, bool $all = false)
+ * @method static array running(?string $worker = null, bool $all = false)
  * @method static array config()
  *
  * @see \Multiverse\Laravel\WorkerRunner

@@ -11,7 +11,8 @@ namespace Multiverse\Laravel\Tests\Support;
  *   app/          the application (vendor/, storage/, multiverse/ workers)
  *   run/          a private registry of running workers (runtime_dir), so
  *                 that clearing all workers never touches another
- *                 program's workers
+ *                 program's workers (an app made with create($other) uses
+ *                 $other's instead: two apps of one user, one registry)
  *   out/          output files of background processes
  */
 final class FixtureApp
@@ -27,17 +28,18 @@ final class FixtureApp
     /** @var int[] pids to kill on destroy(), whatever happened */
     private array $pids = [];
 
-    private function __construct()
+    private function __construct(?self $sharesRegistryOf)
     {
         $this->root = self::tempDir();
         $this->path = $this->root.'/app';
-        $this->runtimeDir = $this->root.'/run';
+        $this->runtimeDir = $sharesRegistryOf?->runtimeDir ?? $this->root.'/run';
         $this->workersPath = $this->path.'/multiverse';
     }
 
-    public static function create(): self
+    /** A new app; with $sharesRegistryOf, one that uses that app's registry. */
+    public static function create(?self $sharesRegistryOf = null): self
     {
-        $app = new self();
+        $app = new self($sharesRegistryOf);
         $fixtures = dirname(__DIR__).'/fixtures';
         Files::copyTree($fixtures.'/app', $app->path);
         $app->installPackage(dirname(__DIR__, 2), $fixtures.'/vendor-autoload.php');
@@ -49,7 +51,9 @@ final class FixtureApp
             copy($example, $app->path.'/app/Jobs/'.basename($example));
         }
         Files::copyTree($fixtures.'/workers', $app->workersPath);
-        mkdir($app->runtimeDir, 0700);
+        if ($sharesRegistryOf === null) {
+            mkdir($app->runtimeDir, 0700);
+        }
         mkdir($app->root.'/out');
 
         return $app;
@@ -137,7 +141,7 @@ final class FixtureApp
         // Registered workers still running (entries are removed as they end).
         if (glob($this->runtimeDir.'/*') !== []) {
             try {
-                $this->artisan(['multiverse:clear'], [], 30);
+                $this->artisan(['multiverse:clear', '--all'], [], 30);
             } catch (\Throwable) {
                 // Killing the hosts below still takes their workers down.
             }

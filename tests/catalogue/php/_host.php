@@ -17,8 +17,12 @@ use Multiverse\MultiWorker;
 use Multiverse\WorkerException;
 
 $CASE = json_decode($argv[1], true, 512, JSON_THROW_ON_ERROR);
-MultiWorker::configure(['workers_path' => $CASE['workers_path'], 'python' => $CASE['python'],
-    'runtime_dir' => $CASE['runtime_dir'], 'kill_grace' => 0.5]);
+// With the extension turned off (multiverse.enabled=0) configure() throws
+// too: that case makes its own attempt.
+if (ini_get('multiverse.enabled')) {
+    MultiWorker::configure(['workers_path' => $CASE['workers_path'], 'python' => $CASE['python'],
+        'runtime_dir' => $CASE['runtime_dir'], 'kill_grace' => 0.5]);
+}
 
 function emit(string $tag, mixed $value): void
 {
@@ -36,7 +40,9 @@ function describe(\Throwable $e): array
 {
     $out = ['class' => get_class($e), 'message' => $e->getMessage()];
     if ($e instanceof WorkerException) {
-        $out += ['exit_code' => $e->getExitCode(), 'signal' => $e->getSignal(),
+        $codes = array_flip((new \ReflectionClass(WorkerException::class))->getConstants());
+        $out += ['code' => $codes[$e->getCode()] ?? $e->getCode(),
+            'exit_code' => $e->getExitCode(), 'signal' => $e->getSignal(),
             'elapsed' => $e->getElapsed(), 'driver' => $e->getDriver(),
             'output_bytes' => strlen($e->getOutput()), 'error_output_bytes' => strlen($e->getErrorOutput())];
     }

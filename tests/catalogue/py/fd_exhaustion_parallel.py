@@ -1,4 +1,4 @@
-"""As fd_exhaustion_run, for a @mp.parallel task: the failure is a TaskError
+"""As fd_exhaustion_run, for a @mp.parallel(fork=True) task: the failure is a TaskError
 (raised by the call or by get()) naming "too many open files"."""
 import threading
 import time
@@ -6,7 +6,7 @@ import time
 from _host import attempt, carry_on, fact, fd_sweep, mp, open_fds, release_fds, starve_fds
 
 
-@mp.parallel
+@mp.parallel(fork=True)  # a task per call: its fds come and go with it
 def one():
     return 1
 

@@ -1,4 +1,4 @@
-"""Python host: a @mp.parallel task that builds the escaping tree of
+"""Python host: a @mp.parallel(fork=True) task that builds the escaping tree of
 pidtree.py and waits to be killed from outside (clear() by name).
 
 usage: parallel_tree.py CONFIG_JSON PIDDIR
@@ -14,7 +14,7 @@ import multiverse as mp  # noqa: E402
 import pidtree  # noqa: E402
 
 
-@mp.parallel
+@mp.parallel(fork=True)  # a task of its own, registered under its name
 def hold_tree(piddir):
     pidtree.build(piddir)
     pidtree.linger()

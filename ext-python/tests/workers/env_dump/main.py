@@ -14,6 +14,8 @@ def answer():
 
 out = os.fdopen(int(os.environ["MULTIVERSE_RESULT_FD"]), "w")
 if os.environ.get("MULTIVERSE_WARM") == "1":
+    out.write('{"multiverse":"ready"}\n')  # the warm greeting
+    out.flush()
     for _line in sys.stdin:
         out.write(answer() + "\n")
         out.flush()

@@ -4,6 +4,7 @@ const fs = require("fs");
 const readline = require("readline");
 
 const fd = Number(process.env.MULTIVERSE_RESULT_FD || 3);
+fs.writeSync(fd, '{"multiverse":"ready"}\n'); // the warm greeting, before any request
 const rl = readline.createInterface({ input: process.stdin });
 rl.on("line", (line) => {
   if (!line.trim()) return;

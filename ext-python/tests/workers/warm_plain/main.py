@@ -6,6 +6,9 @@ import os
 import sys
 
 out = os.fdopen(int(os.environ["MULTIVERSE_RESULT_FD"]), "w")
+if os.environ.get("MULTIVERSE_WARM") == "1":  # started warm: greet before any request
+    out.write('{"multiverse":"ready"}\n')
+    out.flush()
 for line in sys.stdin:
     payload = json.loads(line)
     print("plain: got a request")  # stdout is free for logs
