@@ -302,8 +302,9 @@ def _run_body(task: Any, request: Any, args: Tuple[Any, ...], kwargs: Dict[str, 
     signature="[worker]",
 )
 def multiverse_clear(state: Any, worker: Optional[str] = None) -> Dict[str, Any]:
-    """Kill every running multiverse tree of this worker's user on its
-    machine (or those registered as `worker`): mp.clear(). It returns once
+    """Kill every running multiverse tree of this worker's user and
+    namespace on its machine (or those registered as `worker`):
+    mp.clear(). It returns once
     they are gone (kill_grace at most), meanwhile this worker consumes
     nothing."""
     try:
