@@ -92,3 +92,15 @@ async def in_event_loop(ex: mp.Executor) -> int:
     return await asyncio.get_running_loop().run_in_executor(ex, double, 2)
 
 import multiverse.joblib
+
+# multiverse.celery: Celery ships no types (its classes are Any to mypy);
+# ContainedTask's own attributes are typed.
+from multiverse.celery import ContainedTask, RemoteTraceback
+
+
+class RenderTask(ContainedTask):
+    max_memory_mb = 512.0
+    max_cpu_secs = 60.0
+
+
+remote_text: str = RemoteTraceback("Traceback (most recent call last): ...").tb

@@ -28,3 +28,10 @@ ex.submit(len, 3)  # error
 wrong_future: mp.AsyncHandle[str] = ex.submit(len, "abc")  # error
 ex.map(len, ["a"], chunksize="1")  # error
 ex.shutdown(cancel_futures="yes")  # error
+
+from multiverse.celery import ContainedTask, RemoteTraceback
+
+
+class BadTask(ContainedTask):
+    max_memory_mb = "lots"  # error
+RemoteTraceback(3)  # error
