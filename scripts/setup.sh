@@ -13,7 +13,7 @@ PKGS=(
   python3-pebble python3-joblib python3-cloudpickle python3-tqdm python3-matplotlib python3-venv
   python3-pip mypy
   libpython3.11-testsuite
-  python3-celery python3-redis redis-server python3-distributed
+  python3-celery python3-redis python3-distributed
 )
 
 missing=()
