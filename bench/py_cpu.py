@@ -8,16 +8,21 @@ Rows:
 - cpu8: 8 tasks x ~200 ms of pure-Python arithmetic: serial, a plain
   os.fork split (the yardstick: what the cores allow), @mp.parallel (the
   warm pool, its default), @mp.parallel(fork=True), ProcessPoolExecutor,
-  pebble, joblib (loky): speed-up over serial.
-- noop: round trip of one no-op task, and tasks/s over a batch of no-ops.
-- map100k: mp.map vs multiprocessing.Pool.map vs ProcessPoolExecutor.map
-  over 100 000 small items.
+  multiprocessing.Pool, pebble, joblib (loky): speed-up over serial.
+- noop: round trip of one no-op task, and tasks/s over a batch of 500
+  no-ops.
+- map: mp.map vs multiprocessing.Pool.map vs ProcessPoolExecutor.map over
+  10 000 and 100 000 small items.
+- hostsize: the default path's no-op round trip from hosts of 10 MB,
+  300 MB and 1.5 GB (each a fresh interpreter holding that much touched
+  memory), against fork=True's.
 """
 import concurrent.futures as cf
 import json
 import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -104,6 +109,8 @@ def bench_cpu8():
     }
     ppe = cf.ProcessPoolExecutor(CORES)
     contenders["ProcessPoolExecutor"] = lambda: list(ppe.map(burn, [n] * tasks))
+    mpool = multiprocessing.Pool(CORES)
+    contenders["multiprocessing.Pool"] = lambda: mpool.map(burn, [n] * tasks, chunksize=1)
     try:
         import pebble
         peb = pebble.ProcessPool(CORES)
@@ -127,6 +134,8 @@ def bench_cpu8():
             assert list(out) == want, name
             times[name].append(took)
     ppe.shutdown()
+    mpool.close()
+    mpool.join()
     if peb:
         peb.close()
         peb.join()
@@ -140,7 +149,7 @@ def bench_cpu8():
 
 # -- no-op round trip and throughput ----------------------------------------
 
-def bench_noop(batch=200):
+def bench_noop(batch=500):
     par = mp.parallel(noop)
     forked = mp.parallel(fork=True)(noop)
     ppe = cf.ProcessPoolExecutor(CORES)
@@ -177,9 +186,9 @@ def bench_noop(batch=200):
               "batch": batch, "rounds": ROUNDS})
 
 
-# -- map over 100 000 items ---------------------------------------------------
+# -- map over 10 000 and 100 000 items -----------------------------------------
 
-def bench_map(n=100_000):
+def bench_map(n):
     items = list(range(n))
     want = [x * x for x in items]
     mpool = multiprocessing.Pool(CORES)
@@ -203,15 +212,62 @@ def bench_map(n=100_000):
     ppe.shutdown()
     base = statistics.median(times["multiprocessing.Pool.map"])
     for name, ts in times.items():
-        emit({"bench": "py_map100k", "contender": name, "median_s": statistics.median(ts),
+        emit({"bench": "py_map%dk" % (n // 1000), "contender": name,
+              "median_s": statistics.median(ts),
               "vs_multiprocessing": statistics.median(ts) / base, "items": n, "rounds": ROUNDS})
 
 
+# -- per-call cost against the host's size ------------------------------------
+
+HOST = r"""
+import json, os, statistics, sys, time
+import multiverse as mp
+ballast = bytearray(int(sys.argv[1]) * 1024 * 1024)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1  # touched: resident, copied on write by a fork
+def noop(x=None):
+    return x
+pooled, forked = mp.parallel(noop), mp.parallel(fork=True)(noop)
+pooled(0).get()
+forked(0).get()
+out = {}
+for name, fn in (("default", pooled), ("fork=True", forked)):
+    samples = []
+    for _ in range(int(sys.argv[2])):
+        t0 = time.perf_counter()
+        fn(1).get()
+        samples.append(time.perf_counter() - t0)
+    out[name] = statistics.median(samples)
+print(json.dumps(out))
+"""
+
+
+def bench_hostsize(sizes=(10, 300, 1500)):
+    calls = int(os.environ.get("BENCH_HOSTSIZE_CALLS", "40"))
+    ms = {s: {"default": [], "fork=True": []} for s in sizes}
+    for _ in range(ROUNDS):
+        for size in sizes:  # alternating sizes, round by round
+            out = subprocess.run([sys.executable, "-c", HOST, str(size), str(calls)],
+                                 capture_output=True, text=True, check=True)
+            for name, v in json.loads(out.stdout).items():
+                ms[size][name].append(v * 1000)
+    base = statistics.median(ms[sizes[0]]["default"])
+    for size in sizes:
+        for name in ("default", "fork=True"):
+            med = statistics.median(ms[size][name])
+            emit({"bench": "py_hostsize", "contender": "@mp.parallel " + name,
+                  "host_mb": size, "roundtrip_ms": med,
+                  "vs_smallest_default": med / base, "rounds": ROUNDS})
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["cpu8", "noop", "map"]
+    which = sys.argv[1:] or ["cpu8", "noop", "map", "hostsize"]
     if "cpu8" in which:
         bench_cpu8()
     if "noop" in which:
         bench_noop()
     if "map" in which:
-        bench_map()
+        bench_map(10_000)
+        bench_map(100_000)
+    if "hostsize" in which:
+        bench_hostsize()

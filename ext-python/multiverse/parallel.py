@@ -281,20 +281,27 @@ def parallel(fn: Optional[Callable[..., Any]] = None, /, *, timeout: Optional[fl
 # map() ---------------------------------------------------------------------------
 
 
-def _run_chunk(fn: Callable[..., Any], chunk: List[Tuple[Any, ...]], first: int) -> List[Any]:
-    """Task body of map(): fn over one chunk of argument tuples, in order,
-    in one process."""
-    out = []
-    for offset, args in enumerate(chunk):
-        try:
-            value = fn(*args)
+def _run_chunk(fn: Callable[..., Any], chunk: List[Any], first: int, star: bool) -> List[Any]:
+    """Task body of map(): fn over one chunk, in order, in one process. The
+    chunk holds argument tuples (`star`: several iterables) or the items
+    themselves (one iterable: no tuple per item to build and pickle). A
+    coroutine fn returns is run to completion before the next item."""
+    out: List[Any] = []
+    append = out.append
+    try:
+        if star:
+            for args in chunk:
+                append(fn(*args))
+        else:
+            for item in chunk:
+                append(fn(item))
+        for i, value in enumerate(out):
             if inspect.iscoroutine(value):
-                value = _child._run_coroutine(value)
-        except BaseException as exc:
-            if hasattr(exc, "add_note"):
-                exc.add_note("raised by map() for item %d" % (first + offset))
-            raise
-        out.append(value)
+                out[i] = _child._run_coroutine(value)
+    except BaseException as exc:
+        if hasattr(exc, "add_note"):
+            exc.add_note("raised by map() for item %d" % (first + len(out)))
+        raise
     return out
 
 
@@ -372,9 +379,9 @@ def _progress_reporter(progress: Any, total: int, name: str) -> Any:
 
 def _map_run(fn: Callable[..., Any], iterables: Tuple[Iterable[Any], ...],
              workers: Optional[int], chunksize: Optional[int], timeout: Optional[float],
-             fork: bool, progress: Any, ordered: bool) -> Iterator[Any]:
+             fork: bool, progress: Any, ordered: bool) -> Iterator[List[Any]]:
     """The engine of map/imap/imap_unordered: fn over the zipped items in
-    chunks, at most `cap` chunks at once; yields each item's result, in
+    chunks, at most `cap` chunks at once; yields each chunk's results, in
     input order (`ordered`) or as chunks finish. The first failure (in the
     order results are yielded) cancels the other chunks and raises."""
     if not callable(fn):
@@ -386,15 +393,30 @@ def _map_run(fn: Callable[..., Any], iterables: Tuple[Iterable[Any], ...],
     workers = _check_count(workers, "workers")
     chunksize = _check_count(chunksize, "chunksize")
     timeout = _check_timeout(timeout)
-    items = list(zip(*iterables))
+    star = len(iterables) > 1
+    items = list(zip(*iterables)) if star else list(iterables[0])
     name = "map:" + (getattr(fn, "__name__", None) or type(fn).__name__)
     report = _progress_reporter(progress, len(items), name)
-    return _map_iter(fn, items, workers, chunksize, timeout, fork, report, ordered, name)
+    return _map_chunks(fn, items, star, workers, chunksize, timeout, fork, report, ordered, name)
 
 
-def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Optional[int],
-              chunksize: Optional[int], timeout: Optional[float], fork: bool, report: Any,
-              ordered: bool, name: str) -> Iterator[Any]:
+def _flatten(chunks: Iterator[List[Any]]) -> Iterator[Any]:
+    """The items of the chunks' result lists; closing it closes `chunks`
+    (which cancels what still runs)."""
+    try:
+        for values in chunks:
+            yield from values
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _map_chunks(fn: Callable[..., Any], items: List[Any], star: bool, workers: Optional[int],
+                chunksize: Optional[int], timeout: Optional[float], fork: bool, report: Any,
+                ordered: bool, name: str) -> Iterator[List[Any]]:
+    """Yields each chunk's list of results, in input order (`ordered`) or
+    as chunks finish."""
     if not items:
         if report is not None:
             report(0, 0)
@@ -416,7 +438,7 @@ def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Opt
             while len(started) < len(chunks) and \
                     sum(1 for h in started if not h.is_ready()) < cap:
                 start, chunk = chunks[len(started)]
-                h = submit(_run_chunk, (fn, chunk, start), {}, name=name, timeout=timeout,
+                h = submit(_run_chunk, (fn, chunk, start, star), {}, name=name, timeout=timeout,
                            mem_mb=None, cpu_secs=None,
                            pool=None if fork else (_run_chunk, False))
                 h.add_done_callback(wake)
@@ -438,7 +460,7 @@ def _map_iter(fn: Callable[..., Any], items: List[Tuple[Any, ...]], workers: Opt
                 done_items += len(values)
                 if report is not None:
                     report(done_items, len(items))
-                yield from values
+                yield values
             if len(yielded) == len(chunks):
                 break
             DISPATCHER.check_may_block("map()")
@@ -469,8 +491,10 @@ def map(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int
     The chunks (fn and the items, pickled) run in the warm pool processes;
     `fork=True` forks a process per chunk instead; see parallel().
     """
-    return builtins.list(_map_run(fn, iterables, workers, chunksize, timeout, fork, progress,
-                                  True))
+    out: List[Any] = []
+    for values in _map_run(fn, iterables, workers, chunksize, timeout, fork, progress, True):
+        out.extend(values)
+    return out
 
 
 def imap(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[int] = None,
@@ -480,7 +504,7 @@ def imap(fn: Callable[..., Any], *iterables: Iterable[Any], workers: Optional[in
     are checked at once; closing the iterator early cancels what runs.
     Without `chunksize` the items are split as map() splits them; give a
     small one for results to stream."""
-    return _map_run(fn, iterables, workers, chunksize, timeout, fork, progress, True)
+    return _flatten(_map_run(fn, iterables, workers, chunksize, timeout, fork, progress, True))
 
 
 def imap_unordered(fn: Callable[..., Any], *iterables: Iterable[Any],
@@ -489,7 +513,7 @@ def imap_unordered(fn: Callable[..., Any], *iterables: Iterable[Any],
                    fork: bool = False) -> Iterator[Any]:
     """map(), yielding results as their chunks finish (a chunk's results
     in their order)."""
-    return _map_run(fn, iterables, workers, chunksize, timeout, fork, progress, False)
+    return _flatten(_map_run(fn, iterables, workers, chunksize, timeout, fork, progress, False))
 
 
 def as_completed(handles: Iterable[AsyncHandle],
