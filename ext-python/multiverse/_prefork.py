@@ -24,7 +24,8 @@ import logging
 import pickle
 import sys
 import types
-from typing import Any, Callable, Optional, Tuple
+import weakref
+from typing import Any, Callable, Optional, Set, Tuple
 
 from . import _child, _config, _core, _outcome
 
@@ -100,6 +101,63 @@ def by_name(obj: Any) -> bool:
     return found is obj
 
 
+# Immutable values a function may reference whose identity says all:
+# rebinding the name changes the identity, and the value cannot change.
+_SCALARS = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _global_names(code: types.CodeType, out: Set[str]) -> Set[str]:
+    """The global names code (and the code nested in it) may read."""
+    out.update(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _global_names(const, out)
+    return out
+
+
+def _snapshot(fn: types.FunctionType) -> Optional[Tuple[Any, ...]]:
+    """What a function's by-value pickle depends on, when identities say
+    it all: its code, defaults and the identity of every global it reads,
+    each a module, an immutable scalar or something pickled by name. None
+    when the pickle must be made again for each call (a closure, function
+    attributes, a global that is mutable or travels by value)."""
+    if fn.__closure__ or fn.__dict__:
+        return None
+    for default in (fn.__defaults__ or ()) + tuple((fn.__kwdefaults__ or {}).values()):
+        if not isinstance(default, _SCALARS):
+            return None
+    glob = fn.__globals__
+    seen = []
+    for name in sorted(_global_names(fn.__code__, set())):
+        if name not in glob:
+            continue  # a builtin, an attribute name, or not bound yet
+        value = glob[name]
+        if not (isinstance(value, (_SCALARS, types.ModuleType)) or
+                (isinstance(value, (types.FunctionType, type)) and by_name(value))):
+            return None
+        seen.append((name, id(value)))
+    return (fn.__code__, fn.__defaults__, fn.__kwdefaults__, tuple(seen))
+
+
+# fn -> (snapshot, pickle): a function whose pickle depends on nothing that
+# can change unseen is pickled once while it stays the same.
+_pickled: "weakref.WeakKeyDictionary[Any, Tuple[Tuple[Any, ...], bytes]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _dumps_by_value(fn: Any) -> bytes:
+    assert _cloudpickle is not None
+    snap = _snapshot(fn) if isinstance(fn, types.FunctionType) else None
+    if snap is not None:
+        cached = _pickled.get(fn)
+        if cached is not None and cached[0] == snap:
+            return cached[1]
+    data: bytes = _cloudpickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
+    if snap is not None:
+        _pickled[fn] = (snap, data)
+    return data
+
+
 class _ByValue:
     """A function pickled by value (cloudpickle) inside a plain pickle: the
     rest of a request keeps the C pickler's speed."""
@@ -110,8 +168,7 @@ class _ByValue:
         self.fn = fn
 
     def __reduce__(self) -> Tuple[Any, ...]:
-        assert _cloudpickle is not None
-        return (pickle.loads, (_cloudpickle.dumps(self.fn, protocol=pickle.HIGHEST_PROTOCOL),))
+        return (pickle.loads, (_dumps_by_value(self.fn),))
 
 
 def _by_value(fn: Any) -> Any:

@@ -108,6 +108,30 @@ def test_closures_and_lambdas_run_in_the_pool_by_value():
     assert mp.map(lambda x: (x + offset, os.getpid()), [1]) == [(8, pool_pid)]
 
 
+SEEN_LIMIT = 10
+SEEN_ITEMS = [1]
+
+
+def test_a_function_sent_by_value_sees_its_globals_as_they_are_at_each_call():
+    global SEEN_LIMIT
+    # A local function (no closure) travels by value; its pickle is reused
+    # only while nothing it reads can have changed.
+    def limit():
+        return SEEN_LIMIT, len(SEEN_ITEMS), os.getpid()
+
+    pool_pid = whoami().get(timeout=30)
+    task = mp.parallel(limit)
+    try:
+        assert task().get(timeout=30) == (10, 1, pool_pid)
+        assert task().get(timeout=30) == (10, 1, pool_pid)
+        SEEN_LIMIT = 3          # rebound: a new pickle
+        SEEN_ITEMS.append(2)    # mutated in place: never cached
+        assert task().get(timeout=30) == (3, 2, pool_pid)
+    finally:
+        SEEN_LIMIT = 10
+        del SEEN_ITEMS[1:]
+
+
 def test_unpicklable_arguments_and_fork_true_fork_instead():
     pool_pid = whoami().get(timeout=30)
     lock = threading.Lock()  # cannot be pickled, but a forked task has it
