@@ -271,7 +271,9 @@ def test_a_held_back_call_takes_the_task_id_and_context_when_it_starts():
         return var.get()
 
     var.set("submitter's")
-    with mp.Executor(max_workers=1) as ex:
+    # fork=True: a task of its own, registered under its id, with the
+    # submitter's context (a pooled call carries no context variables).
+    with mp.Executor(max_workers=1, fork=True) as ex:
         first = ex.submit(sleep_then, 0.3, None)
         held = ex.submit(read_var)
         provisional = held.get_task_id()
