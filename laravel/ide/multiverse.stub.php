@@ -24,23 +24,99 @@ namespace Multiverse {
          * Run many workers concurrently ($calls: key => [worker, payload]).
          * Returns key => result in the same key order. The first failure (by
          * key order) is thrown after all calls ended; getErrors() on it
-         * holds every failed call's exception.
+         * holds every failed call's exception. $progress(int $done, int $total)
+         * is called in this process as calls end; an exception it throws
+         * kills the calls still running and is thrown instead.
          */
-        public static function runMany(array $calls, int $concurrency = 0, ?float $timeout = null): array {}
+        public static function runMany(array $calls, int $concurrency = 0, ?float $timeout = null, ?callable $progress = null): array {}
 
-        /** Kill running workers of this user (all, or those named $worker). */
-        public static function clear(?string $worker = null): int {}
+        /**
+         * Kill running workers of this user in the configured namespace (all,
+         * or those named $worker); with $all, in every namespace. Returns how
+         * many worker trees were killed.
+         */
+        public static function clear(?string $worker = null, bool $all = false): int {}
 
-        /** Running workers of this user (all, or those named $worker). */
-        public static function running(?string $worker = null): array {}
+        /**
+         * Running workers of this user in the configured namespace (all, or
+         * those named $worker); with $all, in every namespace. Each entry has
+         * pid, worker, task_id, started_at, elapsed, host_pid, supervisor_pid,
+         * kind, state and namespace.
+         */
+        public static function running(?string $worker = null, bool $all = false): array {}
 
         public static function configure(array $options): void {}
 
         public static function config(): array {}
     }
 
+    /**
+     * getCode() is one of the constants below, for every way a call fails
+     * (API.md §2); the table in ext-php/README.md says when each is used.
+     */
     class WorkerException extends \RuntimeException
     {
+        /**
+         * No worker of that name under workers_path.
+         * @var int
+         */
+        public const NOT_FOUND = 1;
+        /**
+         * The worker's interpreter (python, node, php) does not exist or cannot be executed.
+         * @var int
+         */
+        public const INTERPRETER_MISSING = 2;
+        /**
+         * The process could not be started (exec or fork failed, limits, the supervisor or registry failed).
+         * @var int
+         */
+        public const SPAWN_FAILED = 3;
+        /**
+         * Exited with a non-zero status, with no error of its own to report.
+         * @var int
+         */
+        public const EXIT = 4;
+        /**
+         * Killed by a signal it did not get from multiverse (a crash, the OOM killer).
+         * @var int
+         */
+        public const SIGNAL = 5;
+        /**
+         * Its result is missing, not JSON, or cannot be decoded or unserialized.
+         * @var int
+         */
+        public const BAD_RESULT = 6;
+        /**
+         * Its output went past max_output.
+         * @var int
+         */
+        public const TOO_BIG = 7;
+        /**
+         * Killed for exceeding a resource limit (memory, cpu).
+         * @var int
+         */
+        public const LIMIT = 8;
+        /**
+         * The worker or closure reported an error of its own (exception, traceback, fatal error).
+         * @var int
+         */
+        public const REMOTE = 9;
+        /**
+         * Killed by a cancel, clear() or the end of its host.
+         * @var int
+         */
+        public const CANCELLED = 10;
+        /**
+         * Killed at its timeout (TimeoutException).
+         * @var int
+         */
+        public const TIMEOUT = 11;
+        /**
+         * Forbidden by the server's configuration (multiverse.enabled, disable_functions, open_basedir, ...).
+         * @var int
+         */
+        public const DISABLED = 12;
+
         protected string $workerName = "";
         protected string $driver = "";
         protected ?int $exitCode = null;
@@ -86,12 +162,14 @@ namespace Multiverse {
         public function getTimeout(): float {}
     }
 
+    /** A closure that threw, in a child: getCode() is REMOTE (BAD_RESULT for a result that cannot be serialized). */
     class TaskException extends WorkerException
     {
         protected string $originalClass = "";
         protected string $originalFile = "";
         protected int $originalLine = 0;
         protected string $originalTrace = "";
+        protected int|string $originalCode = 0;
 
         public function getOriginalClass(): string {}
 
@@ -100,16 +178,23 @@ namespace Multiverse {
         public function getOriginalLine(): int {}
 
         public function getOriginalTrace(): string {}
+
+        /** The code of the exception the closure threw (getCode() is REMOTE). */
+        public function getOriginalCode(): int|string {}
     }
 
     /** @strict-properties */
     final class Process
     {
-        public static function run(array $tasks, int $maxConcurrent = 0, ?float $timeout = null): array {}
+        /**
+         * Fan-outs take $progress(int $done, int $total), called in this
+         * process as tasks end (map/filter: items, a chunk's all at once).
+         */
+        public static function run(array $tasks, int $maxConcurrent = 0, ?float $timeout = null, ?callable $progress = null): array {}
 
-        public static function map(array $items, callable $fn, ?int $workerCount = null): array {}
+        public static function map(array $items, callable $fn, ?int $workerCount = null, ?callable $progress = null): array {}
 
-        public static function filter(array $items, callable $fn, ?int $workerCount = null): array {}
+        public static function filter(array $items, callable $fn, ?int $workerCount = null, ?callable $progress = null): array {}
 
         public static function reduce(array $items, callable $fn, mixed $initial = null, ?int $workerCount = null): mixed {}
 
@@ -119,6 +204,12 @@ namespace Multiverse {
 
         public static function pool(?int $workerCount = null): ProcessPool {}
 
+        /**
+         * Whether forks work here: false where the server forbids them
+         * (multiverse.enabled=0, multiverse.allow_fork=0, pcntl_fork in
+         * disable_functions), where the other methods throw WorkerException
+         * DISABLED.
+         */
         public static function isSupported(): bool {}
 
         public static function getCpuCores(): int {}
@@ -155,7 +246,7 @@ namespace Multiverse {
     {
         public function add(callable $fn, array $args = []): ForkProcess {}
 
-        public function run(int $maxConcurrent = 4, ?float $timeout = null): array {}
+        public function run(int $maxConcurrent = 4, ?float $timeout = null, ?callable $progress = null): array {}
 
         public function wait(): array {}
 
