@@ -2,7 +2,9 @@
 
 usage: host.py TRIAL_JSON
 
-The trial names the kind ("worker": mp.run_worker, "fork": @mp.parallel),
+The trial names the kind ("worker": mp.run_worker, "fork":
+@mp.parallel(fork=True), "pool": @mp.parallel in its warm pool, where the
+task's root is the pool process),
 the random tree spec, the pidfile, and how the task ends:
   exit, crash   the task's root does so once the tree is built
   timeout       the task's timeout expires
@@ -51,11 +53,15 @@ def zombies():
     return out
 
 
-@mp.parallel(fork=True)  # a forked task per trial (the pool is tested in ext-python)
+@mp.parallel(fork=True)  # a forked task per trial; pool_tree runs it in the warm pool
 def fork_tree(spec, pidfile, end):
     tree.build(spec, pidfile)
     tree.ending_root(end)
     return tree.expected(spec)
+
+
+# The same body in the warm pool (sent by value: this is __main__).
+pool_tree = fork_tree.options(fork=False)
 
 
 def main():
@@ -66,7 +72,7 @@ def main():
     root_end = end if end in ("exit", "crash") else "linger"
     timeout = t["timeout"] if end == "timeout" else 30
     # Warm-up: the dispatcher thread, the cached supervisor image fd.
-    if t["kind"] == "fork":
+    if t["kind"] in ("fork", "pool"):
         fork_tree({"kids": []}, t["pidfile"] + ".warmup", "exit").get()
     else:
         mp.run_worker("torture", {"spec": {"kids": []}, "pidfile": t["pidfile"] + ".warmup", "end": "exit"})
@@ -77,7 +83,8 @@ def main():
             payload = {"spec": t["spec"], "pidfile": t["pidfile"], "end": root_end}
             mp.run_worker("torture", payload, timeout=timeout)
         else:
-            h = fork_tree(t["spec"], t["pidfile"], root_end, timeout=timeout)
+            task = fork_tree if t["kind"] == "fork" else pool_tree
+            h = task.options(timeout=timeout)(t["spec"], t["pidfile"], root_end)
             if end == "cancel":
                 tree.wait_built(t["spec"], t["pidfile"])
                 h.cancel()
@@ -96,6 +103,10 @@ def main():
         outcome = "task-error:" + e.error_type
     except KeyboardInterrupt:
         outcome = "interrupted"
+    if t["kind"] == "pool":
+        # The pool's processes (and the threads that serve them) live until
+        # shutdown: what the host holds afterwards is compared.
+        mp.shutdown(timeout_secs=10)
     print(json.dumps({"outcome": outcome, "fds_before": fds_before, "fds_after": fds(),
                       "zombies": zombies()}), flush=True)
 

@@ -5,7 +5,8 @@ usage: run.py [--trials N] [--seed S] [--jobs J] [--php-ext PATH]
 
 Each trial: a random tree (depth 1-4, fan-out, setsid, double fork,
 children ignoring SIGTERM, children that fork when SIGTERMed) is built by
-a worker (mp.run_worker / MultiWorker::run) or a forked task (@mp.parallel
+a worker (mp.run_worker / MultiWorker::run), a call in the warm pool
+(@mp.parallel, whose root is the pool process) or a forked task (@mp.parallel(fork=True)
 / Process::fork) in a fresh host process, and ended by a normal exit, a
 crash, a timeout, a cancel, clear() from another process (the CLI, Python
 or PHP, at random), SIGKILL of the host or SIGKILL of the task's
@@ -97,7 +98,7 @@ def leaves():
 
 def trial_plan(rng, i):
     lang = rng.choice(["python", "php"])
-    kind = rng.choice(["worker", "fork"])
+    kind = rng.choice(["worker", "fork"] + (["pool"] if lang == "python" else []))
     end = ENDS[i % len(ENDS)] if rng.random() < 0.7 else rng.choice(ENDS)
     if lang == "php" and kind == "worker" and end == "cancel":
         end = "clear"  # MultiWorker::run has no cancel; clear is its cancel
@@ -107,6 +108,8 @@ def trial_plan(rng, i):
 def name_of(lang, kind):
     if kind == "worker":
         return "torture"
+    if kind == "pool":
+        return "multiverse-pool"
     return "fork_tree" if lang == "python" else "closure"
 
 
