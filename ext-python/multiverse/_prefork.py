@@ -171,6 +171,18 @@ class _ByValue:
         return (pickle.loads, (_dumps_by_value(self.fn),))
 
 
+def by_value(obj: Any) -> Any:
+    """obj wrapped to be pickled by value (cloudpickle) inside a plain
+    pickle; obj itself without cloudpickle."""
+    return _ByValue(obj) if _cloudpickle is not None else obj
+
+
+def unwrap_by_value(obj: Any) -> Any:
+    """What by_value() wrapped (a call that forks instead gets its
+    arguments unpickled)."""
+    return obj.fn if isinstance(obj, _ByValue) else obj
+
+
 def _by_value(fn: Any) -> Any:
     """fn as it travels: itself when pickle finds it by name (or it is not a
     function), wrapped to travel by value, or None when it would have to

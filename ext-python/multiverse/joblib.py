@@ -29,6 +29,7 @@ from joblib._parallel_backends import (  # type: ignore[import]
 )
 
 from ._dispatch import DISPATCHER
+from ._prefork import by_value, unwrap_by_value
 from .executor import Executor
 from .handle import AsyncHandle
 
@@ -114,7 +115,14 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
         executor, callbacks = self._executor, self._callbacks
         if executor is None or callbacks is None:
             raise RuntimeError("the multiverse joblib backend was not configured")
-        handle = executor._submit(func, (), {}, _batch_name(func))
+        if self._fork:
+            handle = executor._submit(func, (), {}, _batch_name(func))
+        else:
+            # A batch holds joblib's calls; pickled by name, a function of
+            # __main__ among them would run in the pool process's version
+            # of it (as it was when the pool was forked): the batch goes by
+            # value, as loky sends it.
+            handle = executor._submit(_run_batch, (by_value(func),), {}, _batch_name(func))
         if callback is not None:
             handle.add_done_callback(_CallbackOnThread(callbacks, callback))
         return _Batch(handle)
@@ -137,6 +145,12 @@ class MultiverseBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
             self._callbacks.shutdown(wait=True)
             self._callbacks = None
         self.reset_batch_stats()
+
+
+def _run_batch(batch: Any) -> Any:
+    """Task body of a pooled batch (sent by value; unwrapped when the call
+    fell back to a fork, where nothing was pickled)."""
+    return unwrap_by_value(batch)()
 
 
 class _CallbackOnThread:

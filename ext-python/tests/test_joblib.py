@@ -112,3 +112,23 @@ def test_the_input_may_wait_for_tasks():
 
     with parallel_backend("multiverse", n_jobs=2):
         assert Parallel()(items()) == list(range(8))
+
+
+def test_a_main_function_redefined_after_the_pool_started_runs_as_it_is_now():
+    # A batch travels by value: the pool process, forked at the first
+    # batch, does not run its own copy of a function of __main__.
+    code = (
+        "import multiverse.joblib\n"
+        "from joblib import Parallel, delayed, parallel_backend\n"
+        "def f(x):\n"
+        "    return x + 1\n"
+        "with parallel_backend('multiverse', n_jobs=2):\n"
+        "    first = Parallel()(delayed(f)(i) for i in range(3))\n"
+        "    def f(x):\n"
+        "        return x * 10\n"
+        "    second = Parallel()(delayed(f)(i) for i in range(3))\n"
+        "print(first, second, flush=True)\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[1, 2, 3] [0, 10, 20]"
