@@ -295,9 +295,11 @@ def _run_chunk(fn: Callable[..., Any], chunk: List[Any], first: int, star: bool)
         else:
             for item in chunk:
                 append(fn(item))
-        for i, value in enumerate(out):
-            if inspect.iscoroutine(value):
-                out[i] = _child._run_coroutine(value)
+        # One pass in C over the result types; coroutines are rare.
+        if types.CoroutineType in set(builtins.map(type, out)):
+            for i, value in enumerate(out):
+                if type(value) is types.CoroutineType:
+                    out[i] = _child._run_coroutine(value)
     except BaseException as exc:
         if hasattr(exc, "add_note"):
             exc.add_note("raised by map() for item %d" % (first + len(out)))
