@@ -4,8 +4,8 @@ dnl
 dnl   phpize && ./configure && make && make install
 dnl
 dnl The core runs every task under a supervisor process whose executable is
-dnl embedded into the extension: it is built first (plain $(CC), no PHP
-dnl flags) as ./mv-supervisor, then core/src/image_data.c includes it with
+dnl embedded into the extension: it is built first (the compiler
+dnl core/supervisor-cc.sh picks, no PHP flags) as ./mv-supervisor, then core/src/image_data.c includes it with
 dnl .incbin. See ext-php/Makefile.frag.
 
 PHP_ARG_ENABLE([multiverse],
@@ -45,6 +45,14 @@ if test "$PHP_MULTIVERSE" != "no"; then
     MV_SUPERVISOR_SOURCES="$MV_SUPERVISOR_SOURCES \$(srcdir)/core/src/$mv_f"
   done
   PHP_SUBST([MV_SUPERVISOR_SOURCES])
+  dnl Its compiler: core/supervisor-cc.sh decides for every build.
+  mv_supervisor_cc_sh="$srcdir/core/supervisor-cc.sh"
+  test -f "$mv_supervisor_cc_sh" || mv_supervisor_cc_sh="$ext_srcdir/core/supervisor-cc.sh"
+  test -f "$mv_supervisor_cc_sh" || AC_MSG_ERROR([core/supervisor-cc.sh not found])
+  MV_SUPERVISOR_CC=`sh "$mv_supervisor_cc_sh" $CC`
+  test -n "$MV_SUPERVISOR_CC" || AC_MSG_ERROR([core/supervisor-cc.sh chose no compiler])
+  AC_MSG_NOTICE([multiverse supervisor compiler: $MV_SUPERVISOR_CC])
+  PHP_SUBST([MV_SUPERVISOR_CC])
 
   dnl The core's own flags; symbols stay hidden so that only get_module is
   dnl exported from the extension.

@@ -3,7 +3,8 @@
 The extension `multiverse._core` is the binding in ext-python/src plus the
 C core compiled in (no shared libmultiverse to install next to it). The
 core embeds its supervisor executable, so the build first compiles and
-links `mv-supervisor` into the build's temp dir, then compiles
+links `mv-supervisor` into the build's temp dir (with the compiler
+core/supervisor-cc.sh picks), then compiles
 core/src/image_data.c with MV_SUPERVISOR_BIN naming that file (the same
 two steps as CMakeLists.txt; both read their source lists from
 core/sources.txt, and the version from core/include/multiverse.h).
@@ -77,17 +78,19 @@ class BuildExt(build_ext):
         super().build_extension(ext)
 
     def build_supervisor(self):
+        """Compile and link the supervisor in one step with the compiler
+        core/supervisor-cc.sh picks (musl when available: see there)."""
         out_dir = os.path.abspath(os.path.join(self.build_temp, "supervisor"))
-        objects = self.compiler.compile(
-            supervisor_sources(),
-            output_dir=out_dir,
-            macros=[("_GNU_SOURCE", None)],
-            include_dirs=[CORE_INCLUDE],
-            extra_postargs=["-std=gnu11", "-Wall", "-Wextra"],
-            debug=self.debug,
-        )
-        self.compiler.link_executable(objects, "mv-supervisor", output_dir=out_dir)
-        return os.path.join(out_dir, "mv-supervisor")
+        os.makedirs(out_dir, exist_ok=True)
+        out = os.path.join(out_dir, "mv-supervisor")
+        fallback = self.compiler.compiler_so[:1]
+        cc = subprocess.run(["sh", "core/supervisor-cc.sh"] + fallback, check=True,
+                            capture_output=True, text=True).stdout.split()
+        cmd = cc + ["-std=gnu11", "-O2", "-g", "-D_GNU_SOURCE", "-Wall", "-Wextra",
+                    "-I" + CORE_INCLUDE, "-I" + CORE_SRC, "-o", out] + supervisor_sources()
+        print(" ".join(cmd))
+        subprocess.run(cmd, check=True)
+        return out
 
 
 def extension():

@@ -1,9 +1,10 @@
 # The core's supervisor executable, built before it is embedded into the
 # extension by core/src/image_data.c (.incbin). It is a separate program:
-# plain $(CC), none of PHP's flags, only what it needs.
-# MV_SUPERVISOR_SOURCES comes from core/sources.txt (config.m4).
+# the compiler core/supervisor-cc.sh picks, none of PHP's flags, only what
+# it needs. MV_SUPERVISOR_SOURCES comes from core/sources.txt and
+# MV_SUPERVISOR_CC from core/supervisor-cc.sh (config.m4).
 mv-supervisor: $(MV_SUPERVISOR_SOURCES) $(srcdir)/core/include/multiverse.h
-	$(CC) -std=gnu11 -O2 -g -D_GNU_SOURCE -I$(srcdir)/core/include -I$(srcdir)/core/src \
+	$(MV_SUPERVISOR_CC) -std=gnu11 -O2 -g -D_GNU_SOURCE -I$(srcdir)/core/include -I$(srcdir)/core/src \
 		-o mv-supervisor $(MV_SUPERVISOR_SOURCES)
 
 core/src/image_data.lo: mv-supervisor

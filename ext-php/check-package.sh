@@ -9,7 +9,7 @@ listed=$(sed -n 's/.*<file name="\([^"]*\)".*/\1/p' package.xml)
 wanted=$(
   ls config.m4 ext-php/*.c ext-php/*.h ext-php/Makefile.frag ext-php/multiverse.stub.php \
      ext-php/gen_arginfo.sh ext-php/run-tests.sh ext-php/README.md \
-     core/include/*.h core/src/*.c core/src/*.h core/sources.txt ext-php/tests/*.phpt ext-php/tests/*.inc
+     core/include/*.h core/src/*.c core/src/*.h core/sources.txt core/supervisor-cc.sh ext-php/tests/*.phpt ext-php/tests/*.inc
   find ext-php/tests/workers ext-php/tests/pysdk -type f ! -path '*__pycache__*'
 )
 status=0

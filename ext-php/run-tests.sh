@@ -35,7 +35,7 @@ fi
 mkdir -p "$build/ext-php" "$build/core"
 cp "$root/config.m4" "$build/"
 cp "$here"/*.c "$here"/*.h "$here/Makefile.frag" "$build/ext-php/"
-cp -R "$root/core/include" "$root/core/src" "$root/core/sources.txt" "$build/core/"
+cp -R "$root/core/include" "$root/core/src" "$root/core/sources.txt" "$root/core/supervisor-cc.sh" "$build/core/"
 
 echo "== building in $build"
 (

@@ -32,7 +32,7 @@ build=$(cd "$build" && pwd)
 mkdir -p "$build/ext-php" "$build/core"
 cp "$root/config.m4" "$build/"
 cp "$root"/ext-php/*.c "$root"/ext-php/*.h "$root/ext-php/Makefile.frag" "$build/ext-php/"
-cp -R "$root/core/include" "$root/core/src" "$root/core/sources.txt" "$build/core/"
+cp -R "$root/core/include" "$root/core/src" "$root/core/sources.txt" "$root/core/supervisor-cc.sh" "$build/core/"
 
 (
   cd "$build"

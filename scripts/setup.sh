@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev valgrind libcjson-dev
+  build-essential musl-tools cmake pkg-config clang libclang-rt-14-dev valgrind libcjson-dev
   php8.2-dev php8.2-cli php8.2-sqlite3 php-pear phpunit
   php8.2-fpm libfcgi-bin redis-server php-redis
   php-laravel-framework php-symfony-process composer

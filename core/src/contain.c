@@ -341,25 +341,41 @@ static char *mv__cgroup2_mount(void) {
 typedef struct {
   pid_t pid;
   char *dir; /* NULL: no usable cgroup */
+  size_t mount_len; /* dir[0..mount_len) is the cgroup2 mount point */
 } mv__parent_cache_t;
 static mv__parent_cache_t *_Atomic mv__parent_cache;
 
-static char *mv__cgroup_parent_resolve(void);
+static char *mv__cgroup_parent_resolve(size_t *mount_len);
 
-char *mv__cgroup_parent(void) {
+static mv__parent_cache_t *mv__parent_cached(void) {
   mv__parent_cache_t *c = atomic_load(&mv__parent_cache);
   if (c == NULL || c->pid != getpid()) {
     mv__parent_cache_t *n = malloc(sizeof(*n));
-    if (n == NULL) return mv__cgroup_parent_resolve();
+    if (n == NULL) return NULL;
     n->pid = getpid();
-    n->dir = mv__cgroup_parent_resolve();
+    n->mount_len = 0;
+    n->dir = mv__cgroup_parent_resolve(&n->mount_len);
     atomic_store(&mv__parent_cache, n);
     c = n;
+  }
+  return c;
+}
+
+char *mv__cgroup_parent(void) {
+  mv__parent_cache_t *c = mv__parent_cached();
+  if (c == NULL) {
+    size_t ml;
+    return mv__cgroup_parent_resolve(&ml);
   }
   return c->dir ? mv__strdup(c->dir) : NULL;
 }
 
-static char *mv__cgroup_parent_resolve(void) {
+size_t mv__cgroup_mount_len(void) {
+  mv__parent_cache_t *c = mv__parent_cached();
+  return c && c->dir ? c->mount_len : 0;
+}
+
+static char *mv__cgroup_parent_resolve(size_t *mount_len) {
   char buf[4096];
   if (mv__read_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0) return NULL;
   const char *rel = NULL;
@@ -370,6 +386,7 @@ static char *mv__cgroup_parent_resolve(void) {
   char *mnt = mv__cgroup2_mount();
   if (mnt == NULL) return NULL;
   char *dir = mv__asprintf("%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+  *mount_len = strlen(mnt);
   free(mnt);
   if (dir == NULL) return NULL;
   /* Writable means: we may create a leaf here and move processes from
@@ -400,7 +417,9 @@ char *mv__cgroup_make_leaf(const char *parent, const char *suffix) {
   return leaf;
 }
 
-static int mv__contain_open(mv__contain_t *c, char *leaf) {
+/* mount_len: where the mount point ends in leaf, when the caller knows
+ * (0: read it from mountinfo). */
+static int mv__contain_open(mv__contain_t *c, char *leaf, size_t mount_len) {
   c->cgroup_fd = open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (c->cgroup_fd < 0) {
     rmdir(leaf);
@@ -408,6 +427,10 @@ static int mv__contain_open(mv__contain_t *c, char *leaf) {
     return -1;
   }
   c->cgroup_path = leaf;
+  if (mount_len > 0 && mount_len < strlen(leaf) && leaf[mount_len] == '/') {
+    c->mount_len = mount_len;
+    return 0;
+  }
   /* The leaf as /proc/<pid>/cgroup names it: its path below the mount. */
   char *mnt = mv__cgroup2_mount();
   size_t ml = mnt ? strlen(mnt) : 0;
@@ -431,7 +454,7 @@ int mv__contain_init(mv__contain_t *c, mv_containment_t want) {
   snprintf(suffix, sizeof(suffix), "%d", (int)c->self);
   char *leaf = parent ? mv__cgroup_make_leaf(parent, suffix) : NULL;
   free(parent);
-  if (leaf && mv__contain_open(c, leaf) == 0) return 0;
+  if (leaf && mv__contain_open(c, leaf, mv__cgroup_mount_len()) == 0) return 0;
   if (want == MV_CONTAIN_CGROUP)
     return mv__error(MV_ESUPERVISOR,
                      "containment 'cgroup' requested but no writable cgroup v2 "
@@ -439,14 +462,16 @@ int mv__contain_init(mv__contain_t *c, mv_containment_t want) {
   return 0;
 }
 
-int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path) {
+int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path, size_t mount_len,
+                      int self_in_leaf) {
   mv__contain_reset(c);
   if (cgroup_path == NULL || *cgroup_path == '\0') return 0;
   char *leaf = mv__strdup(cgroup_path);
-  if (leaf == NULL || mv__contain_open(c, leaf) < 0) return -1;
+  if (leaf == NULL || mv__contain_open(c, leaf, mount_len) < 0) return -1;
   /* A supervisor born in the leaf with its task kills member by member
    * (cgroup.kill would take it too); the host removes the leaf after. */
-  c->self_in_leaf = c->mount_len > 0 && mv__in_leaf(c, getpid());
+  if (self_in_leaf < 0) self_in_leaf = c->mount_len > 0 && mv__in_leaf(c, getpid());
+  c->self_in_leaf = self_in_leaf;
   return 0;
 }
 

@@ -268,7 +268,7 @@ static void mv__fs_kill_leaf(pid_t supervisor) {
   free(parent);
   if (leaf == NULL) return;
   mv__contain_t c;
-  if (mv__contain_adopt(&c, leaf) == 0) {
+  if (mv__contain_adopt(&c, leaf, mv__cgroup_mount_len(), -1) == 0) {
     mv__contain_set_root(&c, 0, 0);
     mv__contain_kill_sync(&c, 1.0);
     mv__contain_dispose(&c);

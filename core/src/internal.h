@@ -50,7 +50,6 @@ char *mv__which(const char *name);
 /* Free a NULL-terminated string vector. */
 void mv__strv_free(char **v);
 size_t mv__strv_len(char *const *v);
-const char *mv__signal_name(int sig);
 
 /* procinfo.c ------------------------------------------------------------- */
 typedef struct {
@@ -100,6 +99,11 @@ int mv__child_setup_fds(const int *fds, int nfds, const int *keep, int nkeep);
 void mv__exec_fd(int fd, char *const argv[], char *const envp[]);
 /* Close every fd >= lowfd (close_range, or /proc/self/fd walk). */
 void mv__close_from(int lowfd);
+/* Make every fd >= lowfd close at exec (one close_range call); where the
+ * kernel cannot, close them now, all but keep. Async-signal-safe. */
+void mv__cloexec_from(int lowfd, int keep);
+/* The supervisor's control socket, in every mode. */
+#define MV__CTL_FD 4
 void mv__reset_signals(void);
 
 /* env.c ------------------------------------------------------------------ */
@@ -144,11 +148,16 @@ typedef struct {
 /* Find a delegated writable cgroup v2 directory for leaves; returns a
  * malloc'd path or NULL. */
 char *mv__cgroup_parent(void);
+/* Where the cgroup2 mount point ends in that path (0 if there is none). */
+size_t mv__cgroup_mount_len(void);
 /* Create a leaf for this supervisor (tier "cgroup") or fall back. */
 int mv__contain_init(mv__contain_t *c, mv_containment_t want);
 /* Take over an existing leaf (created by the host for a fork task);
- * NULL or "" = subreaper tier. */
-int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path);
+ * NULL or "" = subreaper tier. mount_len: as mv__cgroup_mount_len() told
+ * the host (0: unknown); self_in_leaf: whether the caller was born in the
+ * leaf (-1: unknown, look). */
+int mv__contain_adopt(mv__contain_t *c, const char *cgroup_path, size_t mount_len,
+                      int self_in_leaf);
 /* The lineage starts at the task root (host-side cleanup); root 0: no
  * lineage, the leaf alone. */
 void mv__contain_set_root(mv__contain_t *c, pid_t root, unsigned long long start);

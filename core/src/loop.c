@@ -214,7 +214,8 @@ static void mv__task_orphaned(mv_task_t *t) {
     free(parent);
   }
   mv__contain_t c;
-  if (mv__contain_adopt(&c, leaf) < 0) mv__contain_adopt(&c, NULL);
+  if (mv__contain_adopt(&c, leaf, mv__cgroup_mount_len(), -1) < 0)
+    mv__contain_adopt(&c, NULL, 0, 0);
   free(leaf);
   mv__contain_set_root(&c, t->root_start ? t->root : 0, t->root_start);
   mv__contain_kill_sync(&c, 1.0);

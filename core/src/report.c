@@ -25,6 +25,13 @@ void mv_report_dispose(mv_report_t *r) {
   memset(r, 0, sizeof(*r));
 }
 
+/* "KILL" for SIGKILL (here, not in util.c: the supervisor, which shares
+ * util.c, is also built against C libraries without sigabbrev_np). */
+static const char *mv__signal_name(int sig) {
+  const char *abbrev = sigabbrev_np(sig);
+  return abbrev ? abbrev : "?";
+}
+
 static int mv__blank(const char *p, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (!strchr(" \t\r\n", p[i]) || p[i] == '\0') return 0;

@@ -47,7 +47,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MV__CTL_FD 4
 #define MV__HOSTGONE_GRACE 0.3  /* host died: the tree must go within ~1 s */
 #define MV__KILL_ROUND 0.02     /* re-walk interval while SIGKILLing */
 #define MV__MEM_POLL 0.05       /* memory limit check interval */
@@ -60,6 +59,8 @@ typedef struct {
   long mem_kb, cpu_s;
   int contain;
   const char *cgroup, *cwd, *regdir, *ns, *worker, *task, *kind;
+  size_t cg_mount_len; /* adopt: where the mount ends in cgroup (0: unknown) */
+  int in_leaf;         /* adopt: born in the leaf (1), not (0), unknown (-1) */
   pid_t host;
   char **argv;
 } mv__sup_opts_t;
@@ -105,6 +106,7 @@ static int mv__sup_parse(mv__sup_opts_t *o, int argc, char **argv) {
   o->mode = "spawn";
   o->grace = MV_DEFAULT_KILL_GRACE;
   o->kind = "exec";
+  o->in_leaf = -1;
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     char *eq = strchr(argv[i], '=');
@@ -124,6 +126,8 @@ static int mv__sup_parse(mv__sup_opts_t *o, int argc, char **argv) {
     else if (KEY("cpu_s")) o->cpu_s = atol(v);
     else if (KEY("contain")) o->contain = atoi(v);
     else if (KEY("cgroup")) o->cgroup = v;
+    else if (KEY("cgmount")) o->cg_mount_len = (size_t)atol(v);
+    else if (KEY("inleaf")) o->in_leaf = atoi(v) != 0;
     else if (KEY("cwd")) o->cwd = v;
     else if (KEY("regdir")) o->regdir = v;
     else if (KEY("namespace")) o->ns = v;
@@ -328,7 +332,14 @@ static int mv__sup_signals(mv__sup_t *s) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGQUIT);
-  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -1;
+  /* An exec'd supervisor starts with what the host's middle process had:
+   * every signal blocked (so that no handler of the host ran there) and
+   * the host's ignored signals still ignored. Ours get their default
+   * disposition (an ignored one would never reach the signalfd), and
+   * exactly ours stay blocked. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sigismember(&set, sig) == 1) signal(sig, SIG_DFL);
+  if (sigprocmask(SIG_SETMASK, &set, NULL) < 0) return -1;
   signal(SIGPIPE, SIG_IGN);
   s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   return s->sigfd < 0 ? -1 : 0;
@@ -444,6 +455,18 @@ static void mv__sup_report(mv__sup_t *s, int tier) {
   mv__sup_send(s, &m);
 }
 
+/* /dev/null on 0, 1 and 3, and on 2 if it is closed: we keep none of the
+ * host's files open, and nothing we open lands there by accident. */
+static void mv__sup_quiet_stdio(void) {
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) return;
+  for (int fd = 0; fd <= 3; fd++) {
+    if (fd == devnull || (fd == 2 && fcntl(2, F_GETFD) >= 0)) continue;
+    dup3(devnull, fd, O_CLOEXEC);
+  }
+  if (devnull > 3) close(devnull);
+}
+
 int mv__supervisor_main(int argc, char **argv) {
   for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
     if (strcmp(argv[i], "mode=forkserver") == 0) return mv__forkserver_main(argc, argv);
@@ -463,6 +486,9 @@ int mv__supervise(int argc, char **argv, char *const *envp, int hostfd) {
     if (write(2, msg, sizeof(msg) - 1) < 0) return 2;
     return 2;
   }
+  /* Adopt mode: exec'd by the host's middle process, which left the
+   * host's fds 0-3 as they were (see mv__exec_supervisor). */
+  if (strcmp(s.o.mode, "adopt") == 0) mv__sup_quiet_stdio();
   /* Our own process group: terminal job control (Ctrl-C) reaches the host,
    * which decides; if the host dies we notice through the pidfd. */
   setpgid(0, 0);
@@ -491,7 +517,7 @@ int mv__supervise(int argc, char **argv, char *const *envp, int hostfd) {
   mv__sup_watch_host(&s, hostfd);
 
   int adopt = strcmp(s.o.mode, "adopt") == 0;
-  int rc = adopt ? mv__contain_adopt(&s.c, s.o.cgroup)
+  int rc = adopt ? mv__contain_adopt(&s.c, s.o.cgroup, s.o.cg_mount_len, s.o.in_leaf)
                  : mv__contain_init(&s.c, (mv_containment_t)s.o.contain);
   if (rc < 0) {
     mv__msg_t m;
@@ -528,8 +554,11 @@ int mv__supervise(int argc, char **argv, char *const *envp, int hostfd) {
   }
   /* Registered before the host hears of it: a task the host knows has
    * started is one clear() finds (a pool gives a process no request
-   * before that). */
-  if (s.phase == PH_RUNNING) mv__sup_register(&s, ps.start);
+   * before that). An adopted task that has already ended with nothing
+   * left behind (a short one often has, by the time we run) has nothing
+   * for clear() to find: no entry to write and remove. */
+  int gone = adopt && mv__sup_reap(&s) == 1 && s.root_exited;
+  if (s.phase == PH_RUNNING && !gone) mv__sup_register(&s, ps.start);
   mv__sup_send(&s, &m);
   s.next_mem = mv__now();
   s.idle_since = mv__now();

@@ -444,10 +444,11 @@ done:
 }
 
 /* In X after fork: exec the supervisor in place with fd 4 = control. Only
- * returns on failure, with the fd the control socket is on by then. */
+ * returns on failure, with the fd the control socket is on by then.
+ * The host waits for this exec, so X does the least: the control socket
+ * to fd 4 and every fd above it marked close-on-exec; the supervisor
+ * itself puts /dev/null on 0, 1 and 3 (adopt mode). */
 static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int ctl) {
-  int fds[5] = {-1, -1, 2, -1, ctl};
-  mv__reset_signals();
   /* X inherited the host's fd table and limit; a host at its limit must
    * not leave X without room for the shuffle (the supervisor gives the
    * task's processes nothing of it: they were forked before). */
@@ -456,11 +457,18 @@ static int mv__exec_supervisor(int exec_fd, const char *path, char **argv, int c
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  if (exec_fd >= 0) exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__SPAWN_MAX_FDS);
-  if (mv__child_setup_fds(fds, 5, &exec_fd, 1) < 0) return ctl;
-  sigset_t empty;
-  sigemptyset(&empty);
-  sigprocmask(SIG_SETMASK, &empty, NULL);
+  if (exec_fd >= 0 && exec_fd <= MV__CTL_FD)
+    exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, MV__CTL_FD + 1);
+  if (ctl != MV__CTL_FD) {
+    if (dup2(ctl, MV__CTL_FD) < 0) return ctl; /* dup2 clears FD_CLOEXEC */
+    ctl = MV__CTL_FD;
+  } else if (fcntl(ctl, F_SETFD, 0) < 0) {
+    return ctl;
+  }
+  mv__cloexec_from(MV__CTL_FD + 1, exec_fd);
+  /* Exec'd with every signal still blocked: no handler of the host can
+   * run here before the exec resets them, so none is reset one by one
+   * (the host waits for this exec). The supervisor sets its own mask. */
   extern char **environ;
   if (exec_fd >= 0) mv__exec_fd(exec_fd, argv, environ);
   else execve(path, argv, environ);
@@ -473,6 +481,7 @@ typedef struct {
   mv__chan_t *c;
   char **sargv;
   char *pid_slot;       /* sargv's "pid=" entry, filled in by X */
+  char *inleaf_slot;    /* sargv's "inleaf=1" entry, or NULL */
   int exec_fd;
   const char *sup_path;
   const char *procs;    /* cgroup.procs of the leaf T joins, NULL if born there */
@@ -517,6 +526,10 @@ static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
 static int mv__middle_exec(void *arg, pid_t t) {
   const mv__forking_t *f = arg;
   mv__chan_t *c = f->c;
+  /* Already so when X shares the host's memory (mv__fork_vm). */
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
   for (int k = 0; k < 3; k++) {
     if (c->pipes[k][0] >= 0) close(c->pipes[k][0]);
     if (c->pipes[k][1] >= 0) close(c->pipes[k][1]);
@@ -560,6 +573,7 @@ static int mv__middle_exec(void *arg, pid_t t) {
  * only; in X it execs or exits. */
 static void mv__middle_fork(mv__forking_t *f, int cgfd, mv_child_t *ch) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (f->inleaf_slot) f->inleaf_slot[7] = '0'; /* this X is not in the leaf */
   pid_t t = -1;
   if (cgfd >= 0 && (t = mv__fork_into_cgroup(cgfd)) >= 0) f->procs = NULL;
   else t = fork();
@@ -626,23 +640,40 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
   }
-  /* Turn the "--" slot into "pid=..." (written by X) followed by "--". */
+  /* Turn the "--" slot into "pid=..." (written by X) followed by "--";
+   * with a leaf, "cgmount=" and "inleaf=" go before it, so that the
+   * supervisor reads neither mountinfo nor its own cgroup. */
   size_t n = mv__strv_len(sargv);
-  char **grown = realloc(sargv, (n + 2) * sizeof(char *));
+  char **grown = realloc(sargv, (n + 4) * sizeof(char *));
   if (grown == NULL) {
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
   }
   sargv = grown;
-  sargv[n] = sargv[n - 1]; /* "--" */
-  sargv[n - 1] = calloc(1, 32);
-  sargv[n + 1] = NULL;
-  if (sargv[n - 1] == NULL) {
+  char *dashes = sargv[n - 1];
+  size_t at = n - 1;
+  char *inleaf = NULL, *cgmount = NULL;
+  if (leaf) {
+    cgmount = mv__asprintf("cgmount=%zu", mv__cgroup_mount_len());
+    inleaf = mv__strdup("inleaf=1"); /* X is born there (mv__fork_vm) */
+  }
+  char *pid_slot = calloc(1, 32);
+  if (pid_slot == NULL || (leaf && (cgmount == NULL || inleaf == NULL))) {
+    free(pid_slot);
+    free(cgmount);
+    free(inleaf);
     r = mv__error(MV_ENOMEM, "out of memory");
     goto fail;
   }
+  if (leaf) {
+    sargv[at++] = cgmount;
+    sargv[at++] = inleaf;
+  }
+  sargv[at++] = pid_slot;
+  sargv[at++] = dashes;
+  sargv[at] = NULL;
 
-  mv__forking_t f = {&c, sargv, sargv[n - 1], exec_fd, sup_path, procs, s.cpu_s, capture,
+  mv__forking_t f = {&c, sargv, pid_slot, inleaf, exec_fd, sup_path, procs, s.cpu_s, capture,
                       s.close_pipes};
   int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   /* X shares the host's memory and is born in the leaf (T inherits it):
@@ -808,7 +839,7 @@ int mv_child_end_request(mv_child_t *child) {
   /* The lineage below us, killed round after round (a dying process's
    * children come back to us), each round's dead reaped. */
   mv__contain_t c;
-  mv__contain_adopt(&c, NULL);
+  mv__contain_adopt(&c, NULL, 0, 0);
   int killed = -1;
   for (int round = 0; round < 5000; round++) {
     int n = mv__contain_kill_round(&c);

@@ -156,8 +156,3 @@ size_t mv__strv_len(char *const *v) {
   while (v && v[n]) n++;
   return n;
 }
-
-const char *mv__signal_name(int sig) {
-  const char *abbrev = sigabbrev_np(sig);
-  return abbrev ? abbrev : "?";
-}
