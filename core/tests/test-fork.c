@@ -415,3 +415,98 @@ TEST_IMPL(fork_persistent_end_request_kills_leftovers) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+static void exit_seven(mv_child_t *ch, void *arg) {
+  (void)arg;
+  mv_child_exit(ch, 7);
+}
+
+static void sleep_long(mv_child_t *ch, void *arg) {
+  (void)ch;
+  (void)arg;
+  sleep(30);
+}
+
+/* The supervisor of a forked task is exec'd by a middle process that
+ * shares the host's memory and hands it the host's fds and signal
+ * dispositions as they were: it must keep none of the host's stdio (a
+ * pipe reader of the host's stdout would wait for it), must still end
+ * the tree on SIGTERM (clear) when the host ignores SIGTERM, and must see
+ * its task's exit status when the host ignores SIGCHLD. */
+TEST_IMPL(fork_supervisor_drops_host_stdio_and_dispositions) {
+  const mv_containment_t tiers[2] = {MV_CONTAIN_SUBREAPER, MV_CONTAIN_AUTO};
+  for (int i = 0; i < 2; i++) {
+    int p[2];
+    ASSERT_OK(pipe(p));
+    int saved_out = dup(1);
+    ASSERT(saved_out >= 0);
+    ASSERT(dup2(p[1], 1) == 1);
+    close(p[1]);
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    ASSERT_OK(sigaction(SIGTERM, &ign, &old));
+    struct sigaction oldchld;
+    ASSERT_OK(sigaction(SIGCHLD, &ign, &oldchld));
+
+    mv_config_t cfg;
+    th_config(&cfg);
+    cfg.containment = tiers[i];
+    mv_loop_t *loop;
+    ASSERT_OK(mv_loop_new(&loop));
+    mv_task_t *t = fork_task(loop, &cfg, 0, 0, exit_seven, NULL);
+    const mv_report_t *r = finish(loop, t);
+    ASSERT_EQ(r->end, MV_END_EXITED);
+    ASSERT_EQ(r->exit_code, 7);
+    mv_task_free(t);
+
+    t = fork_task(loop, &cfg, 0, 0, sleep_long, NULL);
+    /* Known once the supervisor has said the task started. */
+    for (int tries = 0; tries < 200 && mv_task_pid(t) <= 0; tries++) mv_loop_wait(loop, NULL, 0.05);
+    pid_t root = mv_task_pid(t);
+    ASSERT(root > 0);
+    /* The supervisor is the task's parent. */
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)root);
+    FILE *f = fopen(path, "r");
+    ASSERT(f != NULL);
+    ASSERT(fgets(buf, sizeof(buf), f) != NULL);
+    fclose(f);
+    int ppid = 0;
+    ASSERT_EQ(sscanf(strrchr(buf, ')') + 2, "%*c %d", &ppid), 1);
+    ASSERT(ppid > 0 && ppid != getpid());
+    /* Its stdio and fd 3 are /dev/null once it runs (it may still be
+     * starting: give it a moment). */
+    const int fds[3] = {0, 1, 3};
+    for (int k = 0; k < 3; k++) {
+      char link[64], target[256] = "";
+      snprintf(link, sizeof(link), "/proc/%d/fd/%d", ppid, fds[k]);
+      for (int tries = 0; tries < 200; tries++) {
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        target[n > 0 ? n : 0] = '\0';
+        if (strcmp(target, "/dev/null") == 0) break;
+        usleep(10000);
+      }
+      ASSERT_STR_EQ(target, "/dev/null");
+    }
+    /* SIGTERM to the supervisor (what clear() sends) ends the tree. */
+    ASSERT_OK(kill(ppid, SIGTERM));
+    r = finish(loop, t);
+    ASSERT(r->status != MV_OK);
+    ASSERT(kill(root, 0) < 0 && errno == ESRCH);
+    mv_task_free(t);
+    mv_loop_free(loop);
+    mv_config_dispose(&cfg);
+
+    ASSERT_OK(sigaction(SIGTERM, &old, NULL));
+    ASSERT_OK(sigaction(SIGCHLD, &oldchld, NULL));
+    ASSERT(dup2(saved_out, 1) == 1);
+    close(saved_out);
+    /* Nobody but the test holds the pipe's write end any more. */
+    char c;
+    ASSERT_EQ(read(p[0], &c, 1), 0);
+    close(p[0]);
+  }
+  ASSERT(!th_has_children());
+  return 0;
+}
