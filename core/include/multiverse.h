@@ -515,6 +515,17 @@ void mv_sched_unlock(mv_sched_t *sched);
  * some task ended or a message arrived), or timeout seconds (<0 =
  * forever). 0, MV_ETIMEDOUT, MV_EINTR (a signal, or mv_sched_wakeup()). */
 int mv_sched_wait(mv_sched_t *sched, mv_task_t *task, double timeout);
+/* Wait until done(arg) is true, for any number of threads at once: with
+ * the event thread each sleeps until a round ends; without it one of
+ * them drives the loop while the others sleep, and the next takes over
+ * when it stops (its own wait is over, or its timeout). done() is called
+ * with or without the lock and must only read state a callback wrote
+ * (atomically): a task object's "ended" flag, not the core task, which
+ * its on_done may free. Returns 0 once done, MV_ETIMEDOUT, MV_EINTR
+ * (mv_sched_wakeup()), or a loop error. A signal does not end the wait:
+ * a binding that must handle signals waits in short timeouts. */
+typedef int (*mv_sched_done_fn)(void *arg);
+int mv_sched_wait_until(mv_sched_t *sched, mv_sched_done_fn done, void *arg, double timeout);
 /* Make threads in mv_sched_wait() look again (any thread). */
 int mv_sched_wakeup(mv_sched_t *sched);
 /* Called after every round of the loop by the thread driving it, with the

@@ -17,7 +17,10 @@
  * sleep on `done_cv` under `wmu`, not `mu` (which the event thread holds
  * while it sleeps in epoll), and the event thread signals it after each
  * round.
- * Without it, mv_sched_wait() drives the loop in the caller's thread.
+ * Without it, mv_sched_wait() drives the loop in the caller's thread, and
+ * mv_sched_wait_until() lets many threads wait at once: one drives (the
+ * `driving` flag), the others sleep on done_cv like waiters of the event
+ * thread, and one of them takes over when the driver leaves.
  *
  * A binding may hook the end of every round (mv_sched_on_round): work
  * handed over by threads that did not take the lock (a queue of their
@@ -45,6 +48,7 @@ struct mv_sched_s {
   pthread_cond_t done_cv;   /* with wmu: a round of the loop ended */
   unsigned long ends;       /* under wmu: rounds so far */
   int kicks;                /* under wmu: mv_sched_wakeup() calls not seen yet */
+  int driving;              /* under wmu: a thread in mv_sched_wait_until() drives */
   int lockers;              /* threads waiting for mu (atomic) */
   pthread_t thread;
   int has_thread;
@@ -232,6 +236,76 @@ int mv_sched_wait(mv_sched_t *s, mv_task_t *task, double timeout) {
   }
   mv_sched_unlock(s);
   return r;
+}
+
+/* Sleep on done_cv (wmu held) until a round ends after `seen`, a kick,
+ * the driver leaves (when `lead_gone`), or `until` (0: forever). Returns
+ * non-zero if the time passed. */
+static int mv__sched_sleep(mv_sched_t *s, unsigned long seen, int lead_gone, double until) {
+  while (s->ends == seen && s->kicks == 0 && !(lead_gone && !s->driving)) {
+    if (until <= 0) {
+      pthread_cond_wait(&s->done_cv, &s->wmu);
+      continue;
+    }
+    double left = until - mv__now();
+    if (left <= 0) return 1;
+    struct timespec ts;
+    mv__deadline(&ts, left);
+    if (pthread_cond_timedwait(&s->done_cv, &s->wmu, &ts) != 0) return 1;
+  }
+  return 0;
+}
+
+int mv_sched_wait_until(mv_sched_t *s, mv_sched_done_fn done, void *arg, double timeout) {
+  double until = timeout >= 0 ? mv__now() + timeout : 0;
+  if (timeout >= 0 && until <= 0) until = 1e-9; /* "now" is not "forever" */
+  for (;;) {
+    if (done(arg)) return 0;
+    pthread_mutex_lock(&s->wmu);
+    int kicked = s->kicks > 0;
+    if (kicked) s->kicks--;
+    int lead = !kicked && !s->has_thread && !s->driving;
+    if (lead) s->driving = 1;
+    unsigned long seen = s->ends;
+    pthread_mutex_unlock(&s->wmu);
+    /* Again: a round that ended us before `seen` was read wakes nobody. */
+    if (done(arg) || kicked) {
+      if (lead) {
+        pthread_mutex_lock(&s->wmu);
+        s->driving = 0;
+        pthread_cond_broadcast(&s->done_cv);
+        pthread_mutex_unlock(&s->wmu);
+      }
+      return done(arg) ? 0 : MV_EINTR;
+    }
+    double left = timeout >= 0 ? until - mv__now() : -1;
+    if (lead) {
+      int r = 0;
+      mv_sched_lock(s);
+      if (!done(arg) && !(timeout >= 0 && left <= 0)) r = mv__sched_round(s, NULL, left);
+      mv_sched_unlock(s);
+      pthread_mutex_lock(&s->wmu);
+      s->driving = 0;
+      pthread_cond_broadcast(&s->done_cv); /* a waiting thread takes over */
+      pthread_mutex_unlock(&s->wmu);
+      if (done(arg)) return 0;
+      /* MV_EINTR from a round is a locker's wakeup (our own lock leaves
+       * one) or a signal: look again. The binding notices signals at
+       * the end of its timeout, which it keeps short for that. */
+      if (r < 0 && r != MV_ETIMEDOUT && r != MV_EINTR) return r;
+    } else {
+      if (s->has_thread) {
+        mv_sched_lock(s);
+        int failed = s->failed;
+        mv_sched_unlock(s);
+        if (failed) return mv__error(MV_ESYS, "the event thread stopped: its loop failed");
+      }
+      pthread_mutex_lock(&s->wmu);
+      mv__sched_sleep(s, seen, 1, timeout >= 0 ? until : 0);
+      pthread_mutex_unlock(&s->wmu);
+    }
+    if (timeout >= 0 && mv__now() >= until) return done(arg) ? 0 : MV_ETIMEDOUT;
+  }
 }
 
 int mv_sched_poke(mv_sched_t *s) {

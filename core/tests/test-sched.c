@@ -319,3 +319,110 @@ TEST_IMPL(sched_round_hook_picks_up_work_queued_without_the_lock) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* mv_sched_wait_until(): threads each waiting for their own task, with
+ * and without the event thread. Without it one of them drives at a time;
+ * each must return once its task has ended (its flag, set by on_done, is
+ * what it waits for: the core task may be freed by then). */
+typedef struct {
+  mv_sched_t *sched;
+  mv_config_t *cfg;
+  double sleep_s;
+  int ended;       /* set by on_done (atomic) */
+  int rc;
+  double waited;
+} until_arg_t;
+
+static void on_done_flag(mv_task_t *t, void *data) {
+  (void)t;
+  __atomic_store_n(&((until_arg_t *)data)->ended, 1, __ATOMIC_RELEASE);
+}
+
+static int flag_done(void *arg) {
+  return __atomic_load_n(&((until_arg_t *)arg)->ended, __ATOMIC_ACQUIRE);
+}
+
+static void *spawn_and_wait_until(void *p) {
+  until_arg_t *a = p;
+  char cmd[64];
+  snprintf(cmd, sizeof(cmd), "sleep %.2f", a->sleep_s);
+  char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = -1;
+  o.flags = MV_TASK_NO_REGISTRY;
+  o.on_done = on_done_flag;
+  o.data = a;
+  mv_task_t *t;
+  mv_sched_lock(a->sched);
+  int r = mv_task_spawn_argv(mv_sched_loop(a->sched), a->cfg, argv, NULL, "", 0, &o, &t);
+  mv_sched_unlock(a->sched);
+  if (r < 0) abort();
+  double t0 = th_now();
+  do {
+    a->rc = mv_sched_wait_until(a->sched, flag_done, a, -1);
+  } while (a->rc == MV_EINTR);
+  a->waited = th_now() - t0;
+  mv_sched_lock(a->sched);
+  mv_task_free(t);
+  mv_sched_unlock(a->sched);
+  return NULL;
+}
+
+TEST_IMPL(sched_wait_until_many_threads_one_driver) {
+  for (int with_thread = 0; with_thread < 2; with_thread++) {
+    mv_config_t cfg;
+    th_config(&cfg);
+    mv_sched_t *s;
+    ASSERT_OK(mv_sched_new(&s));
+    if (with_thread) ASSERT_OK(mv_sched_start_thread(s));
+    pthread_t th[THREADS];
+    until_arg_t args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+      /* The first thread's task ends last: the others must not wait for
+       * it, whoever drives. */
+      args[i] = (until_arg_t){s, &cfg, i == 0 ? 0.8 : 0.1 * i, 0, -1, 0};
+      ASSERT(pthread_create(&th[i], NULL, spawn_and_wait_until, &args[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < THREADS; i++) {
+      ASSERT_EQ(args[i].rc, 0);
+      ASSERT(flag_done(&args[i]));
+      ASSERT(args[i].waited >= args[i].sleep_s - 0.02);
+      if (i > 0) ASSERT(args[i].waited < 0.7);
+    }
+    /* A timeout: MV_ETIMEDOUT, the task still running. */
+    until_arg_t slow = {s, &cfg, 5, 0, -1, 0};
+    char *argv[] = {"/bin/sh", "-c", "sleep 5", NULL};
+    mv_task_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.timeout = -1;
+    o.flags = MV_TASK_NO_REGISTRY;
+    o.on_done = on_done_flag;
+    o.data = &slow;
+    mv_task_t *t;
+    mv_sched_lock(s);
+    ASSERT_OK(mv_task_spawn_argv(mv_sched_loop(s), &cfg, argv, NULL, "", 0, &o, &t));
+    mv_sched_unlock(s);
+    double t0 = th_now();
+    int r;
+    do r = mv_sched_wait_until(s, flag_done, &slow, 0.2);
+    while (r == MV_EINTR && th_now() - t0 < 0.2);
+    ASSERT_EQ(r, MV_ETIMEDOUT);
+    ASSERT(th_now() - t0 < 2);
+    ASSERT(!flag_done(&slow));
+    mv_sched_lock(s);
+    mv_task_cancel(t);
+    mv_sched_unlock(s);
+    do r = mv_sched_wait_until(s, flag_done, &slow, -1);
+    while (r == MV_EINTR);
+    ASSERT_EQ(r, 0);
+    mv_sched_lock(s);
+    mv_task_free(t);
+    mv_sched_unlock(s);
+    mv_sched_free(s);
+    ASSERT(!th_has_children());
+    mv_config_dispose(&cfg);
+  }
+  return 0;
+}

@@ -7,13 +7,12 @@ processes retired, when the configuration or the warm settings differ
 from those it was made with. They live in one core loop of their own, the
 warm loop, apart from the dispatcher's loop of @parallel tasks: warm
 processes outlive every call, while the dispatcher's loop comes and goes
-with its thread. There is no thread for it either. A caller waiting for
-its answer drives the loop itself with the GIL released (Loop.wait);
-callers that arrive while another one drives wait on a condition, which
-the driver notifies whenever requests end, and the first of them takes
-over driving when the driver's own answer is in. So any number of threads
-may call warm workers at once, up to the pool's size in parallel, and a
-lone caller pays no thread hand-off.
+with its thread. There is no thread for it either. A caller waits for its
+answer with Loop.wait_task (GIL released): the core lets one waiting
+thread drive the loop while the others sleep, and another take over when
+it leaves (mv_sched_wait_until). So any number of threads may call warm
+workers at once, up to the pool's size in parallel, and a lone caller
+pays no thread hand-off.
 
 The core retires a replaced pool at once, killing the calls it is
 serving. So that a configure() never fails calls already made, the calls
@@ -74,7 +73,6 @@ class Hub:
         self._loop: Any = None
         # worker name -> its calls in flight
         self._flights: Dict[str, _Flight] = {}
-        self._driving = False
 
     # -- calls --------------------------------------------------------------------
     def call(self, name: str, cfg: Dict[str, Any], version: int, data: bytes,
@@ -138,34 +136,16 @@ class Hub:
         if pending is not None:
             raise pending
 
-    def _wait(self, task: Any, loop: Any) -> None:
+    @staticmethod
+    def _wait(task: Any, loop: Any) -> None:
+        # In slices: a signal handler (Ctrl-C) runs between them.
         while not task.done:
-            with self._cond:
-                if task.done:
-                    return
-                if self._driving:
-                    self._cond.wait(_SLICE)
-                    continue
-                self._driving = True
             try:
-                loop.wait(_SLICE)   # GIL released; returns when any request ends
+                loop.wait_task(task, _SLICE)
             except RuntimeError:
                 if not loop.closed:
                     raise
                 return  # close() ended every request of the loop
-            finally:
-                self._stop_driving()
-
-    def _stop_driving(self) -> None:
-        # The flag must be cleared even on Ctrl-C, or nobody would drive.
-        pending = _acquire(self._cond)
-        try:
-            self._driving = False
-            self._cond.notify_all()
-        finally:
-            self._cond.release()
-        if pending is not None:
-            raise pending
 
     # -- state -------------------------------------------------------------------------
     def close(self) -> None:

@@ -771,6 +771,42 @@ static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   return mvpy_chain_to_list(chain);
 }
 
+/* wait_task(): the task object's state, which on_done sets; never the
+ * core task, which on_done frees. */
+static int loop_task_ended(void *arg) {
+  return __atomic_load_n(&((mvpy_task *)arg)->state, __ATOMIC_ACQUIRE) == MVPY_TASK_DONE;
+}
+
+static PyObject *loop_wait_task(mvpy_loop *self, PyObject *args, PyObject *kwds) {
+  static char *kwlist[] = {"task", "timeout", NULL};
+  PyObject *task_obj, *timeout_obj = Py_None;
+  mvpy_state *st = mvpy_state_of_type(Py_TYPE(self));
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|O:wait_task", kwlist, st->task_type, &task_obj,
+                                   &timeout_obj))
+    return NULL;
+  mvpy_task *t = (mvpy_task *)task_obj;
+  double timeout;
+  if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(self) < 0) return NULL;
+  if (LOAD(self->threaded)) {
+    PyErr_SetString(PyExc_RuntimeError, "this loop is driven by wait_events()");
+    return NULL;
+  }
+  mv_sched_t *s = mvpy_loop_use(self);
+  if (s == NULL) return loop_closed_error();
+  int r, taken;
+  char detail[256] = "";
+  Py_BEGIN_ALLOW_THREADS
+  r = mv_sched_wait_until(s, loop_task_ended, t, timeout);
+  if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT)
+    snprintf(detail, sizeof(detail), "%s", mv_last_error());
+  taken = loop_task_ended(t) && mvpy_take_ready_one(self, t);
+  Py_END_ALLOW_THREADS
+  mvpy_loop_unuse(self);
+  if (taken) Py_DECREF(t); /* the loop's reference: wait() will not hand it out */
+  if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) return mvpy_raise_msg(st, r, detail);
+  return PyBool_FromLong(loop_task_ended(t));
+}
+
 static PyObject *loop_close(mvpy_loop *self, PyObject *unused) {
   (void)unused;
   /* Under the GIL: one close() at a time. */
@@ -864,6 +900,12 @@ static PyMethodDef loop_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "spawn_worker(name, payload, *, timeout=None, config=None, task_id=None,\n"
      "             register=True) -> Task\n--\n\nStart a worker (API.md section 1)."},
+    {"wait_task", (PyCFunction)(void (*)(void))loop_wait_task, METH_VARARGS | METH_KEYWORDS,
+     "wait_task(task, timeout=None) -> bool\n--\n\n"
+     "Sleep (GIL released) until this task has ended or timeout passes; True\n"
+     "if it has. Any number of threads may wait at once: one of them drives\n"
+     "the loop, the others sleep (the core's mv_sched_wait_until). The task is\n"
+     "not handed out by wait() after."},
     {"wait", (PyCFunction)(void (*)(void))loop_wait, METH_VARARGS | METH_KEYWORDS,
      "wait(timeout=None) -> list[Task]\n--\n\n"
      "Sleep (GIL released) until a task ends, wakeup() is called or timeout\n"

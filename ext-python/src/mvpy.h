@@ -230,6 +230,9 @@ void mvpy_on_start(mv_task_t *core, void *data);
 void mvpy_hand_off(mvpy_loop *l, mvpy_task *t);
 /* The ended tasks not handed out yet, as a chain (emu taken inside). */
 mvpy_task *mvpy_take_ready(mvpy_loop *l);
+/* Take t alone out of the hand-off list; 1 if it was there (the caller
+ * then owns the loop's reference). */
+int mvpy_take_ready_one(mvpy_loop *l, mvpy_task *t);
 /* close() has begun: a wait_events() of another thread returns. */
 void mvpy_events_close(mvpy_loop *l);
 /* Free every pool (close(): their processes retired, the requests

@@ -405,6 +405,23 @@ mvpy_task *mvpy_take_ready(mvpy_loop *l) {
   return chain;
 }
 
+int mvpy_take_ready_one(mvpy_loop *l, mvpy_task *t) {
+  pthread_mutex_lock(&l->emu);
+  mvpy_task *prev = NULL;
+  for (mvpy_task *c = l->ready; c; prev = c, c = c->next) {
+    if (c != t) continue;
+    if (prev) prev->next = c->next;
+    else l->ready = c->next;
+    if (l->ready_last == c) l->ready_last = prev;
+    l->nready--;
+    c->next = NULL;
+    pthread_mutex_unlock(&l->emu);
+    return 1;
+  }
+  pthread_mutex_unlock(&l->emu);
+  return 0;
+}
+
 void mvpy_events_close(mvpy_loop *l) {
   STORE(l->closing, 1);
   events_notify(l);

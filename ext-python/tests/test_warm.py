@@ -139,6 +139,37 @@ def test_concurrent_callers_share_the_pool():
     assert 0.75 < took < 3.0  # two at a time
 
 
+def test_each_waiting_thread_returns_when_its_own_call_ends():
+    # Threads waiting at once: one drives the loop, the others sleep; a short
+    # call must not wait for the long one whoever drives (the long call's
+    # thread starts first, so it is the first to drive).
+    mp.configure(warm={"warm_sdk": {"processes": 4}})
+    starters = [threading.Thread(target=call, args=({"sleep": 0.3},)) for _ in range(4)]
+    for t in starters:  # four at once: four processes
+        t.start()
+    for t in starters:
+        t.join()
+    assert len(mp.running("warm_sdk")) == 4
+    took = {}
+
+    def timed(key, sleep):
+        t0 = time.monotonic()
+        call({"sleep": sleep})
+        took[key] = time.monotonic() - t0
+
+    long = threading.Thread(target=timed, args=("long", 1.5))
+    long.start()
+    time.sleep(0.1)
+    short = [threading.Thread(target=timed, args=(i, 0.2)) for i in range(3)]
+    for t in short:
+        t.start()
+    for t in short:
+        t.join()
+    assert all(took[i] < 1.0 for i in range(3)), took
+    long.join()
+    assert took["long"] >= 1.5
+
+
 def test_a_worker_written_to_the_framing_without_the_sdk():
     mp.configure(warm={"warm_plain": True})
     a = mp.run_worker("warm_plain", {"n": 21})
