@@ -194,7 +194,7 @@ static mvpy_task *loop_forget(mvpy_loop *l) {
   l->want_calls = 0;
   l->batching = 0;
   l->settling = 0;
-  l->procs_look = 0;
+  l->procs_gone = 0;
   mvpy_task *chain = mvpy_take_ready(l);
   chain = chain_append(chain, loop_detach_all(l));
   chain = chain_append(chain, mvpy_pool_forget(l));

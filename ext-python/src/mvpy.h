@@ -92,7 +92,7 @@ struct mvpy_loop {
   mvpy_task *starts, *starts_last; /* reserved tasks whose turn came (borrowed) */
   int need;                   /* pool processes asked for, not handed out */
   int reap;                   /* a retired pool has no call left: free it */
-  int procs_look;             /* time to count the pool processes again */
+  int procs_gone;             /* the last pool process ended (under emu) */
   unsigned long py_wakes;     /* wakeup() calls ... */
   unsigned long py_seen;      /* ... of which wait_events() returned for these */
   /* Pooled calls handed over by any thread, for whoever holds the lock

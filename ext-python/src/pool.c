@@ -184,7 +184,17 @@ void mvpy_pool_settle(mvpy_loop *l) {
                     (idle > 0 || (idle + busy < fp->size && (limit == 0 || idle + busy < limit)));
       }
     }
+    int had = LOAD(l->procs);
     STORE(l->procs, procs);
+    if (had > 0 && procs == 0) {
+      /* The last pool process ended (a call's end, clear(), a crash
+       * between calls): the dispatcher may retire. Every end is a round
+       * of the loop, so this hook sees it at once. */
+      pthread_mutex_lock(&l->emu);
+      l->procs_gone = 1;
+      pthread_cond_broadcast(&l->ecv);
+      pthread_mutex_unlock(&l->emu);
+    }
     STORE(l->batching, waiting > 0);
     STORE(l->want_calls, startable);
     /* A call handed over while want_calls said no, and not passed on: it
@@ -429,11 +439,6 @@ void mvpy_events_close(mvpy_loop *l) {
 
 /* wait_events() ----------------------------------------------------------------- */
 
-/* The binding hears of no pool process that ends between calls (clear(),
- * a crash): while it has some, a wait looks again this often, so that
- * the dispatcher learns when none is left. */
-#define MVPY_PROCS_LOOK 1.0
-
 /* Sleep on ecv (emu held) until woken or until `until` (monotonic; < 0:
  * forever). Returns non-zero if the time passed. */
 static int events_sleep(mvpy_loop *l, double until) {
@@ -487,35 +492,31 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   double deadline = timeout >= 0 ? mvpy_monotonic() + timeout : -1;
   pthread_mutex_lock(&l->emu);
   for (;;) {
-    if (l->reap || (l->ready == NULL && l->procs_look)) {
+    if (l->reap) {
       /* A retired pool to free (off the callbacks: freeing waits for its
-       * processes), or the processes to count. */
-      int reap = l->reap;
-      l->reap = l->procs_look = 0;
+       * processes). */
+      l->reap = 0;
       pthread_mutex_unlock(&l->emu);
       mv_sched_lock(s);
-      int had = LOAD(l->procs);
-      if (reap && l->loop) pools_reap(l);
+      if (l->loop) pools_reap(l);
       mvpy_pool_settle(l);
-      int gone = had > 0 && LOAD(l->procs) == 0;
       mv_sched_unlock(s);
       pthread_mutex_lock(&l->emu);
-      if (gone) break; /* the dispatcher may retire */
       continue;
+    }
+    if (l->procs_gone) {
+      l->procs_gone = 0;
+      break; /* the dispatcher may retire */
     }
     if (l->starts || l->need || l->py_wakes != l->py_seen || LOAD(l->closing)) break;
     double now = mvpy_monotonic(), until = deadline;
     if (deadline >= 0 && now >= deadline) break;
-    int look = 0;
     if (l->ready) {
       double due = l->ready_since + MVPY_BATCH_AGE;
       if (!LOAD(l->batching) || l->nready >= MVPY_BATCH || now >= due) break;
       if (until < 0 || due < until) until = due;
-    } else if (LOAD(l->procs) > 0 && (until < 0 || until > now + MVPY_PROCS_LOOK)) {
-      until = now + MVPY_PROCS_LOOK;
-      look = 1;
     }
-    if (events_sleep(l, until) && look) l->procs_look = 1;
+    events_sleep(l, until);
   }
   chain = l->ready;
   starts = l->starts;

@@ -329,6 +329,21 @@ def test_clear_kills_pool_processes_and_the_pool_recovers():
     assert whoami().get() != first
 
 
+def test_the_dispatcher_hears_at_once_when_the_last_pool_process_dies():
+    # A pool process killed between calls (clear(), a crash) ends without a
+    # call to report it: the dispatcher learns from the core's round that
+    # none is left, and retires after its linger (1 s), not later.
+    from multiverse import _dispatch
+
+    first = whoami().get()
+    assert mp.clear("multiverse-pool") == 1
+    t0 = time.monotonic()
+    assert wait_until(lambda: not any(t.name == "multiverse-dispatcher"
+                                      for t in threading.enumerate()), timeout=10)
+    assert time.monotonic() - t0 < _dispatch._LINGER + 0.6
+    assert not alive(first)
+
+
 def test_shutdown_kills_the_pool():
     pid = whoami().get()
     assert mp.shutdown(timeout_secs=10) is True
