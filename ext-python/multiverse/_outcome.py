@@ -93,17 +93,23 @@ def pool_error(report: Report, name: str, task_id: str, elapsed: float,
     return error
 
 
+# What unpickling a task's bytes may raise, all of it the task's failure:
+# a value whose reconstruction calls sys.exit() must not end the host
+# (KeyboardInterrupt, the user's Ctrl-C while it runs, still goes through).
+_UNPICKLING_ERRORS = (Exception, SystemExit)
+
+
 def remote_error(data: bytes, common: Dict[str, Any]) -> TaskError:
     """The TaskError for an exception raised inside the task."""
     try:
         info = pickle.loads(data)
-    except Exception as exc:  # a damaged blob: still an error, never a hang
+    except _UNPICKLING_ERRORS as exc:  # a damaged blob: still an error, never a hang
         return TaskError("the task's error report could not be read: %s" % exc, **common)
     cause = None
     if info.get("exc") is not None:
         try:
             cause = pickle.loads(info["exc"])
-        except Exception:
+        except _UNPICKLING_ERRORS:
             cause = None  # its class is not importable here: the text remains
     # The remote type: the cause's, else a builtin of that name.
     original = type(cause) if isinstance(cause, BaseException) else \
@@ -123,7 +129,7 @@ def unpickle_value(blob: memoryview, name: str, task_id: str,
                    elapsed: float) -> Tuple[Any, Optional[TaskError]]:
     try:
         return pickle.loads(blob), None
-    except Exception as exc:
+    except _UNPICKLING_ERRORS as exc:
         err = TaskError(
             "the result could not be unpickled: %s: %s" % (type(exc).__name__, exc),
             error_type=type(exc).__name__, **task_fields(name, task_id, elapsed),

@@ -93,6 +93,35 @@ def test_result_that_cannot_be_unpickled_here():
     assert "could not be unpickled" in str(info.value)
 
 
+class ExitsWhenUnpickled:
+    """A value whose reconstruction calls sys.exit(): bytes from a task must
+    never end the host."""
+
+    def __reduce__(self):
+        return (sys.exit, (5,))
+
+
+class RaisesExitsWhenUnpickled(Exception):
+    def __reduce__(self):
+        return (sys.exit, (6,))
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_result_or_error_that_exits_when_unpickled_is_a_task_error(fork):
+    with pytest.raises(mp.TaskError) as info:
+        mp.parallel(fork=fork)(ExitsWhenUnpickled)().get(timeout=30)
+    assert "could not be unpickled" in str(info.value)
+    assert info.value.error_type == "SystemExit"
+
+    def raise_it():
+        raise RaisesExitsWhenUnpickled("boom")
+
+    with pytest.raises(mp.TaskError) as info:
+        mp.parallel(fork=fork)(raise_it)().get(timeout=30)
+    assert info.value.error_type == "RaisesExitsWhenUnpickled"
+    assert "boom" in str(info.value)
+
+
 def test_system_exit_in_a_task_is_an_error():
     with pytest.raises(mp.TaskError) as info:
         mp.parallel(lambda: sys.exit(4))().get(timeout=30)
