@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import math
+import sys
 import threading
 import time
 from concurrent.futures import _base as _futures
@@ -132,7 +133,10 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
     def cancel(self) -> bool:
         """Cancel the task: a queued task never starts, a running task's
         whole process tree is killed (SIGTERM, kill_grace, SIGKILL) and this
-        returns once it is gone. False if the task had already finished."""
+        returns once it is gone. False if the task had already finished.
+        Called on a thread running an asyncio event loop (asyncio cancels a
+        wrap_future() of this handle there), or from a done callback, it
+        returns True at once and the kill goes on without blocking it."""
         with self._lock:
             state = self._phase
             if state == DONE:
@@ -147,8 +151,8 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
             # will kill it as soon as the process exists.
         if task is not None:
             task.cancel()
-        if self._dispatcher.in_dispatcher_thread():
-            return True  # a done callback must not block the dispatcher
+        if self._dispatcher.in_dispatcher_thread() or _in_event_loop():
+            return True  # neither the dispatcher nor an event loop may block
         wait_event(self._event, self._dispatcher.kill_wait())
         return self._cancelled
 
@@ -352,6 +356,13 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
         except Exception:
             log.exception("done callback %r of task %r (id %s) raised", fn, self._name,
                           self._task_id)
+
+
+def _in_event_loop() -> bool:
+    """Whether this thread is running an asyncio event loop (asyncio is not
+    imported for the question)."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
 
 
 def _set_done(future: Any) -> None:

@@ -319,6 +319,48 @@ def test_future_state_follows_the_task():
         h.set_result(1)
 
 
+def test_cancelling_a_wrapped_handle_never_blocks_the_event_loop():
+    # asyncio cancels the handle from the loop's thread; the kill (here the
+    # whole kill_grace: the task ignores SIGTERM) goes on without the loop.
+    mp.configure(kill_grace=1.5)
+
+    def stubborn():
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(300)
+
+    async def main():
+        h = mp.parallel(stubborn)()
+        wrapped = asyncio.wrap_future(h)
+        while h.pid is None:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        gaps, last = [], time.monotonic()
+
+        async def ticker():
+            nonlocal last
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        t = asyncio.ensure_future(ticker())
+        await asyncio.sleep(0.05)
+        wrapped.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await wrapped
+        await asyncio.sleep(0.3)
+        t.cancel()
+        return h, max(gaps)
+
+    h, worst = asyncio.run(main())
+    assert worst < 0.5, worst
+    assert h.wait(timeout=30) and h.cancelled()
+    assert not alive(h.pid)
+
+
 def test_asyncio_wraps_a_handle():
     import asyncio
 
