@@ -279,7 +279,8 @@ def test_a_held_back_call_takes_the_task_id_and_context_when_it_starts():
         provisional = held.get_task_id()
         assert not held.running() and held.pid is None
         assert wait_until(held.running)
-        assert held.pid is not None
+        # Known once its supervisor has said so, a moment after the start.
+        assert wait_until(lambda: held.pid is not None)
         assert held.get_task_id() != provisional
         assert held.get_task_id() in [e["task_id"] for e in mp.running()]
         # It was started from the dispatcher thread, with the submitter's context.
