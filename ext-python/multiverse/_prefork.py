@@ -19,6 +19,7 @@ own, as it does when the pool cannot fork a process at all.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import pickle
@@ -115,6 +116,13 @@ def _global_names(code: types.CodeType, out: Set[str]) -> Set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _sorted_global_names(code: types.CodeType) -> Tuple[str, ...]:
+    # Per code object (immutable), not per call: a function called in a
+    # loop is looked at for every call.
+    return tuple(sorted(_global_names(code, set())))
+
+
 def _snapshot(fn: types.FunctionType) -> Optional[Tuple[Any, ...]]:
     """What a function's by-value pickle depends on, when identities say
     it all: its code, defaults and the identity of every global it reads,
@@ -128,7 +136,7 @@ def _snapshot(fn: types.FunctionType) -> Optional[Tuple[Any, ...]]:
             return None
     glob = fn.__globals__
     seen = []
-    for name in sorted(_global_names(fn.__code__, set())):
+    for name in _sorted_global_names(fn.__code__):
         if name not in glob:
             continue  # a builtin, an attribute name, or not bound yet
         value = glob[name]

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from concurrent.futures import _base as _futures
-from typing import Any, Callable, Dict, Generator, List, Optional
+from typing import Any, Callable, Dict, Generator, List, Optional, Protocol
 
 from . import _outcome
 from .errors import TaskCancelledError, TaskError, TaskTimeoutError
@@ -38,7 +38,40 @@ def check_wait_timeout(timeout: Optional[float], what: str = "timeout") -> Optio
     return float(timeout)
 
 
-def wait_event(event: threading.Event, timeout: Optional[float]) -> bool:
+class _Flag(Protocol):
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: Optional[float] = None) -> bool: ...
+
+
+class _Resolved:
+    """Whether a handle is resolved, kept on the Future's own condition:
+    one Condition per handle rather than a second one inside a
+    threading.Event (a handle is made per call)."""
+
+    __slots__ = ("_cond", "_set")
+
+    def __init__(self, cond: threading.Condition) -> None:
+        self._cond = cond
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set_locked(self) -> None:
+        """With the condition held; the caller notifies."""
+        self._set = True
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        # May return early (the condition is notified for other reasons
+        # too): wait_event() waits again for what is left.
+        with self._cond:
+            if not self._set:
+                self._cond.wait(timeout)
+            return self._set
+
+
+def wait_event(event: _Flag, timeout: Optional[float]) -> bool:
     """event.wait() in slices: signal handlers (Ctrl-C) run between them."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
@@ -68,7 +101,8 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
         self._timeout = timeout
         self._dispatcher = dispatcher
         self._lock = threading.Lock()
-        self._event = threading.Event()
+        future: Any = self  # the Future's private state (not in typeshed)
+        self._event = _Resolved(future._condition)
         self._phase = QUEUED
         self._task: Any = None
         self._pid: Optional[int] = None
@@ -345,8 +379,8 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
                     waiter.add_exception(self)
                 else:
                     waiter.add_result(self)
+            self._event.set_locked()
             future._condition.notify_all()
-        self._event.set()
         for fn in callbacks:
             self._run_callback(fn)
 
