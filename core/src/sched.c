@@ -256,9 +256,16 @@ static int mv__sched_sleep(mv_sched_t *s, unsigned long seen, int lead_gone, dou
   return 0;
 }
 
+/* The driver of mv_sched_wait_until() leaves: a waiting thread takes over. */
+static void mv__sched_step_down(mv_sched_t *s) {
+  pthread_mutex_lock(&s->wmu);
+  s->driving = 0;
+  pthread_cond_broadcast(&s->done_cv);
+  pthread_mutex_unlock(&s->wmu);
+}
+
 int mv_sched_wait_until(mv_sched_t *s, mv_sched_done_fn done, void *arg, double timeout) {
   double until = timeout >= 0 ? mv__now() + timeout : 0;
-  if (timeout >= 0 && until <= 0) until = 1e-9; /* "now" is not "forever" */
   for (;;) {
     if (done(arg)) return 0;
     pthread_mutex_lock(&s->wmu);
@@ -270,12 +277,7 @@ int mv_sched_wait_until(mv_sched_t *s, mv_sched_done_fn done, void *arg, double 
     pthread_mutex_unlock(&s->wmu);
     /* Again: a round that ended us before `seen` was read wakes nobody. */
     if (done(arg) || kicked) {
-      if (lead) {
-        pthread_mutex_lock(&s->wmu);
-        s->driving = 0;
-        pthread_cond_broadcast(&s->done_cv);
-        pthread_mutex_unlock(&s->wmu);
-      }
+      if (lead) mv__sched_step_down(s);
       return done(arg) ? 0 : MV_EINTR;
     }
     double left = timeout >= 0 ? until - mv__now() : -1;
@@ -284,10 +286,7 @@ int mv_sched_wait_until(mv_sched_t *s, mv_sched_done_fn done, void *arg, double 
       mv_sched_lock(s);
       if (!done(arg) && !(timeout >= 0 && left <= 0)) r = mv__sched_round(s, NULL, left);
       mv_sched_unlock(s);
-      pthread_mutex_lock(&s->wmu);
-      s->driving = 0;
-      pthread_cond_broadcast(&s->done_cv); /* a waiting thread takes over */
-      pthread_mutex_unlock(&s->wmu);
+      mv__sched_step_down(s);
       if (done(arg)) return 0;
       /* MV_EINTR from a round is a locker's wakeup (our own lock leaves
        * one) or a signal: look again. The binding notices signals at

@@ -158,18 +158,6 @@ void mv__close_from(int lowfd) {
   mv__close_from_walk(lowfd);
 }
 
-void mv__cloexec_from(int lowfd, int keep) {
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-  if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-  if (keep >= lowfd) {
-    for (int fd = lowfd; fd < keep; fd++) close(fd);
-    lowfd = keep + 1;
-  }
-  mv__close_from(lowfd);
-}
-
 void mv__exec_fd(int fd, char *const argv[], char *const envp[]) {
   syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
   if (errno != ENOSYS) return;
@@ -191,6 +179,18 @@ static void mv__close_range(int lo, int hi) {
   if (lo > hi) return;
   if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0) == 0) return;
   for (int fd = lo; fd <= hi; fd++) close(fd);
+}
+
+void mv__cloexec_from(int lowfd, int keep) {
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+  if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  if (keep >= lowfd) {
+    mv__close_range(lowfd, keep - 1);
+    lowfd = keep + 1;
+  }
+  mv__close_from(lowfd);
 }
 
 int mv__child_setup_fds(const int *fds, int nfds, const int *keep, int nkeep) {

@@ -727,18 +727,27 @@ done:
   return result;
 }
 
-static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"timeout", NULL};
-  PyObject *timeout_obj = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait", kwlist, &timeout_obj)) return NULL;
-  double timeout;
-  if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(self) < 0) return NULL;
+/* wait() and wait_task(): the timeout checked, a loop its waiting threads
+ * drive (not the event thread's), counted in use. NULL with the error
+ * set otherwise. */
+static mv_sched_t *loop_use_to_wait(mvpy_loop *self, PyObject *timeout_obj, double *timeout) {
+  if (mvpy_wait_timeout(timeout_obj, timeout) < 0 || mvpy_loop_check(self) < 0) return NULL;
   if (LOAD(self->threaded)) {
     PyErr_SetString(PyExc_RuntimeError, "this loop is driven by wait_events()");
     return NULL;
   }
   mv_sched_t *s = mvpy_loop_use(self);
-  if (s == NULL) return loop_closed_error();
+  if (s == NULL) loop_closed_error();
+  return s;
+}
+
+static PyObject *loop_wait(mvpy_loop *self, PyObject *args, PyObject *kwds) {
+  static char *kwlist[] = {"timeout", NULL};
+  PyObject *timeout_obj = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:wait", kwlist, &timeout_obj)) return NULL;
+  double timeout;
+  mv_sched_t *s = loop_use_to_wait(self, timeout_obj, &timeout);
+  if (s == NULL) return NULL;
   mvpy_task *chain;
   int r;
   char detail[256] = "";
@@ -786,13 +795,8 @@ static PyObject *loop_wait_task(mvpy_loop *self, PyObject *args, PyObject *kwds)
     return NULL;
   mvpy_task *t = (mvpy_task *)task_obj;
   double timeout;
-  if (mvpy_wait_timeout(timeout_obj, &timeout) < 0 || mvpy_loop_check(self) < 0) return NULL;
-  if (LOAD(self->threaded)) {
-    PyErr_SetString(PyExc_RuntimeError, "this loop is driven by wait_events()");
-    return NULL;
-  }
-  mv_sched_t *s = mvpy_loop_use(self);
-  if (s == NULL) return loop_closed_error();
+  mv_sched_t *s = loop_use_to_wait(self, timeout_obj, &timeout);
+  if (s == NULL) return NULL;
   int r, taken;
   char detail[256] = "";
   Py_BEGIN_ALLOW_THREADS
