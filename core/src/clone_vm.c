@@ -105,6 +105,10 @@ static int mv__fork_vm_middle(void *p) {
   mv__fork_vm_t *x = p;
   /* The task's orphans come back to the middle (and to what it execs). */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  /* The middle's copy of the caller's dispositions: an ignored SIGCHLD
+   * would have the kernel reap the task before the supervisor it becomes
+   * can (the task puts the caller's back: mv__task_child). */
+  signal(SIGCHLD, SIG_DFL);
   pid_t t = fork();
   if (t == 0) longjmp(x->jb, 1);
   return x->middle(x->arg, t);

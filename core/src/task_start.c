@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +488,7 @@ typedef struct {
   const char *procs;    /* cgroup.procs of the leaf T joins, NULL if born there */
   long cpu_s;
   int capture, close_pipes;
+  struct sigaction chld; /* the host's SIGCHLD disposition, which X resets */
 } mv__forking_t;
 
 /* T: drop the host's ends, become the task. */
@@ -499,6 +501,7 @@ static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
   close(c->ctl[0]);
   close(c->ctl[1]);
   setsid();
+  sigaction(SIGCHLD, &f->chld, NULL); /* X forked us with its default */
   mv__task_root_subreaper(c);
   if (f->procs) {
     int fd = open(f->procs, O_WRONLY | O_CLOEXEC);
@@ -574,6 +577,7 @@ static int mv__middle_exec(void *arg, pid_t t) {
 static void mv__middle_fork(mv__forking_t *f, int cgfd, mv_child_t *ch) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (f->inleaf_slot) f->inleaf_slot[7] = '0'; /* this X is not in the leaf */
+  signal(SIGCHLD, SIG_DFL); /* as in mv__fork_vm(): X reaps T, not the kernel */
   pid_t t = -1;
   if (cgfd >= 0 && (t = mv__fork_into_cgroup(cgfd)) >= 0) f->procs = NULL;
   else t = fork();
@@ -673,8 +677,10 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
   sargv[at++] = dashes;
   sargv[at] = NULL;
 
-  mv__forking_t f = {&c, sargv, pid_slot, inleaf, exec_fd, sup_path, procs, s.cpu_s, capture,
-                      s.close_pipes};
+  mv__forking_t f = {.c = &c, .sargv = sargv, .pid_slot = pid_slot, .inleaf_slot = inleaf,
+                      .exec_fd = exec_fd, .sup_path = sup_path, .procs = procs,
+                      .cpu_s = s.cpu_s, .capture = capture, .close_pipes = s.close_pipes};
+  sigaction(SIGCHLD, NULL, &f.chld);
   int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   /* X shares the host's memory and is born in the leaf (T inherits it):
    * the host's memory is copied once, for T. */
