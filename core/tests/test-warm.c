@@ -110,7 +110,7 @@ TEST_IMPL(warm_timeout_kills_tree_and_replaces) {
   warm_t w;
   warm_open(&w, 1, 0, 0);
   char buf[512], payload[300], pidfile[256];
-  pid_t first, second, third;
+  pid_t first = 0, second = 0, third = 0;
   ASSERT_OK(call(&w, "{}", 10, buf, sizeof(buf), &first));
   snprintf(pidfile, sizeof(pidfile), "%s/warm-tree", th_tmpdir());
   snprintf(payload, sizeof(payload), "{\"pidfile\": \"%s\"}", pidfile);
