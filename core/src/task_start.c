@@ -25,9 +25,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -403,45 +405,69 @@ static void mv__task_root_subreaper(const mv__chan_t *c) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
+/* Every open fd of this process is below the size of its fd table
+ * (FDSize in /proc/self/status); without /proc, below the soft
+ * RLIMIT_NOFILE (capped: a huge limit is no table size). No malloc and
+ * no stdio: the host may be multi-threaded. */
+static int mv__fd_table_size(void) {
+  struct rlimit rl;
+  int size = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+  char buf[4096];
+  size_t len = 0;
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return size;
+  for (ssize_t n; len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0;)
+    len += (size_t)n;
+  close(fd);
+  buf[len] = '\0';
+  const char *p = strstr(buf, "\nFDSize:");
+  if (p == NULL) return size;
+  for (p += 8; *p == ' ' || *p == '\t'; p++) {
+  }
+  long v = 0;
+  for (; *p >= '0' && *p <= '9' && v < (1L << 30); p++) v = v * 10 + (*p - '0');
+  return v > 0 ? (int)v : size;
+}
+
 /* T with MV_FORK_CLOSE_PIPES: every inherited close-on-exec pipe end but
  * the task's own is pointed at /dev/null. Close-on-exec says the host did
  * not mean a child to keep it; a pipe end another host thread is handing
- * to a subprocess at the moment of our fork is exactly such a one. Raw
- * getdents64 and no malloc: the host may be multi-threaded. */
+ * to a subprocess at the moment of our fork is exactly such a one.
+ *
+ * The open fds are found with poll() (POLLNVAL marks a closed one), a
+ * few hundred numbers per call up to the table's size, not by listing
+ * /proc/self/fd: a listing makes the kernel build an entry for every fd,
+ * and removes them all again when the task is reaped; with many tasks
+ * running (each holding host pipes) that cost grew with their number, in
+ * every task forked. */
 static void mv__drop_host_pipes(const mv__chan_t *c) {
   int keep[2] = {c->pipes[MV__W_RES][1], c->in[0]};
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (devnull < 0 || dfd < 0) goto done;
-  char buf[4096];
-  for (;;) {
-    long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      struct {
-        unsigned long long ino;
-        long long off;
-        unsigned short reclen;
-        unsigned char type;
-        char name[];
-      } *d = (void *)(buf + off);
-      off += d->reclen;
-      int fd = 0, ok = d->name[0] != '\0';
-      for (const char *p = d->name; ok && *p; p++) {
-        ok = *p >= '0' && *p <= '9';
-        fd = fd * 10 + (*p - '0');
-      }
-      if (!ok || fd == dfd || fd == devnull || fd == keep[0] || fd == keep[1])
-        continue;
+  if (devnull < 0) return;
+  int size = mv__fd_table_size();
+  struct pollfd pf[256];
+  for (int base = 0; base < size;) {
+    int m = size - base < 256 ? size - base : 256;
+    for (int i = 0; i < m; i++) {
+      pf[i].fd = base + i;
+      pf[i].events = 0;
+      pf[i].revents = 0;
+    }
+    /* EINVAL: more than RLIMIT_NOFILE entries (a limit lowered below the
+     * table's size); the numbers above the limit are looked at one by one. */
+    int polled = poll(pf, (nfds_t)m, 0) >= 0;
+    for (int i = 0; i < m; i++) {
+      int fd = base + i;
+      if (polled ? (pf[i].revents & POLLNVAL) : fcntl(fd, F_GETFD) < 0) continue;
+      if (fd == devnull || fd == keep[0] || fd == keep[1]) continue;
       struct stat st;
       int fl = fcntl(fd, F_GETFD);
       if (fl < 0 || !(fl & FD_CLOEXEC) || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) continue;
       dup3(devnull, fd, O_CLOEXEC);
     }
+    base += m;
   }
-done:
-  if (dfd >= 0) close(dfd);
-  if (devnull >= 0) close(devnull);
+  close(devnull);
 }
 
 /* In X after fork: exec the supervisor in place with fd 4 = control. Only

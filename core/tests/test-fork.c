@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -322,18 +323,30 @@ TEST_IMPL(fork_close_pipes_frees_host_pipes) {
     th_config(&cfg);
     mv_loop_t *loop;
     ASSERT_OK(mv_loop_new(&loop));
-    int p[2];
+    /* One pipe's write end at a low number, another's far above, beyond
+     * the first few hundred fds the task looks at in one go. */
+    int p[2], q[2];
     ASSERT_OK(pipe2(p, O_CLOEXEC));
+    ASSERT_OK(pipe2(q, O_CLOEXEC));
+    struct rlimit rl;
+    ASSERT_OK(getrlimit(RLIMIT_NOFILE, &rl));
+    int high = rl.rlim_cur > 700 ? 600 : (int)rl.rlim_cur - 8;
+    int qw = fcntl(q[1], F_DUPFD_CLOEXEC, high);
+    ASSERT(qw >= high);
+    close(q[1]);
     mv_task_t *t = fork_task(loop, &cfg, 10, drop ? MV_FORK_CLOSE_PIPES : 0, sleep_then_answer,
                              NULL);
     close(p[1]);
+    close(qw);
     double t0 = th_now();
     char b;
     ASSERT_EQ(read(p[0], &b, 1), 0);
+    ASSERT_EQ(read(q[0], &b, 1), 0);
     double waited = th_now() - t0;
     close(p[0]);
+    close(q[0]);
     if (drop) ASSERT(waited < 0.5);
-    else ASSERT(waited > 1.0); /* without the flag the task held the write end */
+    else ASSERT(waited > 1.0); /* without the flag the task held the write ends */
     const mv_report_t *r = finish(loop, t);
     ASSERT_OK(r->status);
     ASSERT_STR_EQ(r->result.data, "done");
