@@ -405,6 +405,27 @@ static void mv__task_root_subreaper(const mv__chan_t *c) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
+/* The read ends the loop holds for its tasks' output and results, as a
+ * bitmap (NULL if it has none or memory is short: then every pipe end is
+ * looked at). Built in the host, where the loop's list is stable (the
+ * caller holds the loop), and read by T in its copy. */
+static unsigned char *mv__loop_read_ends(const mv_loop_t *loop, int *n) {
+  int max = -1;
+  for (const mv_task_t *o = loop->head; o; o = o->next)
+    for (int k = 0; k < 3; k++)
+      if (o->w[k].fd > max) max = o->w[k].fd;
+  *n = max + 1;
+  unsigned char *bits = max >= 0 ? calloc((size_t)max / 8 + 1, 1) : NULL;
+  if (bits == NULL) {
+    *n = 0;
+    return NULL;
+  }
+  for (const mv_task_t *o = loop->head; o; o = o->next)
+    for (int k = 0; k < 3; k++)
+      if (o->w[k].fd >= 0) bits[o->w[k].fd >> 3] |= (unsigned char)(1u << (o->w[k].fd & 7));
+  return bits;
+}
+
 /* Every open fd of this process is below the size of its fd table
  * (FDSize in /proc/self/status); without /proc, below the soft
  * RLIMIT_NOFILE (capped: a huge limit is no table size). No malloc and
@@ -439,8 +460,11 @@ static int mv__fd_table_size(void) {
  * /proc/self/fd: a listing makes the kernel build an entry for every fd,
  * and removes them all again when the task is reaped; with many tasks
  * running (each holding host pipes) that cost grew with their number, in
- * every task forked. */
-static void mv__drop_host_pipes(const mv__chan_t *c) {
+ * every task forked. For the same reason the read ends of the loop's
+ * other tasks (`own`, a bitmap of own_n fds) are left as they are: a
+ * copy of a read end keeps no reader from its end-of-file, and those
+ * tasks end with the host anyway. */
+static void mv__drop_host_pipes(const mv__chan_t *c, const unsigned char *own, int own_n) {
   int keep[2] = {c->pipes[MV__W_RES][1], c->in[0]};
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0) return;
@@ -460,6 +484,7 @@ static void mv__drop_host_pipes(const mv__chan_t *c) {
       int fd = base + i;
       if (polled ? (pf[i].revents & POLLNVAL) : fcntl(fd, F_GETFD) < 0) continue;
       if (fd == devnull || fd == keep[0] || fd == keep[1]) continue;
+      if (fd < own_n && (own[fd >> 3] >> (fd & 7)) & 1) continue;
       struct stat st;
       int fl = fcntl(fd, F_GETFD);
       if (fl < 0 || !(fl & FD_CLOEXEC) || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) continue;
@@ -514,6 +539,8 @@ typedef struct {
   const char *procs;    /* cgroup.procs of the leaf T joins, NULL if born there */
   long cpu_s;
   int capture, close_pipes;
+  const unsigned char *own; /* with close_pipes: the loop's read ends (bitmap) */
+  int own_n;
   struct sigaction chld; /* the host's SIGCHLD disposition, which X resets */
 } mv__forking_t;
 
@@ -544,7 +571,7 @@ static void mv__task_child(const mv__forking_t *f, mv_child_t *ch) {
     close(c->pipes[MV__W_OUT][1]);
     close(c->pipes[MV__W_ERR][1]);
   }
-  if (f->close_pipes) mv__drop_host_pipes(c);
+  if (f->close_pipes) mv__drop_host_pipes(c, f->own, f->own_n);
   ch->res_fd = c->pipes[MV__W_RES][1];
   ch->req_fd = c->in[0];
 }
@@ -707,6 +734,8 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
                       .exec_fd = exec_fd, .sup_path = sup_path, .procs = procs,
                       .cpu_s = s.cpu_s, .capture = capture, .close_pipes = s.close_pipes};
   sigaction(SIGCHLD, NULL, &f.chld);
+  unsigned char *own = f.close_pipes ? mv__loop_read_ends(t->loop, &f.own_n) : NULL;
+  f.own = own;
   int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   /* X shares the host's memory and is born in the leaf (T inherits it):
    * the host's memory is copied once, for T. */
@@ -721,6 +750,9 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
   } else if (pid == 0) {
     mv__task_child(&f, ch);
   }
+  int fork_err = errno;
+  free(own); /* T is done with its copy too (mv__task_child) */
+  errno = fork_err;
   if (pid == 0) {
     /* Only T gets here. */
     free(leaf);
