@@ -534,6 +534,11 @@ int mv_sched_wakeup(mv_sched_t *sched);
  * callbacks, it must not block or take the lock. NULL removes it. */
 typedef void (*mv_sched_round_fn)(void *data);
 void mv_sched_on_round(mv_sched_t *sched, mv_sched_round_fn fn, void *data);
+/* Non-zero once the event thread has stopped because its loop failed
+ * (epoll itself: no task's fault). It runs the round hook one last time
+ * when that happens, so a binding can look from there; mv_sched_wait()
+ * returns MV_ESYS from then on. Any thread. */
+int mv_sched_failed(const mv_sched_t *sched);
 /* End the current round soon (any thread, without the lock): the round
  * hook runs. Cheaper than mv_sched_lock() + unlock. */
 int mv_sched_poke(mv_sched_t *sched);

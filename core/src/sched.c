@@ -53,12 +53,13 @@ struct mv_sched_s {
   pthread_t thread;
   int has_thread;
   int stop;                 /* under mu */
-  int failed;               /* under mu: the event thread's loop failed */
+  int failed;               /* the event thread's loop failed (set under mu, read atomically) */
   mv_sched_round_fn on_round; /* under mu: called after each round */
   void *round_data;
 };
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 #define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_SEQ_CST)
 
 int mv_sched_new(mv_sched_t **out) {
@@ -128,7 +129,11 @@ static void *mv__sched_main(void *arg) {
     }
     int r = mv__sched_round(s, NULL, -1);
     if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) {
-      s->failed = 1;
+      STORE(s->failed, 1);
+      /* The binding hears of it through its hook (mv_sched_failed()): a
+       * thread of its own sleeping until the next round would wait for
+       * ever. Threads in mv_sched_wait() are woken below. */
+      if (s->on_round) s->on_round(s->round_data);
       pthread_mutex_lock(&s->wmu);
       s->ends++;
       pthread_cond_broadcast(&s->done_cv);
@@ -139,6 +144,8 @@ static void *mv__sched_main(void *arg) {
   pthread_mutex_unlock(&s->mu);
   return NULL;
 }
+
+int mv_sched_failed(const mv_sched_t *s) { return LOAD(s->failed); }
 
 void mv_sched_on_round(mv_sched_t *s, mv_sched_round_fn fn, void *data) {
   mv_sched_lock(s);

@@ -1,10 +1,12 @@
 /* A loop shared by threads (mv_sched_t): run under ThreadSanitizer too
  * (scripts/test-core.sh). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -424,5 +426,84 @@ TEST_IMPL(sched_wait_until_many_threads_one_driver) {
     ASSERT(!th_has_children());
     mv_config_dispose(&cfg);
   }
+  return 0;
+}
+
+/* The event thread's loop fails (its epoll fd is made /dev/null behind
+ * its back): the round hook runs once more and mv_sched_failed() says
+ * so there, which is how a binding sleeping on a condition of its own
+ * learns it; mv_sched_wait() returns MV_ESYS. The epoll fd is put back
+ * for mv_sched_free(), which still ends the running task. */
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  mv_sched_t *s;
+  int saw_failed;
+} fail_watch_t;
+
+static void fail_hook(void *data) {
+  fail_watch_t *w = data;
+  if (!mv_sched_failed(w->s)) return;
+  pthread_mutex_lock(&w->mu);
+  w->saw_failed = 1;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+TEST_IMPL(sched_failed_event_thread_tells_the_round_hook) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  fail_watch_t w;
+  memset(&w, 0, sizeof(w));
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_cond_init(&w.cv, NULL);
+  ASSERT_OK(mv_sched_new(&w.s));
+  mv_sched_on_round(w.s, fail_hook, &w);
+  char *sleep_argv[] = {"/bin/sleep", "30", NULL};
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = -1;
+  o.flags = MV_TASK_NO_REGISTRY;
+  mv_task_t *slow;
+  mv_sched_lock(w.s);
+  ASSERT_OK(mv_task_spawn_argv(mv_sched_loop(w.s), &cfg, sleep_argv, NULL, "", 0, &o, &slow));
+  mv_sched_unlock(w.s);
+  ASSERT_OK(mv_sched_start_thread(w.s));
+  ASSERT(!mv_sched_failed(w.s));
+
+  int epfd = mv_loop_fd(mv_sched_loop(w.s));
+  int saved = dup(epfd);
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT(saved >= 0 && devnull >= 0);
+  ASSERT(dup2(devnull, epfd) == epfd);
+  close(devnull);
+  ASSERT_OK(mv_sched_poke(w.s)); /* the round in epoll ends; the next one fails */
+
+  pthread_mutex_lock(&w.mu);
+  double until = th_now() + 10;
+  while (!w.saw_failed && th_now() < until) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&w.cv, &w.mu, &ts);
+  }
+  int saw = w.saw_failed;
+  pthread_mutex_unlock(&w.mu);
+  ASSERT(saw);
+  ASSERT(mv_sched_failed(w.s));
+  ASSERT_EQ(mv_sched_wait(w.s, slow, 1), MV_ESYS);
+
+  ASSERT(dup2(saved, epfd) == epfd);
+  close(saved);
+  mv_sched_on_round(w.s, NULL, NULL);
+  mv_sched_free(w.s);
+  ASSERT(!th_has_children());
+  pthread_mutex_destroy(&w.mu);
+  pthread_cond_destroy(&w.cv);
+  mv_config_dispose(&cfg);
   return 0;
 }

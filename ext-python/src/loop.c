@@ -195,6 +195,7 @@ static mvpy_task *loop_forget(mvpy_loop *l) {
   l->batching = 0;
   l->settling = 0;
   l->procs_gone = 0;
+  l->sched_failed = 0;
   mvpy_task *chain = mvpy_take_ready(l);
   chain = chain_append(chain, loop_detach_all(l));
   chain = chain_append(chain, mvpy_pool_forget(l));
@@ -922,7 +923,9 @@ static PyMethodDef loop_methods[] = {
      "end, reserved tasks get their turn, the pool asks for processes or has\n"
      "none left, wakeup() is called or timeout passes. Returns the tasks that\n"
      "ended, the reserved tasks to fork now and how many pool processes to\n"
-     "fork (pool_fork). wait() refuses the loop from then on."},
+     "fork (pool_fork). wait() refuses the loop from then on. Raises\n"
+     "_core.Error (code MV_ESYS) once the event thread has stopped because\n"
+     "its loop failed (after handing out what had ended)."},
     {"pool_setup", (PyCFunction)(void (*)(void))mvpy_loop_pool_setup,
      METH_VARARGS | METH_KEYWORDS,
      "pool_setup(config, processes=0, name='pool')\n--\n\n"

@@ -93,6 +93,7 @@ struct mvpy_loop {
   int need;                   /* pool processes asked for, not handed out */
   int reap;                   /* a retired pool has no call left: free it */
   int procs_gone;             /* the last pool process ended (under emu) */
+  int sched_failed;           /* the event thread stopped: its loop failed (under emu) */
   unsigned long py_wakes;     /* wakeup() calls ... */
   unsigned long py_seen;      /* ... of which wait_events() returned for these */
   /* Pooled calls handed over by any thread, for whoever holds the lock

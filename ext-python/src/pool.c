@@ -159,8 +159,21 @@ void mvpy_pool_drain(mvpy_loop *l) {
   if (LOAD(l->inbox) != NULL) pool_drain(l);
 }
 
-/* The scheduler's round hook (mv_sched_on_round): the loop's lock held. */
-void mvpy_pool_on_round(void *loop) { mvpy_pool_settle(loop); }
+/* The scheduler's round hook (mv_sched_on_round): the loop's lock held.
+ * It also runs once more when the event thread stops because its loop
+ * failed: wait_events() must then raise, not sleep for ever. */
+void mvpy_pool_on_round(void *loop) {
+  mvpy_loop *l = loop;
+  mv_sched_t *s = LOAD(l->sched);
+  if (s != NULL && mv_sched_failed(s)) {
+    pthread_mutex_lock(&l->emu);
+    l->sched_failed = 1;
+    pthread_cond_broadcast(&l->ecv);
+    pthread_mutex_unlock(&l->emu);
+    return;
+  }
+  mvpy_pool_settle(l);
+}
 
 void mvpy_pool_settle(mvpy_loop *l) {
   /* Not from an end inside mv_pool_call() (pool_drain goes on). */
@@ -486,7 +499,7 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
     mvpy_loop_unuse(l);
     return mvpy_raise(mvpy_state_of_type(Py_TYPE(l)), r);
   }
-  int need;
+  int need, failed;
   mvpy_task *chain = NULL, *starts = NULL;
   Py_BEGIN_ALLOW_THREADS
   double deadline = timeout >= 0 ? mvpy_monotonic() + timeout : -1;
@@ -508,7 +521,8 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
       l->procs_gone = 0;
       break; /* the dispatcher may retire */
     }
-    if (l->starts || l->need || l->py_wakes != l->py_seen || LOAD(l->closing)) break;
+    if (l->starts || l->need || l->py_wakes != l->py_seen || LOAD(l->closing) || l->sched_failed)
+      break;
     double now = mvpy_monotonic(), until = deadline;
     if (deadline >= 0 && now >= deadline) break;
     if (l->ready) {
@@ -526,9 +540,14 @@ PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   l->starts = l->starts_last = NULL;
   l->need = 0;
   l->py_seen = l->py_wakes;
+  failed = l->sched_failed;
   pthread_mutex_unlock(&l->emu);
   Py_END_ALLOW_THREADS
   mvpy_loop_unuse(l);
+  /* What had ended goes out first; the next call raises. */
+  if (failed && chain == NULL && starts == NULL)
+    return mvpy_raise_msg(mvpy_state_of_type(Py_TYPE(l)), MV_ESYS,
+                          "the event thread stopped: its loop failed");
   /* The reserved tasks first: the chain keeps alive those that ended. */
   PyObject *sl = starts_to_list(starts);
   PyObject *tl = mvpy_chain_to_list(chain);

@@ -85,6 +85,32 @@ def test_wakeup_interrupts_wait(loop):
     assert loop.fileno() >= 0
 
 
+def test_wait_events_raises_once_the_event_thread_stopped():
+    """The core's event thread stops if epoll itself fails (its fd made
+    /dev/null behind its back here): wait_events() raises instead of
+    sleeping for ever, and close() still ends the running task."""
+    lp = _core.Loop()
+    task = lp.fork_call(lambda: (time.sleep(30), b"")[1], name="slow", register=False)
+    assert lp.wait_events(timeout=0) == ([], [], 0)  # the event thread runs from now on
+    epfd = lp.fileno()
+    saved = os.dup(epfd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        os.dup2(devnull, epfd, inheritable=False)
+        lp.set_limit(lp.limit)  # takes the loop: its round in epoll ends, the next one fails
+        deadline = time.monotonic() + 10
+        with pytest.raises(_core.Error) as err:
+            while time.monotonic() < deadline:
+                lp.wait_events(timeout=1)
+        assert err.value.name == "MV_ESYS" and "event thread stopped" in str(err.value)
+    finally:
+        os.dup2(saved, epfd, inheritable=False)
+        os.close(saved)
+        os.close(devnull)
+        ended = lp.close()
+    assert task in ended and task.done
+
+
 def test_close_kills_running_tasks_and_returns_them():
     lp = _core.Loop()
     task = lp.fork_call(lambda: time.sleep(30) or b"", register=False)
