@@ -13,10 +13,10 @@
  *   - Process::run/map/filter/reduce and ProcessPool's methods use a
  *     private loop for the call.
  * The request's loops are on one list (module globals). A forked child
- * walks it and forgets every loop (mv_loop_forget: free memory and fds,
- * signal nothing), and MultiWorker's loop with its pools, because those
- * tasks belong to the parent. Copies of objects in the child see that
- * their loop is gone or not theirs and stay inert.
+ * walks it and forgets every loop (mv_loop_forget: close its fds, leave
+ * its memory as copied, signal nothing), and MultiWorker's loop with its
+ * pools, because those tasks belong to the parent. Copies of objects in
+ * the child see that their loop is gone or not theirs and stay inert.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -293,8 +293,8 @@ void mv_report_dispose(mv_report_t *r);
  * A loop is one epoll set driven by the thread that calls mv_loop_wait().
  * Any number of tasks can run in one loop. A loop belongs to the process
  * that created it: after fork() the child must call mv_loop_forget() on
- * the copy (which releases memory and fds without touching the parent's
- * tasks) and use a new loop.
+ * the copy (which closes its fds without touching the parent's tasks, and
+ * leaves its memory unfreed: see mv_loop_forget) and use a new loop.
  */
 typedef struct mv_loop_s mv_loop_t;
 typedef struct mv_task_s mv_task_t;
@@ -363,7 +363,10 @@ typedef enum {
 int mv_loop_new(mv_loop_t **out);
 /* Cancel every task, wait for their trees to die, free everything. */
 void mv_loop_free(mv_loop_t *loop);
-/* In a forked child: drop the parent's loop without signalling anything. */
+/* In a forked child: drop the parent's loop without signalling anything.
+ * Its fds are closed; its memory (tasks, pools) is kept, reachable, and
+ * never freed: freeing it would copy every page it sits on from the
+ * parent. Neither the loop nor its tasks may be used afterwards. */
 void mv_loop_forget(mv_loop_t *loop);
 /* The pid that owns this loop. */
 pid_t mv_loop_owner(const mv_loop_t *loop);

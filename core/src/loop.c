@@ -647,13 +647,8 @@ void mv_loop_free(mv_loop_t *loop) {
     int r = mv_loop_wait(loop, NULL, -1);
     if (r < 0 && r != MV_EINTR) break;
   }
-  mv_loop_forget(loop); /* what is left is memory and fds */
-}
-
-void mv_loop_forget(mv_loop_t *loop) {
-  if (loop == NULL) return;
+  /* What is left is memory and fds. */
   while (loop->pools) mv__pool_forget(loop->pools);
-  /* The tasks belong to the parent: free our copies, signal nothing. */
   while (loop->head) {
     mv_task_t *t = loop->head;
     mv__unlink(t);
@@ -662,4 +657,25 @@ void mv_loop_forget(mv_loop_t *loop) {
   close(loop->epfd);
   close(loop->wakefd);
   free(loop);
+}
+
+/* Loops forgotten in this process (a forked child): kept reachable, never
+ * freed. */
+static mv_loop_t *mv__forgotten;
+
+void mv_loop_forget(mv_loop_t *loop) {
+  if (loop == NULL) return;
+  /* The tasks and pools belong to the parent: nothing is signalled, and
+   * only the fds are closed (a copy of a task's control socket held here
+   * would hide the parent's closing it from that task's supervisor). The
+   * memory is left as it is: freeing it would write to every page it sits
+   * on, which the kernel then copies from the parent; in a task forked
+   * while a thousand others run, that was most of the task's start. */
+  for (mv_task_t *t = loop->head; t; t = t->next)
+    for (int k = 0; k < MV__W_COUNT; k++)
+      if (t->w[k].fd >= 0) close(t->w[k].fd);
+  close(loop->epfd);
+  close(loop->wakefd);
+  loop->forgotten_next = mv__forgotten;
+  mv__forgotten = loop;
 }

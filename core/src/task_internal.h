@@ -113,6 +113,7 @@ struct mv_loop_s {
   mv_task_t *q_head, *q_tail;
   size_t queued;
   int admitting;
+  struct mv_loop_s *forgotten_next; /* mv_loop_forget(): the child's list of copies */
 };
 
 /* loop.c */

@@ -405,14 +405,15 @@ static void mv__task_root_subreaper(const mv__chan_t *c) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-/* The read ends the loop holds for its tasks' output and results, as a
- * bitmap (NULL if it has none or memory is short: then every pipe end is
- * looked at). Built in the host, where the loop's list is stable (the
- * caller holds the loop), and read by T in its copy. */
+/* The read ends the loop holds for its tasks' output and results, and
+ * their control sockets (never pipes), as a bitmap (NULL if there are none
+ * or memory is short: then every fd is looked at). Built in the host,
+ * where the loop's list is stable (the caller holds the loop), and read by
+ * T in its copy. */
 static unsigned char *mv__loop_read_ends(const mv_loop_t *loop, int *n) {
   int max = -1;
   for (const mv_task_t *o = loop->head; o; o = o->next)
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k <= MV__W_CTL; k++)
       if (o->w[k].fd > max) max = o->w[k].fd;
   *n = max + 1;
   unsigned char *bits = max >= 0 ? calloc((size_t)max / 8 + 1, 1) : NULL;
@@ -421,7 +422,7 @@ static unsigned char *mv__loop_read_ends(const mv_loop_t *loop, int *n) {
     return NULL;
   }
   for (const mv_task_t *o = loop->head; o; o = o->next)
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k <= MV__W_CTL; k++)
       if (o->w[k].fd >= 0) bits[o->w[k].fd >> 3] |= (unsigned char)(1u << (o->w[k].fd & 7));
   return bits;
 }
@@ -460,10 +461,11 @@ static int mv__fd_table_size(void) {
  * /proc/self/fd: a listing makes the kernel build an entry for every fd,
  * and removes them all again when the task is reaped; with many tasks
  * running (each holding host pipes) that cost grew with their number, in
- * every task forked. For the same reason the read ends of the loop's
- * other tasks (`own`, a bitmap of own_n fds) are left as they are: a
- * copy of a read end keeps no reader from its end-of-file, and those
- * tasks end with the host anyway. */
+ * every task forked. For the same reason the loop's own fds (`own`, a
+ * bitmap of own_n fds: other tasks' read ends and control sockets) are
+ * not looked at: a copy of a read end keeps no reader from its
+ * end-of-file, and the binding closes them all when it forgets the
+ * parent's loop (mv_loop_forget). */
 static void mv__drop_host_pipes(const mv__chan_t *c, const unsigned char *own, int own_n) {
   int keep[2] = {c->pipes[MV__W_RES][1], c->in[0]};
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

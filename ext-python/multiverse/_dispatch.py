@@ -430,6 +430,7 @@ class Dispatcher:
         """In any forked child (ours or os.fork()): the parent's tasks are
         not ours. Drop the copy of its loop and start from scratch."""
         loop = self._loop
+        keep_parent_state(self._queue, self._running, self._active, loop)
         self._reset()
         _config.reset_in_child()
         if loop is not None:
@@ -437,6 +438,19 @@ class Dispatcher:
                 loop.forget()
             except RuntimeError:
                 pass
+
+
+# What a forked child copied of its parent's bookkeeping (calls, handles,
+# tasks): kept here, never freed. Freeing it would write to every object
+# it holds (their reference counts), and the kernel would copy each of
+# their pages from the parent; a task forked while a thousand others run
+# would pay for all of them before it starts.
+_PARENT_STATE: List[Any] = []
+
+
+def keep_parent_state(*objs: Any) -> None:
+    """In a forked child: keep the parent's containers alive, untouched."""
+    _PARENT_STATE.append(objs)
 
 
 def _start_failed(handle: AsyncHandle, exc: BaseException) -> TaskError:

@@ -33,7 +33,7 @@ from typing import Any, Callable, Deque, Iterable, Iterator, List, Optional, Set
 
 from .parallel import ParallelFunction, parallel
 from .parallel import submit as submit_task
-from ._dispatch import DISPATCHER
+from ._dispatch import DISPATCHER, keep_parent_state
 from .errors import ShutdownError, TaskCancelledError, TaskError
 from .handle import DONE, AsyncHandle, check_wait_timeout
 
@@ -451,6 +451,7 @@ def _after_fork_in_child() -> None:
     # been held by another thread at the fork. Its executors start afresh;
     # the parent's handles are not usable there, as for any task.
     for ex in list(_EXECUTORS):
+        keep_parent_state(ex._futures)  # not freed here (see keep_parent_state)
         ex._start_afresh()
 
 

@@ -185,8 +185,15 @@ static void loop_init_sync(mvpy_loop *l) {
 /* Drop the parent's loop in a forked child without signalling anything.
  * The mutexes are re-created first: a thread of the parent may have held
  * one at the moment of the fork, and that thread does not exist here
- * (nor does the event thread, nor the scheduler's lock holder). */
-static mvpy_task *loop_forget(mvpy_loop *l) {
+ * (nor does the event thread, nor the scheduler's lock holder).
+ *
+ * The running tasks are left as they are, listed and referenced by the
+ * loop, which keeps itself alive for them (they point at it): detaching
+ * each would write to every object, and the kernel would copy each page
+ * from the parent, for every task forked while many others run. They
+ * count as done from now on (mvpy_task_state). Only a loop being
+ * deallocated (`dying`) lets go of them one by one. */
+static mvpy_task *loop_forget(mvpy_loop *l, int dying) {
   loop_init_sync(l);
   l->users = 0;
   l->closing = 0;
@@ -197,7 +204,13 @@ static mvpy_task *loop_forget(mvpy_loop *l) {
   l->procs_gone = 0;
   l->sched_failed = 0;
   mvpy_task *chain = mvpy_take_ready(l);
-  chain = chain_append(chain, loop_detach_all(l));
+  if (dying || l->running == NULL) {
+    chain = chain_append(chain, loop_detach_all(l));
+  } else if (!LOAD(l->forgotten)) {
+    Py_INCREF(l);
+    STORE(l->forgotten, 1);
+    STORE(l->nrunning, 0);
+  }
   chain = chain_append(chain, mvpy_pool_forget(l));
   mv_sched_t *s = l->sched;
   l->sched = NULL;
@@ -300,7 +313,7 @@ static void loop_dealloc(mvpy_loop *self) {
       chain = loop_shutdown(self);
       Py_END_ALLOW_THREADS
     } else {
-      chain = loop_forget(self);
+      chain = loop_forget(self, 1);
     }
     chain_release(chain);
   }
@@ -331,7 +344,7 @@ int mvpy_loop_check(mvpy_loop *self) {
  * parent's loop goes first: its fds (other tasks' pipes and control
  * sockets) must not stay open here. */
 static void loop_child_begin(mvpy_loop *self) {
-  mvpy_task *chain = loop_forget(self);
+  mvpy_task *chain = loop_forget(self, 0);
   PyOS_AfterFork_Child();
   /* The forking thread's mask is not the task's business. */
   sigset_t empty;
@@ -818,7 +831,7 @@ static PyObject *loop_close(mvpy_loop *self, PyObject *unused) {
   if (self->loop == NULL || LOAD(self->closing)) return PyList_New(0);
   mvpy_task *chain;
   if (self->owner != mvpy_getpid()) {
-    chain = loop_forget(self);
+    chain = loop_forget(self, 0);
   } else {
     STORE(self->closing, 1);
     Py_BEGIN_ALLOW_THREADS
@@ -836,7 +849,7 @@ static PyObject *loop_forget_method(mvpy_loop *self, PyObject *unused) {
                     "forget() is for a forked child; the owner process must close() the loop");
     return NULL;
   }
-  chain_release(loop_forget(self));
+  chain_release(loop_forget(self, 0));
   Py_RETURN_NONE;
 }
 

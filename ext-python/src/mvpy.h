@@ -77,6 +77,10 @@ struct mvpy_loop {
   int threaded;               /* event mode: the event thread drives the loop (atomic) */
   mvpy_task *running;         /* under the lock: started, not ended (strong refs) */
   size_t nrunning;            /* atomic */
+  /* Forgotten in a forked child with tasks still listed: they stay as they
+   * are (running, referenced by the loop, which keeps itself alive) and
+   * count as done; see loop_forget(). Atomic. */
+  int forgotten;
   mvpy_fpool *pools;          /* under the lock: the current pool first, then retired ones */
   int settling;               /* under the lock: pooled calls are being passed on */
   int want_calls;             /* atomic: a call handed over could start at once */
@@ -133,6 +137,16 @@ struct mvpy_task {
   mvpy_fpool *fpool;
   mvpy_task *qnext;
 };
+
+/* The task's state as its owner sees it: one still running in a loop
+ * forgotten in a forked child is done here (loop_forget left it as it
+ * was). */
+static inline int mvpy_task_state(mvpy_task *t) {
+  int state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+  if (state != MVPY_TASK_RUNNING) return state;
+  mvpy_loop *l = __atomic_load_n(&t->loop, __ATOMIC_ACQUIRE);
+  return l && __atomic_load_n(&l->forgotten, __ATOMIC_ACQUIRE) ? MVPY_TASK_DONE : state;
+}
 
 /* module.c */
 mvpy_state *mvpy_state_of_type(PyTypeObject *tp);

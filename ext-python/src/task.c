@@ -68,7 +68,7 @@ static void task_dealloc(mvpy_task *self) {
  * in a loop of this process. Returns fn's result, or 0 if not running. */
 static int task_with_core(mvpy_task *self, int (*fn)(mv_task_t *, int), int arg) {
   mvpy_loop *l = LOAD(self->loop);
-  if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) return 0;
+  if (l == NULL || mvpy_task_state(self) != MVPY_TASK_RUNNING) return 0;
   mv_sched_t *s = mvpy_loop_lock(l);
   int r = 0;
   if (s && self->task && mvpy_loop_ours(l)) r = fn(self->task, arg);
@@ -101,7 +101,7 @@ static PyObject *task_signal(mvpy_task *self, PyObject *arg) {
 
 static PyObject *task_report(mvpy_task *self, PyObject *unused) {
   (void)unused;
-  if (LOAD(self->state) != MVPY_TASK_DONE || !self->have_report) Py_RETURN_NONE;
+  if (mvpy_task_state(self) != MVPY_TASK_DONE || !self->have_report) Py_RETURN_NONE;
   return mvpy_report_dict(&self->report);
 }
 
@@ -109,7 +109,7 @@ static PyObject *task_report(mvpy_task *self, PyObject *unused) {
  * report: (status, ended by a failed start, seconds, pid, result). */
 static PyObject *task_outcome(mvpy_task *self, PyObject *unused) {
   (void)unused;
-  if (LOAD(self->state) != MVPY_TASK_DONE || !self->have_report) Py_RETURN_NONE;
+  if (mvpy_task_state(self) != MVPY_TASK_DONE || !self->have_report) Py_RETURN_NONE;
   const mv_report_t *r = &self->report;
   return Py_BuildValue("(iOdiy#)", r->status, r->end == MV_END_SPAWN_FAILED ? Py_True : Py_False,
                        r->elapsed, (int)r->pid, r->result.data ? r->result.data : "",
@@ -118,7 +118,7 @@ static PyObject *task_outcome(mvpy_task *self, PyObject *unused) {
 
 static PyObject *task_elapsed(mvpy_task *self, PyObject *unused) {
   (void)unused;
-  int state = LOAD(self->state);
+  int state = mvpy_task_state(self);
   if (state == MVPY_TASK_DONE && self->have_report) return PyFloat_FromDouble(self->report.elapsed);
   if (state == MVPY_TASK_NEW) return PyFloat_FromDouble(0.0);
   return PyFloat_FromDouble(mvpy_monotonic() - self->t_start);
@@ -132,7 +132,7 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
    * of the pool: it may change until the call ends (a process that died
    * is replaced), so it is not kept. */
   mvpy_loop *l = LOAD(self->loop);
-  if (pid <= 0 && l != NULL && LOAD(self->state) == MVPY_TASK_RUNNING) {
+  if (pid <= 0 && l != NULL && mvpy_task_state(self) == MVPY_TASK_RUNNING) {
     mv_sched_t *s = mvpy_loop_lock(l);
     int pooled = 0;
     if (s && self->task && mvpy_loop_ours(l)) {
@@ -148,7 +148,7 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
 
 static PyObject *task_get_done(mvpy_task *self, void *closure) {
   (void)closure;
-  return PyBool_FromLong(LOAD(self->state) == MVPY_TASK_DONE);
+  return PyBool_FromLong(mvpy_task_state(self) == MVPY_TASK_DONE);
 }
 
 static PyObject *task_get_task_id(mvpy_task *self, void *closure) {
@@ -166,7 +166,7 @@ static PyObject *task_get_queued(mvpy_task *self, void *closure) {
   (void)closure;
   mvpy_loop *l = LOAD(self->loop);
   int q = 0;
-  if (l == NULL || LOAD(self->state) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
+  if (l == NULL || mvpy_task_state(self) != MVPY_TASK_RUNNING) Py_RETURN_FALSE;
   mv_sched_t *s = mvpy_loop_lock(l);
   if (s && self->task && mvpy_loop_ours(l)) q = mv_task_queued(self->task);
   mvpy_loop_unlock(l, s);
@@ -190,7 +190,7 @@ static int task_set_data(mvpy_task *self, PyObject *value, void *closure) {
 static PyObject *task_repr(mvpy_task *self) {
   static const char *names[] = {"new", "running", "done"};
   return PyUnicode_FromFormat("<multiverse._core.Task %U id=%s %s>", self->name, self->task_id,
-                              names[LOAD(self->state)]);
+                              names[mvpy_task_state(self)]);
 }
 
 static PyMethodDef task_methods[] = {
