@@ -69,11 +69,35 @@ __asm__(".text\n"
         ".size mv__clone3_run, .-mv__clone3_run\n");
 long mv__clone3_run(struct mv__clone3_args *a, size_t size, int (*fn)(void *), void *arg);
 
+#define MV__CLONE_STACK (256 * 1024)
+
+/* One stack kept for the next clone. The child is done with its stack
+ * when the clone returns (CLONE_VFORK: it has exec'd or exited), and a
+ * fresh one each time costs an mmap, the page faults of its first use and
+ * an munmap, which in a threaded host interrupts every other CPU running
+ * it to flush their TLBs. Threads cloning at once take turns: one gets the
+ * kept stack, the others map their own. */
+static void *mv__kept_stack;
+
+static void *mv__stack_take(void) {
+  void *stack = __atomic_exchange_n(&mv__kept_stack, NULL, __ATOMIC_ACQ_REL);
+  if (stack != NULL) return stack;
+  stack = mmap(NULL, MV__CLONE_STACK, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  return stack == MAP_FAILED ? NULL : stack;
+}
+
+static void mv__stack_give(void *stack) {
+  void *none = NULL;
+  if (!__atomic_compare_exchange_n(&mv__kept_stack, &none, stack, 0, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE))
+    munmap(stack, MV__CLONE_STACK);
+}
+
 pid_t mv__clone_vm(int (*fn)(void *), void *arg, int cgroup_fd) {
-  size_t stack_size = 256 * 1024;
-  void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-  if (stack == MAP_FAILED) return -1;
+  size_t stack_size = MV__CLONE_STACK;
+  void *stack = mv__stack_take();
+  if (stack == NULL) return -1;
   struct mv__clone3_args ca;
   memset(&ca, 0, sizeof(ca));
   ca.flags = CLONE_VM | CLONE_VFORK | (cgroup_fd >= 0 ? 0x200000000ULL : 0);
@@ -83,7 +107,7 @@ pid_t mv__clone_vm(int (*fn)(void *), void *arg, int cgroup_fd) {
   ca.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
   long pid = mv__clone3_run(&ca, sizeof(ca), fn, arg);
   int err = errno;
-  munmap(stack, stack_size);
+  mv__stack_give(stack);
   if (pid < 0) {
     errno = (int)-pid;
     return -1;
