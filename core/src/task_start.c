@@ -22,17 +22,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -405,12 +404,12 @@ static void mv__task_root_subreaper(const mv__chan_t *c) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-/* The read ends the loop holds for its tasks' output and results, and
- * their control sockets (never pipes), as a bitmap (NULL if there are none
+/* The fds the loop holds for its tasks: the read ends of their output
+ * and results, and their control sockets (never pipes), as a bitmap (NULL if there are none
  * or memory is short: then every fd is looked at). Built in the host,
  * where the loop's list is stable (the caller holds the loop), and read by
  * T in its copy. */
-static unsigned char *mv__loop_read_ends(const mv_loop_t *loop, int *n) {
+static unsigned char *mv__loop_own_fds(const mv_loop_t *loop, int *n) {
   int max = -1;
   for (const mv_task_t *o = loop->head; o; o = o->next)
     for (int k = 0; k <= MV__W_CTL; k++)
@@ -541,7 +540,7 @@ typedef struct {
   const char *procs;    /* cgroup.procs of the leaf T joins, NULL if born there */
   long cpu_s;
   int capture, close_pipes;
-  const unsigned char *own; /* with close_pipes: the loop's read ends (bitmap) */
+  const unsigned char *own; /* with close_pipes: the loop's own fds (bitmap) */
   int own_n;
   struct sigaction chld; /* the host's SIGCHLD disposition, which X resets */
 } mv__forking_t;
@@ -736,7 +735,7 @@ static int mv__fork_into(mv_task_t *t, const mv__start_t *sp, const mv_config_t 
                       .exec_fd = exec_fd, .sup_path = sup_path, .procs = procs,
                       .cpu_s = s.cpu_s, .capture = capture, .close_pipes = s.close_pipes};
   sigaction(SIGCHLD, NULL, &f.chld);
-  unsigned char *own = f.close_pipes ? mv__loop_read_ends(t->loop, &f.own_n) : NULL;
+  unsigned char *own = f.close_pipes ? mv__loop_own_fds(t->loop, &f.own_n) : NULL;
   f.own = own;
   int cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   /* X shares the host's memory and is born in the leaf (T inherits it):

@@ -139,6 +139,27 @@ def test_forget_only_in_a_child(loop):
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+def test_a_forked_child_forgets_running_tasks_without_touching_them(loop):
+    """In a child, forget() leaves the parent's running tasks alone: there
+    they read as done and cannot be cancelled; in the parent the task runs
+    on, untouched by the child."""
+    task = loop.fork_call(lambda: (time.sleep(30), b"")[1], name="slow", register=False)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            loop.forget()
+            ok = loop.closed and loop.active == 0 and task.done and not task.cancel()
+            ok = ok and task.report() is None
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not task.done and loop.active == 1
+    assert task.cancel()
+    assert wait_all(loop, 1) == [task]
+
+
 def test_bad_arguments(loop):
     with pytest.raises(TypeError):
         loop.fork_call(42)
