@@ -29,19 +29,17 @@ def _id_counter() -> "itertools.count[int]":
 
 
 # Task ids: a random start, then counting (one system call per process,
-# not per task). A forked child starts from a new random point.
+# not per task). A forked child starts from a new random point when it
+# first makes one: not in an after-fork hook, which every child of this
+# process would pay for, most of them never starting a task.
 _ids = _id_counter()
-
-
-def _reseed_ids() -> None:
-    global _ids
-    _ids = _id_counter()
-
-
-os.register_at_fork(after_in_child=_reseed_ids)
+_ids_pid = os.getpid()
 
 
 def _new_task_id() -> str:
+    global _ids, _ids_pid
+    if _ids_pid != os.getpid():
+        _ids, _ids_pid = _id_counter(), os.getpid()
     return "%016x" % (next(_ids) & 0xFFFFFFFFFFFFFFFF)
 
 

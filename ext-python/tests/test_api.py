@@ -319,3 +319,24 @@ def test_as_completed_yields_handles_as_they_finish():
     assert order == ["fast", "slow"]
     with pytest.raises(TypeError):
         list(mp.as_completed([1]))
+
+
+def test_a_forked_child_does_not_repeat_its_parents_task_ids():
+    """Task ids count up from a random start; a forked child starts from a
+    new one when it first needs an id (no after-fork hook does it)."""
+    import sys
+    parallel = sys.modules["multiverse.parallel"]  # the module; mp.parallel is the decorator
+    first = parallel._new_task_id()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.write(w, parallel._new_task_id().encode())
+        os._exit(0)
+    os.close(w)
+    child = os.read(r, 64).decode()
+    os.close(r)
+    os.waitpid(pid, 0)
+    following = parallel._new_task_id()
+    assert int(following, 16) == int(first, 16) + 1
+    assert child != following and len(child) == 16
