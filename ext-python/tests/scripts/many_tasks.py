@@ -53,8 +53,11 @@ mp.set_max_concurrent_tasks(concurrency)
 base_threads = threading.active_count()
 work = mp.parallel(fork=sys.argv[4] == "fork")(lambda i: i * 2)
 # Warm-up: the supervisor image is materialised once per process; the
-# pool's processes start.
-assert [h.get() for h in [work(1) for _ in range(concurrency)]] == [2] * concurrency
+# pool's processes start, all of them: each call lasts long enough that
+# none is served by a process another one already used (with instant
+# calls, how many processes a burst makes depends on timing).
+slow = mp.parallel(fork=sys.argv[4] == "fork")(lambda i: (time.sleep(0.3), i * 2)[1])
+assert [h.get() for h in [slow(1) for _ in range(concurrency)]] == [2] * concurrency
 settle(base_threads)
 before = snapshot()
 start = time.monotonic()
