@@ -56,9 +56,9 @@ static void task_dealloc(mvpy_task *self) {
   task_clear(self);
   Py_CLEAR(self->name);
   free(self->payload); /* handed over, and the loop forgotten before it went on */
-  /* A running task is referenced by its loop, so `task` is NULL here
-   * unless the loop was forgotten in a forked child, where the core task
-   * was already released with it. */
+  /* `task` is NULL here: a running task is referenced by its loop (a loop
+   * forgotten in a forked child keeps its tasks, never freed), and one
+   * the loop let go of had `task` cleared first. */
   if (self->have_report) mv_report_dispose(&self->report);
   tp->tp_free((PyObject *)self);
   Py_DECREF(tp);
