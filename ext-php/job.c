@@ -3,8 +3,9 @@
  * outcome: it holds the core task while it runs and, once the task is
  * done, the decoded result or the exception that describes the failure.
  * Batches (runMany, Process::run, map chunks, ProcessManager::run) are
- * arrays of jobs handed to the core at once by mvphp_jobs_run(): the
- * loop's concurrency limit and its one FIFO decide when each starts.
+ * arrays of jobs handed to the core at once by mvphp_jobs_run(), in a
+ * core batch with the call's limit: the core's FIFO decides when each
+ * starts.
  * Workers (spawned, or calls to a warm pool) start by themselves when
  * their turn comes; a fork waits reserved (QUEUED) and is forked by
  * mvphp_jobs_wait() once the core says its turn came.
@@ -76,6 +77,7 @@ void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t 
   mv_task_opts_t o;
   memset(&o, 0, sizeof(o));
   o.timeout = timeout; /* < 0: the configured timeout */
+  o.batch = j->batch;
   mv_task_t *t;
   mv_clear_error();
   int r = pool ? mv_pool_call(pool, ZSTR_VAL(payload), ZSTR_LEN(payload), &o, &t)
@@ -145,6 +147,7 @@ void mvphp_job_queue_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spe
   o.name = spec->name;
   o.on_start = mvphp_job_on_start;
   o.data = j;
+  o.batch = j->batch;
   mv_task_t *t;
   mv_clear_error();
   int r = mv_task_reserve(lw->loop, &o, &t);
@@ -250,31 +253,25 @@ pid_t mvphp_job_pid(mvphp_job_t *j) {
 /* Batches ---------------------------------------------------------------- */
 
 /*
- * The loop's limit is the batch's while it runs, and 0 (none) otherwise.
- * A loop serves many calls in turn (MultiWorker's lives with the process
- * for its warm pools, a ProcessManager's with the object), and a limit
- * left behind would hold back the next call that sets none: a run(), a
- * ForkProcess::start(), a batch with no more jobs than its limit (which
- * needs none: they all start at once). So the outermost batch sets its
- * limit whatever it finds (a stale one is replaced, never obeyed) and
- * leaves 0 when it ends, its tasks all ended or withdrawn.
- *
- * A batch can run inside another (a signal handler's call while the other
- * waits). The loop has one FIFO: the inner batch's tasks start after those
- * the outer one has waiting, and while it runs its limit, if it needs one,
- * is the loop's; the outer's is put back when it ends.
+ * A batch with more jobs than its limit gets a core batch (mv_batch_new):
+ * its limit holds its own tasks only, and the loop's stays 0 (none). A
+ * loop serves many calls in turn (MultiWorker's lives with the process for
+ * its warm pools, a ProcessManager's with the object), and nothing a batch
+ * leaves behind holds back the next call. A batch run inside another (a
+ * signal handler's or a progress callable's call while the other waits)
+ * keeps its own limit, and so does the outer one; their tasks wait in the
+ * loop's one FIFO.
  */
-static int mvphp_batch_begin(mvphp_loop_t *lw, size_t n, size_t limit) {
-  int found = mv_loop_limit(lw->loop);
-  int want = n > limit ? (int)MIN(limit, (size_t)INT_MAX) : 0;
-  if (lw->batches++ == 0 || want > 0) mv_loop_set_limit(lw->loop, want);
-  return found;
-}
-
-static void mvphp_batch_end(mvphp_loop_t *lw, int found) {
-  /* The loop may be gone (a forked child forgot it): nothing to put back. */
-  if (!mvphp_loop_ours(lw)) return;
-  mv_loop_set_limit(lw->loop, --lw->batches > 0 ? found : 0);
+static mv_batch_t *mvphp_batch_begin(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n,
+                                     size_t limit) {
+  if (n <= limit) return NULL; /* they all start at once */
+  mv_batch_t *b = NULL;
+  if (mv_batch_new(lw->loop, (int)MIN(MAX(limit, 1), (size_t)INT_MAX), &b) < 0) return NULL;
+  /* Jobs started by hand before (ProcessManager's) count in its limit. */
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i]->task && jobs[i]->lw == lw && !mvphp_job_foreign(jobs[i]))
+      mv_batch_add(b, jobs[i]->task);
+  return b;
 }
 
 /* Fork the QUEUED jobs whose turn came, in order. A fork that fails frees
@@ -391,13 +388,23 @@ zend_result mvphp_jobs_wait(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n) {
 
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
                            mvphp_job_starter start, void *ctx, mvphp_progress_t *progress) {
-  int found = mvphp_batch_begin(lw, n, limit);
+  mv_batch_t *batch = mvphp_batch_begin(lw, jobs, n, limit);
+  if (batch == NULL && n > limit) {
+    mvphp_throw_code(mvphp_code_of(MV_ENOMEM, false), "", "%s", mv_last_error());
+    return FAILURE;
+  }
   zend_result r = FAILURE;
   zend_try {
     /* All at once, in order: the first `limit` start now, the others wait
      * in the loop's FIFO in this order. */
-    for (size_t i = 0; i < n; i++)
-      if (jobs[i]->state == MVPHP_JOB_NEW) start(ctx, i);
+    for (size_t i = 0; i < n; i++) {
+      if (jobs[i]->state != MVPHP_JOB_NEW) continue;
+      /* Read by the start only: a job withdrawn may start again later,
+       * in another batch (ProcessManager::run). */
+      jobs[i]->batch = batch;
+      start(ctx, i);
+      jobs[i]->batch = NULL;
+    }
     r = mvphp_jobs_wait_progress(lw, jobs, n, progress);
   } zend_catch {
     /* A fatal error (max_execution_time, a signal handler's) ends the
@@ -405,10 +412,11 @@ zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_
      * functions may still run the loop), and the limit goes with the
      * batch; what runs is left to the request's end (loops.c). */
     mvphp_jobs_withdraw(jobs, n);
-    mvphp_batch_end(lw, found);
+    mv_batch_free(batch);
     zend_bailout();
   } zend_end_try();
-  mvphp_batch_end(lw, found);
+  /* Tasks still in it (left running by a fatal error) keep it. */
+  mv_batch_free(batch);
   return r;
 }
 

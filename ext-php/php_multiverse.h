@@ -10,7 +10,7 @@
  *   payload.c         JSON in (payload) and out (worker results)
  *   loops.c           event loops owned by this process, waiting, after-fork
  *   job.c             one task (worker or fork) from start to outcome, and
- *                     batches of them under the loop's concurrency limit
+ *                     batches of them, each with its own concurrency limit
  *   fork_child.c      what a forked child does: run, send the outcome, _exit
  *   worker_call.c     MultiWorker::run/runMany/clear/running
  *   process.c         Process::* (chunked map/filter/reduce, run, fork, ...)
@@ -54,9 +54,6 @@ typedef struct mvphp_loop {
    * (unless making the replacement ran out of memory: then an empty loop
    * is kept, which costs only its fds). */
   bool warm_pools;
-  /* Batches (job.c) running on the loop right now: more than one when a
-   * signal handler's call runs inside another's wait. */
-  unsigned batches;
   struct mvphp_loop *prev, *next;
 } mvphp_loop_t;
 
@@ -226,7 +223,7 @@ static inline void mvphp_array_put(zval *arr, zval *key, zval *v) {
 /* ------------------------------------------------------------------------
  * Jobs (job.c): one task, worker or fork, from start to outcome.
  *
- * QUEUED is a fork handed to the loop's limit (mv_task_reserve) that has
+ * QUEUED is a fork handed to the core's FIFO (mv_task_reserve) that has
  * not been forked yet: it runs nothing, and to the user it has not
  * started. A worker waiting in the loop's FIFO is RUNNING: the core starts
  * it by itself.
@@ -255,6 +252,7 @@ typedef struct {
   mvphp_job_state state;
   mvphp_loop_t *lw;          /* reference held while QUEUED or RUNNING */
   mv_task_t *task;
+  mv_batch_t *batch;         /* while mvphp_jobs_run() starts it: its batch, or NULL */
   mvphp_fork_spec_t fork;    /* QUEUED */
   bool has_slot;             /* QUEUED: its turn came; fork it now */
   pid_t owner;               /* the process that started it */
@@ -283,10 +281,10 @@ void mvphp_job_start_worker(mvphp_job_t *j, mvphp_loop_t *lw, const mv_config_t 
  * missing), "" when it was not. */
 const char *mvphp_worker_driver(const mv_config_t *cfg, const char *name);
 /* Fork a child that runs spec->body(spec->arg) now, even beyond the
- * loop's limit (ForkProcess::start). Returns only in the parent. A failed
+ * limits (ForkProcess::start). Returns only in the parent. A failed
  * fork leaves the job DONE with the error set. */
 void mvphp_job_start_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spec_t *spec);
-/* The same in its turn of the loop's limit: forked now if a slot is free,
+/* The same in its turn of its batch (j->batch): forked now if a slot is free,
  * else QUEUED until mvphp_jobs_wait() forks it. */
 void mvphp_job_queue_fork(mvphp_job_t *j, mvphp_loop_t *lw, const mvphp_fork_spec_t *spec);
 /* Not started yet, to the user: NEW or QUEUED. */
@@ -329,9 +327,9 @@ mvphp_progress_t *mvphp_progress_init(mvphp_progress_t *p, zend_fcall_info *fci,
                                       size_t n);
 
 /* Run jobs[0..n) on lw with at most `limit` running at once, started in
- * order: the loop's limit and FIFO schedule them. start(ctx, i) hands job
- * i (NEW) to the core: mvphp_job_start_worker, mvphp_job_queue_fork. Jobs
- * already running on lw hold their slots. `progress` (NULL: none) is
+ * order: a core batch with that limit and the loop's FIFO schedule them.
+ * start(ctx, i) hands job i (NEW) to the core: mvphp_job_start_worker,
+ * mvphp_job_queue_fork. Jobs already running on lw count in the limit. `progress` (NULL: none) is
  * told as jobs end. Returns as mvphp_jobs_wait(). */
 typedef void (*mvphp_job_starter)(void *ctx, size_t i);
 zend_result mvphp_jobs_run(mvphp_loop_t *lw, mvphp_job_t **jobs, size_t n, size_t limit,
@@ -377,7 +375,7 @@ void mvphp_fork_process_new(zval *out, zval *fn, HashTable *args, mvphp_loop_t *
 mvphp_job_t *mvphp_fork_process_job(zend_object *obj);
 /* Start a ForkProcess object with a per-task timeout (<0: configured), on
  * `lw` when given (the object is rebound to it), else on its own loop:
- * at once, or in its turn of the loop's limit when `queue` (a batch; it
+ * at once, or in its turn of its batch when `queue` (a batch; it
  * may then be QUEUED). FAILURE: an exception was thrown, or the fork
  * failed and the job holds the error (not thrown). Starting a started one
  * is a no-op; a QUEUED one started at once leaves its turn. */

@@ -47,7 +47,7 @@ echo "== core: valgrind (host-side library paths)"
 # Forked function tasks end with _exit() by design, which valgrind reports
 # as leaks in the child: the fork tests run under ASan above instead. The
 # supervisor is exec'd by path because valgrind cannot exec a memfd.
-subset=$(build/mv_tests --list | grep -E '^(unit_|spawn_|contain_timeout|contain_cancel|loop_wait|loop_never|registry_pid|registry_skips|registry_runtime|queue_(limit|raising|cancel|task))')
+subset=$(build/mv_tests --list | grep -E '^(unit_|spawn_|contain_timeout|contain_cancel|loop_wait|loop_never|registry_pid|registry_skips|registry_runtime|queue_(limit|raising|cancel|task)|batch_)')
 MULTIVERSE_SUPERVISOR=$root/build/supervisor/mv-supervisor \
   valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
   build/mv_tests $subset

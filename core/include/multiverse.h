@@ -298,6 +298,7 @@ void mv_report_dispose(mv_report_t *r);
  */
 typedef struct mv_loop_s mv_loop_t;
 typedef struct mv_task_s mv_task_t;
+typedef struct mv_batch_s mv_batch_t;
 typedef void (*mv_done_cb)(mv_task_t *task, void *data);
 typedef void (*mv_start_cb)(mv_task_t *task, void *data);
 
@@ -317,6 +318,9 @@ typedef struct {
   /* Reserved tasks (mv_task_reserve) only: called when a task that waited
    * gets its slot; the binding then forks it (mv_task_fork_reserved). */
   mv_start_cb on_start;
+  /* The batch the task belongs to (mv_batch_new), or NULL: its limit
+   * holds the task on top of the loop's. Not for persistent tasks. */
+  mv_batch_t *batch;
 } mv_task_opts_t;
 
 /* mv_task_opts_t.flags: any task. */
@@ -378,6 +382,26 @@ int mv_loop_set_limit(mv_loop_t *loop, int limit);
 int mv_loop_limit(const mv_loop_t *loop);
 /* Tasks waiting for a slot. */
 size_t mv_loop_queued(const mv_loop_t *loop);
+
+/* A batch: tasks of one loop given a concurrency limit of their own
+ * (opts.batch), as a call that starts many at once with "at most N at a
+ * time" needs. A task of a batch starts when the loop has a slot and so
+ * does its batch; it waits in the same FIFO as every other task, but a
+ * full batch holds back only its own tasks: batches started one inside
+ * another (a callback's batch while the caller's waits) each keep their
+ * limit, and neither changes the loop's. limit >= 1. mv_batch_free() lets
+ * go of it: tasks still in it keep it (those waiting start under its
+ * limit) and it is freed with the last of them; it may be called after
+ * the loop is freed. */
+int mv_batch_new(mv_loop_t *loop, int limit, mv_batch_t **out);
+int mv_batch_limit(const mv_batch_t *batch);
+/* Count a task of the batch's loop that holds a slot (one started, or a
+ * reserved fork given its slot) in the batch from now on, instead of the
+ * batch it was in (whose next task may then start): "processes started by
+ * hand count" in a batch's limit. Returns 1 if it was added, 0 if it was
+ * already in it or holds no slot (it waits, or ended: left as it is). */
+int mv_batch_add(mv_batch_t *batch, mv_task_t *task);
+void mv_batch_free(mv_batch_t *batch);
 /* An fd that becomes readable when mv_loop_wait() has work (for asyncio
  * or external loops). */
 int mv_loop_fd(const mv_loop_t *loop);

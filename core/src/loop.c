@@ -101,6 +101,11 @@ mv_task_t *mv__task_alloc(mv_loop_t *loop, const mv_task_opts_t *opts,
   if (opts) {
     t->on_done = opts->on_done;
     t->data = opts->data;
+    /* Persistent tasks take no slot: a batch would never hold them. */
+    if (opts->batch && !(opts->flags & MV_TASK_PERSISTENT)) {
+      t->batch = opts->batch;
+      t->batch->tasks++;
+    }
   }
   return t;
 }
@@ -588,6 +593,7 @@ int mv_task_take_report(mv_task_t *t, mv_report_t *out) {
 }
 
 void mv__task_destroy(mv_task_t *t) {
+  mv__batch_drop(t);
   for (int k = 0; k < MV__W_COUNT; k++) {
     if (t->w[k].fd >= 0) close(t->w[k].fd);
     if (k < 3) mv__capture_dispose(&t->cap[k]);
@@ -633,7 +639,8 @@ void mv_loop_free(mv_loop_t *loop) {
     return;
   }
   /* Those waiting first, so that no slot freed below starts one. */
-  while (loop->q_head) mv_task_cancel(loop->q_head);
+  mv_task_t *q;
+  while ((q = mv__loop_first_queued(loop)) != NULL) mv_task_cancel(q);
   for (;;) { /* a canceled task's on_done may free it: look again each time */
     mv_task_t *t = loop->head;
     while (t && !t->reserved) t = t->next;

@@ -710,6 +710,8 @@ int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_op
   if (p->loop->owner != getpid())
     return mv__error(MV_EINVAL, "this pool belongs to process %d (use a new one after fork)",
                      (int)p->loop->owner);
+  int rb = mv__batch_check(p->loop, opts);
+  if (rb < 0) return rb;
   double timeout = p->cfg.timeout;
   if (opts && opts->timeout >= 0) {
     int r = mv_check_timeout(opts->timeout, "timeout");
@@ -741,7 +743,7 @@ int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_op
   snprintf(rep->task_id, sizeof(rep->task_id), "%s", req->task_id);
   rep->tier = "subreaper";
   *out = req;
-  if (!mv__loop_room(p->loop)) {
+  if (!mv__loop_room(p->loop, req)) {
     /* The loop's limit is reached: it waits there for a slot first. */
     mv__loop_enqueue(p->loop, req, mv__req_begin);
     return 0;
@@ -832,8 +834,8 @@ void mv_pool_free(mv_pool_t *p) {
   }
   mv__pool_unlink(p);
   for (;;) { /* its requests still waiting for a slot of the loop */
-    mv_task_t *t = p->loop->q_head;
-    while (t && t->pool != p) t = t->qnext;
+    mv_task_t *t = p->loop->head;
+    while (t && !(t->queued && t->pool == p)) t = t->next;
     if (t == NULL) break;
     mv_task_cancel(t);
   }

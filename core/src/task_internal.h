@@ -83,12 +83,30 @@ struct mv_task_s {
 
   /* Every kind: the loop's concurrency limit (queue.c). */
   int queued;                 /* waiting in the loop's FIFO for a slot */
-  int has_slot;               /* counted in the loop's limit */
+  int has_slot;               /* counted in the loop's limit (and its batch's) */
   mv_task_t *qnext;
+  unsigned long qseq;         /* arrival number while queued: one FIFO across queues */
+  mv_batch_t *batch;          /* opts.batch, or NULL */
   int (*begin)(mv_task_t *);  /* starts it when its turn comes */
   struct mv__deferred_s *deferred; /* what begin needs: an exec'd task's start */
   mv_start_cb on_start;       /* a reserved FORK: the binding forks it ... */
   int reserved;               /* ... and has not yet */
+};
+
+/* A queue of waiting tasks, linked through qnext (queue.c). */
+typedef struct {
+  mv_task_t *head, *tail;
+} mv__fifo_t;
+
+/* Tasks under a limit of their own, within the loop's (queue.c). */
+struct mv_batch_s {
+  mv_loop_t *loop;
+  int limit;
+  size_t slots;               /* its tasks holding a slot */
+  size_t tasks;               /* its tasks not yet freed */
+  int released;               /* mv_batch_free() was called: freed with its last task */
+  mv__fifo_t fifo;            /* its tasks waiting */
+  struct mv_batch_s *next_waiting; /* in loop->waiting while fifo is not empty */
 };
 
 struct mv_loop_s {
@@ -110,8 +128,10 @@ struct mv_loop_s {
    * waiting for one, first come first served. */
   int limit;                  /* 0 = none */
   size_t slots;
-  mv_task_t *q_head, *q_tail;
-  size_t queued;
+  mv__fifo_t fifo;            /* waiting tasks of no batch */
+  mv_batch_t *waiting;        /* batches with tasks waiting */
+  unsigned long qseq;         /* arrivals so far */
+  size_t queued;              /* waiting tasks, all queues */
   int admitting;
   struct mv_loop_s *forgotten_next; /* mv_loop_forget(): the child's list of copies */
 };
@@ -153,8 +173,15 @@ void mv__task_fail(mv_task_t *t, int status, mv_end_t end, const char *message);
 
 /* queue.c: the loop's limit. A task that needs no slot (a persistent
  * one) never calls these. */
-/* 1 if a new task may start now (a slot is free and nobody waits). */
-int mv__loop_room(const mv_loop_t *loop);
+/* 1 if t may start now: a slot is free, in its batch too, and no task
+ * that waits may take it first. */
+int mv__loop_room(const mv_loop_t *loop, const mv_task_t *t);
+/* The task that has waited longest, whatever its batch (NULL: none). */
+mv_task_t *mv__loop_first_queued(const mv_loop_t *loop);
+/* MV_EINVAL if opts.batch belongs to another loop. */
+int mv__batch_check(const mv_loop_t *loop, const mv_task_opts_t *opts);
+/* t is freed: it leaves its batch (freed with its last task once released). */
+void mv__batch_drop(mv_task_t *t);
 /* Count t in the limit (it starts now). */
 void mv__slot_take(mv_task_t *t);
 /* Link t into the loop and put it at the end of the FIFO; `begin` starts

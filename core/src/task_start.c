@@ -62,7 +62,7 @@ static int mv__start_resolve(mv_loop_t *loop, const mv_config_t *cfg,
     return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
                      (int)loop->owner);
   int r = mv_config_validate(cfg);
-  if (r < 0) return r;
+  if (r < 0 || (r = mv__batch_check(loop, opts)) < 0) return r;
   s->timeout = cfg->timeout;
   if (opts && opts->timeout >= 0) {
     if ((r = mv_check_timeout(opts->timeout, "timeout")) < 0) return r;
@@ -331,7 +331,7 @@ static int mv__start_exec(mv_loop_t *loop, const mv_config_t *cfg, const char *n
 
   mv_task_t *t = mv__task_alloc(loop, opts, name, driver, s.timeout);
   if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
-  if (!s.persistent && !mv__loop_room(loop)) {
+  if (!s.persistent && !mv__loop_room(loop, t)) {
     /* Its turn comes later: keep what it needs to start then. */
     if ((t->deferred = mv__deferred_new(cfg, argv, cwd, payload, len, opts)) == NULL) {
       mv__task_destroy(t);
@@ -841,13 +841,15 @@ int mv_task_reserve(mv_loop_t *loop, const mv_task_opts_t *opts, mv_task_t **out
   if (loop->owner != getpid())
     return mv__error(MV_EINVAL, "this loop belongs to process %d (use a new loop after fork)",
                      (int)loop->owner);
+  int r = mv__batch_check(loop, opts);
+  if (r < 0) return r;
   const char *name = opts && opts->name ? opts->name : "fork";
   mv_task_t *t = mv__task_alloc(loop, opts, name, MV_DRIVER_FORK, 0);
   if (t == NULL) return mv__error(MV_ENOMEM, "out of memory");
   t->kind = MV__TASK_FORK;
   t->on_start = opts ? opts->on_start : NULL;
   *out = t;
-  if (!mv__loop_room(loop)) {
+  if (!mv__loop_room(loop, t)) {
     mv__loop_enqueue(loop, t, mv__reserved_begin);
     return 0;
   }
