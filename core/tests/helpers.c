@@ -173,3 +173,8 @@ int th_leave_cgroup(void) {
   int ok = fputs("0", f) >= 0;
   return fclose(f) == 0 && ok ? 0 : -1;
 }
+
+double th_started_at(const mv_task_t *t) {
+  const mv_report_t *r = mv_task_report(t);
+  return r && r->status == MV_OK ? strtod(r->result.data, NULL) / 1e9 : -1;
+}

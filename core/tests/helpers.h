@@ -28,6 +28,9 @@ int th_has_children(void);
 int th_run(const mv_config_t *cfg, const char *worker, const char *payload, double timeout,
            mv_report_t *out);
 double th_now(void);
+/* When a task that printed `date +%s%N` first started (seconds since the
+ * epoch), or -1 if it failed. */
+double th_started_at(const mv_task_t *t);
 /* In a forked helper process: die if the test process dies (a failed
  * assertion must not leave a host running). */
 void th_die_with_parent(void);

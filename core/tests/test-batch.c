@@ -141,10 +141,6 @@ TEST_IMPL(batch_bad_input_and_lifetimes) {
 /* Prints when it started (ns since the epoch), then sleeps. */
 static char *stamp_argv[] = {"/bin/sh", "-c", "date +%s%N; sleep 0.3", NULL};
 
-static double started_at(const mv_task_t *t) {
-  const mv_report_t *r = mv_task_report(t);
-  return r && r->status == MV_OK ? strtod(r->result.data, NULL) / 1e9 : -1;
-}
 
 TEST_IMPL(batch_exec_workers_run_side_by_side_with_another_batch) {
   mv_config_t cfg;
@@ -171,10 +167,10 @@ TEST_IMPL(batch_exec_workers_run_side_by_side_with_another_batch) {
     while (!mv_task_done(all[i])) mv_loop_wait(loop, all[i], -1);
   for (int i = 0; i < 4; i++) ASSERT_EQ(mv_task_report(all[i])->status, MV_OK);
   /* The batch of one ran its tasks one after the other ... */
-  ASSERT(started_at(s[1]) >= started_at(s[0]) + 0.29);
+  ASSERT(th_started_at(s[1]) >= th_started_at(s[0]) + 0.29);
   /* ... while the other batch's two ran beside its first. */
-  ASSERT(started_at(d[1]) < started_at(s[0]) + 0.25);
-  ASSERT(started_at(d[1]) < started_at(s[1]));
+  ASSERT(th_started_at(d[1]) < th_started_at(s[0]) + 0.25);
+  ASSERT(th_started_at(d[1]) < th_started_at(s[1]));
   for (int i = 0; i < 4; i++) mv_task_free(all[i]);
   mv_batch_free(one);
   mv_batch_free(two);

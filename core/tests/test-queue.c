@@ -28,10 +28,6 @@ static void wait_all(mv_loop_t *loop, mv_task_t **t, int n) {
     while (!mv_task_done(t[i])) mv_loop_wait(loop, t[i], -1);
 }
 
-static double started_at(const mv_task_t *t) {
-  const mv_report_t *r = mv_task_report(t);
-  return r && r->status == MV_OK ? strtod(r->result.data, NULL) / 1e9 : -1;
-}
 
 TEST_IMPL(queue_limit_one_runs_tasks_in_order) {
   mv_config_t cfg;
@@ -51,8 +47,8 @@ TEST_IMPL(queue_limit_one_runs_tasks_in_order) {
   /* One at a time, first come first served: each started after the one
    * before it had slept its 0.2 s. */
   for (int i = 1; i < 4; i++) {
-    ASSERT(started_at(t[i]) > 0);
-    ASSERT(started_at(t[i]) >= started_at(t[i - 1]) + 0.19);
+    ASSERT(th_started_at(t[i]) > 0);
+    ASSERT(th_started_at(t[i]) >= th_started_at(t[i - 1]) + 0.19);
     /* Its elapsed time counts from its start, not from the call. */
     ASSERT(mv_task_report(t[i])->elapsed < 0.5);
   }
@@ -77,7 +73,7 @@ TEST_IMPL(queue_raising_the_limit_starts_waiting_tasks) {
   for (int i = 0; i < 3; i++) ASSERT_EQ(mv_task_queued(t[i]), 0);
   wait_all(loop, t, 3);
   /* All three ran side by side. */
-  ASSERT(started_at(t[2]) - started_at(t[0]) < 0.15);
+  ASSERT(th_started_at(t[2]) - th_started_at(t[0]) < 0.15);
   for (int i = 0; i < 3; i++) mv_task_free(t[i]);
   mv_loop_free(loop);
   mv_config_dispose(&cfg);
