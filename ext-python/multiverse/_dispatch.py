@@ -17,6 +17,10 @@ call (starting a thread would cost more than the call); shutdown() and
 interpreter exit end it, and the processes with it. Pooled and forked
 calls share the loop's concurrency limit (Loop.set_limit).
 
+Calls of a Batch (an Executor's max_workers) also run at most its limit
+at once: each loop gets a core batch for it (Loop.batch), made when its
+first call arrives, and the core holds the others back in the same FIFO.
+
 Cancelling and reading pids go straight to the C Task, which is safe from
 any thread (see ext-python/src/mvpy.h), whatever the kind of call.
 """
@@ -29,6 +33,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from . import _config, _core, _prefork
@@ -44,16 +49,27 @@ _KILL_MARGIN = 5.0
 _LINGER = 1.0
 
 
-class _Call:
-    """A call: its handle, the child-side runner and fork options; for a
-    pooled call also the pickled request (None: it forks) until it is
-    sent, and `pooled` while the pool runs it."""
+class Batch:
+    """Calls that run at most `limit` at once, on top of the package's
+    limit (an Executor's max_workers). The core keeps them back: the
+    dispatcher gives each loop a core batch for it."""
 
-    __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s", "payload", "pooled")
+    __slots__ = ("limit", "__weakref__")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+class _Call:
+    """A call: its handle, the child-side runner and fork options, its
+    batch (None: none); for a pooled call also the pickled request (None:
+    it forks) until it is sent, and `pooled` while the pool runs it."""
+
+    __slots__ = ("handle", "runner", "timeout", "mem_kb", "cpu_s", "payload", "pooled", "batch")
 
     def __init__(self, handle: AsyncHandle, runner: Optional[Callable[[], Any]],
                  timeout: Optional[float], mem_kb: int, cpu_s: int,
-                 payload: Optional[bytes] = None) -> None:
+                 payload: Optional[bytes] = None, batch: Optional[Batch] = None) -> None:
         self.handle = handle
         self.runner = runner
         self.timeout = timeout
@@ -61,6 +77,7 @@ class _Call:
         self.cpu_s = cpu_s
         self.payload = payload
         self.pooled = payload is not None
+        self.batch = batch
 
 
 class Dispatcher:
@@ -70,6 +87,10 @@ class Dispatcher:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
+        # Notified when calls taken from the queue have their place in the
+        # loop's FIFO (settle()).
+        self._placed = threading.Condition(self._lock)
+        self._placing = 0  # taken from the queue, not yet reserved
         self._queue: Deque[_Call] = collections.deque()   # calls that fork, not reserved yet
         self._running: Dict[Any, _Call] = {}   # core Task -> call: reserved, forked or pooled
         self._active: Set[AsyncHandle] = set()        # queued, starting or running
@@ -78,6 +99,9 @@ class Dispatcher:
         self._closing: Optional[threading.Thread] = None
         self._loop: Any = None
         self._pool = _prefork.Pool()
+        # The current loop's core batch of each Batch with calls (gone with
+        # the Batch, or with the loop).
+        self._batches: "weakref.WeakKeyDictionary[Batch, Any]" = weakref.WeakKeyDictionary()
         self._sleeping = False  # the thread waits in the loop: submit() must wake it
         self._closed = False
         self._tls = threading.local()
@@ -101,7 +125,8 @@ class Dispatcher:
             if call.payload is not None:
                 # Handed to the loop without waiting for it; its thread passes
                 # it to the pool.
-                task = self._pool.submit(self._loop, call, self._max)
+                task = self._pool.submit(self._loop, call, self._max,
+                                         self._core_batch_locked(self._loop, call.batch))
                 self._running[task] = call
                 return
             self._queue.append(call)
@@ -125,6 +150,23 @@ class Dispatcher:
             raise
         # The thread waits for this lock before it looks at the queue.
         self._loop, self._thread = loop, thread
+
+    def _core_batch_locked(self, loop: Any, batch: Optional[Batch]) -> Any:
+        if batch is None:
+            return None
+        core = self._batches.get(batch)
+        if core is None:
+            core = self._batches[batch] = loop.batch(batch.limit)
+        return core
+
+    def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until every call submitted so far has its
+        place in the loop's FIFO: whether it waits for its turn is then the
+        core's to say (Task.withdraw). Not on the dispatcher thread."""
+        with self._placed:
+            self._placed.wait_for(
+                lambda: (not self._queue and self._placing == 0) or self._thread is None,
+                timeout)
 
     def discard(self, handle: AsyncHandle) -> bool:
         """Remove a queued call; False if the dispatcher already took it."""
@@ -179,11 +221,7 @@ class Dispatcher:
                 linger: Optional[float] = None
                 with self._lock:
                     self._sleeping = False
-                    batch: List[_Call] = []
-                    while self._queue:
-                        call = self._queue.popleft()
-                        if call.handle._begin_start():
-                            batch.append(call)
+                    batch = self._take_queue_locked()
                     # Pool processes of an older configuration retire.
                     self._pool.refresh(loop, self._max)
                     idle = not batch and not self._running
@@ -198,19 +236,13 @@ class Dispatcher:
                         linger = _LINGER - (now - idle_since)
                     else:
                         idle_since = None
-                for call in batch:
-                    self._reserve(loop, call)
+                if batch:
+                    self._place(loop, batch)
+                    # No call stays referenced by this frame while it sleeps:
+                    # a finished call's handle (and result) is its owner's.
+                    batch = []
                 if self._may_sleep():
-                    done, starts, need = loop.wait_events(timeout=linger)
-                    for task in done:
-                        self._finish(loop, task)
-                    for task in starts:  # their turn came: fork them
-                        with self._lock:
-                            turn = self._running.get(task)
-                        if turn is not None:
-                            self._fork(loop, turn, task)
-                    if need:
-                        self._fork_pool(loop, need)
+                    self._handle_events(loop, *loop.wait_events(timeout=linger))
         except BaseException:
             log.exception("multiverse dispatcher failed; its running tasks are cancelled")
             with self._lock:
@@ -224,6 +256,34 @@ class Dispatcher:
             for task in loop.close():
                 self._finish(loop, task)
 
+    def _take_queue_locked(self) -> List[_Call]:
+        """The queued calls not cancelled meanwhile, now starting."""
+        batch = [call for call in self._queue if call.handle._begin_start()]
+        self._queue.clear()
+        self._placing = len(batch)
+        return batch
+
+    def _place(self, loop: Any, batch: List[_Call]) -> None:
+        """Give calls taken from the queue their place in the loop's FIFO."""
+        for call in batch:
+            self._reserve(loop, call)
+        with self._lock:
+            self._placing = 0
+            self._placed.notify_all()
+
+    def _handle_events(self, loop: Any, done: List[Any], starts: List[Any], need: int) -> None:
+        """What wait_events() said: tasks that ended, reserved tasks whose
+        turn came (fork them), pool processes to fork."""
+        for task in done:
+            self._finish(loop, task)
+        for task in starts:
+            with self._lock:
+                turn = self._running.get(task)
+            if turn is not None:
+                self._fork(loop, turn, task)
+        if need:
+            self._fork_pool(loop, need)
+
     def _retire_thread_locked(self) -> None:
         """The thread is about to end with its loop: the next submit()
         starts a new thread, with a new loop and pool."""
@@ -232,6 +292,7 @@ class Dispatcher:
             self._thread = None
             self._loop = None
             self._pool = _prefork.Pool()
+            self._batches = weakref.WeakKeyDictionary()
 
     def _may_sleep(self) -> bool:
         """False if calls were queued meanwhile; else mark the thread as
@@ -247,7 +308,9 @@ class Dispatcher:
         turn is now (else wait_events() says when)."""
         handle = call.handle
         try:
-            task, now = loop.reserve(name=handle._name, task_id=handle._task_id)
+            with self._lock:
+                batch = self._core_batch_locked(loop, call.batch)
+            task, now = loop.reserve(name=handle._name, task_id=handle._task_id, batch=batch)
         except Exception as exc:
             handle._resolve_error(_start_failed(handle, exc))
             return
@@ -289,6 +352,8 @@ class Dispatcher:
         handle = call.handle
         call.pooled = False
         try:
+            with self._lock:
+                batch = self._core_batch_locked(loop, call.batch)
             task = loop.fork_call(
                 call.runner,
                 name=handle._name,
@@ -297,6 +362,7 @@ class Dispatcher:
                 max_cpu_secs=call.cpu_s,
                 config=_config.current(),
                 task_id=handle._task_id,
+                batch=batch,
             )
         except Exception as exc:
             handle._resolve_error(_start_failed(handle, exc))

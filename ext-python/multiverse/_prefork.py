@@ -240,11 +240,13 @@ class Pool:
         self._version: Optional[int] = None  # configuration it was made with, None: no pool
         self._peak = 0  # the highest limit since: processes it may have
 
-    def submit(self, loop: Any, call: Any, limit: int) -> Any:
-        """Send a pooled call to the pool; returns its Task."""
+    def submit(self, loop: Any, call: Any, limit: int, batch: Any = None) -> Any:
+        """Send a pooled call to the pool (in the core batch `batch`, if
+        any); returns its Task."""
         handle = call.handle
         self._check(loop, limit)
-        task = loop.pool_call(call.payload, _call_timeout(call), handle._name, handle._task_id)
+        task = loop.pool_call(call.payload, _call_timeout(call), handle._name, handle._task_id,
+                              batch=batch)
         call.payload = None
         handle._begin_start()
         # The handle cancels and reads the pid through the Task; the timeout

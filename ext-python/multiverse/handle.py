@@ -209,7 +209,12 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
         return self._event.is_set()
 
     def running(self) -> bool:
-        return self._phase == RUNNING
+        if self._phase != RUNNING:
+            return False
+        # A pooled call is handed to the core at once; it may still wait
+        # there for its turn (a batch's, an Executor's max_workers).
+        task = self._task
+        return task is None or not task.queued
 
     def cancelled(self) -> bool:
         return self._event.is_set() and isinstance(self._error, TaskCancelledError)
@@ -309,6 +314,23 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
                 return None
             self._cancel_requested = True
             return self._task
+
+    def _withdraw(self, why: str) -> bool:
+        """Cancel it only if it has not started (queued in the dispatcher,
+        or waiting for its turn in the core): True if it never runs. One
+        that starts meanwhile runs on, untouched."""
+        with self._lock:
+            if self._phase == DONE:
+                return False
+            state, task = self._phase, self._task
+        if state == QUEUED and self._dispatcher.discard(self):
+            self._resolve_cancelled(why)
+            return True
+        if task is not None and task.withdraw():
+            # Its end comes through the loop, and finds it resolved.
+            self._resolve_cancelled(why)
+            return True
+        return False
 
     def _reserved(self, task: Any) -> bool:
         """Record the core task of a call waiting for its turn (cancel()

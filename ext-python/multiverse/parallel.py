@@ -17,7 +17,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import _child, _config, _prefork
-from ._dispatch import DISPATCHER, _Call
+from ._dispatch import DISPATCHER, Batch, _Call
 from .errors import TaskError
 from .handle import AsyncHandle, check_wait_timeout, wait_event
 
@@ -62,12 +62,13 @@ def _check_timeout(timeout: Optional[float]) -> Optional[float]:
 
 def submit(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any], *, name: str,
            timeout: Optional[float], mem_mb: Optional[float], cpu_secs: Optional[float],
-           pool: Optional[Tuple[Any, bool]] = None) -> AsyncHandle:
+           pool: Optional[Tuple[Any, bool]] = None, batch: Optional[Batch] = None) -> AsyncHandle:
     """Queue one call of fn as a task and return its handle.
 
     pool = (target, unwrap) asks for the warm pool: `target` is what to
     pickle for fn (the @parallel function itself, unwrapped in the pool
-    process, since the module attribute of that name is the wrapper)."""
+    process, since the module attribute of that name is the wrapper).
+    batch: the calls it runs at most `batch.limit` at once with."""
     if timeout is None:
         effective = _config.default_timeout() or None
     else:
@@ -90,6 +91,7 @@ def submit(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]
         0 if mem_mb is None else int(math.ceil(mem_mb * 1024)),
         0 if cpu_secs is None else int(math.ceil(cpu_secs)),
         payload,
+        batch,
     ))
     return handle
 

@@ -275,6 +275,7 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   while (LOAD(l->users) > 0) pthread_cond_wait(&l->ecv, &l->emu);
   pthread_mutex_unlock(&l->emu);
   mv_sched_free(s); /* joins the event thread */
+  mvpy_batches_orphaned_free(l); /* every task that was in one is freed */
   /* Calls handed over as the loop closed (they never ran). */
   chain = chain_append(chain, mvpy_pool_forget(l));
   return chain;
@@ -545,15 +546,17 @@ static PyObject *task_name_arg(PyObject *name) {
 
 static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   static char *kwlist[] = {"runner", "name", "timeout", "max_memory_kb", "max_cpu_secs",
-                           "config", "task_id", "capture", "register", NULL};
-  PyObject *runner, *name = NULL, *timeout_obj = NULL, *config = Py_None;
+                           "config", "task_id", "capture", "register", "batch", NULL};
+  PyObject *runner, *name = NULL, *timeout_obj = NULL, *config = Py_None, *batch = Py_None;
   long mem_kb = 0, cpu_s = 0;
   const char *task_id = NULL;
   int capture = 0, reg = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOllOzpp:fork_call", kwlist, &runner, &name,
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOllOzppO:fork_call", kwlist, &runner, &name,
                                    &timeout_obj, &mem_kb, &cpu_s, &config, &task_id, &capture,
-                                   &reg))
+                                   &reg, &batch))
     return NULL;
+  mv_batch_t *core_batch = mvpy_batch_of(self, batch);
+  if (core_batch == NULL && PyErr_Occurred()) return NULL;
   if (check_runner(runner) < 0 || (name = task_name_arg(name)) == NULL) return NULL;
   PyObject *result = NULL;
   mvpy_task *obj = NULL;
@@ -565,6 +568,7 @@ static PyObject *loop_fork_call(mvpy_loop *self, PyObject *args, PyObject *kwds)
   if (obj == NULL ||
       fork_opts(&opts, obj, task_id, timeout_obj, mem_kb, cpu_s, capture, reg) < 0)
     goto done;
+  opts.batch = core_batch; /* counted in it, even beyond its limit */
   loop_fork_t f = {FORK_CALL, obj, &cfg, &opts, 0, ""};
   int r = loop_fork(self, &f, runner);
   if (r < 0) {
@@ -581,11 +585,13 @@ done:
 }
 
 static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"name", "task_id", NULL};
-  PyObject *name = NULL;
+  static char *kwlist[] = {"name", "task_id", "batch", NULL};
+  PyObject *name = NULL, *batch = Py_None;
   const char *task_id = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$Oz:reserve", kwlist, &name, &task_id))
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OzO:reserve", kwlist, &name, &task_id, &batch))
     return NULL;
+  mv_batch_t *core_batch = mvpy_batch_of(self, batch);
+  if (core_batch == NULL && PyErr_Occurred()) return NULL;
   if ((name = task_name_arg(name)) == NULL) return NULL;
   PyObject *result = NULL;
   mvpy_task *obj = NULL;
@@ -595,6 +601,7 @@ static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
       fork_opts(&opts, obj, task_id, NULL, 0, 0, 0, 1) < 0)
     goto done;
   opts.on_start = mvpy_on_start;
+  opts.batch = core_batch;
   mv_task_t *core = NULL;
   char detail[512] = "";
   mv_sched_t *s = mvpy_loop_lock(self);
@@ -645,6 +652,15 @@ static PyObject *loop_pool_fork(mvpy_loop *self, PyObject *serve) {
   int r = loop_fork(self, &f, serve);
   if (r < 0) return loop_fork_error(self, &f, r);
   return PyBool_FromLong(r == 0);
+}
+
+static PyObject *loop_batch(mvpy_loop *self, PyObject *arg) {
+  int overflow = 0;
+  long n = PyLong_AsLongAndOverflow(arg, &overflow);
+  if (n == -1 && PyErr_Occurred()) return NULL;
+  if (overflow > 0 || n > INT_MAX) n = INT_MAX;
+  if (overflow < 0) n = 0;
+  return mvpy_batch_new(self, (int)n);
 }
 
 static PyObject *loop_set_limit(mvpy_loop *self, PyObject *arg) {
@@ -899,13 +915,15 @@ static PyObject *loop_get_owner(mvpy_loop *self, void *closure) {
 static PyMethodDef loop_methods[] = {
     {"fork_call", (PyCFunction)(void (*)(void))loop_fork_call, METH_VARARGS | METH_KEYWORDS,
      "fork_call(runner, *, name=None, timeout=None, max_memory_kb=0, max_cpu_secs=0,\n"
-     "          config=None, task_id=None, capture=False, register=True) -> Task\n--\n\n"
+     "          config=None, task_id=None, capture=False, register=True,\n"
+     "          batch=None) -> Task\n--\n\n"
      "Fork this process into a supervised task, at once (counted in the\n"
-     "loop's limit even beyond it). The child calls runner() and sends the\n"
-     "bytes it returns as the result, then _exit()s."},
+     "loop's limit, and its batch's, even beyond them). The child calls\n"
+     "runner() and sends the bytes it returns as the result, then _exit()s."},
     {"reserve", (PyCFunction)(void (*)(void))loop_reserve, METH_VARARGS | METH_KEYWORDS,
-     "reserve(*, name=None, task_id=None) -> (Task, bool)\n--\n\n"
-     "A task that waits for its turn in the loop's limit; True if it has its\n"
+     "reserve(*, name=None, task_id=None, batch=None) -> (Task, bool)\n--\n\n"
+     "A task that waits for its turn in the loop's limit (and its batch's);\n"
+     "True if it has its\n"
      "slot now (fork it with fork_reserved()), else wait_events() lists it\n"
      "when its turn comes. Cancel it to give up."},
     {"fork_reserved", (PyCFunction)(void (*)(void))loop_fork_reserved,
@@ -948,16 +966,22 @@ static PyMethodDef loop_methods[] = {
      "once its calls have ended."},
     {"pool_call", (PyCFunction)(void (*)(void))mvpy_loop_pool_call,
      METH_VARARGS | METH_KEYWORDS,
-     "pool_call(payload, timeout, name, task_id=None) -> Task\n--\n\n"
+     "pool_call(payload, timeout, name, task_id=None, *, batch=None) -> Task\n--\n\n"
      "Send a request to the pool (any thread; it never waits for the loop:\n"
      "the loop picks it up after its round, woken if the call can start). The\n"
-     "Task waits its turn in the loop's limit, then for a process; it ends\n"
+     "Task waits its turn in the loop's limit (and its batch's), then for a\n"
+     "process; it ends\n"
      "with the process's answer as its result, or with why the process died\n"
      "(timeout: seconds from when a process takes it, 0 = none)."},
     {"pool_fork", (PyCFunction)loop_pool_fork, METH_O,
      "pool_fork(serve) -> bool\n--\n\n"
      "Fork one process a pool asked for (False if none did); it calls\n"
      "serve(channel) and serves requests until its input ends."},
+    {"batch", (PyCFunction)loop_batch, METH_O,
+     "batch(limit) -> Batch\n--\n\n"
+     "A batch: tasks given it (batch=) run at most `limit` at once, on top of\n"
+     "the loop's limit, waiting in the loop's one FIFO; a full batch holds\n"
+     "back only its own tasks."},
     {"set_limit", (PyCFunction)loop_set_limit, METH_O,
      "set_limit(n)\n--\n\n"
      "How many tasks run at once (0 = no limit): forked tasks and pooled\n"

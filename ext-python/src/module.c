@@ -386,6 +386,8 @@ static int mvpy_exec(PyObject *m) {
   if (st->task_type == NULL || PyModule_AddType(m, st->task_type) < 0) return -1;
   st->channel_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_channel_spec, NULL);
   if (st->channel_type == NULL || PyModule_AddType(m, st->channel_type) < 0) return -1;
+  st->batch_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mvpy_batch_spec, NULL);
+  if (st->batch_type == NULL || PyModule_AddType(m, st->batch_type) < 0) return -1;
   if (PyModule_AddStringConstant(m, "CORE_VERSION", MV_VERSION_STRING) < 0) return -1;
   if (PyModule_AddIntConstant(m, "FORK_CHILD", MV_FORK_CHILD) < 0) return -1;
   PyObject *margin = PyFloat_FromDouble(MV_CLEAR_MARGIN);
@@ -408,6 +410,7 @@ static int mvpy_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->loop_type);
   Py_VISIT(st->task_type);
   Py_VISIT(st->channel_type);
+  Py_VISIT(st->batch_type);
   return 0;
 }
 
@@ -417,6 +420,7 @@ static int mvpy_clear(PyObject *m) {
   Py_CLEAR(st->loop_type);
   Py_CLEAR(st->task_type);
   Py_CLEAR(st->channel_type);
+  Py_CLEAR(st->batch_type);
   return 0;
 }
 

@@ -21,11 +21,13 @@ typedef struct {
   PyTypeObject *loop_type;
   PyTypeObject *task_type;
   PyTypeObject *channel_type;
+  PyTypeObject *batch_type;
   PyObject *error;            /* multiverse._core.Error */
 } mvpy_state;
 
 typedef struct mvpy_task mvpy_task;
 typedef struct mvpy_loop mvpy_loop;
+typedef struct mvpy_batch mvpy_batch;
 
 /* A pool of forked processes (pool.c): the core's pool, and what the
  * binding counts about it. Under the loop's lock. */
@@ -105,6 +107,12 @@ struct mvpy_loop {
   pthread_mutex_t qmu;
   mvpy_task *inbox, *inbox_last;
   size_t inbox_len;
+  /* Batches let go of while the loop closed, freed by its closer once the
+   * loop is gone; from then on (batches_unguarded) a batch let go of is
+   * freed at once. Under `emu` (batch.c). */
+  mv_batch_t **orphans;
+  size_t norphans;
+  int batches_unguarded;
 };
 
 enum { MVPY_TASK_NEW = 0, MVPY_TASK_RUNNING = 1, MVPY_TASK_DONE = 2 };
@@ -134,6 +142,7 @@ struct mvpy_task {
   char *payload;
   size_t payload_len;
   double timeout;
+  mv_batch_t *batch;          /* its batch (the Batch object's core batch), or NULL */
   mvpy_fpool *fpool;
   mvpy_task *qnext;
 };
@@ -181,6 +190,17 @@ int mvpy_config_set_warm(mv_config_t *cfg, PyObject *value);
 /* report.c: a dict describing a report. */
 PyObject *mvpy_report_dict(const mv_report_t *r);
 PyObject *mvpy_entry_dict(const mv_entry_t *e, double now);
+
+/* batch.c */
+extern PyType_Spec mvpy_batch_spec;
+/* Loop.batch(limit). */
+PyObject *mvpy_batch_new(mvpy_loop *l, int limit);
+/* The core batch of a `batch=` argument (None: NULL, no error); NULL with
+ * an exception when it is not a Batch of this loop. */
+mv_batch_t *mvpy_batch_of(mvpy_loop *l, PyObject *obj);
+/* The loop is gone (close(), after the scheduler was freed): free the
+ * batches let go of meanwhile, and free later ones at once. */
+void mvpy_batches_orphaned_free(mvpy_loop *l);
 
 /* loop.c */
 extern PyType_Spec mvpy_loop_spec;

@@ -140,6 +140,8 @@ static void pool_drain(mvpy_loop *l) {
     if (fp && l->loop) {
       mv_task_opts_t opts;
       mvpy_task_opts(&opts, t->timeout, t->task_id[0] ? t->task_id : NULL, t);
+      opts.batch = t->batch;
+      t->batch = NULL;
       t->fpool = fp;
       fp->out++;
       mv_task_t *core = NULL;
@@ -218,16 +220,21 @@ void mvpy_pool_settle(mvpy_loop *l) {
 }
 
 PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"payload", "timeout", "name", "task_id", NULL};
+  static char *kwlist[] = {"payload", "timeout", "name", "task_id", "batch", NULL};
   Py_buffer payload;
   double timeout;
-  PyObject *name;
+  PyObject *name, *batch = Py_None;
   const char *task_id = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*dU|z:pool_call", kwlist, &payload, &timeout,
-                                   &name, &task_id))
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*dU|z$O:pool_call", kwlist, &payload, &timeout,
+                                   &name, &task_id, &batch))
     return NULL;
   mvpy_task *t = NULL;
-  if (mv_check_timeout(timeout, "timeout") < 0) {
+  /* Valid while the call waits in the inbox: the Batch lets go of it
+   * under the loop's lock, whose taker passes the inbox on first. */
+  mv_batch_t *core_batch = mvpy_batch_of(l, batch);
+  if (core_batch == NULL && PyErr_Occurred()) {
+    /* not a Batch of this loop: raised */
+  } else if (mv_check_timeout(timeout, "timeout") < 0) {
     PyErr_SetString(PyExc_ValueError, mv_last_error());
   } else if (mvpy_loop_check(l) == 0) {
     t = mvpy_task_create(mvpy_state_of_type(Py_TYPE(l)), name, task_id);
@@ -247,6 +254,7 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   PyBuffer_Release(&payload);
   if (t == NULL) return NULL;
   t->timeout = timeout;
+  t->batch = core_batch;
   t->t_start = mvpy_monotonic();
   /* Running from now on, for cancel() and pid (mvpy_loop_lock() passes it
    * to the core first). */

@@ -160,6 +160,43 @@ def test_a_forked_child_forgets_running_tasks_without_touching_them(loop):
     assert wait_all(loop, 1) == [task]
 
 
+def test_a_batch_holds_back_only_its_own_tasks(loop):
+    batch = loop.batch(1)
+    assert batch.limit == 1
+    first, now = loop.reserve(name="first", batch=batch)
+    assert now
+    second, now = loop.reserve(name="second", batch=batch)
+    assert not now and second.queued
+    # Another task of the loop is not held back by the full batch.
+    other, now = loop.reserve(name="other")
+    assert now
+    # withdraw() ends only a task that has not started.
+    assert second.withdraw() and second.done
+    assert not second.withdraw()
+    assert first.withdraw()  # reserved, never forked: it has not started either
+    task = loop.fork_call(lambda: b"ran", batch=batch)
+    assert not task.withdraw()  # forked: it runs
+    assert loop.wait_task(task, 30)
+    assert task.report()["result"] == b"ran"
+    other.cancel()
+    with pytest.raises(ValueError, match=">= 1"):
+        loop.batch(0)
+    with pytest.raises(TypeError, match="Batch"):
+        loop.reserve(batch=1)
+    another = _core.Loop()
+    try:
+        with pytest.raises(ValueError, match="another loop"):
+            another.reserve(batch=batch)
+        with pytest.raises(ValueError, match="another loop"):
+            another.pool_call(b"", 0.0, "x", batch=batch)
+    finally:
+        another.close()
+    # A batch outlives its loop harmlessly.
+    kept = loop.batch(2)
+    loop.close()
+    del kept, batch
+
+
 def test_bad_arguments(loop):
     with pytest.raises(TypeError):
         loop.fork_call(42)

@@ -143,6 +143,20 @@ def test_max_workers_is_never_exceeded(tmp_path, fork):
     assert peak == 2
 
 
+@pytest.mark.parametrize("fork", [False, True])
+def test_two_executors_keep_their_own_bounds_side_by_side(fork):
+    # One executor's calls waiting for their turn never hold back another's:
+    # each bound is a batch of its own in the core's one queue.
+    mp.set_max_concurrent_tasks(4)
+    with mp.Executor(max_workers=1, fork=fork) as busy, \
+            mp.Executor(max_workers=1, fork=fork) as free:
+        long = busy.submit(sleep_then, 2.0, "long")
+        held = busy.submit(sleep_then, 0, "held")
+        assert free.submit(sleep_then, 0, "free").result(timeout=30) == "free"
+        assert not held.done() and not held.running()
+        assert held.result(timeout=30) == "held" and long.result(timeout=30) == "long"
+
+
 def test_max_workers_none_follows_the_package_limit(tmp_path):
     mp.set_max_concurrent_tasks(3)
     with mp.Executor() as ex:
@@ -263,7 +277,7 @@ def test_map_raises_the_first_error_in_order_and_cancels_the_rest():
             next(it)
 
 
-def test_a_held_back_call_takes_the_task_id_and_context_when_it_starts():
+def test_a_held_back_call_keeps_its_task_id_and_the_submitters_context():
     var = contextvars.ContextVar("var", default="unset")
 
     def read_var():
@@ -276,14 +290,15 @@ def test_a_held_back_call_takes_the_task_id_and_context_when_it_starts():
     with mp.Executor(max_workers=1, fork=True) as ex:
         first = ex.submit(sleep_then, 0.3, None)
         held = ex.submit(read_var)
-        provisional = held.get_task_id()
+        task_id = held.get_task_id()
         assert not held.running() and held.pid is None
         assert wait_until(held.running)
         # Known once its supervisor has said so, a moment after the start.
         assert wait_until(lambda: held.pid is not None)
-        assert held.get_task_id() != provisional
-        assert held.get_task_id() in [e["task_id"] for e in mp.running()]
-        # It was started from the dispatcher thread, with the submitter's context.
+        # The id it had while it waited is its task's.
+        assert held.get_task_id() == task_id
+        assert task_id in [e["task_id"] for e in mp.running()]
+        # It was forked when its turn came, with the submitter's context.
         assert held.result(timeout=30) == "submitter's"
         first.result(timeout=30)
         assert held.elapsed_time() > 0.9
@@ -339,16 +354,25 @@ def test_the_initializer_runs_in_each_calls_process_and_a_failure_fails_that_cal
         assert isinstance(ex.submit(pow, 2, 2).exception(timeout=30), ValueError)
 
 
-def test_package_shutdown_cancels_the_held_back_calls():
+def test_package_shutdown_treats_held_back_calls_as_queued_tasks():
+    # A call waiting for the executor's turn is a queued task like any
+    # other: shutdown() runs it before it returns ...
     ex = mp.Executor(max_workers=1)
     first = ex.submit(sleep_then, 0.3, "ran")
-    held = ex.submit(sleep_then, 0, "never")
+    held = ex.submit(sleep_then, 0, "ran too")
     assert mp.shutdown(timeout_secs=30)
+    assert first.result() == "ran" and held.result() == "ran too"
+    with pytest.raises(mp.ShutdownError):
+        ex.submit(pow, 2, 2)
+    # ... and shutdown(cancel_pending=True) cancels it, not the running one.
+    mp.reset_shutdown()
+    first = ex.submit(sleep_then, 0.3, "ran")
+    held = ex.submit(sleep_then, 0, "never")
+    assert wait_until(first.running)
+    assert mp.shutdown(timeout_secs=30, cancel_pending=True)
     assert first.result() == "ran"
     assert held.wait(timeout=10)
     assert held.cancelled()
-    with pytest.raises(mp.ShutdownError):
-        ex.submit(pow, 2, 2)  # there is a free slot, so it is started at once: refused
 
 
 def test_a_done_callback_may_submit():
