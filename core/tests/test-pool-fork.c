@@ -407,3 +407,53 @@ TEST_IMPL(pool_fork_requests_handed_over_without_the_lock) {
   mv_config_dispose(&cfg);
   return 0;
 }
+
+/* One request at a time, handed over and waited for without ever taking
+ * the lock (as Python's callers do): each must be passed on without
+ * anyone's help, whatever the moment it arrives at (a request handed over
+ * while the loop passes others on, and told then that none would start,
+ * must still be passed on once one would). */
+TEST_IMPL(pool_fork_request_never_waits_for_a_lock_taker) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_sched_t *s;
+  ASSERT_OK(mv_sched_new(&s));
+  need_t need = {0, 1};
+  mv_fork_pool_opts_t po;
+  memset(&po, 0, sizeof(po));
+  po.name = "alone";
+  po.size.processes = 2;
+  po.on_need = on_need;
+  po.data = &need;
+  mv_pool_t *pool;
+  mv_sched_lock(s);
+  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
+  mv_sched_set_pool(s, pool);
+  mv_sched_unlock(s);
+  ASSERT_OK(mv_sched_start_thread(s));
+  enum { ROUNDS = 400, PAIR = 3 };
+  for (int i = 0; i < ROUNDS; i++) {
+    /* A few at once, so that some arrive while others are passed on. */
+    handed_t h[PAIR];
+    memset(h, 0, sizeof(h));
+    for (int k = 0; k < PAIR; k++) ASSERT_OK(hand_over(s, &h[k], "x"));
+    for (int k = 0; k < PAIR; k++) {
+      double until = th_now() + 5;
+      while (__atomic_load_n(&h[k].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until)
+        usleep(50);
+      ASSERT_EQ(h[k].state, 2);
+      ASSERT_EQ(h[k].status, MV_OK);
+    }
+    mv_sched_lock(s);
+    for (int k = 0; k < PAIR; k++) mv_task_free(h[k].task);
+    mv_sched_unlock(s);
+  }
+  mv_sched_lock(s);
+  mv_sched_set_pool(s, NULL);
+  mv_pool_free(pool);
+  mv_sched_unlock(s);
+  mv_sched_free(s);
+  ASSERT(!th_has_children());
+  mv_config_dispose(&cfg);
+  return 0;
+}
