@@ -152,7 +152,7 @@ def test_two_thousand_tasks_leave_fds_threads_and_zombies_unchanged(runtime_dir,
     report = json.loads(done.stdout)
     before, after, final = report["before"], report["after"], report["final"]
     assert report["tasks"] == 2000
-    assert after["fds"] == before["fds"]
+    assert after["fds"] == before["fds"], (before["pool_processes"], after["pool_processes"])
     assert after["threads"] == before["threads"]
     if mode == "fork":
         assert after["children"] == [] and before["children"] == []
