@@ -502,9 +502,6 @@ int mv_task_done(const mv_task_t *task);
 /* 1 while the task waits for a slot of the loop's limit (or, reserved,
  * for the binding to fork it). */
 int mv_task_queued(const mv_task_t *task);
-/* 1 while the task waits for a slot: its turn has not come (a reserved
- * task given its slot is being started, not waiting). */
-int mv_task_waiting(const mv_task_t *task);
 /* The task's root process (-1 until it runs); for a pool's request, the
  * process serving it (-1 while it waits for one). */
 pid_t mv_task_pid(const mv_task_t *task);

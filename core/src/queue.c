@@ -147,7 +147,6 @@ int mv_loop_limit(const mv_loop_t *loop) { return loop->limit; }
 size_t mv_loop_queued(const mv_loop_t *loop) { return loop->queued; }
 
 int mv_task_queued(const mv_task_t *t) { return t->queued || t->reserved; }
-int mv_task_waiting(const mv_task_t *t) { return t->queued; }
 
 /* Batches ------------------------------------------------------------------ */
 

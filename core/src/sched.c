@@ -135,30 +135,22 @@ static void mv__sched_want(mv_sched_t *s) {
 static void mv__sched_take(mv_sched_t *s) {
   /* Not from inside itself (a callback of one being passed on that pokes
    * the scheduler): the others would go ahead of their turn. */
-  if (s->taking) return;
-  s->taking = 1;
-  for (;;) {
-    if (LOAD(s->in_len) > 0) {
-      pthread_mutex_lock(&s->imu);
-      mv_task_t *req = s->in_head;
-      s->in_head = s->in_tail = NULL;
-      STORE(s->in_len, 0);
-      pthread_mutex_unlock(&s->imu);
-      while (req) {
-        mv_task_t *next = req->qnext;
-        req->qnext = NULL;
-        mv__sched_pass(s, req, 0);
-        req = next;
-      }
+  if (!s->taking && LOAD(s->in_len) > 0) {
+    s->taking = 1;
+    pthread_mutex_lock(&s->imu);
+    mv_task_t *req = s->in_head;
+    s->in_head = s->in_tail = NULL;
+    STORE(s->in_len, 0);
+    pthread_mutex_unlock(&s->imu);
+    while (req) {
+      mv_task_t *next = req->qnext;
+      req->qnext = NULL;
+      mv__sched_pass(s, req, 0);
+      req = next;
     }
-    mv__sched_want(s);
-    /* One handed over meanwhile was told by the old `want` that it would
-     * not start, and woke nobody; if one would now, it is passed on here.
-     * (mv_sched_submit reads `want` after it added its request; this reads
-     * the inbox after it set `want`: one of the two sees the other.) */
-    if (!LOAD(s->want) || LOAD(s->in_len) == 0) break;
+    s->taking = 0;
   }
-  s->taking = 0;
+  mv__sched_want(s);
 }
 
 int mv_sched_request(mv_sched_t *s, const char *payload, size_t len, const mv_task_opts_t *opts,

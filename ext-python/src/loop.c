@@ -582,12 +582,10 @@ done:
 }
 
 static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"name", "task_id", "batch", "notify", NULL};
+  static char *kwlist[] = {"name", "task_id", "batch", NULL};
   PyObject *name = NULL, *batch = Py_None;
   const char *task_id = NULL;
-  int notify = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OzOp:reserve", kwlist, &name, &task_id, &batch,
-                                   &notify))
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OzO:reserve", kwlist, &name, &task_id, &batch))
     return NULL;
   mv_batch_t *core_batch = mvpy_batch_of(self, batch);
   if (core_batch == NULL && PyErr_Occurred()) return NULL;
@@ -607,9 +605,6 @@ static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   int closed = s == NULL; /* close() may have run meanwhile */
   int r = closed ? MV_EINVAL : mv_task_reserve(self->loop, &opts, &core);
   if (r >= 0) loop_adopt(self, obj, core); /* on_start comes later, under the lock */
-  /* Its slot is here already: wait_events() lists it now, for the thread
-   * that forks what other threads reserve. */
-  if (r == 1 && notify) mvpy_on_start(core, obj);
   else if (!closed) snprintf(detail, sizeof(detail), "%s", mv_last_error());
   mvpy_loop_unlock(self, s);
   if (closed) loop_closed_error();
@@ -923,11 +918,11 @@ static PyMethodDef loop_methods[] = {
      "loop's limit, and its batch's, even beyond them). The child calls\n"
      "runner() and sends the bytes it returns as the result, then _exit()s."},
     {"reserve", (PyCFunction)(void (*)(void))loop_reserve, METH_VARARGS | METH_KEYWORDS,
-     "reserve(*, name=None, task_id=None, batch=None, notify=False) -> (Task, bool)\n--\n\n"
+     "reserve(*, name=None, task_id=None, batch=None) -> (Task, bool)\n--\n\n"
      "A task that waits for its turn in the loop's limit (and its batch's);\n"
-     "True if it has its slot now (fork it with fork_reserved()), else\n"
-     "wait_events() lists it when its turn comes (with notify, also when it\n"
-     "has it now). Cancel it to give up."},
+     "True if it has its\n"
+     "slot now (fork it with fork_reserved()), else wait_events() lists it\n"
+     "when its turn comes. Cancel it to give up."},
     {"fork_reserved", (PyCFunction)(void (*)(void))loop_fork_reserved,
      METH_VARARGS | METH_KEYWORDS,
      "fork_reserved(task, runner, *, timeout=None, max_memory_kb=0, max_cpu_secs=0,\n"

@@ -80,13 +80,11 @@ static int task_do_cancel(mv_task_t *t, int unused) {
   return mv_task_cancel(t);
 }
 
-/* Only one still waiting for its turn: checked and canceled under one
- * hold of the lock, so a task that starts meanwhile is never killed by
- * it. One whose turn came (a reserved fork given its slot) is being
- * started: it runs. */
+/* Only one that has not started: checked and canceled under one hold of
+ * the lock, so a task that starts meanwhile is never killed by it. */
 static int task_do_withdraw(mv_task_t *t, int unused) {
   (void)unused;
-  return mv_task_waiting(t) ? mv_task_cancel(t) : 0;
+  return mv_task_queued(t) ? mv_task_cancel(t) : 0;
 }
 
 static int task_do_signal(mv_task_t *t, int sig) { return mv_task_signal(t, sig); }
@@ -211,9 +209,9 @@ static PyMethodDef task_methods[] = {
      "cancel() -> bool\n--\n\nKill the task's tree (SIGTERM, kill_grace, SIGKILL). Returns at\n"
      "once; True if a kill was sent."},
     {"withdraw", (PyCFunction)task_withdraw, METH_NOARGS,
-     "withdraw() -> bool\n--\n\nCancel the task only if it still waits for its turn: it ends\n"
-     "canceled and never runs. False, and nothing done, if its turn came\n"
-     "(it runs, or is being started) or it has ended."},
+     "withdraw() -> bool\n--\n\nCancel the task only if it has not started (it waits for its\n"
+     "turn, or was reserved and not forked yet): it ends canceled and never\n"
+     "runs. False, and nothing done, if it runs or has ended."},
     {"signal", (PyCFunction)task_signal, METH_O,
      "signal(signum) -> bool\n--\n\nDeliver a signal to the task's tree."},
     {"report", (PyCFunction)task_report, METH_NOARGS,
