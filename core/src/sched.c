@@ -124,12 +124,6 @@ static void mv__sched_pass(mv_sched_t *s, mv_task_t *req, int why) {
   }
 }
 
-/* Whether one handed over now would start at once (mu held): without a
- * pool it would end at once, which must not wait either. */
-static void mv__sched_want(mv_sched_t *s) {
-  STORE(s->want, s->pool == NULL || mv__pool_startable(s->pool));
-}
-
 /* Pass on what was handed over (mu held), and say whether the next one
  * would start at once. */
 static void mv__sched_take(mv_sched_t *s) {
@@ -150,7 +144,7 @@ static void mv__sched_take(mv_sched_t *s) {
     }
     s->taking = 0;
   }
-  mv__sched_want(s);
+  STORE(s->want, s->pool != NULL && mv__pool_startable(s->pool));
 }
 
 int mv_sched_request(mv_sched_t *s, const char *payload, size_t len, const mv_task_opts_t *opts,
@@ -196,7 +190,7 @@ void mv_sched_submit(mv_sched_t *s, mv_task_t *req) {
 
 void mv_sched_set_pool(mv_sched_t *s, mv_pool_t *pool) {
   s->pool = pool;
-  mv__sched_want(s);
+  STORE(s->want, pool != NULL && mv__pool_startable(pool));
 }
 
 size_t mv_sched_submitted(const mv_sched_t *s) { return LOAD(s->in_len); }

@@ -389,19 +389,6 @@ TEST_IMPL(pool_fork_requests_handed_over_without_the_lock) {
   mv_sched_set_pool(s, NULL);
   mv_pool_free(pool);
   mv_sched_unlock(s);
-  /* With the event thread, too, one for no pool ends at once (it wakes
-   * the loop: nothing else would pass it on). */
-  handed_t late;
-  memset(&late, 0, sizeof(late));
-  usleep(100 * 1000); /* the event thread has gone idle */
-  ASSERT_OK(hand_over(s, &late, "late"));
-  for (int i = 0; i < 500 && __atomic_load_n(&late.state, __ATOMIC_ACQUIRE) != 2; i++)
-    usleep(10 * 1000); /* nobody takes the lock meanwhile */
-  ASSERT_EQ(late.state, 2);
-  ASSERT_EQ(late.status, MV_EINVAL);
-  mv_sched_lock(s);
-  mv_task_free(late.task);
-  mv_sched_unlock(s);
   mv_sched_free(s);
   ASSERT(!th_has_children());
   mv_config_dispose(&cfg);
