@@ -299,7 +299,6 @@ void mv_report_dispose(mv_report_t *r);
 typedef struct mv_loop_s mv_loop_t;
 typedef struct mv_task_s mv_task_t;
 typedef struct mv_batch_s mv_batch_t;
-typedef struct mv_pool_s mv_pool_t;
 typedef void (*mv_done_cb)(mv_task_t *task, void *data);
 typedef void (*mv_start_cb)(mv_task_t *task, void *data);
 
@@ -570,26 +569,6 @@ int mv_sched_failed(const mv_sched_t *sched);
 /* End the current round soon (any thread, without the lock): the round
  * hook runs. Cheaper than mv_sched_lock() + unlock. */
 int mv_sched_poke(mv_sched_t *sched);
-
-/* Requests to a pool handed over without the lock, from any thread.
- * mv_sched_request() makes one (not in the loop yet: opts gives timeout,
- * task_id, data, on_done, batch, and on_start, called under the lock when
- * the loop takes it in, before anything else happens to it); the caller
- * may note the task, then hands it over with mv_sched_submit(), after
- * which it belongs to the loop like any other task. Whoever holds the
- * lock next (mv_sched_lock first thing, the driver after each round)
- * passes it to the scheduler's pool (mv_sched_set_pool, lock held), in
- * the order they were handed over, as mv_pool_call() would; without a
- * pool it ends at once (MV_EINVAL, MV_END_SPAWN_FAILED), and one still
- * waiting when the scheduler is freed ends canceled. mv_sched_submit()
- * never waits for the loop when the event thread drives it: it wakes the
- * loop only when the request could start at once. mv_sched_submitted():
- * how many are handed over and not passed on yet. */
-int mv_sched_request(mv_sched_t *sched, const char *payload, size_t len,
-                     const mv_task_opts_t *opts, mv_task_t **out);
-void mv_sched_submit(mv_sched_t *sched, mv_task_t *req);
-void mv_sched_set_pool(mv_sched_t *sched, mv_pool_t *pool);
-size_t mv_sched_submitted(const mv_sched_t *sched);
 /* Stop the event thread, cancel every task and wait for the trees. */
 void mv_sched_free(mv_sched_t *sched);
 /* In a forked child: drop the parent's copy, signalling nothing. */
@@ -609,6 +588,7 @@ void mv_sched_forget(mv_sched_t *sched);
  * 0 if not (or json is NULL), MV_EINVAL if malformed. */
 int mv_warm_parse(const char *json, mv_warm_t *out);
 
+typedef struct mv_pool_s mv_pool_t;
 int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
                 const mv_warm_t *warm, mv_pool_t **out);
 /* Queue one call; the returned task ends like a cold worker's (wait on it
@@ -617,8 +597,6 @@ int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
 int mv_pool_call(mv_pool_t *pool, const char *payload, size_t len,
                  const mv_task_opts_t *opts, mv_task_t **out);
 void mv_pool_stats(const mv_pool_t *pool, int *idle, int *busy);
-/* Requests the pool took and that have not ended (waiting or in flight). */
-int mv_pool_requests(const mv_pool_t *pool);
 
 /* A pool of forked servers: processes that are forks of the host, each a
  * persistent fork task (framed requests, mv_child_request_fd() and

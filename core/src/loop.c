@@ -275,7 +275,6 @@ void mv__task_complete(mv_task_t *t) {
   t->done = 1;
   loop->running--;
   loop->completed++;
-  if (t->kind == MV__TASK_REQUEST) mv__pool_request_ended(t);
   /* Drop this task's events still pending in the current batch. */
   for (int i = 0; i < loop->batch_n; i++) {
     mv__watch_t *w = loop->batch[i].data.ptr;

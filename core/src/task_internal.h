@@ -160,18 +160,6 @@ void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size);
 /* pool.c: the pid of the process serving a request (its report's once it
  * ended, -1 while it waits). */
 pid_t mv__pool_request_pid(const mv_task_t *req);
-/* pool.c: a request made without a pool (mv_sched_request), or NULL. */
-mv_task_t *mv__request_alloc(mv_loop_t *loop, const char *payload, size_t len,
-                             const mv_task_opts_t *opts, double timeout);
-/* pool.c: the pool takes a request (mv_pool_call's part after it was
- * made): it waits in the loop's FIFO, or goes to a process. On failure
- * nothing holds it and the caller destroys it. */
-int mv__pool_take(struct mv_pool_s *p, mv_task_t *req);
-/* pool.c: 1 if a request handed to p now would start at once (nothing
- * waits before it, and a process is idle or one more may start). */
-int mv__pool_startable(const struct mv_pool_s *p);
-/* pool.c: a request ended (counted out of its pool's requests). */
-void mv__pool_request_ended(mv_task_t *req);
 /* pool.c: cancel a request of a warm pool. */
 int mv__pool_cancel(mv_task_t *req);
 /* pool.c: free a pool's memory without touching its processes. */

@@ -59,13 +59,16 @@ mv_sched_t *mvpy_loop_lock(mvpy_loop *l) {
     mvpy_loop_unuse(l);
     return NULL;
   }
+  /* Pooled calls handed over go to the core first: cancel() and pid may
+   * be asking about one of them. */
+  mvpy_pool_drain(l);
   return s;
 }
 
 void mvpy_loop_unlock(mvpy_loop *l, mv_sched_t *s) {
   if (s == NULL) return;
-  /* What the holder did may have changed the pools (a process forked, a
-   * call ended). */
+  /* What the holder did may let a pooled call start (a process forked, a
+   * slot given back): pass on what waits, and tell pool_call. */
   mvpy_pool_settle(l);
   mv_sched_unlock(s);
   mvpy_loop_unuse(l);
@@ -110,11 +113,11 @@ void mvpy_loop_on_done(mv_task_t *core, void *data) {
     t->task = core;
     snprintf(t->task_id, sizeof(t->task_id), "%s", mv_task_id(core));
   }
-  mvpy_pool_request_ended(l);
+  mvpy_pool_request_ended(t);
   list_remove(&l->running, t);
   STORE(l->nrunning, l->nrunning - 1);
   mvpy_task_collect(t);
-  /* Whether ends are batched (calls wait for a process). */
+  /* Room for pooled calls handed over, and whether ends are batched. */
   mvpy_pool_settle(l);
   mvpy_hand_off(l, t);
 }
@@ -169,6 +172,7 @@ static void chain_release(mvpy_task *chain) {
 }
 
 static void loop_init_sync(mvpy_loop *l) {
+  pthread_mutex_init(&l->qmu, NULL);
   pthread_mutex_init(&l->emu, NULL);
   /* Timed waits for events count in monotonic time. */
   pthread_condattr_t attr;
@@ -194,19 +198,20 @@ static mvpy_task *loop_forget(mvpy_loop *l, int dying) {
   l->users = 0;
   l->closing = 0;
   l->threaded = 0;
+  l->want_calls = 0;
   l->batching = 0;
+  l->settling = 0;
   l->procs_gone = 0;
   l->sched_failed = 0;
   mvpy_task *chain = mvpy_take_ready(l);
-  /* Calls handed over and not taken in yet point at it too. */
-  if (dying || (l->running == NULL && LOAD(l->handed) == 0)) {
+  if (dying || l->running == NULL) {
     chain = chain_append(chain, loop_detach_all(l));
   } else if (!LOAD(l->forgotten)) {
     Py_INCREF(l);
     STORE(l->forgotten, 1);
     STORE(l->nrunning, 0);
   }
-  mvpy_pool_forget(l);
+  chain = chain_append(chain, mvpy_pool_forget(l));
   mv_sched_t *s = l->sched;
   l->sched = NULL;
   l->loop = NULL;
@@ -243,11 +248,10 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   /* `closing` is set (under the GIL): from here no call is passed on by
    * an end, and a wait_events() of another thread returns. */
   mvpy_events_close(l);
-  mv_sched_lock(s); /* pooled calls handed over so far are taken in */
+  mv_sched_lock(s);
+  mvpy_pool_drain(l); /* pooled calls handed over end with the rest */
   /* The pools first: their calls are canceled (processes killed), their
-   * idle processes retired, and the loop's free would not free them.
-   * Calls handed over from now on find no pool and end at once. */
-  mv_sched_set_pool(s, NULL);
+   * idle processes retired, and the loop's free would not free them. */
   mvpy_pools_free(l);
   /* Warm calls in flight are canceled with the rest (their processes
    * killed); freeing the loop then retires the idle warm processes. This
@@ -272,9 +276,8 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   pthread_mutex_unlock(&l->emu);
   mv_sched_free(s); /* joins the event thread */
   mvpy_batches_orphaned_free(l); /* every task that was in one is freed */
-  /* Calls handed over as the loop closed: they ended without running. */
-  mvpy_pool_forget(l);
-  chain = chain_append(chain, mvpy_take_ready(l));
+  /* Calls handed over as the loop closed (they never ran). */
+  chain = chain_append(chain, mvpy_pool_forget(l));
   return chain;
 }
 

@@ -55,6 +55,7 @@ static void task_dealloc(mvpy_task *self) {
   PyObject_GC_UnTrack(self);
   task_clear(self);
   Py_CLEAR(self->name);
+  free(self->payload); /* handed over, and the loop forgotten before it went on */
   /* `task` is NULL here: a running task is referenced by its loop (a loop
    * forgotten in a forked child keeps its tasks, never freed), and one
    * the loop let go of had `task` cleared first. */
@@ -148,7 +149,7 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
     int pooled = 0;
     if (s && self->task && mvpy_loop_ours(l)) {
       pid = mv_task_pid(self->task);
-      pooled = self->pooled;
+      pooled = self->fpool != NULL;
     }
     mvpy_loop_unlock(l, s);
     if (pid > 0 && !pooled) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
