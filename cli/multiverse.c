@@ -678,7 +678,7 @@ static int cmd_clear(int argc, char **argv, mv_config_t *cfg) {
   }
   int killed = 0;
   r = mv_registry_clear(dir, ns, optind < argc ? argv[optind] : NULL,
-                        cfg->kill_grace + MV_CLEAR_MARGIN, &killed);
+                        cfg->kill_grace + MV_KILL_MARGIN, &killed);
   printf("%d\n", killed);
   if (r < 0) {
     fprintf(stderr, "multiverse: %s: %s\n", mv_err_name(r), mv_last_error());

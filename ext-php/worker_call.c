@@ -290,7 +290,7 @@ ZEND_METHOD(Multiverse_MultiWorker, clear) {
   int killed = 0, r = mv_config_runtime_dir(&cfg, dir, sizeof(dir));
   if (r == 0)
     r = mv_registry_clear(dir, all ? NULL : mv_config_namespace(&cfg),
-                          worker ? ZSTR_VAL(worker) : NULL, cfg.kill_grace + MV_CLEAR_MARGIN,
+                          worker ? ZSTR_VAL(worker) : NULL, cfg.kill_grace + MV_KILL_MARGIN,
                           &killed);
   mv_config_dispose(&cfg);
   if (r < 0) {

@@ -299,6 +299,7 @@ void mv_report_dispose(mv_report_t *r);
 typedef struct mv_loop_s mv_loop_t;
 typedef struct mv_task_s mv_task_t;
 typedef struct mv_batch_s mv_batch_t;
+typedef struct mv_pool_s mv_pool_t;
 typedef void (*mv_done_cb)(mv_task_t *task, void *data);
 typedef void (*mv_start_cb)(mv_task_t *task, void *data);
 
@@ -501,6 +502,9 @@ int mv_task_done(const mv_task_t *task);
 /* 1 while the task waits for a slot of the loop's limit (or, reserved,
  * for the binding to fork it). */
 int mv_task_queued(const mv_task_t *task);
+/* 1 while the task waits for a slot: its turn has not come (a reserved
+ * task given its slot is being started, not waiting). */
+int mv_task_waiting(const mv_task_t *task);
 /* The task's root process (-1 until it runs); for a pool's request, the
  * process serving it (-1 while it waits for one). */
 pid_t mv_task_pid(const mv_task_t *task);
@@ -569,6 +573,26 @@ int mv_sched_failed(const mv_sched_t *sched);
 /* End the current round soon (any thread, without the lock): the round
  * hook runs. Cheaper than mv_sched_lock() + unlock. */
 int mv_sched_poke(mv_sched_t *sched);
+
+/* Requests to a pool handed over without the lock, from any thread.
+ * mv_sched_request() makes one (not in the loop yet: opts gives timeout,
+ * task_id, data, on_done, batch, and on_start, called under the lock when
+ * the loop takes it in, before anything else happens to it); the caller
+ * may note the task, then hands it over with mv_sched_submit(), after
+ * which it belongs to the loop like any other task. Whoever holds the
+ * lock next (mv_sched_lock first thing, the driver after each round)
+ * passes it to the scheduler's pool (mv_sched_set_pool, lock held), in
+ * the order they were handed over, as mv_pool_call() would; without a
+ * pool it ends at once (MV_EINVAL, MV_END_SPAWN_FAILED), and one still
+ * waiting when the scheduler is freed ends canceled. mv_sched_submit()
+ * never waits for the loop when the event thread drives it: it wakes the
+ * loop only when the request could start at once. mv_sched_submitted():
+ * how many are handed over and not passed on yet. */
+int mv_sched_request(mv_sched_t *sched, const char *payload, size_t len,
+                     const mv_task_opts_t *opts, mv_task_t **out);
+void mv_sched_submit(mv_sched_t *sched, mv_task_t *req);
+void mv_sched_set_pool(mv_sched_t *sched, mv_pool_t *pool);
+size_t mv_sched_submitted(const mv_sched_t *sched);
 /* Stop the event thread, cancel every task and wait for the trees. */
 void mv_sched_free(mv_sched_t *sched);
 /* In a forked child: drop the parent's copy, signalling nothing. */
@@ -588,7 +612,6 @@ void mv_sched_forget(mv_sched_t *sched);
  * 0 if not (or json is NULL), MV_EINVAL if malformed. */
 int mv_warm_parse(const char *json, mv_warm_t *out);
 
-typedef struct mv_pool_s mv_pool_t;
 int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
                 const mv_warm_t *warm, mv_pool_t **out);
 /* Queue one call; the returned task ends like a cold worker's (wait on it
@@ -597,6 +620,8 @@ int mv_pool_new(mv_loop_t *loop, const mv_config_t *cfg, const char *name,
 int mv_pool_call(mv_pool_t *pool, const char *payload, size_t len,
                  const mv_task_opts_t *opts, mv_task_t **out);
 void mv_pool_stats(const mv_pool_t *pool, int *idle, int *busy);
+/* Requests the pool took and that have not ended (waiting or in flight). */
+int mv_pool_requests(const mv_pool_t *pool);
 
 /* A pool of forked servers: processes that are forks of the host, each a
  * persistent fork task (framed requests, mv_child_request_fd() and
@@ -664,13 +689,15 @@ typedef struct {
 int mv_registry_list(const char *runtime_dir, const char *ns, const char *worker,
                      mv_entry_t **entries, size_t *count);
 /* Kill live entries' trees (SIGTERM, grace, SIGKILL, done by each entry's
- * supervisor) and wait until they are gone. *killed = number of trees.
- * Every caller waits kill_grace + MV_CLEAR_MARGIN: each tree needs at most
- * kill_grace after SIGTERM, and the margin covers supervisors that are
- * busy or slow to be scheduled. */
-#define MV_CLEAR_MARGIN 10.0
+ * supervisor) and wait until they are gone. *killed = number of trees. */
 int mv_registry_clear(const char *runtime_dir, const char *ns, const char *worker,
                       double wait_timeout, int *killed);
+/* How long beyond kill_grace a kill may take to be confirmed: whoever
+ * waits for killed trees (a clear, a canceled task, a shutdown) waits
+ * kill_grace + MV_KILL_MARGIN. Each tree needs at most kill_grace after
+ * SIGTERM; the margin covers supervisors that are busy or slow to be
+ * scheduled. */
+#define MV_KILL_MARGIN 10.0
 
 /* ------------------------------------------------------------------------
  * Misc

@@ -275,6 +275,7 @@ void mv__task_complete(mv_task_t *t) {
   t->done = 1;
   loop->running--;
   loop->completed++;
+  if (t->kind == MV__TASK_REQUEST) mv__pool_request_ended(t);
   /* Drop this task's events still pending in the current batch. */
   for (int i = 0; i < loop->batch_n; i++) {
     mv__watch_t *w = loop->batch[i].data.ptr;
@@ -406,10 +407,21 @@ static void mv__dispatch(mv__watch_t *w) {
   }
 }
 
+void mv__loop_nudge(mv_loop_t *loop) { loop->nudges++; }
+
+int mv__loop_doze(mv_loop_t *loop) {
+  struct pollfd p = {.fd = loop->wakefd, .events = POLLIN};
+  if (poll(&p, 1, -1) < 0 && errno != EINTR) return mv__syserror(MV_ESYS, "poll");
+  uint64_t v;
+  if (read(loop->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+    return mv__syserror(MV_ESYS, "read");
+  return 0;
+}
+
 int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
   if (loop->in_wait) return mv__error(MV_EBUSY, "mv_loop_wait() is not re-entrant");
   if (task ? task->done : loop->running == 0) return 0;
-  unsigned long gen = loop->completed, delivered = loop->delivered;
+  unsigned long gen = loop->completed, delivered = loop->delivered, nudges = loop->nudges;
   double deadline = timeout >= 0 ? mv__now() + timeout : 0;
   struct epoll_event evs[64];
   int rc = 0;
@@ -447,7 +459,8 @@ int mv_loop_wait(mv_loop_t *loop, mv_task_t *task, double timeout) {
     loop->batch = NULL;
     loop->batch_n = 0;
     if (task ? (awaited_done || task->done)
-             : (loop->completed != gen || loop->delivered != delivered))
+             : (loop->completed != gen || loop->delivered != delivered ||
+                loop->nudges != nudges))
       break;
     if (woke) {
       rc = MV_EINTR;

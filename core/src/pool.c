@@ -67,6 +67,7 @@ struct mv_pool_s {
   mv__proc_t *procs;
   int nprocs;
   unsigned long ends;       /* processes ended so far (a walk that saw one starts over) */
+  size_t requests;           /* requests taken and not ended */
   mv_task_t **queue;        /* requests waiting for a process, FIFO */
   size_t qhead, qlen, qcap;
   int in_loop;              /* one of the loop's own pools (mv_loop_warm_pool) */
@@ -453,6 +454,7 @@ static void mv__proc_greeting(mv__proc_t *pr, const char *msg, size_t len) {
     free(err.data);
   }
   mv__pool_dispatch(pr->pool);
+  mv__loop_nudge(pr->pool->loop); /* as in mv__proc_on_started */
 }
 
 /* A warm process ended before greeting. The requests waiting fail with
@@ -581,6 +583,9 @@ static void mv__proc_on_started(mv_task_t *t) {
     pr->flipped = 1;
   }
   mv__pool_dispatch(pr->pool);
+  /* It may serve a request waiting in a scheduler's inbox, which only
+   * the end of this round passes on (nothing ends with this event). */
+  mv__loop_nudge(pr->pool->loop);
 }
 
 static void mv__proc_opts(mv_pool_t *p, mv__proc_t *pr, mv_task_opts_t *o) {
@@ -704,59 +709,97 @@ static int mv__req_begin(mv_task_t *req) {
   return 0;
 }
 
+mv_task_t *mv__request_alloc(mv_loop_t *loop, const char *payload, size_t len,
+                             const mv_task_opts_t *opts, double timeout) {
+  mv_task_t *req = mv__task_alloc(loop, opts, "", MV_DRIVER_FORK, timeout);
+  if (req == NULL) return NULL;
+  req->kind = MV__TASK_REQUEST;
+  req->payload = malloc(len ? len : 1);
+  if (req->payload == NULL) {
+    mv__task_destroy(req);
+    return NULL;
+  }
+  memcpy(req->payload, payload, len);
+  req->payload_len = len;
+  return req;
+}
+
+int mv__pool_take(mv_pool_t *p, mv_task_t *req) {
+  mv_report_t *rep = &req->report;
+  char *worker = mv__strdup(p->name);
+  rep->worker = mv__strdup(p->name);
+  if (worker == NULL || rep->worker == NULL) {
+    free(worker);
+    return mv__error(MV_ENOMEM, "out of memory");
+  }
+  free(req->worker);
+  req->worker = worker;
+  if (req->timeout < 0) req->timeout = p->cfg.timeout; /* mv_sched_request: the pool's */
+  rep->driver = req->driver;
+  snprintf(rep->task_id, sizeof(rep->task_id), "%s", req->task_id);
+  rep->tier = "subreaper";
+  if (!mv__loop_room(p->loop, req)) {
+    /* The loop's limit is reached: it waits there for a slot first. */
+    req->pool = p;
+    p->requests++;
+    mv__loop_enqueue(p->loop, req, mv__req_begin);
+    return 0;
+  }
+  if (mv__queue_push(p, req) < 0) return mv__error(MV_ENOMEM, "out of memory");
+  req->pool = p;
+  p->requests++;
+  mv__loop_link(p->loop, req);
+  mv__slot_take(req);
+  mv__pool_dispatch(p);
+  return 0;
+}
+
+void mv__pool_request_ended(mv_task_t *req) {
+  if (req->pool && req->pool->requests > 0) req->pool->requests--;
+}
+
 int mv_pool_call(mv_pool_t *p, const char *payload, size_t len, const mv_task_opts_t *opts,
                  mv_task_t **out) {
   *out = NULL;
   if (p->loop->owner != getpid())
     return mv__error(MV_EINVAL, "this pool belongs to process %d (use a new one after fork)",
                      (int)p->loop->owner);
-  int rb = mv__batch_check(p->loop, opts);
-  if (rb < 0) return rb;
+  int r = mv__batch_check(p->loop, opts);
+  if (r < 0) return r;
   double timeout = p->cfg.timeout;
   if (opts && opts->timeout >= 0) {
-    int r = mv_check_timeout(opts->timeout, "timeout");
-    if (r < 0) return r;
+    if ((r = mv_check_timeout(opts->timeout, "timeout")) < 0) return r;
     timeout = opts->timeout;
   }
   mv_driver_t driver = MV_DRIVER_FORK;
   if (!p->forked) {
     mv_worker_t w;
-    int r = mv_worker_resolve(&p->cfg, p->name, &w);
-    if (r < 0) return r;
+    if ((r = mv_worker_resolve(&p->cfg, p->name, &w)) < 0) return r;
     driver = w.driver;
     mv_worker_dispose(&w);
   }
-  mv_task_t *req = mv__task_alloc(p->loop, opts, p->name, driver, timeout);
+  mv_task_t *req = mv__request_alloc(p->loop, payload, len, opts, timeout);
   if (req == NULL) return mv__error(MV_ENOMEM, "out of memory");
-  req->kind = MV__TASK_REQUEST;
-  req->pool = p;
-  req->payload = malloc(len ? len : 1);
-  if (req->payload == NULL) {
-    mv__task_destroy(req);
-    return mv__error(MV_ENOMEM, "out of memory");
+  req->driver = driver;
+  if ((r = mv__pool_take(p, req)) < 0) {
+    mv__task_destroy(req); /* in no list yet */
+    return r;
   }
-  memcpy(req->payload, payload, len);
-  req->payload_len = len;
-  mv_report_t *rep = &req->report;
-  rep->worker = mv__strdup(p->name);
-  rep->driver = req->driver;
-  snprintf(rep->task_id, sizeof(rep->task_id), "%s", req->task_id);
-  rep->tier = "subreaper";
   *out = req;
-  if (!mv__loop_room(p->loop, req)) {
-    /* The loop's limit is reached: it waits there for a slot first. */
-    mv__loop_enqueue(p->loop, req, mv__req_begin);
-    return 0;
-  }
-  if (mv__queue_push(p, req) < 0) {
-    *out = NULL;
-    mv__task_destroy(req);
-    return mv__error(MV_ENOMEM, "out of memory");
-  }
-  mv__loop_link(p->loop, req);
-  mv__slot_take(req);
-  mv__pool_dispatch(p);
   return 0;
+}
+
+int mv_pool_requests(const mv_pool_t *p) { return (int)p->requests; }
+
+int mv__pool_startable(const mv_pool_t *p) {
+  if (p->qlen > 0 || !mv__loop_room_now(p->loop)) return 0;
+  int procs = 0;
+  for (const mv__proc_t *pr = p->procs; pr; pr = pr->next) {
+    procs++;
+    if (!pr->req && !pr->retiring && !pr->task->done && pr->task->started && pr->greeted)
+      return 1;
+  }
+  return procs + p->starting < p->warm.processes;
 }
 
 pid_t mv__pool_request_pid(const mv_task_t *req) {

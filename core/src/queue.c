@@ -53,6 +53,10 @@ int mv__loop_room(const mv_loop_t *loop, const mv_task_t *t) {
   return mv__loop_free_slot(loop) && mv__batch_room(t->batch) && mv__queue_next(loop) == NULL;
 }
 
+int mv__loop_room_now(const mv_loop_t *loop) {
+  return mv__loop_free_slot(loop) && mv__queue_next(loop) == NULL;
+}
+
 mv_task_t *mv__loop_first_queued(const mv_loop_t *loop) {
   mv_task_t *first = loop->fifo.head;
   for (mv_batch_t *b = loop->waiting; b; b = b->next_waiting)
@@ -147,6 +151,7 @@ int mv_loop_limit(const mv_loop_t *loop) { return loop->limit; }
 size_t mv_loop_queued(const mv_loop_t *loop) { return loop->queued; }
 
 int mv_task_queued(const mv_task_t *t) { return t->queued || t->reserved; }
+int mv_task_waiting(const mv_task_t *t) { return t->queued; }
 
 /* Batches ------------------------------------------------------------------ */
 

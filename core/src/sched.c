@@ -22,6 +22,19 @@
  * `driving` flag), the others sleep on done_cv like waiters of the event
  * thread, and one of them takes over when the driver leaves.
  *
+ * Requests to the scheduler's pool (mv_sched_set_pool) may be handed over
+ * by threads that do not take the lock (mv_sched_request, then
+ * mv_sched_submit): they wait in the inbox (in_head, under `imu` only) until whoever
+ * holds the lock next passes them to the pool, in order: every holder
+ * does so first thing (mv_sched_lock), the driver after each round, and
+ * whoever lets go of the lock. So a thread holding the lock never finds
+ * one there (cancel and pid work on it as on any task), and a burst of
+ * calls costs no lock hand-over each: the caller wakes the loop only when
+ * its request could start at once (`want`, updated whenever they are
+ * passed on); otherwise whatever makes room passes it on: a task's end
+ * or a pool process becoming ready ends the driver's round (the latter
+ * by mv__loop_nudge), and a lock holder's changes end with its unlock.
+ *
  * A binding may hook the end of every round (mv_sched_on_round): work
  * handed over by threads that did not take the lock (a queue of their
  * own) is picked up there by whoever drives the loop, so such a thread
@@ -56,6 +69,13 @@ struct mv_sched_s {
   int failed;               /* the event thread's loop failed (set under mu, read atomically) */
   mv_sched_round_fn on_round; /* under mu: called after each round */
   void *round_data;
+  /* Requests handed over without the lock (see the top of this file). */
+  pthread_mutex_t imu;
+  mv_task_t *in_head, *in_tail; /* under imu, linked through qnext */
+  size_t in_len;            /* atomic: how many */
+  mv_pool_t *pool;          /* under mu: where they go */
+  int want;                 /* atomic: one handed over now would start at once */
+  int taking;               /* under mu: they are being passed on */
 };
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
@@ -73,6 +93,7 @@ int mv_sched_new(mv_sched_t **out) {
   }
   pthread_mutex_init(&s->mu, NULL);
   pthread_mutex_init(&s->wmu, NULL);
+  pthread_mutex_init(&s->imu, NULL);
   pthread_cond_init(&s->hcv, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -85,15 +106,127 @@ int mv_sched_new(mv_sched_t **out) {
 
 mv_loop_t *mv_sched_loop(mv_sched_t *s) { return s->loop; }
 
+/* Requests handed over without the lock ---------------------------------- */
+
+/* One handed over: the loop takes it in (on_start), then its pool does;
+ * or it ends at once with why not (`why` < 0: it never reaches a pool). */
+static void mv__sched_pass(mv_sched_t *s, mv_task_t *req, int why) {
+  if (req->on_start) req->on_start(req, req->data);
+  mv_clear_error();
+  int r = why;
+  if (r == 0)
+    r = s->pool ? mv__pool_take(s->pool, req)
+                : mv__error(MV_EINVAL, "no pool takes requests here (mv_sched_set_pool)");
+  if (r < 0) {
+    mv__loop_link(s->loop, req);
+    if (why == MV_ECANCELED)
+      mv__task_fail(req, why, MV_END_CANCELED, "the loop was freed before the request started");
+    else
+      mv__task_fail(req, r, MV_END_SPAWN_FAILED, mv_last_error());
+  }
+}
+
+/* Whether one handed over now would start at once (mu held): without a
+ * pool it would end at once, which must not wait either. */
+static void mv__sched_want(mv_sched_t *s) {
+  STORE(s->want, s->pool == NULL || mv__pool_startable(s->pool));
+}
+
+/* Pass on what was handed over (mu held), and say whether the next one
+ * would start at once. */
+static void mv__sched_take(mv_sched_t *s) {
+  /* Not from inside itself (a callback of one being passed on that pokes
+   * the scheduler): the others would go ahead of their turn. */
+  if (s->taking) return;
+  s->taking = 1;
+  for (;;) {
+    if (LOAD(s->in_len) > 0) {
+      pthread_mutex_lock(&s->imu);
+      mv_task_t *req = s->in_head;
+      s->in_head = s->in_tail = NULL;
+      STORE(s->in_len, 0);
+      pthread_mutex_unlock(&s->imu);
+      while (req) {
+        mv_task_t *next = req->qnext;
+        req->qnext = NULL;
+        mv__sched_pass(s, req, 0);
+        req = next;
+      }
+    }
+    mv__sched_want(s);
+    /* One handed over meanwhile was told by the old `want` that it would
+     * not start, and woke nobody; if one would now, it is passed on here.
+     * (mv_sched_submit reads `want` after it added its request; this reads
+     * the inbox after it set `want`: one of the two sees the other.) */
+    if (!LOAD(s->want) || LOAD(s->in_len) == 0) break;
+  }
+  s->taking = 0;
+}
+
+int mv_sched_request(mv_sched_t *s, const char *payload, size_t len, const mv_task_opts_t *opts,
+                     mv_task_t **out) {
+  *out = NULL;
+  mv_loop_t *loop = s->loop;
+  if (loop->owner != getpid())
+    return mv__error(MV_EINVAL, "this scheduler belongs to process %d (use a new one after fork)",
+                     (int)loop->owner);
+  int r = mv__batch_check(loop, opts);
+  if (r < 0) return r;
+  double timeout = -1; /* the pool's configuration's */
+  if (opts && opts->timeout >= 0) {
+    if ((r = mv_check_timeout(opts->timeout, "timeout")) < 0) return r;
+    timeout = opts->timeout;
+  }
+  mv_task_t *req = mv__request_alloc(loop, payload, len, opts, timeout);
+  if (req == NULL) return mv__error(MV_ENOMEM, "out of memory");
+  req->on_start = opts ? opts->on_start : NULL;
+  *out = req;
+  return 0;
+}
+
+void mv_sched_submit(mv_sched_t *s, mv_task_t *req) {
+  pthread_mutex_lock(&s->imu);
+  int was_empty = s->in_head == NULL;
+  req->qnext = NULL;
+  if (s->in_tail) s->in_tail->qnext = req;
+  else s->in_head = req;
+  s->in_tail = req;
+  ADD(s->in_len, 1);
+  pthread_mutex_unlock(&s->imu);
+  if (!LOAD(s->has_thread)) {
+    /* Nobody drives the loop for us: pass it on now (a short wait). */
+    mv_sched_lock(s);
+    mv_sched_unlock(s);
+  } else if (was_empty && LOAD(s->want)) {
+    /* It can start now: the loop passes it on after its round, or we do
+     * at once if nobody holds it. Otherwise whatever makes room does. */
+    mv_sched_poke(s);
+  }
+}
+
+void mv_sched_set_pool(mv_sched_t *s, mv_pool_t *pool) {
+  s->pool = pool;
+  mv__sched_want(s);
+}
+
+size_t mv_sched_submitted(const mv_sched_t *s) { return LOAD(s->in_len); }
+
+/* The lock ------------------------------------------------------------------ */
+
 void mv_sched_lock(mv_sched_t *s) {
   ADD(s->lockers, 1);
   mv_loop_wakeup(s->loop); /* the driver steps aside */
   pthread_mutex_lock(&s->mu);
   ADD(s->lockers, -1);
+  /* What was handed over goes first: the holder may ask about it. */
+  mv__sched_take(s);
 }
 
 void mv_sched_unlock(mv_sched_t *s) {
-  /* Tasks may have been added: an idle event thread looks again. */
+  /* What the holder did may let a request start (a process forked, a slot
+   * given back): pass on what waits, and update `want`. */
+  mv__sched_take(s);
+  /* The driver, stepped aside for lockers, may go on when none is left. */
   pthread_cond_broadcast(&s->hcv);
   pthread_mutex_unlock(&s->mu);
 }
@@ -101,6 +234,7 @@ void mv_sched_unlock(mv_sched_t *s) {
 /* One round of the loop by the thread holding mu; then let lockers in. */
 static int mv__sched_round(mv_sched_t *s, mv_task_t *task, double timeout) {
   int r = mv_loop_wait(s->loop, task, timeout);
+  mv__sched_take(s);
   if (s->on_round) s->on_round(s->round_data);
   pthread_mutex_lock(&s->wmu);
   s->ends++;
@@ -120,14 +254,19 @@ static void *mv__sched_main(void *arg) {
   while (!s->stop) {
     while (LOAD(s->lockers) > 0) pthread_cond_wait(&s->hcv, &s->mu);
     if (s->stop) break;
+    int r = 0;
     if (mv_loop_active(s->loop) == 0) {
-      /* Nothing to drive, unless the hook has work queued for the loop;
-       * else sleep until a locker has been (unlock). */
+      /* Nothing to drive, unless work was handed over; else sleep until
+       * the loop is woken: by a locker (which we then let in, above) or
+       * by a poke that found us holding the lock. Not on hcv: a poke
+       * does not take the lock, so its signal could come between our
+       * look at the inbox and the wait, and be lost. */
+      mv__sched_take(s);
       if (s->on_round) s->on_round(s->round_data);
-      if (mv_loop_active(s->loop) == 0) pthread_cond_wait(&s->hcv, &s->mu);
-      continue;
+      if (mv_loop_active(s->loop) == 0) r = mv__loop_doze(s->loop);
+    } else {
+      r = mv__sched_round(s, NULL, -1);
     }
-    int r = mv__sched_round(s, NULL, -1);
     if (r < 0 && r != MV_EINTR && r != MV_ETIMEDOUT) {
       STORE(s->failed, 1);
       /* The binding hears of it through its hook (mv_sched_failed()): a
@@ -160,7 +299,7 @@ int mv_sched_start_thread(mv_sched_t *s) {
   if (!s->has_thread) {
     s->stop = 0;
     e = pthread_create(&s->thread, NULL, mv__sched_main, s);
-    if (e == 0) s->has_thread = 1;
+    if (e == 0) STORE(s->has_thread, 1);
   }
   pthread_mutex_unlock(&s->mu);
   if (e != 0) {
@@ -176,7 +315,7 @@ static void mv__sched_stop_thread(mv_sched_t *s) {
   s->stop = 1;
   mv_sched_unlock(s);
   pthread_join(s->thread, NULL);
-  s->has_thread = 0;
+  STORE(s->has_thread, 0);
 }
 
 static void mv__deadline(struct timespec *ts, double seconds) {
@@ -321,6 +460,7 @@ int mv_sched_poke(mv_sched_t *s) {
    * wakeup stays pending until a round reads it), or, after a locker
    * lets go, the event thread, which runs it when idle too. */
   if (pthread_mutex_trylock(&s->mu) == 0) {
+    mv__sched_take(s);
     if (s->on_round) s->on_round(s->round_data);
     mv_sched_unlock(s);
     return 0;
@@ -343,11 +483,22 @@ void mv_sched_free(mv_sched_t *s) {
     return;
   }
   mv__sched_stop_thread(s);
+  /* Handed over and never passed on: they end canceled, as the loop's
+   * other tasks that had not started. */
+  mv_task_t *req = s->in_head;
+  s->in_head = s->in_tail = NULL;
+  while (req) {
+    mv_task_t *next = req->qnext;
+    req->qnext = NULL;
+    mv__sched_pass(s, req, MV_ECANCELED);
+    req = next;
+  }
   mv_loop_free(s->loop); /* cancels every task and waits for the trees */
   pthread_cond_destroy(&s->done_cv);
   pthread_cond_destroy(&s->hcv);
   pthread_mutex_destroy(&s->wmu);
   pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->imu);
   free(s);
 }
 

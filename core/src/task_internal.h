@@ -118,6 +118,7 @@ struct mv_loop_s {
   size_t count;               /* not yet freed */
   unsigned long completed;    /* completions so far */
   unsigned long delivered;    /* persistent tasks' messages handed to on_message so far */
+  unsigned long nudges;       /* mv__loop_nudge() calls so far */
   struct mv_pool_s *pools;    /* the loop's own warm pools (mv_loop_warm_pool) */
   int in_wait;
   /* The batch being dispatched, so a task finished (and maybe freed by a
@@ -145,6 +146,14 @@ int mv__loop_watch(mv_loop_t *loop, mv_task_t *t);
 void mv__task_poll(mv_task_t *t);
 /* Count a task as running in the loop (without fds: warm requests). */
 void mv__loop_link(mv_loop_t *loop, mv_task_t *t);
+/* loop.c: something changed that may let work handed over to a scheduler
+ * start (a pool process became ready): an mv_loop_wait() for no task in
+ * particular returns after this batch of events, so that its caller looks
+ * (mv_sched_t passes on its inbox after every round). */
+void mv__loop_nudge(mv_loop_t *loop);
+/* loop.c: sleep until mv_loop_wakeup() (a loop with no task: nothing else
+ * can happen). */
+int mv__loop_doze(mv_loop_t *loop);
 mv_task_t *mv__task_alloc(mv_loop_t *loop, const mv_task_opts_t *opts,
                           const char *worker, mv_driver_t d, double timeout);
 void mv__task_destroy(mv_task_t *t);
@@ -160,6 +169,18 @@ void mv__remote_line(const mv_remote_error_t *e, char *buf, size_t size);
 /* pool.c: the pid of the process serving a request (its report's once it
  * ended, -1 while it waits). */
 pid_t mv__pool_request_pid(const mv_task_t *req);
+/* pool.c: a request made without a pool (mv_sched_request), or NULL. */
+mv_task_t *mv__request_alloc(mv_loop_t *loop, const char *payload, size_t len,
+                             const mv_task_opts_t *opts, double timeout);
+/* pool.c: the pool takes a request (mv_pool_call's part after it was
+ * made): it waits in the loop's FIFO, or goes to a process. On failure
+ * nothing holds it and the caller destroys it. */
+int mv__pool_take(struct mv_pool_s *p, mv_task_t *req);
+/* pool.c: 1 if a request handed to p now would start at once (nothing
+ * waits before it, and a process is idle or one more may start). */
+int mv__pool_startable(const struct mv_pool_s *p);
+/* pool.c: a request ended (counted out of its pool's requests). */
+void mv__pool_request_ended(mv_task_t *req);
 /* pool.c: cancel a request of a warm pool. */
 int mv__pool_cancel(mv_task_t *req);
 /* pool.c: free a pool's memory without touching its processes. */
@@ -178,6 +199,10 @@ void mv__task_fail(mv_task_t *t, int status, mv_end_t end, const char *message);
 int mv__loop_room(const mv_loop_t *loop, const mv_task_t *t);
 /* The task that has waited longest, whatever its batch (NULL: none). */
 mv_task_t *mv__loop_first_queued(const mv_loop_t *loop);
+/* queue.c: 1 if a task of no batch added now would start at once (a slot
+ * is free and no waiting task may take it first; a full batch's tasks
+ * hold back only their own). */
+int mv__loop_room_now(const mv_loop_t *loop);
 /* MV_EINVAL if opts.batch belongs to another loop. */
 int mv__batch_check(const mv_loop_t *loop, const mv_task_opts_t *opts);
 /* t is freed: it leaves its batch (freed with its last task once released). */

@@ -45,6 +45,10 @@ TEST_IMPL(batch_full_holds_back_only_its_own_tasks) {
   mv_task_t *a0, *a1, *b0, *b1, *b2, *p0;
   ASSERT_EQ(reserve(loop, a, "a", &a0), 1);
   ASSERT_EQ(reserve(loop, a, "A", &a1), 0); /* a is full */
+  /* Both not started; only a1 waits for its turn (a0 is being started). */
+  ASSERT_EQ(mv_task_queued(a0), 1);
+  ASSERT_EQ(mv_task_waiting(a0), 0);
+  ASSERT_EQ(mv_task_waiting(a1), 1);
   /* Later tasks of another batch, or of none, are not held back by it. */
   ASSERT_EQ(reserve(loop, b, "b", &b0), 1);
   ASSERT_EQ(reserve(loop, b, "B", &b1), 1);

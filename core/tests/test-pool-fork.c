@@ -1,5 +1,6 @@
 /* Pools of forked servers: the pool engine of warm workers, with
  * processes the binding forks when the pool asks for them. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -260,6 +261,277 @@ TEST_IMPL(pool_fork_binding_forks_later) {
   mv_pool_free(warm);
   mv_pool_free(pool);
   mv_loop_free(loop);
+  ASSERT(!th_has_children());
+  mv_config_dispose(&cfg);
+  return 0;
+}
+
+/* Requests handed over without the lock (mv_sched_request/submit), by
+ * several threads at once, to a pool the event thread drives. */
+#define SUBMITTERS 4
+#define SUBMITS 25
+
+typedef struct {
+  int state;          /* 1: the loop took it in (on_start), 2: ended (atomic) */
+  int in_order;       /* on_start came before on_done */
+  int status;
+  char payload[32];
+  char answer[64];
+  mv_task_t *task;
+} handed_t;
+
+typedef struct {
+  mv_sched_t *s;
+  handed_t *h;        /* SUBMITS of them */
+} submitter_t;
+
+static int ended_count;
+
+static void handed_start(mv_task_t *t, void *data) {
+  (void)t;
+  __atomic_store_n(&((handed_t *)data)->state, 1, __ATOMIC_RELEASE);
+}
+
+static void handed_done(mv_task_t *t, void *data) {
+  handed_t *h = data;
+  const mv_report_t *r = mv_task_report(t);
+  h->in_order = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == 1;
+  h->status = r->status;
+  snprintf(h->answer, sizeof(h->answer), "%s", r->result.data ? r->result.data : "");
+  __atomic_store_n(&h->state, 2, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&ended_count, 1, __ATOMIC_SEQ_CST);
+}
+
+static int hand_over(mv_sched_t *s, handed_t *h, const char *payload) {
+  snprintf(h->payload, sizeof(h->payload), "%s", payload);
+  mv_task_opts_t o;
+  memset(&o, 0, sizeof(o));
+  o.timeout = 10;
+  o.on_start = handed_start;
+  o.on_done = handed_done;
+  o.data = h;
+  int r = mv_sched_request(s, h->payload, strlen(h->payload), &o, &h->task);
+  if (r == 0) mv_sched_submit(s, h->task);
+  return r;
+}
+
+static void *submitter(void *arg) {
+  submitter_t *a = arg;
+  for (int i = 0; i < SUBMITS; i++) {
+    char payload[32];
+    snprintf(payload, sizeof(payload), "p%p-%d", (void *)a, i);
+    if (hand_over(a->s, &a->h[i], payload) < 0) abort();
+  }
+  return NULL;
+}
+
+static int all_ended(void *arg) {
+  return __atomic_load_n(&ended_count, __ATOMIC_SEQ_CST) >= *(int *)arg;
+}
+
+TEST_IMPL(pool_fork_requests_handed_over_without_the_lock) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_sched_t *s;
+  ASSERT_OK(mv_sched_new(&s));
+  need_t need = {0, 1};
+  mv_fork_pool_opts_t po;
+  memset(&po, 0, sizeof(po));
+  po.name = "handed";
+  po.size.processes = 2;
+  po.on_need = on_need;
+  po.data = &need;
+  mv_pool_t *pool;
+  ended_count = 0;
+  /* Without a pool a request ends at once, saying so. */
+  handed_t lone;
+  memset(&lone, 0, sizeof(lone));
+  ASSERT_OK(hand_over(s, &lone, "lone")); /* no event thread: passed on at once */
+  ASSERT_EQ(lone.state, 2);
+  ASSERT(lone.in_order);
+  ASSERT_EQ(lone.status, MV_EINVAL);
+  ASSERT_CONTAINS(mv_task_report(lone.task)->message, "no pool");
+  ASSERT_EQ(mv_task_report(lone.task)->end, MV_END_SPAWN_FAILED);
+  mv_sched_lock(s);
+  mv_task_free(lone.task);
+  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
+  mv_sched_set_pool(s, pool);
+  mv_sched_unlock(s);
+  ASSERT_OK(mv_sched_start_thread(s));
+  handed_t h[SUBMITTERS][SUBMITS];
+  memset(h, 0, sizeof(h));
+  submitter_t a[SUBMITTERS];
+  pthread_t th[SUBMITTERS];
+  for (int i = 0; i < SUBMITTERS; i++) {
+    a[i].s = s;
+    a[i].h = h[i];
+    if (pthread_create(&th[i], NULL, submitter, &a[i]) != 0) abort();
+  }
+  for (int i = 0; i < SUBMITTERS; i++) pthread_join(th[i], NULL);
+  int want = 1 + SUBMITTERS * SUBMITS;
+  ASSERT_OK(mv_sched_wait_until(s, all_ended, &want, 60));
+  ASSERT_EQ(mv_sched_submitted(s), 0);
+  mv_sched_lock(s);
+  for (int i = 0; i < SUBMITTERS; i++) {
+    for (int j = 0; j < SUBMITS; j++) {
+      ASSERT(h[i][j].in_order);
+      ASSERT_EQ(h[i][j].status, MV_OK);
+      /* "<pid>:<payload>": its own answer. */
+      const char *colon = strchr(h[i][j].answer, ':');
+      ASSERT(colon != NULL);
+      ASSERT_STR_EQ(colon + 1, h[i][j].payload);
+      ASSERT_STR_EQ(mv_task_report(h[i][j].task)->worker, "handed");
+      mv_task_free(h[i][j].task);
+    }
+  }
+  ASSERT_EQ(mv_pool_requests(pool), 0);
+  ASSERT(need.asked <= 2); /* never more processes than the pool's size */
+  mv_sched_set_pool(s, NULL);
+  mv_pool_free(pool);
+  mv_sched_unlock(s);
+  /* With the event thread, too, one for no pool ends at once (it wakes
+   * the loop: nothing else would pass it on). */
+  handed_t late;
+  memset(&late, 0, sizeof(late));
+  usleep(100 * 1000); /* the event thread has gone idle */
+  ASSERT_OK(hand_over(s, &late, "late"));
+  for (int i = 0; i < 500 && __atomic_load_n(&late.state, __ATOMIC_ACQUIRE) != 2; i++)
+    usleep(10 * 1000); /* nobody takes the lock meanwhile */
+  ASSERT_EQ(late.state, 2);
+  ASSERT_EQ(late.status, MV_EINVAL);
+  mv_sched_lock(s);
+  mv_task_free(late.task);
+  mv_sched_unlock(s);
+  mv_sched_free(s);
+  ASSERT(!th_has_children());
+  mv_config_dispose(&cfg);
+  return 0;
+}
+
+/* One request at a time, handed over and waited for without ever taking
+ * the lock (as Python's callers do): each must be passed on without
+ * anyone's help, whatever the moment it arrives at (a request handed over
+ * while the loop passes others on, and told then that none would start,
+ * must still be passed on once one would). */
+TEST_IMPL(pool_fork_request_never_waits_for_a_lock_taker) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_sched_t *s;
+  ASSERT_OK(mv_sched_new(&s));
+  need_t need = {0, 1};
+  mv_fork_pool_opts_t po;
+  memset(&po, 0, sizeof(po));
+  po.name = "alone";
+  po.size.processes = 2;
+  po.on_need = on_need;
+  po.data = &need;
+  mv_pool_t *pool;
+  mv_sched_lock(s);
+  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
+  mv_sched_set_pool(s, pool);
+  mv_sched_unlock(s);
+  ASSERT_OK(mv_sched_start_thread(s));
+  enum { ROUNDS = 400, PAIR = 3 };
+  for (int i = 0; i < ROUNDS; i++) {
+    /* A few at once, so that some arrive while others are passed on. */
+    handed_t h[PAIR];
+    memset(h, 0, sizeof(h));
+    for (int k = 0; k < PAIR; k++) ASSERT_OK(hand_over(s, &h[k], "x"));
+    for (int k = 0; k < PAIR; k++) {
+      double until = th_now() + 5;
+      while (__atomic_load_n(&h[k].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until)
+        usleep(50);
+      ASSERT_EQ(h[k].state, 2);
+      ASSERT_EQ(h[k].status, MV_OK);
+    }
+    mv_sched_lock(s);
+    for (int k = 0; k < PAIR; k++) mv_task_free(h[k].task);
+    mv_sched_unlock(s);
+  }
+  mv_sched_lock(s);
+  mv_sched_set_pool(s, NULL);
+  mv_pool_free(pool);
+  mv_sched_unlock(s);
+  mv_sched_free(s);
+  ASSERT(!th_has_children());
+  mv_config_dispose(&cfg);
+  return 0;
+}
+
+/* A process the pool asked for becomes ready (it started): a request
+ * handed over meanwhile, told then that none would start, must be passed
+ * on now, though nothing ends with that event; not when a request ends. */
+static void count_need(mv_pool_t *pool, void *data) {
+  (void)pool;
+  __atomic_add_fetch((int *)data, 1, __ATOMIC_SEQ_CST);
+}
+
+static int wait_asked(const int *asked, int n, double seconds) {
+  double until = th_now() + seconds;
+  while (__atomic_load_n(asked, __ATOMIC_SEQ_CST) < n && th_now() < until) usleep(1000);
+  return __atomic_load_n(asked, __ATOMIC_SEQ_CST) >= n;
+}
+
+static void fork_one(mv_sched_t *s, mv_pool_t *pool) {
+  mv_child_t *child;
+  mv_sched_lock(s);
+  int r = mv_pool_fork(pool, &child);
+  if (r == MV_FORK_CHILD) serve(child);
+  if (r < 0) abort();
+  mv_sched_unlock(s);
+}
+
+TEST_IMPL(pool_fork_request_passed_on_when_a_process_becomes_ready) {
+  mv_config_t cfg;
+  th_config(&cfg);
+  mv_sched_t *s;
+  ASSERT_OK(mv_sched_new(&s));
+  int asked = 0;
+  mv_fork_pool_opts_t po;
+  memset(&po, 0, sizeof(po));
+  po.name = "ready";
+  po.size.processes = 3;
+  po.on_need = count_need;
+  po.data = &asked;
+  mv_pool_t *pool;
+  mv_sched_lock(s);
+  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
+  mv_sched_set_pool(s, pool);
+  mv_sched_unlock(s);
+  ASSERT_OK(mv_sched_start_thread(s));
+  handed_t h[3];
+  memset(h, 0, sizeof(h));
+  ASSERT_OK(hand_over(s, &h[0], "sleep:3"));
+  ASSERT(wait_asked(&asked, 1, 5));
+  fork_one(s, pool);
+  /* The second waits in the pool for a second process (asked for once
+   * the first process took the first request)... */
+  ASSERT_OK(hand_over(s, &h[1], "sleep:3"));
+  ASSERT(wait_asked(&asked, 2, 2));
+  /* ... so the third would not start now: it stays handed over. */
+  ASSERT_OK(hand_over(s, &h[2], "x"));
+  fork_one(s, pool);
+  /* The second process takes the second request when it has started; the
+   * third could then start in a third process: the pool asks for it
+   * without waiting for a request to end. */
+  ASSERT(wait_asked(&asked, 3, 2));
+  fork_one(s, pool);
+  double until = th_now() + 2;
+  while (__atomic_load_n(&h[2].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until) usleep(1000);
+  ASSERT_EQ(h[2].state, 2);
+  ASSERT_EQ(h[2].status, MV_OK);
+  for (int i = 0; i < 2; i++) {
+    until = th_now() + 10;
+    while (__atomic_load_n(&h[i].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until) usleep(1000);
+    ASSERT_EQ(h[i].status, MV_OK);
+  }
+  ASSERT(atoi(h[0].answer) != atoi(h[1].answer)); /* side by side */
+  mv_sched_lock(s);
+  for (int i = 0; i < 3; i++) mv_task_free(h[i].task);
+  mv_sched_set_pool(s, NULL);
+  mv_pool_free(pool);
+  mv_sched_unlock(s);
+  mv_sched_free(s);
   ASSERT(!th_has_children());
   mv_config_dispose(&cfg);
   return 0;

@@ -3,7 +3,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 CORE_VERSION: str
 FORK_CHILD: int
-CLEAR_MARGIN: float
+KILL_MARGIN: float
 # Status codes of reports (report["status"]) and of Error.code.
 OK: int
 EINVAL: int
@@ -91,7 +91,7 @@ class Loop:
         batch: Optional[Batch] = ...,
     ) -> Task: ...
     def reserve(self, *, name: Optional[str] = ..., task_id: Optional[str] = ...,
-                batch: Optional[Batch] = ...) -> Tuple[Task, bool]: ...
+                batch: Optional[Batch] = ..., notify: bool = ...) -> Tuple[Task, bool]: ...
     def fork_reserved(
         self,
         task: Task,

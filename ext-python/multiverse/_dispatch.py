@@ -1,12 +1,12 @@
 """The dispatcher: one background thread that owns the core Loop.
 
-Callers only append to a queue and wake the thread. The thread reserves
-each queued call a slot of the loop's concurrency limit (Loop.reserve: the
-core keeps one FIFO for every kind of task) and forks it when its turn
-comes, sleeps with the GIL released while the loop's own thread drives the
-loop, and resolves handles as tasks end. When nothing is queued or running
-it exits and closes its loop, so an idle host has exactly the threads and
-fds it had before; the next call starts a new one.
+A caller gives its call a place in the loop's concurrency limit itself
+(Loop.reserve: the core keeps one FIFO for every kind of task); the thread
+forks each call when its turn comes (wait_events() lists it, at once if a
+slot was free: reserve(notify=True)), sleeps with the GIL released while
+the loop's own thread drives the loop, and resolves handles as tasks end.
+When nothing is running it exits and closes its loop, so an idle host has
+exactly the threads and fds it had before; the next call starts a new one.
 
 Pooled calls (_prefork.py) go from the caller straight to the core's pool
 (Loop.pool_call), which gives them to the pool's processes while the
@@ -27,14 +27,13 @@ any thread (see ext-python/src/mvpy.h), whatever the kind of call.
 from __future__ import annotations
 
 import atexit
-import collections
 import logging
 import math
 import os
 import threading
 import time
 import weakref
-from typing import Any, Callable, Deque, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from . import _config, _core, _prefork
 from .errors import ShutdownError, TaskError
@@ -42,8 +41,9 @@ from .handle import AsyncHandle, check_wait_timeout, wait_event
 
 log = logging.getLogger("multiverse")
 
-# Beyond kill_grace, how long a kill may take to be confirmed.
-_KILL_MARGIN = 5.0
+# Beyond kill_grace, how long a kill may take to be confirmed: the core's,
+# as registry clears, PHP and the CLI use.
+_KILL_MARGIN: float = _core.KILL_MARGIN
 # How long an idle dispatcher keeps its thread and loop for the next call:
 # starting them again costs more than a call.
 _LINGER = 1.0
@@ -87,11 +87,6 @@ class Dispatcher:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        # Notified when calls taken from the queue have their place in the
-        # loop's FIFO (settle()).
-        self._placed = threading.Condition(self._lock)
-        self._placing = 0  # taken from the queue, not yet reserved
-        self._queue: Deque[_Call] = collections.deque()   # calls that fork, not reserved yet
         self._running: Dict[Any, _Call] = {}   # core Task -> call: reserved, forked or pooled
         self._active: Set[AsyncHandle] = set()        # queued, starting or running
         self._thread: Optional[threading.Thread] = None
@@ -102,12 +97,13 @@ class Dispatcher:
         # The current loop's core batch of each Batch with calls (gone with
         # the Batch, or with the loop).
         self._batches: "weakref.WeakKeyDictionary[Batch, Any]" = weakref.WeakKeyDictionary()
-        self._sleeping = False  # the thread waits in the loop: submit() must wake it
         self._closed = False
         self._tls = threading.local()
 
     # -- submission -------------------------------------------------------------
     def submit(self, call: _Call) -> None:
+        handle = call.handle
+        failure: Optional[BaseException] = None
         with self._lock:
             if self._closed:
                 raise ShutdownError(
@@ -121,20 +117,30 @@ class Dispatcher:
                     # call cannot start, which is a TaskError like any other.
                     err = _start_failed(call.handle, exc)
                     raise err from err.__cause__
-            self._active.add(call.handle)
+            self._active.add(handle)
+            loop = self._loop
+            batch = self._core_batch_locked(loop, call.batch)
             if call.payload is not None:
                 # Handed to the loop without waiting for it; its thread passes
                 # it to the pool.
-                task = self._pool.submit(self._loop, call, self._max,
-                                         self._core_batch_locked(self._loop, call.batch))
+                task = self._pool.submit(loop, call, self._max, batch)
                 self._running[task] = call
                 return
-            self._queue.append(call)
-            # One wakeup per sleep: the thread looks at the whole queue
-            # before it sleeps again.
-            if self._sleeping:
-                self._sleeping = False
-                self._loop.wakeup()
+            # Its place in the FIFO now, in submission order; the thread
+            # forks it when wait_events() says its turn came.
+            handle._begin_start()
+            try:
+                task, _ = loop.reserve(name=handle._name, task_id=handle._task_id, batch=batch,
+                                       notify=True)
+            except Exception as exc:
+                failure = exc
+            else:
+                self._running[task] = call
+        # Resolving takes the lock (retire()).
+        if failure is not None:
+            handle._resolve_error(_start_failed(handle, failure))
+        elif handle._reserved(task):
+            task.cancel()  # cancelled meanwhile: it ends before it ran
 
     def _start_thread_locked(self) -> None:
         # Both may fail (no fds, no threads left): then nothing is queued and
@@ -158,24 +164,6 @@ class Dispatcher:
         if core is None:
             core = self._batches[batch] = loop.batch(batch.limit)
         return core
-
-    def settle(self, timeout: float) -> None:
-        """Wait (at most `timeout`) until every call submitted so far has its
-        place in the loop's FIFO: whether it waits for its turn is then the
-        core's to say (Task.withdraw). Not on the dispatcher thread."""
-        with self._placed:
-            self._placed.wait_for(
-                lambda: (not self._queue and self._placing == 0) or self._thread is None,
-                timeout)
-
-    def discard(self, handle: AsyncHandle) -> bool:
-        """Remove a queued call; False if the dispatcher already took it."""
-        with self._lock:
-            for call in self._queue:
-                if call.handle is handle:
-                    self._queue.remove(call)
-                    return True
-        return False
 
     # -- settings and state -------------------------------------------------------
     @property
@@ -220,11 +208,9 @@ class Dispatcher:
             while True:
                 linger: Optional[float] = None
                 with self._lock:
-                    self._sleeping = False
-                    batch = self._take_queue_locked()
                     # Pool processes of an older configuration retire.
                     self._pool.refresh(loop, self._max)
-                    idle = not batch and not self._running
+                    idle = not self._running
                     # Pool processes keep the thread, unless shutdown() or exit
                     # wants them gone; without them it lingers a moment.
                     if idle and (not loop.processes or self._closed):
@@ -236,40 +222,18 @@ class Dispatcher:
                         linger = _LINGER - (now - idle_since)
                     else:
                         idle_since = None
-                if batch:
-                    self._place(loop, batch)
-                    # No call stays referenced by this frame while it sleeps:
-                    # a finished call's handle (and result) is its owner's.
-                    batch = []
-                if self._may_sleep():
-                    self._handle_events(loop, *loop.wait_events(timeout=linger))
+                # In a method of its own: no call stays referenced by this frame
+                # while it sleeps (a finished call's handle and result are its
+                # owner's).
+                self._handle_events(loop, *loop.wait_events(timeout=linger))
         except BaseException:
             log.exception("multiverse dispatcher failed; its running tasks are cancelled")
             with self._lock:
-                queued = list(self._queue)
-                self._queue.clear()
                 self._retire_thread_locked()
-            for call in queued:
-                call.handle._resolve_cancelled("the dispatcher failed before the task started")
         finally:
             # Every task of the loop ends here, canceled if it had not.
             for task in loop.close():
                 self._finish(loop, task)
-
-    def _take_queue_locked(self) -> List[_Call]:
-        """The queued calls not cancelled meanwhile, now starting."""
-        batch = [call for call in self._queue if call.handle._begin_start()]
-        self._queue.clear()
-        self._placing = len(batch)
-        return batch
-
-    def _place(self, loop: Any, batch: List[_Call]) -> None:
-        """Give calls taken from the queue their place in the loop's FIFO."""
-        for call in batch:
-            self._reserve(loop, call)
-        with self._lock:
-            self._placing = 0
-            self._placed.notify_all()
 
     def _handle_events(self, loop: Any, done: List[Any], starts: List[Any], need: int) -> None:
         """What wait_events() said: tasks that ended, reserved tasks whose
@@ -293,33 +257,6 @@ class Dispatcher:
             self._loop = None
             self._pool = _prefork.Pool()
             self._batches = weakref.WeakKeyDictionary()
-
-    def _may_sleep(self) -> bool:
-        """False if calls were queued meanwhile; else mark the thread as
-        sleeping, so that the next submit() wakes it."""
-        with self._lock:
-            if self._queue:
-                return False
-            self._sleeping = True
-            return True
-
-    def _reserve(self, loop: Any, call: _Call) -> None:
-        """Give a queued call its place in the loop's FIFO; fork it if its
-        turn is now (else wait_events() says when)."""
-        handle = call.handle
-        try:
-            with self._lock:
-                batch = self._core_batch_locked(loop, call.batch)
-            task, now = loop.reserve(name=handle._name, task_id=handle._task_id, batch=batch)
-        except Exception as exc:
-            handle._resolve_error(_start_failed(handle, exc))
-            return
-        with self._lock:
-            self._running[task] = call
-        if handle._reserved(task):
-            task.cancel()  # cancelled meanwhile: it ends before it ran
-        elif now:
-            self._fork(loop, call, task)
 
     def _fork(self, loop: Any, call: _Call, task: Any) -> None:
         """Fork a reserved call whose turn came."""
@@ -449,9 +386,8 @@ class Dispatcher:
             self._closed = False
 
     def _cancel_queued(self, why: str) -> None:
+        queued: List[AsyncHandle] = []
         with self._lock:
-            queued = [call.handle for call in self._queue]
-            self._queue.clear()
             loop = self._loop
         if loop is not None:
             # Waiting for their turn in the loop: reserved and pooled calls.
@@ -496,7 +432,7 @@ class Dispatcher:
         """In any forked child (ours or os.fork()): the parent's tasks are
         not ours. Drop the copy of its loop and start from scratch."""
         loop = self._loop
-        keep_parent_state(self._queue, self._running, self._active, loop)
+        keep_parent_state(self._running, self._active, loop)
         self._reset()
         _config.reset_in_child()
         if loop is not None:

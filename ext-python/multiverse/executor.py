@@ -198,10 +198,7 @@ class Executor(concurrent.futures.Executor):
             futures = list(self._futures)
         if cancel_futures:
             # Only those that have not started: one that starts meanwhile
-            # runs on (never killed by this). Calls just submitted get
-            # their place first, so that those whose turn has come run.
-            if not DISPATCHER.in_dispatcher_thread():
-                DISPATCHER.settle(DISPATCHER.kill_wait())
+            # runs on (never killed by this).
             for h in futures:
                 h._withdraw("cancelled by Executor.shutdown() before it started")
         if wait:

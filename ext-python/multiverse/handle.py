@@ -177,12 +177,8 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
                 return self._cancelled
             self._cancel_requested = True
             task = self._task
-        if state == QUEUED:
-            if self._dispatcher.discard(self):
-                self._resolve_cancelled("cancelled before it started")
-                return True
-            # Lost the race with the dispatcher: it is starting right now and
-            # will kill it as soon as the process exists.
+        # A task waiting for its turn never starts (its end resolves this);
+        # one being forked right now is killed as soon as its process exists.
         if task is not None:
             task.cancel()
         if self._dispatcher.in_dispatcher_thread() or _in_event_loop():
@@ -316,16 +312,13 @@ class AsyncHandle(concurrent.futures.Future):  # type: ignore[type-arg]
             return self._task
 
     def _withdraw(self, why: str) -> bool:
-        """Cancel it only if it has not started (queued in the dispatcher,
-        or waiting for its turn in the core): True if it never runs. One
-        that starts meanwhile runs on, untouched."""
+        """Cancel it only if it has not started (waiting for its turn in the
+        core): True if it never runs. One that starts meanwhile runs on,
+        untouched."""
         with self._lock:
             if self._phase == DONE:
                 return False
-            state, task = self._phase, self._task
-        if state == QUEUED and self._dispatcher.discard(self):
-            self._resolve_cancelled(why)
-            return True
+            task = self._task
         if task is not None and task.withdraw():
             # Its end comes through the loop, and finds it resolved.
             self._resolve_cancelled(why)

@@ -22,7 +22,7 @@ from .parallel import _check_timeout
 log = logging.getLogger("multiverse")
 
 # Beyond kill_grace, how long clear() waits for trees to be confirmed dead.
-_CLEAR_MARGIN: float = _core.CLEAR_MARGIN  # the core's, as PHP and the CLI use
+_KILL_MARGIN: float = _core.KILL_MARGIN  # the core's, as PHP and the CLI use
 
 
 def _check_name(name: Any, what: str = "name") -> str:
@@ -115,7 +115,7 @@ def clear(worker: Optional[str] = None, all_namespaces: bool = False) -> int:
         _check_name(worker, "worker")
     try:
         killed: int = _core.registry_clear(_config.current(), worker,
-                                           _config.kill_grace() + _CLEAR_MARGIN,
+                                           _config.kill_grace() + _KILL_MARGIN,
                                            bool(all_namespaces))
     except _core.Error as exc:
         log.warning("clear(%s) failed: %s", worker or "", exc)

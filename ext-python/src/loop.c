@@ -59,16 +59,13 @@ mv_sched_t *mvpy_loop_lock(mvpy_loop *l) {
     mvpy_loop_unuse(l);
     return NULL;
   }
-  /* Pooled calls handed over go to the core first: cancel() and pid may
-   * be asking about one of them. */
-  mvpy_pool_drain(l);
   return s;
 }
 
 void mvpy_loop_unlock(mvpy_loop *l, mv_sched_t *s) {
   if (s == NULL) return;
-  /* What the holder did may let a pooled call start (a process forked, a
-   * slot given back): pass on what waits, and tell pool_call. */
+  /* What the holder did may have changed the pools (a process forked, a
+   * call ended). */
   mvpy_pool_settle(l);
   mv_sched_unlock(s);
   mvpy_loop_unuse(l);
@@ -113,11 +110,11 @@ void mvpy_loop_on_done(mv_task_t *core, void *data) {
     t->task = core;
     snprintf(t->task_id, sizeof(t->task_id), "%s", mv_task_id(core));
   }
-  mvpy_pool_request_ended(t);
+  mvpy_pool_request_ended(l);
   list_remove(&l->running, t);
   STORE(l->nrunning, l->nrunning - 1);
   mvpy_task_collect(t);
-  /* Room for pooled calls handed over, and whether ends are batched. */
+  /* Whether ends are batched (calls wait for a process). */
   mvpy_pool_settle(l);
   mvpy_hand_off(l, t);
 }
@@ -172,7 +169,6 @@ static void chain_release(mvpy_task *chain) {
 }
 
 static void loop_init_sync(mvpy_loop *l) {
-  pthread_mutex_init(&l->qmu, NULL);
   pthread_mutex_init(&l->emu, NULL);
   /* Timed waits for events count in monotonic time. */
   pthread_condattr_t attr;
@@ -198,20 +194,19 @@ static mvpy_task *loop_forget(mvpy_loop *l, int dying) {
   l->users = 0;
   l->closing = 0;
   l->threaded = 0;
-  l->want_calls = 0;
   l->batching = 0;
-  l->settling = 0;
   l->procs_gone = 0;
   l->sched_failed = 0;
   mvpy_task *chain = mvpy_take_ready(l);
-  if (dying || l->running == NULL) {
+  /* Calls handed over and not taken in yet point at it too. */
+  if (dying || (l->running == NULL && LOAD(l->handed) == 0)) {
     chain = chain_append(chain, loop_detach_all(l));
   } else if (!LOAD(l->forgotten)) {
     Py_INCREF(l);
     STORE(l->forgotten, 1);
     STORE(l->nrunning, 0);
   }
-  chain = chain_append(chain, mvpy_pool_forget(l));
+  mvpy_pool_forget(l);
   mv_sched_t *s = l->sched;
   l->sched = NULL;
   l->loop = NULL;
@@ -248,10 +243,11 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   /* `closing` is set (under the GIL): from here no call is passed on by
    * an end, and a wait_events() of another thread returns. */
   mvpy_events_close(l);
-  mv_sched_lock(s);
-  mvpy_pool_drain(l); /* pooled calls handed over end with the rest */
+  mv_sched_lock(s); /* pooled calls handed over so far are taken in */
   /* The pools first: their calls are canceled (processes killed), their
-   * idle processes retired, and the loop's free would not free them. */
+   * idle processes retired, and the loop's free would not free them.
+   * Calls handed over from now on find no pool and end at once. */
+  mv_sched_set_pool(s, NULL);
   mvpy_pools_free(l);
   /* Warm calls in flight are canceled with the rest (their processes
    * killed); freeing the loop then retires the idle warm processes. This
@@ -276,8 +272,9 @@ static mvpy_task *loop_shutdown(mvpy_loop *l) {
   pthread_mutex_unlock(&l->emu);
   mv_sched_free(s); /* joins the event thread */
   mvpy_batches_orphaned_free(l); /* every task that was in one is freed */
-  /* Calls handed over as the loop closed (they never ran). */
-  chain = chain_append(chain, mvpy_pool_forget(l));
+  /* Calls handed over as the loop closed: they ended without running. */
+  mvpy_pool_forget(l);
+  chain = chain_append(chain, mvpy_take_ready(l));
   return chain;
 }
 
@@ -585,10 +582,12 @@ done:
 }
 
 static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
-  static char *kwlist[] = {"name", "task_id", "batch", NULL};
+  static char *kwlist[] = {"name", "task_id", "batch", "notify", NULL};
   PyObject *name = NULL, *batch = Py_None;
   const char *task_id = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OzO:reserve", kwlist, &name, &task_id, &batch))
+  int notify = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OzOp:reserve", kwlist, &name, &task_id, &batch,
+                                   &notify))
     return NULL;
   mv_batch_t *core_batch = mvpy_batch_of(self, batch);
   if (core_batch == NULL && PyErr_Occurred()) return NULL;
@@ -608,6 +607,9 @@ static PyObject *loop_reserve(mvpy_loop *self, PyObject *args, PyObject *kwds) {
   int closed = s == NULL; /* close() may have run meanwhile */
   int r = closed ? MV_EINVAL : mv_task_reserve(self->loop, &opts, &core);
   if (r >= 0) loop_adopt(self, obj, core); /* on_start comes later, under the lock */
+  /* Its slot is here already: wait_events() lists it now, for the thread
+   * that forks what other threads reserve. */
+  if (r == 1 && notify) mvpy_on_start(core, obj);
   else if (!closed) snprintf(detail, sizeof(detail), "%s", mv_last_error());
   mvpy_loop_unlock(self, s);
   if (closed) loop_closed_error();
@@ -921,11 +923,11 @@ static PyMethodDef loop_methods[] = {
      "loop's limit, and its batch's, even beyond them). The child calls\n"
      "runner() and sends the bytes it returns as the result, then _exit()s."},
     {"reserve", (PyCFunction)(void (*)(void))loop_reserve, METH_VARARGS | METH_KEYWORDS,
-     "reserve(*, name=None, task_id=None, batch=None) -> (Task, bool)\n--\n\n"
+     "reserve(*, name=None, task_id=None, batch=None, notify=False) -> (Task, bool)\n--\n\n"
      "A task that waits for its turn in the loop's limit (and its batch's);\n"
-     "True if it has its\n"
-     "slot now (fork it with fork_reserved()), else wait_events() lists it\n"
-     "when its turn comes. Cancel it to give up."},
+     "True if it has its slot now (fork it with fork_reserved()), else\n"
+     "wait_events() lists it when its turn comes (with notify, also when it\n"
+     "has it now). Cancel it to give up."},
     {"fork_reserved", (PyCFunction)(void (*)(void))loop_fork_reserved,
      METH_VARARGS | METH_KEYWORDS,
      "fork_reserved(task, runner, *, timeout=None, max_memory_kb=0, max_cpu_secs=0,\n"

@@ -390,8 +390,8 @@ static int mvpy_exec(PyObject *m) {
   if (st->batch_type == NULL || PyModule_AddType(m, st->batch_type) < 0) return -1;
   if (PyModule_AddStringConstant(m, "CORE_VERSION", MV_VERSION_STRING) < 0) return -1;
   if (PyModule_AddIntConstant(m, "FORK_CHILD", MV_FORK_CHILD) < 0) return -1;
-  PyObject *margin = PyFloat_FromDouble(MV_CLEAR_MARGIN);
-  int bad = margin == NULL || PyModule_AddObjectRef(m, "CLEAR_MARGIN", margin) < 0;
+  PyObject *margin = PyFloat_FromDouble(MV_KILL_MARGIN);
+  int bad = margin == NULL || PyModule_AddObjectRef(m, "KILL_MARGIN", margin) < 0;
   Py_XDECREF(margin);
   if (bad) return -1;
   /* The core's status codes, compared as numbers by the package (OK,

@@ -37,7 +37,6 @@ typedef struct mvpy_fpool {
   mv_pool_t *pool;
   int size;                   /* processes at most */
   int need;                   /* processes it asked for (on_need) not forked yet */
-  long out;                   /* requests made and not ended */
   int retired;                /* takes no new request; freed once `out` is 0 */
 } mvpy_fpool;
 
@@ -65,9 +64,9 @@ typedef struct mvpy_fpool {
  * `users` before it reads `sched` (mvpy_loop_use) and close() clears
  * `sched`, then waits for `users` to drop to 0 before freeing it.
  *
- * `qmu` (the inbox) and `emu` (the hand-off lists) are taken alone or
- * under the loop's lock, never the other way round, and nothing waits
- * while holding them but on `ecv`.
+ * `emu` (the hand-off lists) is taken alone or under the loop's lock,
+ * never the other way round, and nothing waits while holding it but on
+ * `ecv`.
  */
 struct mvpy_loop {
   PyObject_HEAD
@@ -84,8 +83,7 @@ struct mvpy_loop {
    * count as done; see loop_forget(). Atomic. */
   int forgotten;
   mvpy_fpool *pools;          /* under the lock: the current pool first, then retired ones */
-  int settling;               /* under the lock: pooled calls are being passed on */
-  int want_calls;             /* atomic: a call handed over could start at once */
+  int handed;                 /* atomic: pooled calls handed over, not taken in yet */
   int batching;               /* atomic: calls wait for a process (ends go out in batches) */
   int procs;                  /* atomic: pool processes, as last counted */
   /* Handed over to wait() and wait_events(), under `emu`; `ecv` says
@@ -102,11 +100,6 @@ struct mvpy_loop {
   int sched_failed;           /* the event thread stopped: its loop failed (under emu) */
   unsigned long py_wakes;     /* wakeup() calls ... */
   unsigned long py_seen;      /* ... of which wait_events() returned for these */
-  /* Pooled calls handed over by any thread, for whoever holds the lock
-   * next to pass to the core (mv_pool_call), in order. Under `qmu`. */
-  pthread_mutex_t qmu;
-  mvpy_task *inbox, *inbox_last;
-  size_t inbox_len;
   /* Batches let go of while the loop closed, freed by its closer once the
    * loop is gone; from then on (batches_unguarded) a batch let go of is
    * freed at once. Under `emu` (batch.c). */
@@ -136,15 +129,8 @@ struct mvpy_task {
   char task_id[40];
   PyObject *name;             /* str */
   PyObject *data;             /* free slot for the binding's bookkeeping */
-  /* A pooled call (pool.c): its request while it waits in the inbox, the
-   * pool it went to (under the loop's lock, while it runs there), and the
-   * link of the inbox or of the loop's `starts`. */
-  char *payload;
-  size_t payload_len;
-  double timeout;
-  mv_batch_t *batch;          /* its batch (the Batch object's core batch), or NULL */
-  mvpy_fpool *fpool;
-  mvpy_task *qnext;
+  int pooled;                 /* a pooled call (pool.c): its pid is its process's of the moment */
+  mvpy_task *qnext;           /* link of the loop's `starts` */
 };
 
 /* The task's state as its owner sees it: one still running in a loop
@@ -249,16 +235,13 @@ void mvpy_loop_fail(mvpy_loop *l, mvpy_task *t, int status, const char *message)
 
 /* pool.c: event mode and the pool of forked processes (the core's pool
  * engine) */
-/* Pass the pooled calls handed over to the core, in order (the lock
- * held, no GIL needed). */
-void mvpy_pool_drain(mvpy_loop *l);
-/* Pass them on, and note whether a call handed over could start at once,
- * whether calls wait for a process and how many processes the pools have
- * (the lock held; on every end and unlock). */
+/* Note whether calls wait for a process and how many processes the pools
+ * have (the lock held; on every end and unlock). */
 void mvpy_pool_settle(mvpy_loop *l);
 void mvpy_pool_on_round(void *loop);
-/* The core's on_done of a pooled call (from mvpy_loop_on_done). */
-void mvpy_pool_request_ended(mvpy_task *t);
+/* A task ended (from mvpy_loop_on_done): a retired pool whose calls have
+ * all ended is freed soon. */
+void mvpy_pool_request_ended(mvpy_loop *l);
 /* The core's on_start of a reserved task: hand it to wait_events(). */
 void mvpy_on_start(mv_task_t *core, void *data);
 /* Hand an ended, collected task to wait() or wait_events(). */
@@ -276,10 +259,9 @@ void mvpy_pools_free(mvpy_loop *l);
 /* The next pool that asked for a process (its need taken), or NULL (the
  * lock held). */
 mvpy_fpool *mvpy_pool_needing(mvpy_loop *l);
-/* Forked child, or closed loop: forget the calls handed over and not
- * passed on (their objects, as a chain to release), the events not
- * handed out, and the pools. */
-mvpy_task *mvpy_pool_forget(mvpy_loop *l);
+/* Forked child, or closed loop: forget the events not handed out, and
+ * the pools. */
+void mvpy_pool_forget(mvpy_loop *l);
 PyObject *mvpy_loop_wait_events(mvpy_loop *l, PyObject *args, PyObject *kwds);
 PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds);
 PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds);

@@ -18,15 +18,12 @@
  *     (on_need: the dispatcher forks them with mv_pool_fork). While pooled
  *     calls wait for a process, ends are handed out in small batches (see
  *     MVPY_BATCH). Nothing here schedules.
- *   - Pooled calls are handed over by any thread (pool_call) through the
- *     loop's inbox, under `qmu` only; whoever holds the loop's lock next
- *     passes them to mv_pool_call() in order (mvpy_pool_settle: after
- *     every round of the loop, the scheduler's round hook; on every end;
- *     in mvpy_loop_lock/unlock). The inbox is kept for speed: taking the
- *     lock costs a wakeup of the event thread and a hand-over each way,
- *     which a caller would otherwise pay for each call, with the GIL; with
- *     it, a caller only pokes the loop, and only when its call could start
- *     at once (see pool_call).
+ *   - Pooled calls are handed over by any thread (pool_call) without the
+ *     loop's lock: the core's scheduler keeps them (mv_sched_request,
+ *     mv_sched_submit) until whoever holds the lock next passes them to
+ *     the current pool (mv_sched_set_pool), and wakes the loop only when
+ *     a call could start at once; pool_on_taken lists the task in the
+ *     loop when that happens.
  *   - A pool is made for one configuration and size (pool_setup); a new
  *     one retires the old, which takes no more calls and is freed by
  *     wait_events() once its calls have ended.
@@ -42,6 +39,7 @@
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+#define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_SEQ_CST)
 
 /* Wake wait_events() (emu not held). */
 static void events_notify(mvpy_loop *l) {
@@ -87,7 +85,7 @@ static void pools_reap(mvpy_loop *l) {
   mvpy_fpool **pp = &l->pools;
   while (*pp) {
     mvpy_fpool *fp = *pp;
-    if (fp->retired && fp->out == 0) {
+    if (fp->retired && mv_pool_requests(fp->pool) == 0) {
       *pp = fp->next;
       mv_pool_free(fp->pool);
       free(fp);
@@ -100,66 +98,20 @@ static void pools_reap(mvpy_loop *l) {
 void mvpy_pools_free(mvpy_loop *l) {
   while (l->pools) {
     mvpy_fpool *fp = l->pools;
-    /* Its requests end (canceled) meanwhile and count down fp->out: it is
-     * unlinked only afterwards. */
+    /* Its requests end (canceled) meanwhile: it is unlinked only
+     * afterwards. */
     if (l->loop) mv_pool_free(fp->pool);
     l->pools = fp->next;
     free(fp);
   }
 }
 
-void mvpy_pool_request_ended(mvpy_task *t) {
-  mvpy_fpool *fp = t->fpool;
-  if (fp == NULL) return;
-  t->fpool = NULL;
-  if (--fp->out == 0 && fp->retired) reap_soon(fp->owner);
+void mvpy_pool_request_ended(mvpy_loop *l) {
+  for (mvpy_fpool *fp = l->pools; fp; fp = fp->next)
+    if (fp->retired && mv_pool_requests(fp->pool) == 0) reap_soon(l);
 }
 
-/* The inbox ------------------------------------------------------------------ */
-
-static void pool_drain(mvpy_loop *l) {
-  /* An end inside mv_pool_call() must not pass later calls first. */
-  int was = l->settling;
-  l->settling = 1;
-  pthread_mutex_lock(&l->qmu);
-  mvpy_task *chain = l->inbox;
-  STORE(l->inbox, NULL);
-  l->inbox_last = NULL;
-  STORE(l->inbox_len, 0);
-  pthread_mutex_unlock(&l->qmu);
-  while (chain) {
-    mvpy_task *t = chain;
-    chain = t->qnext;
-    t->qnext = NULL;
-    mvpy_fpool *fp = l->pools && !l->pools->retired ? l->pools : NULL;
-    /* Linked first: a request may end inside mv_pool_call(), and its end
-     * must find it in the running list. */
-    mvpy_loop_link(l, t);
-    int r = MV_EINVAL;
-    char detail[256] = "the loop has no pool (pool_setup)";
-    if (fp && l->loop) {
-      mv_task_opts_t opts;
-      mvpy_task_opts(&opts, t->timeout, t->task_id[0] ? t->task_id : NULL, t);
-      opts.batch = t->batch;
-      t->batch = NULL;
-      t->fpool = fp;
-      fp->out++;
-      mv_task_t *core = NULL;
-      r = mv_pool_call(fp->pool, t->payload, t->payload_len, &opts, &core);
-      if (r == 0) mvpy_loop_adopt_core(t, core);
-      else mvpy_pool_request_ended(t);
-      if (r < 0) snprintf(detail, sizeof(detail), "%s", mv_last_error());
-    }
-    free(t->payload);
-    t->payload = NULL;
-    if (r < 0) mvpy_loop_fail(l, t, r, detail);
-  }
-  l->settling = was;
-}
-
-void mvpy_pool_drain(mvpy_loop *l) {
-  if (LOAD(l->inbox) != NULL) pool_drain(l);
-}
+/* Pooled calls ---------------------------------------------------------------- */
 
 /* The scheduler's round hook (mv_sched_on_round): the loop's lock held.
  * It also runs once more when the event thread stops because its loop
@@ -178,45 +130,39 @@ void mvpy_pool_on_round(void *loop) {
 }
 
 void mvpy_pool_settle(mvpy_loop *l) {
-  /* Not from an end inside mv_pool_call() (pool_drain goes on). */
-  if (l->settling || l->loop == NULL || LOAD(l->closing)) return;
-  for (;;) {
-    mvpy_pool_drain(l);
-    /* Calls waiting: handed over, waiting for their turn or for a process. */
-    int procs = 0, startable = 1;
-    long waiting = (long)LOAD(l->inbox_len);
-    for (mvpy_fpool *fp = l->pools; fp; fp = fp->next) {
-      int idle, busy;
-      mv_pool_stats(fp->pool, &idle, &busy);
-      procs += idle + busy;
-      waiting += fp->out - busy;
-      /* A call handed over now could get a process of the current pool at
-       * once: an idle one, or a new one if the limit has room (each busy
-       * process holds a slot), unless calls wait for a slot already. */
-      if (fp == l->pools && !fp->retired) {
-        int limit = mv_loop_limit(l->loop);
-        startable = mv_loop_queued(l->loop) == 0 &&
-                    (idle > 0 || (idle + busy < fp->size && (limit == 0 || idle + busy < limit)));
-      }
-    }
-    int had = LOAD(l->procs);
-    STORE(l->procs, procs);
-    if (had > 0 && procs == 0) {
-      /* The last pool process ended (a call's end, clear(), a crash
-       * between calls): the dispatcher may retire. Every end is a round
-       * of the loop, so this hook sees it at once. */
-      pthread_mutex_lock(&l->emu);
-      l->procs_gone = 1;
-      pthread_cond_broadcast(&l->ecv);
-      pthread_mutex_unlock(&l->emu);
-    }
-    STORE(l->batching, waiting > 0);
-    STORE(l->want_calls, startable);
-    /* A call handed over while want_calls said no, and not passed on: it
-     * can start now. (pool_call looks at want_calls after it handed its
-     * call over; this looks at the inbox after it set want_calls.) */
-    if (!startable || LOAD(l->inbox) == NULL) break;
+  mv_sched_t *s = LOAD(l->sched);
+  if (l->loop == NULL || s == NULL || LOAD(l->closing)) return;
+  /* Calls waiting: handed over, waiting for their turn or for a process. */
+  int procs = 0;
+  long waiting = (long)mv_sched_submitted(s);
+  for (mvpy_fpool *fp = l->pools; fp; fp = fp->next) {
+    int idle, busy;
+    mv_pool_stats(fp->pool, &idle, &busy);
+    procs += idle + busy;
+    waiting += mv_pool_requests(fp->pool) - busy;
   }
+  int had = LOAD(l->procs);
+  STORE(l->procs, procs);
+  if (had > 0 && procs == 0) {
+    /* The last pool process ended (a call's end, clear(), a crash
+     * between calls): the dispatcher may retire. Every end is a round
+     * of the loop, so this hook sees it at once. */
+    pthread_mutex_lock(&l->emu);
+    l->procs_gone = 1;
+    pthread_cond_broadcast(&l->ecv);
+    pthread_mutex_unlock(&l->emu);
+  }
+  STORE(l->batching, waiting > 0);
+}
+
+/* The loop takes in a call handed over (the lock held): from now on it is
+ * listed with the loop's running tasks. */
+static void pool_on_taken(mv_task_t *core, void *data) {
+  (void)core;
+  mvpy_task *t = data;
+  mvpy_loop *l = t->loop;
+  mvpy_loop_link(l, t);
+  ADD(l->handed, -1);
 }
 
 PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
@@ -228,88 +174,59 @@ PyObject *mvpy_loop_pool_call(mvpy_loop *l, PyObject *args, PyObject *kwds) {
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*dU|z$O:pool_call", kwlist, &payload, &timeout,
                                    &name, &task_id, &batch))
     return NULL;
+  mvpy_state *st = mvpy_state_of_type(Py_TYPE(l));
   mvpy_task *t = NULL;
-  /* Valid while the call waits in the inbox: the Batch lets go of it
-   * under the loop's lock, whose taker passes the inbox on first. */
   mv_batch_t *core_batch = mvpy_batch_of(l, batch);
   if (core_batch == NULL && PyErr_Occurred()) {
     /* not a Batch of this loop: raised */
   } else if (mv_check_timeout(timeout, "timeout") < 0) {
     PyErr_SetString(PyExc_ValueError, mv_last_error());
   } else if (mvpy_loop_check(l) == 0) {
-    t = mvpy_task_create(mvpy_state_of_type(Py_TYPE(l)), name, task_id);
+    t = mvpy_task_create(st, name, task_id);
   }
+  mv_sched_t *s = t ? mvpy_loop_use(l) : NULL;
+  if (t != NULL && s == NULL) {
+    Py_CLEAR(t);
+    PyErr_SetString(PyExc_RuntimeError, "the loop is closed");
+  }
+  mv_task_t *core = NULL;
   if (t != NULL) {
-    /* A copy: the call may wait in the inbox after the caller's buffer is
+    mv_task_opts_t opts;
+    mvpy_task_opts(&opts, timeout, task_id, t);
+    opts.on_start = pool_on_taken;
+    opts.batch = core_batch;
+    /* Copies the payload: the call may wait after the caller's buffer is
      * gone. */
-    t->payload_len = (size_t)payload.len;
-    t->payload = malloc(t->payload_len ? t->payload_len : 1);
-    if (t->payload == NULL) {
+    int r = mv_sched_request(s, payload.buf, (size_t)payload.len, &opts, &core);
+    if (r < 0) {
+      mvpy_raise(st, r);
       Py_CLEAR(t);
-      PyErr_NoMemory();
-    } else {
-      memcpy(t->payload, payload.buf, (size_t)payload.len);
+      mvpy_loop_unuse(l);
     }
   }
   PyBuffer_Release(&payload);
   if (t == NULL) return NULL;
-  t->timeout = timeout;
-  t->batch = core_batch;
+  /* Running from now on, for cancel() and pid (whoever takes the loop's
+   * lock passes it to the pool first). */
+  t->task = core;
+  t->pooled = 1;
+  snprintf(t->task_id, sizeof(t->task_id), "%s", mv_task_id(core));
   t->t_start = mvpy_monotonic();
-  /* Running from now on, for cancel() and pid (mvpy_loop_lock() passes it
-   * to the core first). */
   STORE(t->loop, l);
   STORE(t->state, MVPY_TASK_RUNNING);
   Py_INCREF(t); /* the loop's reference, handed out by wait() or wait_events() */
-  pthread_mutex_lock(&l->qmu);
-  int was_empty = l->inbox == NULL;
-  if (l->inbox_last) l->inbox_last->qnext = t;
-  else STORE(l->inbox, t);
-  l->inbox_last = t;
-  STORE(l->inbox_len, l->inbox_len + 1);
-  pthread_mutex_unlock(&l->qmu);
-  /* Passed on at once only if it could start at once: else whatever
-   * ends first (and makes room) passes it on, in order, so a burst of
-   * calls costs no wakeup each. With the event thread the caller only
-   * pokes the loop (mv_sched_poke: the loop passes it on after its
-   * round, or the caller does at once if nobody holds the loop), keeping
-   * the GIL and never waiting for a hand-over. Without it (no event mode
-   * yet) the caller takes the lock: a short wait, no other thread drives. */
-  mv_sched_t *s = mvpy_loop_use(l);
-  if (s != NULL) {
-    if (!LOAD(l->threaded)) {
-      mv_sched_t *held = mvpy_loop_lock(l);
-      mvpy_loop_unlock(l, held);
-    } else if (was_empty && LOAD(l->want_calls)) {
-      mv_sched_poke(s);
-    }
-    mvpy_loop_unuse(l);
-  }
+  ADD(l->handed, 1);
+  mv_sched_submit(s, core);
+  mvpy_loop_unuse(l);
   return (PyObject *)t;
 }
 
-mvpy_task *mvpy_pool_forget(mvpy_loop *l) {
-  mvpy_task *chain = NULL;
-  mvpy_task *t = l->inbox;
-  l->inbox = l->inbox_last = NULL;
-  l->inbox_len = 0;
-  while (t) {
-    mvpy_task *next = t->qnext;
-    t->qnext = NULL;
-    free(t->payload);
-    t->payload = NULL;
-    STORE(t->loop, NULL);
-    STORE(t->state, MVPY_TASK_DONE);
-    t->next = chain;
-    chain = t;
-    t = next;
-  }
+void mvpy_pool_forget(mvpy_loop *l) {
   l->starts = l->starts_last = NULL;
   l->need = 0;
   l->reap = 0;
   l->procs = 0;
   mvpy_pools_free(l); /* a forked child: forgotten (the processes are the parent's) */
-  return chain;
 }
 
 PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
@@ -361,10 +278,11 @@ PyObject *mvpy_loop_pool_setup(mvpy_loop *l, PyObject *args, PyObject *kwds) {
      * (by wait_events(): freeing waits for its processes to exit). */
     for (mvpy_fpool *old = l->pools; old; old = old->next) {
       old->retired = 1;
-      if (old->out == 0) reap_soon(l);
+      if (mv_pool_requests(old->pool) == 0) reap_soon(l);
     }
     fp->next = l->pools;
     l->pools = fp;
+    mv_sched_set_pool(s, fp->pool); /* calls handed over from now on go there */
   } else if (!closed) {
     snprintf(detail, sizeof(detail), "%s", mv_last_error());
   }

@@ -55,7 +55,6 @@ static void task_dealloc(mvpy_task *self) {
   PyObject_GC_UnTrack(self);
   task_clear(self);
   Py_CLEAR(self->name);
-  free(self->payload); /* handed over, and the loop forgotten before it went on */
   /* `task` is NULL here: a running task is referenced by its loop (a loop
    * forgotten in a forked child keeps its tasks, never freed), and one
    * the loop let go of had `task` cleared first. */
@@ -81,11 +80,13 @@ static int task_do_cancel(mv_task_t *t, int unused) {
   return mv_task_cancel(t);
 }
 
-/* Only one that has not started: checked and canceled under one hold of
- * the lock, so a task that starts meanwhile is never killed by it. */
+/* Only one still waiting for its turn: checked and canceled under one
+ * hold of the lock, so a task that starts meanwhile is never killed by
+ * it. One whose turn came (a reserved fork given its slot) is being
+ * started: it runs. */
 static int task_do_withdraw(mv_task_t *t, int unused) {
   (void)unused;
-  return mv_task_queued(t) ? mv_task_cancel(t) : 0;
+  return mv_task_waiting(t) ? mv_task_cancel(t) : 0;
 }
 
 static int task_do_signal(mv_task_t *t, int sig) { return mv_task_signal(t, sig); }
@@ -149,7 +150,7 @@ static PyObject *task_get_pid(mvpy_task *self, void *closure) {
     int pooled = 0;
     if (s && self->task && mvpy_loop_ours(l)) {
       pid = mv_task_pid(self->task);
-      pooled = self->fpool != NULL;
+      pooled = self->pooled;
     }
     mvpy_loop_unlock(l, s);
     if (pid > 0 && !pooled) __atomic_store_n(&self->pid, pid, __ATOMIC_RELEASE);
@@ -210,9 +211,9 @@ static PyMethodDef task_methods[] = {
      "cancel() -> bool\n--\n\nKill the task's tree (SIGTERM, kill_grace, SIGKILL). Returns at\n"
      "once; True if a kill was sent."},
     {"withdraw", (PyCFunction)task_withdraw, METH_NOARGS,
-     "withdraw() -> bool\n--\n\nCancel the task only if it has not started (it waits for its\n"
-     "turn, or was reserved and not forked yet): it ends canceled and never\n"
-     "runs. False, and nothing done, if it runs or has ended."},
+     "withdraw() -> bool\n--\n\nCancel the task only if it still waits for its turn: it ends\n"
+     "canceled and never runs. False, and nothing done, if its turn came\n"
+     "(it runs, or is being started) or it has ended."},
     {"signal", (PyCFunction)task_signal, METH_O,
      "signal(signum) -> bool\n--\n\nDeliver a signal to the task's tree."},
     {"report", (PyCFunction)task_report, METH_NOARGS,

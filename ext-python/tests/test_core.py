@@ -173,7 +173,9 @@ def test_a_batch_holds_back_only_its_own_tasks(loop):
     # withdraw() ends only a task that has not started.
     assert second.withdraw() and second.done
     assert not second.withdraw()
-    assert first.withdraw()  # reserved, never forked: it has not started either
+    # Its turn came (reserved with its slot): it is being started, not withdrawn.
+    assert not first.withdraw() and not first.done
+    first.cancel()
     task = loop.fork_call(lambda: b"ran", batch=batch)
     assert not task.withdraw()  # forked: it runs
     assert loop.wait_task(task, 30)

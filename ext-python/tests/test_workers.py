@@ -269,7 +269,7 @@ def test_trees_still_dying_after_clear_waited_are_a_worker_error(tmp_path, monke
     pids = wait_for_pids(str(tmp_path), 3)
     # clear() waits kill_grace plus a margin for the trees to die; with no
     # wait at all the tree is still dying when it gives up.
-    monkeypatch.setattr(workers, "_CLEAR_MARGIN", -mp.config()["kill_grace"])
+    monkeypatch.setattr(workers, "_KILL_MARGIN", -mp.config()["kill_grace"])
     with pytest.raises(mp.WorkerError) as info:
         mp.clear("sleeper")
     assert "clear() failed: 1 worker tree(s) still dying" in str(info.value)
