@@ -329,18 +329,46 @@ static int all_ended(void *arg) {
   return __atomic_load_n(&ended_count, __ATOMIC_SEQ_CST) >= *(int *)arg;
 }
 
+/* Wait (without the lock, as Python's callers do) until h has ended;
+ * 1 if it has. */
+static int wait_ended(const handed_t *h, double seconds) {
+  double until = th_now() + seconds;
+  while (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != 2 && th_now() < until) usleep(200);
+  return __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == 2;
+}
+
+/* A pool of forked servers that takes the requests handed to s. */
+static int sched_pool(mv_sched_t *s, const mv_config_t *cfg, const char *name, int processes,
+                      mv_pool_need_cb on_need, void *data, mv_pool_t **pool) {
+  mv_fork_pool_opts_t po;
+  memset(&po, 0, sizeof(po));
+  po.name = name;
+  po.size.processes = processes;
+  po.on_need = on_need;
+  po.data = data;
+  mv_sched_lock(s);
+  int r = mv_pool_new_forked(mv_sched_loop(s), cfg, &po, pool);
+  if (r == 0) mv_sched_set_pool(s, *pool);
+  mv_sched_unlock(s);
+  return r;
+}
+
+/* Free the tasks of h[0..n), the pool and the scheduler. */
+static void sched_pool_free(mv_sched_t *s, mv_pool_t *pool, handed_t *h, int n) {
+  mv_sched_lock(s);
+  for (int i = 0; i < n; i++) mv_task_free(h[i].task);
+  mv_sched_set_pool(s, NULL);
+  mv_pool_free(pool);
+  mv_sched_unlock(s);
+  mv_sched_free(s);
+}
+
 TEST_IMPL(pool_fork_requests_handed_over_without_the_lock) {
   mv_config_t cfg;
   th_config(&cfg);
   mv_sched_t *s;
   ASSERT_OK(mv_sched_new(&s));
   need_t need = {0, 1};
-  mv_fork_pool_opts_t po;
-  memset(&po, 0, sizeof(po));
-  po.name = "handed";
-  po.size.processes = 2;
-  po.on_need = on_need;
-  po.data = &need;
   mv_pool_t *pool;
   ended_count = 0;
   /* Without a pool a request ends at once, saying so. */
@@ -354,9 +382,8 @@ TEST_IMPL(pool_fork_requests_handed_over_without_the_lock) {
   ASSERT_EQ(mv_task_report(lone.task)->end, MV_END_SPAWN_FAILED);
   mv_sched_lock(s);
   mv_task_free(lone.task);
-  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
-  mv_sched_set_pool(s, pool);
   mv_sched_unlock(s);
+  ASSERT_OK(sched_pool(s, &cfg, "handed", 2, on_need, &need, &pool));
   ASSERT_OK(mv_sched_start_thread(s));
   handed_t h[SUBMITTERS][SUBMITS];
   memset(h, 0, sizeof(h));
@@ -395,9 +422,7 @@ TEST_IMPL(pool_fork_requests_handed_over_without_the_lock) {
   memset(&late, 0, sizeof(late));
   usleep(100 * 1000); /* the event thread has gone idle */
   ASSERT_OK(hand_over(s, &late, "late"));
-  for (int i = 0; i < 500 && __atomic_load_n(&late.state, __ATOMIC_ACQUIRE) != 2; i++)
-    usleep(10 * 1000); /* nobody takes the lock meanwhile */
-  ASSERT_EQ(late.state, 2);
+  ASSERT(wait_ended(&late, 5)); /* nobody takes the lock meanwhile */
   ASSERT_EQ(late.status, MV_EINVAL);
   mv_sched_lock(s);
   mv_task_free(late.task);
@@ -419,17 +444,8 @@ TEST_IMPL(pool_fork_request_never_waits_for_a_lock_taker) {
   mv_sched_t *s;
   ASSERT_OK(mv_sched_new(&s));
   need_t need = {0, 1};
-  mv_fork_pool_opts_t po;
-  memset(&po, 0, sizeof(po));
-  po.name = "alone";
-  po.size.processes = 2;
-  po.on_need = on_need;
-  po.data = &need;
   mv_pool_t *pool;
-  mv_sched_lock(s);
-  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
-  mv_sched_set_pool(s, pool);
-  mv_sched_unlock(s);
+  ASSERT_OK(sched_pool(s, &cfg, "alone", 2, on_need, &need, &pool));
   ASSERT_OK(mv_sched_start_thread(s));
   enum { ROUNDS = 400, PAIR = 3 };
   for (int i = 0; i < ROUNDS; i++) {
@@ -438,21 +454,14 @@ TEST_IMPL(pool_fork_request_never_waits_for_a_lock_taker) {
     memset(h, 0, sizeof(h));
     for (int k = 0; k < PAIR; k++) ASSERT_OK(hand_over(s, &h[k], "x"));
     for (int k = 0; k < PAIR; k++) {
-      double until = th_now() + 5;
-      while (__atomic_load_n(&h[k].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until)
-        usleep(50);
-      ASSERT_EQ(h[k].state, 2);
+      ASSERT(wait_ended(&h[k], 5));
       ASSERT_EQ(h[k].status, MV_OK);
     }
     mv_sched_lock(s);
     for (int k = 0; k < PAIR; k++) mv_task_free(h[k].task);
     mv_sched_unlock(s);
   }
-  mv_sched_lock(s);
-  mv_sched_set_pool(s, NULL);
-  mv_pool_free(pool);
-  mv_sched_unlock(s);
-  mv_sched_free(s);
+  sched_pool_free(s, pool, NULL, 0);
   ASSERT(!th_has_children());
   mv_config_dispose(&cfg);
   return 0;
@@ -487,17 +496,8 @@ TEST_IMPL(pool_fork_request_passed_on_when_a_process_becomes_ready) {
   mv_sched_t *s;
   ASSERT_OK(mv_sched_new(&s));
   int asked = 0;
-  mv_fork_pool_opts_t po;
-  memset(&po, 0, sizeof(po));
-  po.name = "ready";
-  po.size.processes = 3;
-  po.on_need = count_need;
-  po.data = &asked;
   mv_pool_t *pool;
-  mv_sched_lock(s);
-  ASSERT_OK(mv_pool_new_forked(mv_sched_loop(s), &cfg, &po, &pool));
-  mv_sched_set_pool(s, pool);
-  mv_sched_unlock(s);
+  ASSERT_OK(sched_pool(s, &cfg, "ready", 3, count_need, &asked, &pool));
   ASSERT_OK(mv_sched_start_thread(s));
   handed_t h[3];
   memset(h, 0, sizeof(h));
@@ -516,22 +516,14 @@ TEST_IMPL(pool_fork_request_passed_on_when_a_process_becomes_ready) {
    * without waiting for a request to end. */
   ASSERT(wait_asked(&asked, 3, 2));
   fork_one(s, pool);
-  double until = th_now() + 2;
-  while (__atomic_load_n(&h[2].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until) usleep(1000);
-  ASSERT_EQ(h[2].state, 2);
+  ASSERT(wait_ended(&h[2], 2));
   ASSERT_EQ(h[2].status, MV_OK);
   for (int i = 0; i < 2; i++) {
-    until = th_now() + 10;
-    while (__atomic_load_n(&h[i].state, __ATOMIC_ACQUIRE) != 2 && th_now() < until) usleep(1000);
+    ASSERT(wait_ended(&h[i], 10));
     ASSERT_EQ(h[i].status, MV_OK);
   }
   ASSERT(atoi(h[0].answer) != atoi(h[1].answer)); /* side by side */
-  mv_sched_lock(s);
-  for (int i = 0; i < 3; i++) mv_task_free(h[i].task);
-  mv_sched_set_pool(s, NULL);
-  mv_pool_free(pool);
-  mv_sched_unlock(s);
-  mv_sched_free(s);
+  sched_pool_free(s, pool, h, 3);
   ASSERT(!th_has_children());
   mv_config_dispose(&cfg);
   return 0;
