@@ -9,7 +9,7 @@ import time
 import pytest
 
 import multiverse as mp
-from conftest import SCRIPTS, WORKERS, wait_until
+from conftest import WORKERS
 from proctools import survivors, wait_for_pids
 
 

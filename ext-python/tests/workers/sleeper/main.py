@@ -1,7 +1,6 @@
 # Starts an escaping process tree, writes pid files, then sleeps.
 import os
 import subprocess
-import sys
 import time
 
 from multiverse import worker
