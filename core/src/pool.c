@@ -649,6 +649,11 @@ static int mv__proc_assign(mv__proc_t *pr, mv_task_t *req) {
 
 /* Give queued requests to idle processes, starting processes up to the
  * pool size. A request that cannot get a process fails at once. */
+/* A process takes requests once its supervisor has registered it, so
+ * clear() after an answer always finds the process (its STARTED
+ * dispatches again). */
+static int mv__proc_ready(const mv__proc_t *pr) { return pr->task->started && pr->greeted; }
+
 static void mv__pool_dispatch(mv_pool_t *p) {
   /* Idle processes may have ended meanwhile (idle timeout, clear()): let
    * their ends be seen now, which removes them from the pool. */
@@ -668,10 +673,7 @@ static void mv__pool_dispatch(mv_pool_t *p) {
     int coming = p->starting; /* processes on their way: asked for, or not yet started */
     for (mv__proc_t *pr = p->procs; pr; pr = pr->next) {
       if (pr->req || pr->retiring || pr->task->done) continue;
-      /* A process takes requests once its supervisor has registered it,
-       * so clear() after an answer always finds the process (its STARTED
-       * dispatches again). */
-      if (pr->task->started && pr->greeted) idle = pr;
+      if (mv__proc_ready(pr)) idle = pr;
       else coming++;
     }
     if (idle == NULL) {
@@ -793,13 +795,9 @@ int mv_pool_requests(const mv_pool_t *p) { return (int)p->requests; }
 
 int mv__pool_startable(const mv_pool_t *p) {
   if (p->qlen > 0 || !mv__loop_room_now(p->loop)) return 0;
-  int procs = 0;
-  for (const mv__proc_t *pr = p->procs; pr; pr = pr->next) {
-    procs++;
-    if (!pr->req && !pr->retiring && !pr->task->done && pr->task->started && pr->greeted)
-      return 1;
-  }
-  return procs + p->starting < p->warm.processes;
+  for (const mv__proc_t *pr = p->procs; pr; pr = pr->next)
+    if (!pr->req && !pr->retiring && !pr->task->done && mv__proc_ready(pr)) return 1;
+  return p->nprocs + p->starting < p->warm.processes;
 }
 
 pid_t mv__pool_request_pid(const mv_task_t *req) {
